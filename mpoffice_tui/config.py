@@ -1,0 +1,47 @@
+"""Per-machine settings: a small JSON file plus MPOFFICE_* environment overrides. No Textual here."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from mpoffice_tui import paths
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings that belong to this machine, not to the office."""
+
+    idle_lock_minutes: float = 10.0
+    sync_folder: str | None = None
+    sync_interval_seconds: int = 300
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or paths.settings_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+
+
+def load(path: Path | None = None) -> Settings:
+    """Read settings from the file, then apply MPOFFICE_* environment overrides."""
+    path = path or paths.settings_file()
+    values: dict = {}
+    if path.exists():
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(raw, dict):
+                known = Settings.__dataclass_fields__
+                values = {k: v for k, v in raw.items() if k in known}
+        except (OSError, ValueError):
+            values = {}
+    settings = Settings(**values)
+    if "MPOFFICE_IDLE_LOCK_MINUTES" in os.environ:
+        try:
+            settings = replace(settings, idle_lock_minutes=float(os.environ["MPOFFICE_IDLE_LOCK_MINUTES"]))
+        except ValueError:
+            pass
+    if "MPOFFICE_SYNC_FOLDER" in os.environ:
+        settings = replace(settings, sync_folder=os.environ["MPOFFICE_SYNC_FOLDER"] or None)
+    return settings

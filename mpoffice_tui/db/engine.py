@@ -1,0 +1,411 @@
+"""The SQLCipher engine: open and close an office, connection pragmas, schema migrations.
+
+Every connection is keyed first (`PRAGMA key = "x'…'"` with the raw data key), then
+`cipher_log_level=NONE`, WAL, `synchronous=NORMAL`, `temp_store=MEMORY` and a 64 MiB page cache.
+An office is held open by one process at a time (a lock file beside it).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import sqlcipher3.dbapi2 as dbapi
+from filelock import FileLock, Timeout
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
+from sqlmodel import Session
+
+from mpoffice_tui import paths
+from mpoffice_tui.db import keys
+from mpoffice_tui.db.hlc import HybridClock
+from mpoffice_tui.db.writes import Writer
+from mpoffice_tui.db.errors import (
+    NotAnOffice,
+    OfficeError,
+    OfficeExists,
+    OfficeInUse,
+    OfficeNotFound,
+    UnlockError,
+)
+
+SCHEMA_VERSION_LATEST = None  # computed from the migration files
+
+
+def utcnow() -> str:
+    """Now, as an ISO-8601 UTC string with microseconds (sortable)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+# -- connections ------------------------------------------------------------------------------
+def _key_pragma(data_key: bytes) -> str:
+    return f"PRAGMA key = \"x'{data_key.hex()}'\""
+
+
+def connect_raw(path: Path, data_key: bytes) -> dbapi.Connection:
+    """A keyed DB-API connection with the house pragmas; raises NotAnOffice if the key does not fit."""
+    conn = dbapi.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    conn.execute(_key_pragma(data_key))  # first statement, before any other pragma
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except dbapi.DatabaseError as exc:
+        conn.close()
+        raise NotAnOffice(f"{path}: not an office database, or the key-slot file belongs to another "
+                          "office.") from exc
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -65536")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    return conn
+
+
+def _make_engine(path: Path, data_key: bytes) -> Engine:
+    engine = create_engine(
+        "sqlite://", module=dbapi, creator=lambda: connect_raw(path, data_key),
+        poolclass=QueuePool, pool_size=4, max_overflow=8,
+    )
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # pysqlite-style drivers need an explicit BEGIN with isolation_level=None
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+# -- migrations -------------------------------------------------------------------------------
+def migrations() -> list[tuple[int, str]]:
+    """Ordered (version, sql) pairs from db/migrations/NNNN_name.sql."""
+    folder = resources.files("mpoffice_tui.db") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def latest_version() -> int:
+    return max(v for v, _ in migrations())
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a script into complete statements (triggers keep their inner semicolons)."""
+    statements, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buf.strip():
+            continue
+        buf += line
+        if dbapi.complete_statement(buf):
+            if buf.strip():
+                statements.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        statements.append(buf.strip())
+    return statements
+
+
+def migrate(conn: dbapi.Connection) -> int:
+    """Apply every migration newer than the file's user_version, each in one transaction."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    for version, sql in migrations():
+        if version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in split_sql(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+        current = version
+    return current
+
+
+# -- the open office -------------------------------------------------------------------------
+@dataclass
+class Unlocked:
+    """Who opened the office and how."""
+
+    slot_kind: str
+    slot_label: str
+    staff_id: str | None
+
+
+class Office:
+    """An open, unlocked office database. Use `session()` for ORM work, `connection()` for Core SQL."""
+
+    def __init__(self, path: Path, data_key: bytes, slots: keys.KeySlots, unlocked: Unlocked,
+                 lock: FileLock):
+        self.path = path
+        self.slots = slots
+        self.unlocked = unlocked
+        self._data_key = data_key
+        self._lock = lock
+        self.engine = _make_engine(path, data_key)
+        self._meta_cache: dict[str, str] = {}
+        self._write_lock = threading.RLock()
+        self.clock = HybridClock(last=self._last_hlc())
+
+    def _last_hlc(self) -> int:
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql("SELECT max(hlc) FROM ops").fetchone()
+        return int(row[0] or 0)
+
+    @contextmanager
+    def writing(self) -> Iterator[Writer]:
+        """One write transaction through the op-recording write path (serialised per process)."""
+        with self._write_lock, self.session() as session:
+            yield Writer(session, site=self.site_id, clock=self.clock, staff_id=self.staff_id)
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Change a local (never synced) fact about this replica."""
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT OR REPLACE INTO office_meta (key, value) VALUES (?, ?)",
+                                 (key, value))
+        self._meta_cache[key] = value
+
+    # meta --------------------------------------------------------------------------------------
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        if key not in self._meta_cache:
+            with self.engine.connect() as conn:
+                row = conn.exec_driver_sql("SELECT value FROM office_meta WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return default
+            self._meta_cache[key] = row[0]
+        return self._meta_cache[key]
+
+    @property
+    def office_id(self) -> str:
+        return self.slots.office_id
+
+    @property
+    def site_id(self) -> str:
+        return self.meta("site_id") or ""
+
+    @property
+    def site_code(self) -> str:
+        return self.meta("site_code") or "A"
+
+    @property
+    def name(self) -> str:
+        return self.meta("office_name") or "Constituency office"
+
+    @property
+    def staff_id(self) -> str | None:
+        return self.unlocked.staff_id
+
+    def derive_key(self, info: bytes, length: int = 32) -> bytes:
+        """A key for another purpose (sync bundles, enrolment) derived from the data key by HKDF."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        return HKDF(algorithm=hashes.SHA256(), length=length, salt=self.office_id.encode(),
+                    info=info).derive(self._data_key)
+
+    # sessions ----------------------------------------------------------------------------------
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """An ORM session in one transaction: committed on success, rolled back on error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (rolled back at the end)."""
+        with Session(self.engine) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA user_version").fetchone()[0]
+
+    def integrity_check(self) -> list[str]:
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
+            cipher = conn.exec_driver_sql("PRAGMA cipher_integrity_check").fetchall()
+        problems = [r[0] for r in rows if r[0] != "ok"]
+        problems += [r[0] for r in cipher]
+        return problems
+
+    def backup_to(self, target: Path) -> None:
+        """An encrypted copy (same key) via the online backup API, plus the key-slot file."""
+        target = Path(target)
+        if target.exists():
+            raise OfficeExists(f"{target}: already exists; choose a new file name for the backup.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        src = connect_raw(self.path, self._data_key)
+        dst = dbapi.connect(str(target), isolation_level=None)
+        try:
+            dst.execute(_key_pragma(self._data_key))
+            dst.execute("PRAGMA cipher_log_level = NONE")
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dst.close()
+            src.close()
+        shutil.copyfile(paths.keyslots_for(self.path), paths.keyslots_for(target))
+
+    def save_slots(self) -> None:
+        self.slots.save(paths.keyslots_for(self.path))
+
+    @property
+    def data_key(self) -> bytes:
+        """The raw data key (only for adding key slots and deriving sync keys)."""
+        return self._data_key
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self._lock.is_locked:
+            self._lock.release()
+
+    def __enter__(self) -> Office:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _acquire_lock(path: Path) -> FileLock:
+    lock = FileLock(str(paths.lock_for(path)), timeout=0, thread_local=False, is_singleton=False)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise OfficeInUse(f"{path}: this office is already open in another mpoffice window or "
+                          "process. Close it there first.") from exc
+    return lock
+
+
+def _open_with(path: Path, slots: keys.KeySlots, data_key: bytes, slot: keys.Slot) -> Office:
+    lock = _acquire_lock(path)
+    try:
+        conn = connect_raw(path, data_key)
+        try:
+            migrate(conn)
+            row = conn.execute("SELECT value FROM office_meta WHERE key='office_id'").fetchone()
+        finally:
+            conn.close()
+        if row is None or row[0] != slots.office_id:
+            raise NotAnOffice(f"{path}: the key-slot file belongs to a different office.")
+    except BaseException:
+        lock.release()
+        raise
+    return Office(path, data_key, slots, Unlocked(slot.kind, slot.label, slot.staff_id), lock)
+
+
+def _check_files(path: Path) -> keys.KeySlots:
+    path = Path(path)
+    if not path.exists():
+        raise OfficeNotFound(f"{path}: no office here. Create one with `mpoffice init` (or "
+                             "`mpoffice demo` to try the demo office).")
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head.startswith(b"SQLite format 3"):
+        raise NotAnOffice(f"{path}: this is an unencrypted SQLite file, not an mpoffice office.")
+    if len(head) < 16:
+        raise NotAnOffice(f"{path}: the file is empty or too short to be an office database.")
+    return keys.KeySlots.load(paths.keyslots_for(path))
+
+
+def open_office(path: Path, passphrase: str | None = None, *, use_keyring: bool = True) -> Office:
+    """Unlock an office with a passphrase or recovery code, or with this computer's keyring slot.
+
+    Raises UnlockError subclasses with a clear message; the files are never changed on failure.
+    """
+    path = Path(path)
+    slots = _check_files(path)
+    if passphrase is None:
+        if use_keyring:
+            found = slots.unlock_with_keyring()
+            if found:
+                return _open_with(path, slots, *found)
+        raise UnlockError("a passphrase is needed to unlock this office")
+    data_key, slot = slots.unlock_with_secret(passphrase)
+    return _open_with(path, slots, data_key, slot)
+
+
+def try_keyring(path: Path) -> Office | None:
+    """Open with the keyring if this computer remembers the office; None if it does not."""
+    slots = _check_files(Path(path))
+    found = slots.unlock_with_keyring()
+    return _open_with(Path(path), slots, *found) if found else None
+
+
+@dataclass(frozen=True)
+class Created:
+    office: Office
+    recovery_code: str
+
+
+def create_office(path: Path, *, office_name: str, mp_name: str, staff_name: str, passphrase: str,
+                  role: str = "manager") -> Created:
+    """Create a new encrypted office with its first staff member, their passphrase slot and a
+    recovery-code slot. Returns the open office and the recovery code (shown once)."""
+    from mpoffice_tui.db import bootstrap
+    from mpoffice_tui.db.models import Setting, Staff
+
+    path = Path(path)
+    slot_file = paths.keyslots_for(path)
+    if path.exists() or slot_file.exists():
+        raise OfficeExists(f"{path}: an office already exists here.")
+    if not passphrase:
+        raise OfficeError("a passphrase is required")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data_key = keys.new_data_key()
+    office_id = bootstrap.new_id()
+    lock = _acquire_lock(path)
+    office = None
+    try:
+        conn = connect_raw(path, data_key)
+        try:
+            migrate(conn)
+            bootstrap.write_meta(conn, office_id=office_id, office_name=office_name, mp_name=mp_name,
+                                 created_at=utcnow())
+        finally:
+            conn.close()
+        slots = keys.KeySlots(office_id=office_id)
+        office = Office(path, data_key, slots, Unlocked("passphrase", staff_name, None), lock)
+        with office.writing() as w:
+            staff = w.insert(Staff, name=staff_name, role=role)
+            w.insert(Setting, key="office_name", value=office_name)
+            w.insert(Setting, key="mp_name", value=mp_name)
+        office.unlocked = Unlocked("passphrase", staff_name, staff.id)
+        with office.writing() as w:
+            w.audit("office.create", target=f"staff:{staff.id}", detail=f"office created by {staff_name}")
+        slots.add_secret_slot(data_key, passphrase, kind="passphrase", label=staff_name, staff_id=staff.id)
+        code = keys.new_recovery_code()
+        slots.add_secret_slot(data_key, code, kind="recovery", label="recovery code")
+        slots.save(slot_file)
+    except BaseException:
+        if office is not None:
+            office.engine.dispose()
+        lock.release()
+        for leftover in (path, slot_file, path.with_name(path.name + "-wal"),
+                         path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
+    return Created(office, code)
+
+
+def json_dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

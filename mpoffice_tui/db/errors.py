@@ -1,0 +1,43 @@
+"""Errors the store raises; each carries a message a person can act on (no tracebacks for users)."""
+
+from __future__ import annotations
+
+
+class OfficeError(Exception):
+    """Base class: `str(err)` is the message shown to the user."""
+
+    exit_code = 1
+
+
+class UnlockError(OfficeError):
+    """The office could not be unlocked (wrong passphrase, missing key slots, damaged file)."""
+
+    exit_code = 3
+
+
+class WrongPassphrase(UnlockError):
+    pass
+
+
+class MissingKeySlots(UnlockError):
+    pass
+
+
+class NotAnOffice(UnlockError):
+    pass
+
+
+class OfficeInUse(UnlockError):
+    pass
+
+
+class OfficeExists(OfficeError):
+    exit_code = 2
+
+
+class OfficeNotFound(UnlockError):
+    pass
+
+
+class PermissionDenied(OfficeError):
+    """The unlocked staff member's role does not allow this action."""

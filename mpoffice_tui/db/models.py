@@ -1,0 +1,399 @@
+"""Every table of the office database, in one module (DESIGN §3).
+
+Shared tables (synced between machines) derive from `Shared`: a UUIDv7 text key, UTC
+`created_at`/`updated_at`, and a `deleted` tombstone instead of hard deletes. They are written only
+through `db.writes.Writer`, which records every field change as an op. Notes, messages and audit
+events are append-only facts. Local tables (the op log itself, electoral register rows, office
+metadata) are never shipped in sync bundles.
+
+Dates are ISO `YYYY-MM-DD` strings; timestamps are ISO-8601 UTC strings (sortable, portable).
+Money is whole pence.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+
+class Shared(SQLModel):
+    """Columns every shared (synced) table has."""
+
+    id: str = Field(primary_key=True)
+    created_at: str
+    updated_at: str
+    deleted: bool = False
+
+
+# -- people ----------------------------------------------------------------------------------
+class Staff(Shared, table=True):
+    """A member of the office's staff; their role limits what they may do."""
+
+    __tablename__ = "staff"
+
+    name: str = Field(index=True)
+    role: str  # mp | manager | caseworker | volunteer
+    email: str | None = None
+    pass_holder: bool = True  # holds a parliamentary pass (Register of Interests applies)
+
+
+class Constituent(Shared, table=True):
+    """A person the office helps (whether or not they are on the electoral register)."""
+
+    __tablename__ = "constituents"
+
+    title: str | None = None
+    forenames: str = ""
+    surname: str = Field(default="", index=True)
+    preferred_name: str | None = None
+    email: str | None = Field(default=None, index=True)
+    phone: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    address3: str | None = None
+    town: str | None = None
+    postcode: str | None = Field(default=None, index=True)
+    date_of_birth: str | None = None
+    elector_key: str | None = Field(default=None, index=True)  # stable key of the matched elector
+    safety_caution: bool = False
+    safety_details: str | None = None
+    vulnerable: bool = False
+    interpreter_language: str | None = None
+    accessibility: str | None = None
+    privacy_state: str = "active"  # active | export_requested | erasure_requested | anonymised
+    merged_into: str | None = None  # set when this record was merged into another
+
+
+class Consent(Shared, table=True):
+    """Consent to act: implied, written, or written permission for someone acting for another."""
+
+    __tablename__ = "consents"
+
+    constituent_id: str = Field(index=True)
+    case_id: str | None = Field(default=None, index=True)
+    kind: str  # implied | written | third_party_permission
+    given_by: str | None = None
+    given_on: str | None = None
+    details: str | None = None
+    attachment_id: str | None = None
+
+
+# -- casework --------------------------------------------------------------------------------
+class Case(Shared, table=True):
+    """A piece of casework for a constituent."""
+
+    __tablename__ = "cases"
+
+    ref: str = Field(index=True, unique=True)
+    title: str
+    category: str = Field(default="General", index=True)
+    status: str = Field(default="new", index=True)  # new|open|awaiting_constituent|awaiting_third_party|closed
+    outcome: str | None = None
+    priority: str = "normal"  # low | normal | high | urgent
+    assignee_id: str | None = Field(default=None, index=True)
+    constituent_id: str | None = Field(default=None, index=True)
+    raised_by_id: str | None = None  # a constituent acting on the primary's behalf
+    opened_at: str = Field(index=True)
+    closed_at: str | None = None
+    review_date: str | None = Field(default=None, index=True)
+    awaiting_since: str | None = None
+    confidential: bool = False
+    tags: str = ""  # comma separated
+    campaign_id: str | None = Field(default=None, index=True)
+
+
+class CaseParty(Shared, table=True):
+    """Another party on a case: a third-party contact or a constituent, with a role."""
+
+    __tablename__ = "case_parties"
+
+    case_id: str = Field(index=True)
+    contact_id: str | None = None
+    constituent_id: str | None = None
+    role: str  # e.g. "agency", "relative", "advocate", "landlord"
+    contacted_on: str | None = None
+    reply_due: str | None = None
+
+
+class Campaign(Shared, table=True):
+    """A group of near-identical campaign emails."""
+
+    __tablename__ = "campaigns"
+
+    name: str
+    template_text: str = ""
+    signature: str = ""  # minhash signature of the template, for grouping
+
+
+class Message(Shared, table=True):
+    """An email, letter, call, walk-in or surgery visit, in or out. Append-only."""
+
+    __tablename__ = "messages"
+
+    channel: str = Field(index=True)  # email | letter | phone | walk_in | surgery
+    direction: str = "in"  # in | out
+    sender_name: str | None = None
+    sender_email: str | None = Field(default=None, index=True)
+    recipients: str | None = None
+    subject: str = ""
+    body_text: str = ""
+    received_at: str = Field(index=True)
+    raw: bytes | None = None  # the original, byte for byte (the database is encrypted)
+    message_id_header: str | None = Field(default=None, index=True)
+    in_reply_to: str | None = None
+    references_header: str | None = None
+    content_hash: str = Field(index=True)
+    triage: str = Field(default="new", index=True)  # new|auto_filed|suggested|campaign|done|ignored|outbox|sent
+    case_id: str | None = Field(default=None, index=True)
+    constituent_id: str | None = Field(default=None, index=True)
+    campaign_id: str | None = Field(default=None, index=True)
+    suggested_case_id: str | None = None
+    suggested_constituent_id: str | None = None
+    suggestion_reason: str | None = None
+    flags: str = ""  # comma separated: charset_replaced, differs_from_campaign, html_only, ...
+    source: str | None = None  # file name it was imported from
+    author_id: str | None = None  # staff member who logged a call/letter/walk-in
+
+
+class Attachment(Shared, table=True):
+    """A file attached to a message or case, kept encrypted inside the database."""
+
+    __tablename__ = "attachments"
+
+    message_id: str | None = Field(default=None, index=True)
+    case_id: str | None = Field(default=None, index=True)
+    filename: str
+    content_type: str = "application/octet-stream"
+    size: int = 0
+    sha256: str = ""
+    data: bytes = b""
+
+
+class Note(Shared, table=True):
+    """A note on a case. Append-only: a correction is a new note."""
+
+    __tablename__ = "notes"
+
+    case_id: str = Field(index=True)
+    author_id: str | None = None
+    body: str
+    confidential: bool = False
+    kind: str = "note"  # note | call | status | system
+
+
+class Task(Shared, table=True):
+    """Something to do on a case by a date."""
+
+    __tablename__ = "tasks"
+
+    case_id: str = Field(index=True)
+    title: str
+    due_date: str | None = Field(default=None, index=True)
+    assignee_id: str | None = Field(default=None, index=True)
+    done: bool = False
+    done_at: str | None = None
+
+
+class Contact(Shared, table=True):
+    """A third party: council department, police, NHS body, agency MP hotline, minister."""
+
+    __tablename__ = "contacts"
+
+    organisation: str = Field(index=True)
+    department: str | None = None
+    kind: str = "agency"  # council | police | nhs | agency | minister | other
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    preferred_route: str = "email"  # email | phone | letter | portal
+    reply_days: int = 20  # working days to wait before chasing
+    notes: str | None = None
+
+
+class LetterTemplate(Shared, table=True):
+    """A letter or reply template with merge fields such as {constituent_name}."""
+
+    __tablename__ = "letter_templates"
+
+    name: str = Field(index=True)
+    kind: str = "letter"  # letter | reply | chase | acknowledgement
+    subject: str = ""
+    body: str
+
+
+class Letter(Shared, table=True):
+    """A letter written on a case from a template (stored on the timeline)."""
+
+    __tablename__ = "letters"
+
+    case_id: str = Field(index=True)
+    template_id: str | None = None
+    recipient_contact_id: str | None = None
+    recipient_name: str = ""
+    subject: str = ""
+    body_text: str
+    author_id: str | None = None
+    sent_on: str | None = None
+
+
+class Interest(Shared, table=True):
+    """An entry on the Register of Interests of Members' Secretaries and Research Assistants."""
+
+    __tablename__ = "interests"
+
+    staff_id: str = Field(index=True)
+    kind: str  # employment | gift | benefit | bursary | councillor | party
+    source: str
+    value_pence: int
+    received_on: str = Field(index=True)
+    description: str = ""
+    to_charity: bool = False
+    not_advantaged: bool = False
+    not_advantaged_reason: str | None = None
+
+
+class AuditEvent(Shared, table=True):
+    """Who did what, when. Append-only and synced."""
+
+    __tablename__ = "audit_events"
+
+    at: str = Field(index=True)
+    staff_id: str | None = Field(default=None, index=True)
+    action: str = Field(index=True)
+    target: str | None = None
+    detail: str = ""
+
+
+class SubjectAccessRequest(Shared, table=True):
+    """A data-protection subject access request and its due date."""
+
+    __tablename__ = "subject_access_requests"
+
+    constituent_id: str = Field(index=True)
+    received_on: str
+    due_on: str
+    extended_to: str | None = None
+    completed_on: str | None = None
+    notes: str = ""
+
+
+class Setting(Shared, table=True):
+    """An office-wide setting shared between machines (office name, MP, retention policy...)."""
+
+    __tablename__ = "settings"
+
+    key: str = Field(index=True, unique=True)
+    value: str = ""
+
+
+# -- local tables (never synced) ---------------------------------------------------------------
+class OfficeMeta(SQLModel, table=True):
+    """This replica's own facts: office id, site id and code, counters, clock."""
+
+    __tablename__ = "office_meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Op(SQLModel, table=True):
+    """One change to shared data. Ops are never changed; the visible row is derived from them."""
+
+    __tablename__ = "ops"
+
+    site: str = Field(primary_key=True)
+    seq: int = Field(primary_key=True)
+    hlc: int = Field(index=True)
+    tbl: str
+    row_id: str = Field(index=True)
+    field: str  # a column name, or "*" for a whole-row insert
+    value: str  # JSON
+    prev_site: str | None = None  # the op this one supersedes (the head the writer saw)
+    prev_seq: int | None = None
+
+
+class FieldHead(SQLModel, table=True):
+    """The op currently winning for each (table, row, field)."""
+
+    __tablename__ = "field_head"
+    tbl: str = Field(primary_key=True)
+    row_id: str = Field(primary_key=True)
+    field: str = Field(primary_key=True)
+    hlc: int
+    site: str
+    seq: int
+
+
+class Conflict(SQLModel, table=True):
+    """A concurrent edit that lost the merge, kept so a person can choose."""
+
+    id: str = Field(primary_key=True)
+    tbl: str = Field(index=True)
+    row_id: str = Field(index=True)
+    field: str
+    winner_site: str
+    winner_seq: int
+    loser_site: str
+    loser_seq: int
+    loser_value: str  # JSON
+    resolved: bool = Field(default=False, index=True)
+
+
+class Peer(SQLModel, table=True):
+    """Another machine of this office, and what we know of it."""
+
+    site: str = Field(primary_key=True)
+    code: str = ""
+    label: str = ""
+    retired: bool = False
+    acked: str = "{}"  # JSON version vector the peer has acknowledged receiving from us
+    last_import_at: str | None = None
+    last_export_at: str | None = None
+
+
+class RegisterPublication(SQLModel, table=True):
+    """One imported electoral register file (a council's publication)."""
+
+    __tablename__ = "register_publication"
+    id: str = Field(primary_key=True)
+    council: str = Field(index=True)
+    source_file: str
+    format: str
+    published_on: str | None = None
+    imported_at: str
+    rows: int = 0
+    current: bool = True
+
+
+class Elector(SQLModel, table=True):
+    """One row of an imported electoral register. Local to the office: never exported or synced."""
+
+    __tablename__ = "electors"
+
+    id: str = Field(primary_key=True)
+    publication_id: str = Field(index=True)
+    elector_key: str = Field(index=True)  # stable across publications: council|pd|eno|suffix|name
+    pd: str = ""
+    eno: int | None = None
+    suffix: int = 0
+    markers: str = ""
+    title: str | None = None
+    forename: str = ""
+    surname: str = ""
+    initials: str | None = None
+    date_of_birth: str | None = None
+    attainment_date: str | None = None
+    franchise: str | None = None
+    open_register_optout: bool = False
+    address: str = ""
+    postcode: str = Field(default="", index=True)
+    uprn: str | None = Field(default=None, index=True)
+    name_key: str = Field(default="", index=True)  # folded "forename surname" for search
+
+
+SHARED_TABLES: dict[str, type[Shared]] = {
+    model.__tablename__: model  # type: ignore[misc]
+    for model in (Staff, Constituent, Consent, Case, CaseParty, Campaign, Message, Attachment, Note,
+                  Task, Contact, LetterTemplate, Letter, Interest, AuditEvent, SubjectAccessRequest,
+                  Setting)
+}
+APPEND_ONLY = {"notes", "messages", "audit_events"}
