@@ -20,6 +20,7 @@ __all__ = ["main", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_UNLOCK"]
 # Modules that add subcommands: each defines register(subparsers).
 COMMAND_MODULES = [
     "mpoffice_tui.cli.office",
+    "mpoffice_tui.cli.imports",
 ]
 
 EPILOG = """\
