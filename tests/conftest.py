@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 PASSPHRASE = "correct horse battery"
-RECOVERY = {}
 
 os.environ.setdefault("MPOFFICE_NO_KEYRING", "1")  # tests never touch the real OS keyring
 
@@ -27,15 +26,20 @@ def office_path(tmp_path) -> Path:
 
 
 @pytest.fixture
-def office(office_path):
-    """A new, empty, open office (manager 'Ann Manager'); closed after the test."""
+def created_office(office_path):
+    """`engine.Created` for a new, empty office (manager 'Ann Manager'): `.office`, `.recovery_code`."""
     from mpoffice_tui.db.engine import create_office
 
     created = create_office(office_path, office_name="Office of Jane Smith MP", mp_name="Jane Smith MP",
                             staff_name="Ann Manager", passphrase=PASSPHRASE)
-    RECOVERY[str(office_path)] = created.recovery_code
-    yield created.office
+    yield created
     created.office.close()
+
+
+@pytest.fixture
+def office(created_office):
+    """A new, empty, open office (manager 'Ann Manager'); closed after the test."""
+    return created_office.office
 
 
 @pytest.fixture

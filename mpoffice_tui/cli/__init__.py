@@ -21,6 +21,12 @@ __all__ = ["main", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_UNLOCK"]
 COMMAND_MODULES = [
     "mpoffice_tui.cli.office",
     "mpoffice_tui.cli.imports",
+    "mpoffice_tui.cli.dataprotection",
+    "mpoffice_tui.cli.sync",
+    "mpoffice_tui.cli.cases",
+    "mpoffice_tui.cli.register",
+    "mpoffice_tui.cli.interests",
+    "mpoffice_tui.cli.mail",
 ]
 
 EPILOG = """\

@@ -99,11 +99,20 @@ class Context:
                 self._record_failed_unlock(exc)
                 raise
         self._office = office
+        from mpoffice_tui.services import audit
+
+        audit.flush_unlock_failures(office)  # failures noted earlier become audit events now
         return office
 
     def _record_failed_unlock(self, exc) -> None:
-        """Failed unlocks are audited when the office can be told (issue 7 adds the event)."""
-        return None
+        """A wrong passphrase changes no office file: it is noted on this computer and written to the
+        audit log at the next successful unlock (services/audit.py)."""
+        from mpoffice_tui.db.errors import WrongPassphrase
+
+        if isinstance(exc, WrongPassphrase):
+            from mpoffice_tui.services import audit
+
+            audit.note_unlock_failure(self.db_path, "wrong passphrase")
 
     def close(self) -> None:
         if self._office is not None:

@@ -25,7 +25,7 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 from mpoffice_tui import paths
-from mpoffice_tui.db import keys
+from mpoffice_tui.db import bootstrap, keys
 from mpoffice_tui.db.hlc import HybridClock
 from mpoffice_tui.db.writes import Writer
 from mpoffice_tui.db.errors import (
@@ -229,12 +229,9 @@ class Office:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only session (rolled back at the end)."""
-        with Session(self.engine) as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+        """A read session; objects read stay usable (detached, loaded) after it closes."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
@@ -405,6 +402,44 @@ def create_office(path: Path, *, office_name: str, mp_name: str, staff_name: str
             leftover.unlink(missing_ok=True)
         raise
     return Created(office, code)
+
+
+def create_replica(path: Path, data_key: bytes, slots: keys.KeySlots, *, site_id: str, site_code: str,
+                   office_name: str, mp_name: str) -> Office:
+    """Create an empty replica of an existing office (sync join): a new SQLCipher file keyed with the
+    office's data key, its own site id and code, and a copy of the office's key slots (so staff
+    passphrases work here). Returns it open; the caller fills it from the inviter's ops."""
+    path = Path(path)
+    slot_file = paths.keyslots_for(path)
+    if path.exists() or slot_file.exists():
+        raise OfficeExists(f"{path}: an office already exists here; choose a new file to join into.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = _acquire_lock(path)
+    try:
+        conn = connect_raw(path, data_key)
+        try:
+            migrate(conn)
+            bootstrap.write_meta(conn, office_id=slots.office_id, office_name=office_name, mp_name=mp_name,
+                                 site_id=site_id, site_code=site_code, created_at=utcnow())
+        finally:
+            conn.close()
+        slots.save(slot_file)
+    except BaseException:
+        lock.release()
+        for leftover in (path, slot_file, path.with_name(path.name + "-wal"),
+                         path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
+    return Office(path, data_key, slots, Unlocked("enrolment", "sync join", None), lock)
+
+
+def discard_replica(office: Office) -> None:
+    """Close and delete a replica whose join failed part-way (nothing else refers to it yet)."""
+    path = office.path
+    office.close()
+    for leftover in (path, paths.keyslots_for(path), path.with_name(path.name + "-wal"),
+                     path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
 
 
 def json_dumps(value) -> str:

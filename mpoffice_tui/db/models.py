@@ -12,6 +12,7 @@ Money is whole pence.
 
 from __future__ import annotations
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -112,6 +113,7 @@ class CaseParty(Shared, table=True):
     role: str  # e.g. "agency", "relative", "advocate", "landlord"
     contacted_on: str | None = None
     reply_due: str | None = None
+    replied_on: str | None = None  # when the third party answered (stops chase reminders)
 
 
 class Campaign(Shared, table=True):
@@ -128,6 +130,7 @@ class Message(Shared, table=True):
     """An email, letter, call, walk-in or surgery visit, in or out. Append-only."""
 
     __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_triage_received", "triage", "received_at"),)  # inbox lanes
 
     channel: str = Field(index=True)  # email | letter | phone | walk_in | surgery
     direction: str = "in"  # in | out
@@ -149,6 +152,7 @@ class Message(Shared, table=True):
     suggested_case_id: str | None = None
     suggested_constituent_id: str | None = None
     suggestion_reason: str | None = None
+    suggested_elector_key: str | None = None  # an elector matched by signature name + postcode
     flags: str = ""  # comma separated: charset_replaced, differs_from_campaign, html_only, ...
     source: str | None = None  # file name it was imported from
     author_id: str | None = None  # staff member who logged a call/letter/walk-in
@@ -309,6 +313,7 @@ class Op(SQLModel, table=True):
     value: str  # JSON
     prev_site: str | None = None  # the op this one supersedes (the head the writer saw)
     prev_seq: int | None = None
+    supersedes: str | None = None  # JSON [[site, seq], ...]: further heads it settles (conflict resolution)
 
 
 class FieldHead(SQLModel, table=True):

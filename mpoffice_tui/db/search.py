@@ -10,7 +10,15 @@ FTS_INDEXES: dict[str, tuple[str, list[str]]] = {
     "constituents_fts": ("constituents", ["forenames", "surname", "preferred_name", "email", "postcode",
                                           "address1"]),
     "cases_fts": ("cases", ["ref", "title", "category", "tags"]),
+    "electors_fts": ("electors", ["forename", "surname", "address", "postcode"]),
 }
+
+# Further search structures (register lookup, services/register.py): the FTS vocabulary of elector
+# names (for typo-tolerant term expansion) and an index for elector-number lookups.
+EXTRA_DDL = """\
+CREATE VIRTUAL TABLE electors_vocab USING fts5vocab(electors_fts, 'col');
+CREATE INDEX ix_electors_pd_eno ON electors (pd, eno);
+"""
 
 
 def fts_ddl() -> str:
@@ -29,7 +37,7 @@ def fts_ddl() -> str:
         out.append(f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {collist} ON {table} BEGIN\n"
                    f"  INSERT INTO {fts}({fts}, rowid, {collist}) VALUES ('delete', old.rowid, {old});\n"
                    f"  INSERT INTO {fts}(rowid, {collist}) VALUES (new.rowid, {new});\nEND;")
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n" + EXTRA_DDL
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

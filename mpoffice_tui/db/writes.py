@@ -72,7 +72,8 @@ class Writer:
             prev = heads.get(field)
             ops.append({"site": self.site, "seq": self._seq, "hlc": hlc, "tbl": tbl, "row_id": row_id,
                         "field": field, "value": dumps(encode_value(value)),
-                        "prev_site": prev[0] if prev else None, "prev_seq": prev[1] if prev else None})
+                        "prev_site": prev[0] if prev else None, "prev_seq": prev[1] if prev else None,
+                        "supersedes": None})
             head_rows.append({"tbl": tbl, "row_id": row_id, "field": field, "hlc": hlc,
                               "site": self.site, "seq": self._seq})
         return ops, head_rows
@@ -81,13 +82,27 @@ class Writer:
         if not ops:
             return
         self.session.execute(text(
-            "INSERT INTO ops (site, seq, hlc, tbl, row_id, field, value, prev_site, prev_seq) "
-            "VALUES (:site, :seq, :hlc, :tbl, :row_id, :field, :value, :prev_site, :prev_seq)"), ops)
+            "INSERT INTO ops (site, seq, hlc, tbl, row_id, field, value, prev_site, prev_seq, supersedes) "
+            "VALUES (:site, :seq, :hlc, :tbl, :row_id, :field, :value, :prev_site, :prev_seq, :supersedes)"),
+            ops)
         self.session.execute(text(
             "INSERT INTO field_head (tbl, row_id, field, hlc, site, seq) "
             "VALUES (:tbl, :row_id, :field, :hlc, :site, :seq) "
             "ON CONFLICT (tbl, row_id, field) DO UPDATE SET hlc=excluded.hlc, site=excluded.site, "
             "seq=excluded.seq"), heads)
+
+    def record(self, tbl: str, row_id: str, field: str, value: Any, *, prev: tuple[str, int] | None = None,
+               supersedes: list[tuple[str, int]] | None = None) -> tuple[str, int, int]:
+        """Record one op without touching the row itself; returns (site, seq, hlc).
+
+        For sync only (conflict resolution, erasure), which then rebuilds the row from its ops.
+        """
+        hlc = self.clock.now()
+        ops, heads = self._op_rows(tbl, row_id, {field: value}, hlc, {field: prev})
+        if supersedes:
+            ops[0]["supersedes"] = dumps([list(s) for s in supersedes])
+        self._record(ops, heads)
+        return self.site, self._seq, hlc
 
     # -- inserts ----------------------------------------------------------------------------------
     def insert(self, model: type[M], **fields: Any) -> M:

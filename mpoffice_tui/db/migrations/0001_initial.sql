@@ -51,6 +51,7 @@ CREATE TABLE case_parties (
 	role VARCHAR NOT NULL, 
 	contacted_on VARCHAR, 
 	reply_due VARCHAR, 
+	replied_on VARCHAR, 
 	PRIMARY KEY (id)
 );
 CREATE INDEX ix_case_parties_case_id ON case_parties (case_id);
@@ -273,6 +274,7 @@ CREATE TABLE messages (
 	suggested_case_id VARCHAR, 
 	suggested_constituent_id VARCHAR, 
 	suggestion_reason VARCHAR, 
+	suggested_elector_key VARCHAR, 
 	flags VARCHAR NOT NULL, 
 	source VARCHAR, 
 	author_id VARCHAR, 
@@ -287,6 +289,7 @@ CREATE INDEX ix_messages_message_id_header ON messages (message_id_header);
 CREATE INDEX ix_messages_received_at ON messages (received_at);
 CREATE INDEX ix_messages_sender_email ON messages (sender_email);
 CREATE INDEX ix_messages_triage ON messages (triage);
+CREATE INDEX ix_messages_triage_received ON messages (triage, received_at);
 CREATE TABLE notes (
 	id VARCHAR NOT NULL, 
 	created_at VARCHAR NOT NULL, 
@@ -315,6 +318,7 @@ CREATE TABLE ops (
 	value VARCHAR NOT NULL, 
 	prev_site VARCHAR, 
 	prev_seq INTEGER, 
+	supersedes VARCHAR, 
 	PRIMARY KEY (site, seq)
 );
 CREATE INDEX ix_ops_hlc ON ops (hlc);
@@ -426,4 +430,17 @@ CREATE TRIGGER cases_fts_au AFTER UPDATE OF ref, title, category, tags ON cases 
   INSERT INTO cases_fts(cases_fts, rowid, ref, title, category, tags) VALUES ('delete', old.rowid, old.ref, old.title, old.category, old.tags);
   INSERT INTO cases_fts(rowid, ref, title, category, tags) VALUES (new.rowid, new.ref, new.title, new.category, new.tags);
 END;
+CREATE VIRTUAL TABLE electors_fts USING fts5(forename, surname, address, postcode, content='electors', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER electors_fts_ai AFTER INSERT ON electors BEGIN
+  INSERT INTO electors_fts(rowid, forename, surname, address, postcode) VALUES (new.rowid, new.forename, new.surname, new.address, new.postcode);
+END;
+CREATE TRIGGER electors_fts_ad AFTER DELETE ON electors BEGIN
+  INSERT INTO electors_fts(electors_fts, rowid, forename, surname, address, postcode) VALUES ('delete', old.rowid, old.forename, old.surname, old.address, old.postcode);
+END;
+CREATE TRIGGER electors_fts_au AFTER UPDATE OF forename, surname, address, postcode ON electors BEGIN
+  INSERT INTO electors_fts(electors_fts, rowid, forename, surname, address, postcode) VALUES ('delete', old.rowid, old.forename, old.surname, old.address, old.postcode);
+  INSERT INTO electors_fts(rowid, forename, surname, address, postcode) VALUES (new.rowid, new.forename, new.surname, new.address, new.postcode);
+END;
+CREATE VIRTUAL TABLE electors_vocab USING fts5vocab(electors_fts, 'col');
+CREATE INDEX ix_electors_pd_eno ON electors (pd, eno);
 

@@ -1,0 +1,75 @@
+"""Casework figures: the case list's first rows (50k cases in the full office), a page deep in the list,
+search, saved-view counts, and a case detail with ~200 timeline items."""
+
+from __future__ import annotations
+
+from bench.harness import Ctx, Row, median_time
+
+RUNS = 7
+
+
+def _biggest_case(office) -> tuple[str, int]:
+    """The case with the most timeline items (messages + notes + letters + tasks) and that count."""
+    with office.engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT case_id, sum(n) FROM ("
+            " SELECT case_id, count(*) AS n FROM messages WHERE case_id IS NOT NULL GROUP BY case_id"
+            " UNION ALL SELECT case_id, count(*) FROM notes GROUP BY case_id"
+            " UNION ALL SELECT case_id, count(*) FROM letters GROUP BY case_id"
+            " UNION ALL SELECT case_id, count(*) FROM tasks GROUP BY case_id)"
+            " GROUP BY case_id ORDER BY 2 DESC LIMIT 1").fetchone()
+    return (row[0], int(row[1])) if row else ("", 0)
+
+
+def _top_up(office, case_id: str, have: int, want: int = 200) -> None:
+    """Add notes until the case has `want` timeline items (only on a scratch copy)."""
+    from mpoffice_tui.db.models import Note
+
+    with office.writing() as w:
+        w.insert_many(Note, [{"case_id": case_id, "body": f"bench note {i}: " + "text " * 40, "kind": "note"}
+                             for i in range(want - have)])
+
+
+def rows(ctx: Ctx) -> list[Row]:
+    from mpoffice_tui.services import cases as cs
+
+    office = ctx.office
+    total = cs.count_cases(office)
+    out: list[Row] = []
+    first = median_time(lambda: cs.list_cases(office, limit=50), RUNS) * 1000
+    out.append(Row.at_most("case list: first rows (opened, with total)", first, "ms", 150,
+                           f"{total:,} cases, 50 rows + count, median of {RUNS}"))
+    by_name = median_time(lambda: cs.list_cases(office, sort="constituent", descending=False, limit=50,
+                                                 with_total=False), RUNS) * 1000
+    out.append(Row.at_most("case list: first rows sorted by constituent", by_name, "ms", 150))
+    filtered = median_time(lambda: cs.list_cases(office, cs.CaseFilter(open_only=True, categories=("Housing",)),
+                                                 sort="review", limit=50), RUNS) * 1000
+    out.append(Row.at_most("case list: open Housing by review date", filtered, "ms", 150))
+    search = median_time(lambda: cs.list_cases(office, cs.CaseFilter(text="smith"), limit=50), RUNS) * 1000
+    out.append(Row.at_most("case list: search 'smith' (cases + constituents)", search, "ms", 150))
+    deep = median_time(lambda: cs.list_cases(office, offset=max(0, total // 2), limit=50, with_total=False),
+                       RUNS) * 1000
+    out.append(Row.at_most("case list: page in the middle (scroll)", deep, "ms", 50,
+                           "data for one window; the keypress-to-frame budget is 50 ms"))
+    views = median_time(lambda: cs.saved_view_counts(office), RUNS) * 1000
+    out.append(Row.info("case list: four saved-view counts", views, "ms"))
+
+    case_id, items = _biggest_case(office)
+    target = office
+    note = f"{items} timeline items"
+    if items < 200:
+        from mpoffice_tui.db.engine import open_office
+
+        path = ctx.scratch_copy("cases-detail")
+        target = open_office(path, ctx.passphrase, use_keyring=False)
+        _top_up(target, case_id, items)
+        note = f"{items} items topped up to 200 with notes (scratch copy)"
+    try:
+        detail = cs.get_case(target, case_id, viewer_role="manager")
+        ms = median_time(lambda: cs.get_case(target, case_id, viewer_role="manager"), RUNS) * 1000
+        out.append(Row.at_most("case detail with its timeline", ms, "ms", 100,
+                               f"{note}; {len(detail.timeline)} returned"))
+    finally:
+        if target is not office:
+            target.close()
+    return out

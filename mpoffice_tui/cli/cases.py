@@ -1,0 +1,332 @@
+"""Casework commands: `cases` (list), `case` (show, note, set, new), `stats`, `reminders`.
+
+    mpoffice cases [--status S] [--category C] [--assignee A|me|none] [--tag T] [--overdue]
+                   [--awaiting-days N] [--open] [--search TEXT] [--view V] [--sort COL] [--asc] [--json]
+    mpoffice case REF [--json]
+    mpoffice case REF note TEXT [--confidential]
+    mpoffice case REF set [--status S] [--outcome O] [--assignee A] [--review-date D]
+    mpoffice case new --constituent WHO --category C [--title T] [--forenames F --surname S --postcode P]
+    mpoffice stats [--json | --csv] [--months N]
+    mpoffice reminders [--mine] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
+
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _table(rows: list[dict], columns: list[str]) -> None:
+    """print_table, with numbers (0 included) shown as numbers."""
+    print_table([{k: (str(v) if isinstance(v, (int, float)) else v) for k, v in r.items()} for r in rows], columns)
+
+
+def _clean(value) -> str:
+    """Text from outside, safe for a terminal: control characters removed."""
+    return _CTRL.sub("", "" if value is None else str(value))
+
+
+def register(sub) -> None:
+    p = sub.add_parser("cases", help="list cases (filters, saved views, search)")
+    p.add_argument("--status", action="append", default=[], metavar="S",
+                   help="new, open, awaiting_constituent, awaiting_third_party, closed (repeatable)")
+    p.add_argument("--category", action="append", default=[], metavar="C", help="(repeatable)")
+    p.add_argument("--assignee", action="append", default=[], metavar="A",
+                   help="a staff name, 'me' or 'none' (repeatable)")
+    p.add_argument("--tag", action="append", default=[], metavar="T", help="(repeatable: all must match)")
+    p.add_argument("--overdue", action="store_true", help="review date passed, case not closed")
+    p.add_argument("--awaiting-days", type=int, metavar="N",
+                   help="awaiting a third party for more than N working days")
+    p.add_argument("--open", dest="open_only", action="store_true", help="only cases not closed")
+    p.add_argument("--search", metavar="TEXT", help="words of the reference, title, tags or constituent")
+    p.add_argument("--view", metavar="V", help="saved view: my_open, overdue, awaiting_agency, closed_this_month")
+    p.add_argument("--sort", default="opened", metavar="COL",
+                   help="ref, title, category, status, priority, assignee, constituent, opened, review, updated")
+    p.add_argument("--asc", action="store_true", help="ascending order (default: descending)")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_cases)
+
+    p = sub.add_parser("case", help="show a case, or: case REF note TEXT | case REF set ... | case new ...",
+                       description="mpoffice case REF [--json] | case REF note TEXT [--confidential] | "
+                       "case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] | "
+                       "case new --constituent WHO --category C [--title T]")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("words", nargs=argparse.REMAINDER, metavar="REF|new ...")
+    p.set_defaults(handler=cmd_case)
+
+    p = sub.add_parser("stats", help="casework statistics (by category, status, month; workload; time to close)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    p.add_argument("--months", type=int, default=12)
+    p.set_defaults(handler=cmd_stats)
+
+    p = sub.add_parser("reminders", help="review dates and tasks due today or overdue")
+    p.add_argument("--mine", action="store_true", help="only mine")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_reminders)
+
+
+# -- cases ----------------------------------------------------------------------------------------
+def _staff_ids(office, names: list[str]) -> tuple[tuple[str, ...], bool]:
+    from mpoffice_tui.services.cases import resolve_staff
+
+    ids, unassigned = [], False
+    for n in names:
+        if n.casefold() == "none":
+            unassigned = True
+        elif n.casefold() == "me":
+            ids.append(office.staff_id or "")
+        else:
+            ids.append(resolve_staff(office, n))
+    return tuple(ids), unassigned
+
+
+def cmd_cases(args, ctx) -> int:
+    from dataclasses import replace
+
+    from mpoffice_tui.services import cases as cs
+
+    if args.sort not in cs.SORTS:
+        raise UsageError(f"cannot sort by {args.sort!r}: choose one of {', '.join(cs.SORTS)}")
+    for s in args.status:
+        if s not in cs.STATUSES:
+            raise UsageError(f"unknown status {s!r}: choose one of {', '.join(cs.STATUSES)}")
+    if args.view and args.view not in cs.SAVED_VIEWS:
+        raise UsageError(f"unknown view {args.view!r}: choose one of {', '.join(cs.SAVED_VIEWS)}")
+    if args.limit < 1 or args.offset < 0:
+        raise UsageError("--limit must be at least 1 and --offset at least 0")
+    office = ctx.office()
+    base = cs.saved_view_filter(office, args.view) if args.view else cs.CaseFilter()
+    ids, unassigned = _staff_ids(office, args.assignee)
+    f = replace(base,
+                statuses=tuple(args.status) or base.statuses,
+                categories=tuple(args.category) or base.categories,
+                assignee_ids=ids or base.assignee_ids,
+                unassigned=unassigned or base.unassigned,
+                tags=tuple(args.tag) or base.tags,
+                overdue=args.overdue or base.overdue,
+                awaiting_days=args.awaiting_days if args.awaiting_days is not None else base.awaiting_days,
+                open_only=args.open_only or base.open_only,
+                text=args.search or base.text)
+    page = cs.list_cases(office, f, sort=args.sort, descending=not args.asc, offset=args.offset, limit=args.limit)
+    if args.json:
+        emit_json({"total": page.total, "offset": page.offset, "limit": page.limit, "sort": page.sort,
+                   "descending": page.descending, "cases": [r.as_dict() for r in page.rows]})
+        return EXIT_OK
+    rows = [{"ref": r.ref, "status": r.status, "category": _clean(r.category), "title": _clean(r.title)[:50],
+             "constituent": _clean(r.constituent), "assignee": _clean(r.assignee), "opened": r.opened_at[:10],
+             "review": r.review_date} for r in page.rows]
+    print_table(rows, ["ref", "status", "category", "title", "constituent", "assignee", "opened", "review"])
+    shown = f"{page.offset + 1}-{page.offset + len(page.rows)}" if page.rows else "0"
+    print(f"({shown} of {page.total} cases)")
+    return EXIT_OK
+
+
+# -- case -----------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors become UsageError (exit 2), not SystemExit
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _new_parser() -> _Parser:
+    p = _Parser(prog="mpoffice case new", add_help=False)
+    p.add_argument("--constituent", metavar="WHO", help="name, email or id of an existing constituent")
+    p.add_argument("--forenames")
+    p.add_argument("--surname")
+    p.add_argument("--postcode")
+    p.add_argument("--email")
+    p.add_argument("--category", required=True)
+    p.add_argument("--title")
+    p.add_argument("--assignee")
+    p.add_argument("--priority", default="normal")
+    p.add_argument("--tag", action="append", default=[])
+    p.add_argument("--review-date")
+    p.add_argument("--json", action="store_true")
+    return p
+
+
+def _note_parser() -> _Parser:
+    p = _Parser(prog="mpoffice case REF note", add_help=False)
+    p.add_argument("text", nargs="+")
+    p.add_argument("--confidential", action="store_true")
+    p.add_argument("--json", action="store_true")
+    return p
+
+
+def _set_parser() -> _Parser:
+    p = _Parser(prog="mpoffice case REF set", add_help=False)
+    p.add_argument("--status")
+    p.add_argument("--outcome")
+    p.add_argument("--assignee", help="a staff name, or 'none'")
+    p.add_argument("--review-date", help="YYYY-MM-DD, or 'none' to clear")
+    p.add_argument("--json", action="store_true")
+    return p
+
+
+def cmd_case(args, ctx) -> int:
+    words = list(args.words)
+    if "--json" in words:
+        words.remove("--json")
+        args.json = True
+    if not words:
+        raise UsageError("say which case: mpoffice case REF [note TEXT | set ...], or mpoffice case new ...")
+    if words[0] == "new":
+        return _case_new(_new_parser().parse_args(words[1:]), args.json, ctx)
+    ref, rest = words[0], words[1:]
+    if not rest:
+        return _case_show(ref, args.json, ctx)
+    action, rest = rest[0], rest[1:]
+    if action == "note":
+        return _case_note(ref, _note_parser().parse_args(rest), args.json, ctx)
+    if action == "set":
+        return _case_set(ref, _set_parser().parse_args(rest), args.json, ctx)
+    raise UsageError(f"unknown case action {action!r}: use note or set")
+
+
+def _case_show(ref: str, as_json: bool, ctx) -> int:
+    from mpoffice_tui.services import cases as cs
+
+    detail = cs.get_case(ctx.office(), ref)
+    if as_json:
+        emit_json(detail.as_dict())
+        return EXIT_OK
+    c = detail.case
+    print(f"{c.ref}  {_clean(c.title)}")
+    print(f"  status    {c.status_label}" + (f" ({_clean(c.outcome)})" if c.outcome else ""))
+    print(f"  category  {_clean(c.category)}   priority {c.priority}")
+    print(f"  assignee  {_clean(c.assignee) or '-'}   review {c.review_date or '-'}   opened {c.opened_at[:10]}")
+    if c.tags:
+        print(f"  tags      {', '.join(c.tags)}")
+    if detail.constituent:
+        p = detail.constituent
+        print(f"  constituent {_clean(p.name)}  {_clean(p.postcode or '')}  {_clean(p.email or '')}")
+        for flag in p.flags:
+            print(f"  !! {_clean(flag)}")
+    for party in detail.parties:
+        due = f", reply due {party.reply_due}" if party.reply_due and not party.replied_on else ""
+        print(f"  party     {_clean(party.name)} ({_clean(party.role)}{due})")
+    print()
+    for item in detail.timeline:
+        who = f" [{_clean(item.author)}]" if item.author else ""
+        print(f"{item.at[:16].replace('T', ' ')}  {item.kind:<10} {_clean(item.title)}{who}")
+        if item.redacted:
+            print("    (confidential: not shown to volunteers)")
+        elif item.body:
+            for line in _clean_lines(item.body):
+                print(f"    {line}")
+    return EXIT_OK
+
+
+def _clean_lines(body: str) -> list[str]:
+    return [_clean(line) for line in body.strip().splitlines()]
+
+
+def _case_note(ref: str, a, as_json: bool, ctx) -> int:
+    from mpoffice_tui.services import cases as cs
+
+    office = ctx.office()
+    note_id = cs.add_note(office, ref, " ".join(a.text), confidential=a.confidential)
+    if as_json or a.json:
+        emit_json({"case": cs.case_row(office, ref).ref, "note_id": note_id, "confidential": a.confidential})
+    else:
+        print(f"Note added to {cs.case_row(office, ref).ref}" + (" (confidential)." if a.confidential else "."))
+    return EXIT_OK
+
+
+def _case_set(ref: str, a, as_json: bool, ctx) -> int:
+    from mpoffice_tui.services import cases as cs
+
+    if not any([a.status, a.outcome, a.assignee, a.review_date]):
+        raise UsageError("nothing to set: give --status, --outcome, --assignee or --review-date")
+    if a.status and a.status not in cs.STATUSES:
+        raise UsageError(f"unknown status {a.status!r}: choose one of {', '.join(cs.STATUSES)}")
+    if a.status == "closed" and not a.outcome:
+        raise UsageError("closing a case needs --outcome (e.g. Resolved)")
+    office = ctx.office()
+    row = cs.case_row(office, ref)
+    if a.outcome and not a.status and row.status != "closed":
+        raise UsageError("--outcome goes with --status closed")
+    if a.status or a.outcome:
+        row = cs.change_status(office, ref, a.status or row.status, outcome=a.outcome)
+    if a.assignee:
+        row = cs.assign(office, ref, None if a.assignee.casefold() == "none" else a.assignee)
+    if a.review_date:
+        row = cs.set_review_date(office, ref, None if a.review_date.casefold() == "none" else a.review_date)
+    if as_json or a.json:
+        emit_json(row.as_dict())
+    else:
+        print(f"{row.ref}: {row.status_label}" + (f" ({row.outcome})" if row.outcome else "")
+              + f", assignee {row.assignee or '-'}, review {row.review_date or '-'}")
+    return EXIT_OK
+
+
+def _case_new(a, as_json: bool, ctx) -> int:
+    from mpoffice_tui.services import cases as cs
+    from mpoffice_tui.services import constituents as people
+
+    if not a.constituent and not (a.forenames or a.surname):
+        raise UsageError("say who the case is for: --constituent NAME|EMAIL, or --forenames/--surname/--postcode")
+    office = ctx.office()
+    person, created = people.find_or_create(office, a.constituent or a.email, forenames=a.forenames,
+                                            surname=a.surname, postcode=a.postcode, email=a.email)
+    title = a.title or f"{a.category} enquiry"
+    row = cs.create_case(office, constituent_id=person.id, title=title, category=a.category,
+                         assignee=a.assignee, priority=a.priority, tags=a.tag, review_date=a.review_date)
+    if as_json or a.json:
+        emit_json({**row.as_dict(), "constituent_created": created})
+    else:
+        print(f"Opened {row.ref} for {_clean(person.name)}" + (" (new constituent)" if created else "")
+              + f": {_clean(row.title)}")
+    return EXIT_OK
+
+
+# -- stats, reminders -----------------------------------------------------------------------------
+def cmd_stats(args, ctx) -> int:
+    from mpoffice_tui.services import stats
+
+    if args.months < 1 or args.months > 240:
+        raise UsageError("--months must be between 1 and 240")
+    st = stats.office_stats(ctx.office(), months=args.months)
+    if args.json:
+        emit_json(st.as_dict())
+        return EXIT_OK
+    if args.csv:
+        print(stats.stats_csv(st), end="")
+        return EXIT_OK
+    print(f"{st.total} cases, {st.open} open (as of {st.today})\n")
+    _table([{"status": c.key, "cases": c.count} for c in st.by_status], ["status", "cases"])
+    print()
+    _table([{"category": _clean(c.key), "cases": c.count} for c in st.by_category], ["category", "cases"])
+    print()
+    _table([m.__dict__ for m in st.by_month], ["month", "opened", "closed"])
+    print()
+    _table([{**w.__dict__, "staff": _clean(w.staff)} for w in st.workload],
+                ["staff", "open_cases", "overdue_reviews", "open_tasks", "closed_last_30_days"])
+    print()
+    _table([{**t.__dict__, "category": _clean(t.category)} for t in st.time_to_close],
+                ["category", "closed", "median_days", "mean_days"])
+    return EXIT_OK
+
+
+def cmd_reminders(args, ctx) -> int:
+    from mpoffice_tui.services import reminders
+
+    office = ctx.office()
+    r = reminders.due(office, assignee_id=office.staff_id if args.mine else None)
+    items = [*r.overdue, *r.due_today]
+    if args.json:
+        emit_json({"today": r.today, "overdue": [i.__dict__ for i in r.overdue],
+                   "due_today": [i.__dict__ for i in r.due_today]})
+        return EXIT_OK
+    _table([{"due": i.due, "when": "OVERDUE" if i.overdue else "today", "case": i.case_ref,
+                  "what": _clean(i.title), "assignee": _clean(i.assignee)} for i in items],
+                ["due", "when", "case", "what", "assignee"])
+    print(f"({len(r.overdue)} overdue, {len(r.due_today)} due today)")
+    return EXIT_OK

@@ -1,0 +1,143 @@
+"""`mpoffice import mail`, `mpoffice inbox`: mail in, and quick triage from scripts.
+
+    mpoffice import mail PATH... [--json]        progress on stderr, then a summary; exit 1 if rejects
+    mpoffice inbox [--lane LANE] [--limit N] [--json]
+    mpoffice inbox file MSG (--case REF | --new-case)
+    mpoffice inbox drop FOLDER [--json]          import a drop folder once
+    mpoffice inbox export-replies FOLDER [--json]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from mpoffice_tui.cli.context import EXIT_FAILED, EXIT_OK, UsageError, emit_json, print_table
+
+
+def register(sub) -> None:
+    p = sub.add_parser("inbox", help="list the inbox by lane, or file a message")
+    p.add_argument("--lane", default="new", help="new, auto_filed, suggested, campaign, done, outbox, sent")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_inbox)
+    acts = p.add_subparsers(dest="inbox_command", metavar="ACTION")
+    f = acts.add_parser("file", help="file a message to a case, or open a new case from it")
+    f.add_argument("message", metavar="MSG", help="message id (or a unique prefix/suffix)")
+    g = f.add_mutually_exclusive_group(required=True)
+    g.add_argument("--case", metavar="REF", help="the case reference, e.g. A-00012")
+    g.add_argument("--new-case", action="store_true", help="open a new case from the message")
+    f.add_argument("--json", action="store_true")
+    f.set_defaults(handler=cmd_inbox_file)
+    d = acts.add_parser("drop", help="import the files in a drop folder once (then move them aside)")
+    d.add_argument("folder")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(handler=cmd_inbox_drop)
+    e = acts.add_parser("export-replies", help="write drafted replies as .eml files (nothing is sent)")
+    e.add_argument("folder")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(handler=cmd_export_replies)
+
+
+class _Bar:
+    """A progress bar on stderr (only when stderr is a terminal; silent in scripts)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.tty or (now - self.last < 0.1 and done < total):
+            return
+        self.last = now
+        frac = done / total if total else 1.0
+        width = 30
+        fill = int(frac * width)
+        sys.stderr.write(f"\rimporting mail [{'#' * fill}{'.' * (width - fill)}] {frac:4.0%}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+
+
+def cmd_import_mail(args, ctx) -> int:
+    from mpoffice_tui.services import inbox
+
+    office = ctx.office()
+    bar = _Bar()
+    try:
+        report = inbox.import_paths(office, args.paths, progress=bar)
+    finally:
+        bar.close()
+    if args.json:
+        emit_json(report.as_dict())
+    else:
+        print(f"imported {report.imported}, duplicates {report.duplicates}, rejected {len(report.rejected)}"
+              f" (auto-filed {report.auto_filed}, suggested {report.suggested}, campaign {report.campaign})")
+        for r in report.rejected:
+            where = f" [{r.position}]" if r.position else ""
+            print(f"rejected: {inbox.safe_text(r.file)}{where}: {inbox.safe_text(r.reason)}")
+    return EXIT_FAILED if report.rejected else EXIT_OK
+
+
+def cmd_inbox(args, ctx) -> int:
+    from mpoffice_tui.services import inbox
+
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    lane = inbox.lane_of(args.lane)
+    rows = inbox.list_inbox(ctx.office(), lane, limit=args.limit)
+    if args.json:
+        emit_json([r.__dict__ for r in rows])
+        return EXIT_OK
+    clean = [{"id": r.id, "received": r.received_at[:16].replace("T", " "), "lane": r.triage,
+              "from": inbox.safe_text(r.sender_name or r.sender_email)[:30],
+              "subject": inbox.safe_text(r.subject).replace("\n", " ")[:50], "case": r.case_ref or "",
+              "suggestion": inbox.safe_text(r.suggestion_reason or "")[:70]} for r in rows]
+    if not clean:
+        print(f"no messages in the {lane} lane")
+    print_table(clean, ["id", "received", "lane", "from", "subject", "case", "suggestion"])
+    return EXIT_OK
+
+
+def cmd_inbox_file(args, ctx) -> int:
+    from mpoffice_tui.services import inbox
+
+    office = ctx.office()
+    msg_id = inbox.find_message(office, args.message)
+    filed = inbox.new_case(office, msg_id) if args.new_case else inbox.file_to_case(office, msg_id, args.case)
+    if args.json:
+        emit_json(filed.__dict__)
+    else:
+        verb = "opened new case" if filed.created_case else "filed to case"
+        print(f"message {filed.message_id}: {verb} {filed.case_ref}")
+    return EXIT_OK
+
+
+def cmd_inbox_drop(args, ctx) -> int:
+    from mpoffice_tui.services import dropfolder
+
+    report = dropfolder.scan(ctx.office(), args.folder, min_age=0)
+    if args.json:
+        emit_json({"imported": report.imported, "duplicates": report.duplicates,
+                   "rejected": [r.__dict__ for r in report.rejected],
+                   "processed_files": report.processed_files, "rejected_files": report.rejected_files})
+    else:
+        print(f"imported {report.imported}, duplicates {report.duplicates}, rejected {len(report.rejected)}")
+    return EXIT_FAILED if report.rejected else EXIT_OK
+
+
+def cmd_export_replies(args, ctx) -> int:
+    from mpoffice_tui.services import replies
+
+    done = replies.export_outbox(ctx.office(), args.folder)
+    if args.json:
+        emit_json([{"id": e.id, "path": str(e.path)} for e in done])
+    else:
+        for e in done:
+            print(e.path)
+        print(f"{len(done)} replies exported (open each in your mail client to send it)")
+    return EXIT_OK

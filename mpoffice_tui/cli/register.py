@@ -1,0 +1,85 @@
+"""`mpoffice import register FILE...` and `mpoffice lookup QUERY`: the electoral register."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+
+from mpoffice_tui.cli.context import EXIT_FAILED, EXIT_OK, UsageError, emit_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("lookup", help="look someone up on the electoral register (name, postcode, "
+                                      "address or elector number)")
+    p.add_argument("query", nargs="+", metavar="QUERY")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="at most N electors (default 20)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_lookup)
+
+
+def _safe(text: str) -> str:
+    """Text from outside without terminal control characters."""
+    return "".join(ch for ch in str(text) if ch == "\t" or (ord(ch) >= 32 and ord(ch) != 127
+                                                             and not 0x80 <= ord(ch) < 0xA0))
+
+
+def cmd_import_register(args, ctx) -> int:
+    from mpoffice_tui.services import register as reg
+
+    office = ctx.office()
+    shown = {"last": -1}
+
+    def progress(done: int, total: int, label: str) -> None:
+        pct = int(done * 100 / total) if total else 100
+        if pct != shown["last"]:
+            shown["last"] = pct
+            print(f"\rimporting {_safe(label)}: {done:,}/{total:,} electors ({pct}%)", end="",
+                  file=sys.stderr, flush=True)
+
+    summary = reg.import_register(office, args.paths, progress=progress)
+    if shown["last"] >= 0:
+        print(file=sys.stderr)
+    if args.json:
+        data = asdict(summary)
+        data["ok"] = summary.ok
+        data["rows_per_second"] = round(summary.rows_per_second)
+        emit_json(data)
+    else:
+        for f in summary.files:
+            if f.error:
+                print(f"FAILED  {_safe(f.error)}")
+                continue
+            print(f"{'ok' if f.ok else 'PART'}    {_safe(f.path)}: {f.format}, {f.encoding}, {f.delimiter}-separated, "
+                  f"council {_safe(f.council)}, published {f.published_on}: {f.imported:,} electors"
+                  + (f", {f.skipped} dummy rows skipped" if f.skipped else ""))
+            for p in f.problems:
+                print(f"        {_safe(p.file)} row {p.row}: {_safe(p.reason)}")
+        print(f"{summary.imported:,} electors imported in {summary.seconds:.2f} s; "
+              f"{summary.failed_rows} unreadable rows; {summary.failed_files} unreadable files"
+              + (f"; replaced {summary.replaced:,} electors of earlier publications" if summary.replaced else "")
+              + (f"; constituent links kept {summary.links_kept}, no longer on the register "
+                 f"{summary.links_lost}" if summary.links_kept or summary.links_lost else ""))
+    return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def cmd_lookup(args, ctx) -> int:
+    from mpoffice_tui.services import register as reg
+
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    result = reg.lookup(ctx.office(), " ".join(args.query), limit=args.limit)
+    if args.json:
+        emit_json(asdict(result))
+        return EXIT_OK
+    print(_safe(result.message))
+    for h in result.hits:
+        e = h.elector
+        where = f"{e.address}, {e.postcode}".strip(", ") or "(no address shown)"
+        print(f"  {e.number:<12} {_safe(e.name)}  |  {_safe(where)}  [{_safe(e.council)}]")
+        for note in e.notes:
+            print(f"      {_safe(note)}")
+        if h.household:
+            print("      also here: " + "; ".join(f"{_safe(o.name)} ({o.number})" for o in h.household))
+        for c in h.constituents:
+            print(f"      known constituent: {_safe(c.name)}, {c.open_cases} open case(s)")
+    return EXIT_OK

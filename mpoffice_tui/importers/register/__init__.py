@@ -1,0 +1,84 @@
+"""Electoral register exports: detect the format from the header row and read every elector.
+
+    parsed = read_register(path)      # ParsedFile: records, problems (file, row, reason), format
+    # raises RegisterFileError (a one-line message naming the file) when the file cannot be read
+
+Formats: Xpress, Halarose/Idox EROS, Idox Elections, Democracy Counts (one module each). Encoding
+(UTF-8 with or without BOM, windows-1252, UTF-16 with BOM) and delimiter (tab, comma, semicolon) are
+sniffed from the content, never from the extension.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mpoffice_tui.importers.register.common import (
+    ElectorRecord,
+    Format,
+    ParsedFile,
+    RowProblem,
+    header_key,
+)
+from mpoffice_tui.importers.register.decode import Unreadable, decode, read_rows
+from mpoffice_tui.importers.register.democracy_counts import DemocracyCounts
+from mpoffice_tui.importers.register.eros import Eros
+from mpoffice_tui.importers.register.idox import IdoxElections
+from mpoffice_tui.importers.register.xpress import Xpress
+
+__all__ = ["FORMATS", "ElectorRecord", "ParsedFile", "RegisterFileError", "RowProblem", "detect",
+           "read_register", "parse_text"]
+
+FORMATS: tuple[Format, ...] = (Xpress(), Eros(), IdoxElections(), DemocracyCounts())
+
+
+class RegisterFileError(ValueError):
+    """A register file that cannot be read at all (nothing from it is imported)."""
+
+
+def detect(header: list[str]) -> Format | None:
+    """The format whose required columns are all in the header row."""
+    keys = {header_key(h) for h in header}
+    return next((f for f in FORMATS if f.matches(keys)), None)
+
+
+def parse_text(text: str, *, name: str, encoding: str = "utf-8") -> ParsedFile:
+    """Read decoded export text (raises Unreadable when the header is not a known format)."""
+    header, rows, delimiter = read_rows(text)
+    fmt = detect(header)
+    if fmt is None:
+        shown = ", ".join(h.strip() for h in header[:8] if h.strip())
+        raise Unreadable(f"the header row is not a register export this program knows "
+                         f"(Xpress, EROS, Idox Elections, Democracy Counts); it starts: {shown[:120]}")
+    cols, addr = fmt.plan(header)
+    parsed = ParsedFile(path=name, format=fmt.name, format_label=fmt.label, encoding=encoding,
+                        delimiter="tab" if delimiter == "\t" else delimiter)
+    width = len(header)
+    for line, fields in rows:
+        if len(fields) > width and any(f.strip() for f in fields[width:]):
+            parsed.problems.append(RowProblem(name, line, f"{len(fields)} fields where the header has "
+                                                          f"{width} (a stray delimiter?)"))
+            continue
+        try:
+            rec = fmt.record(fields, cols, addr)
+        except ValueError as exc:
+            parsed.problems.append(RowProblem(name, line, str(exc)))
+            continue
+        if rec is None:
+            parsed.skipped += 1
+        else:
+            parsed.records.append(rec)
+    return parsed
+
+
+def read_register(path: str | Path) -> ParsedFile:
+    """Read a whole export; RegisterFileError (naming the file) if it cannot be read at all."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RegisterFileError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+    try:
+        text, encoding = decode(data)
+        return parse_text(text, name=str(path), encoding=encoding)
+    except Unreadable as exc:
+        raise RegisterFileError(f"{path}: {exc}") from exc

@@ -1,0 +1,142 @@
+"""Cleaning of register fields: placeholders, postcodes, UPRNs, dates, elector numbers, name folding,
+and the stable elector key that links constituents to electors across publications."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from functools import lru_cache
+
+from anyascii import anyascii
+
+PLACEHOLDERS = {"n/a", "na", "n.a.", "#n/a", "null", "none", "-", "--"}
+_POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$")
+_NUMBER = re.compile(r"^\s*([A-Za-z]{1,4}\d{0,2}[A-Za-z]?)?\s*[-/ ]?\s*(\d+)\s*(?:[/.-]\s*(\d+))?\s*$")
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%Y%m%d", "%d %b %Y",
+                 "%d %B %Y", "%Y/%m/%d")
+
+
+def clean(value: str | None) -> str:
+    """Trimmed text with placeholders such as "n/a" treated as empty."""
+    if value is None:
+        return ""
+    value = value.strip().strip("\ufeff")
+    return "" if value.casefold() in PLACEHOLDERS else value
+
+
+@lru_cache(maxsize=65536)
+def postcode(value: str | None) -> str:
+    """ "bb101aa" -> "BB10 1AA"; other text is kept, upper-cased and trimmed."""
+    raw = clean(value).upper()
+    compact = re.sub(r"\s+", "", raw)
+    m = _POSTCODE.match(compact)
+    return f"{m.group(1)} {m.group(2)}" if m else raw
+
+
+def looks_like_postcode(text: str) -> str | None:
+    """The normalised full postcode if `text` is one, else None."""
+    compact = re.sub(r"\s+", "", text.upper())
+    m = _POSTCODE.match(compact)
+    return f"{m.group(1)} {m.group(2)}" if m else None
+
+
+def outward_code(text: str) -> str | None:
+    """ "BB10" / "bb10 1" (a postcode's start), else None."""
+    t = re.sub(r"\s+", " ", text.strip().upper())
+    return t if re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?( \d[A-Z]?)?", t) else None
+
+
+def uprn(value: str | None) -> str | None:
+    """A UPRN without zero padding; None when missing or zero."""
+    v = clean(value)
+    if not v:
+        return None
+    if v.isdigit():
+        v = v.lstrip("0")
+    return v or None
+
+
+def parse_date(value: str | None) -> str | None:
+    """ISO date from the usual register formats; None if empty; ValueError if not a date."""
+    v = clean(value)
+    if not v:
+        return None
+    v = v.split(" 00:00")[0].split("T00:00")[0]
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(v, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise ValueError(f"{v!r} is not a date")
+
+
+def parse_int(value: str | None, what: str) -> int | None:
+    v = clean(value)
+    if not v:
+        return None
+    if v.isdigit():
+        return int(v)
+    try:
+        return int(float(v)) if "." in v else int(v)
+    except ValueError:
+        raise ValueError(f"{what} {v!r} is not a number") from None
+
+
+def split_number(value: str) -> tuple[str, int, int] | None:
+    """ "AB1-124/1" -> ("AB1", 124, 1); "124" -> ("", 124, 0); None if not an elector number."""
+    if value.isdigit():
+        return "", int(value), 0
+    m = _NUMBER.match(value or "")
+    if not m:
+        return None
+    return (m.group(1) or "").upper(), int(m.group(2)), int(m.group(3) or 0)
+
+
+def elector_number(pd: str, eno: int | None, suffix: int | None) -> str:
+    """Display form: polling district, number, and the suffix only when not zero (`AB1-124/1`)."""
+    if eno is None:
+        return pd or ""
+    base = f"{pd}-{eno}" if pd else str(eno)
+    return f"{base}/{suffix}" if suffix else base
+
+
+_SEP = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=262144)
+def fold(text: str | None) -> str:
+    """Accent-free, lower-case, apostrophes dropped, other punctuation as spaces: for matching."""
+    if not text:
+        return ""
+    t = anyascii(text).lower().replace("'", "").replace("`", "")
+    return _SEP.sub(" ", t).strip()
+
+
+def name_key(forename: str, surname: str) -> str:
+    """Folded "forename surname" plus joined forms of hyphenated/apostrophe names (search aid)."""
+    base = fold(f"{forename} {surname}")
+    joined = fold(surname).replace(" ", "")
+    extra = f" {joined}" if joined and joined not in base.split() else ""
+    return base + extra
+
+
+def elector_key(council: str, *, surname: str, forename: str, uprn_value: str | None, postcode_value: str,
+                address: str, pd: str, eno: int | None, suffix: int) -> str:
+    """A key for the same person at the same address in any publication of the council's register.
+
+    Elector numbers are re-sequenced at each canvass, so the key is built from the name and the
+    property (UPRN, or postcode and address); an entry without a name (anonymous) falls back to its
+    number. Hashed so that the key itself says nothing about the person.
+    """
+    name = fold(f"{forename} {surname}")
+    if name:
+        place = uprn_value or f"{postcode_value}|{fold(address)}"
+        basis = f"{fold(council)}|{place}|{name}"
+    else:
+        basis = f"{fold(council)}|#{pd}|{eno}|{suffix}"
+    return "E" + hashlib.blake2b(basis.encode("utf-8"), digest_size=10).hexdigest()
+
+
+def today() -> date:
+    return date.today()

@@ -1,0 +1,884 @@
+"""Casework: create cases, list them a page at a time, read one with its timeline, and act on it.
+
+The API the case list and case detail screens (and `mpoffice cases` / `mpoffice case`) build on.
+Everything returned is a frozen dataclass; nothing here imports Textual.
+
+Listing (Core SQL, one window at a time, never every case)::
+
+    f = CaseFilter(statuses=("open",), categories=("Housing",), assignee_ids=(staff_id,), tags=("urgent",),
+                   overdue=True, awaiting_days=20, text="O'Brien", open_only=True)
+    page = list_cases(office, f, sort="review", descending=False, offset=0, limit=50)  # -> CasePage
+    page.rows: tuple[CaseRow, ...]; page.total (None when with_total=False)
+    count_cases(office, f) -> int
+    SAVED_VIEWS: "my_open", "overdue", "awaiting_agency", "closed_this_month" -> SavedView(key, label)
+    saved_view_filter(office, key) -> CaseFilter;  saved_view_counts(office) -> {key: count}
+    SORTS: the sortable columns (ref title category status priority assignee constituent opened review updated)
+
+Reading::
+
+    get_case(office, ref_or_id, viewer_role=None) -> CaseDetail
+        .case: CaseRow, .constituent: PersonBrief | None (flags: safety caution, vulnerable,
+        interpreter, accessibility), .raised_by, .parties: (PartyView...), .tasks: (TaskView...),
+        .attachments: (AttachmentView...), .timeline: (TimelineItem...) oldest first
+    TimelineItem.kind: message | call | note | status | system | letter | task | task_done | attachment
+    Confidential notes are redacted (body "", redacted=True) for a volunteer: the viewer's role is
+    `viewer_role`, or the unlocking staff member's role (`services.staff.current_role`).
+    find_case_id(office, ref_or_id) -> id;  attachment_data(office, attachment_id) -> (filename, bytes)
+
+Acting (each one transaction through `office.writing()`, audited)::
+
+    create_case(office, constituent_id=..., title=..., category=...) -> CaseRow   (ref from refs.next_ref)
+    add_note(office, case, body, confidential=False);  log_call(office, case, summary, direction="in")
+    change_status(office, case, status, outcome=None)  (closing needs an outcome; any other status on
+        a closed case reopens it; every change is also a `notes` row of kind "status")
+    assign(office, case, staff);  set_review_date(office, case, date|None)
+    add_task(office, case, title, due_date=None, assignee=None);  complete_task(office, task_id)
+    add_party(office, case, role, contact_id=.. | constituent_id=.., contacted_on=None)
+    mark_party_replied(office, party_id, on=None);  attach_file(office, case, path | data+filename)
+    set_tags / set_category / set_priority / set_title
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import text
+
+from mpoffice_tui.db.engine import Office
+from mpoffice_tui.db.errors import OfficeError
+from mpoffice_tui.db.models import (
+    Attachment,
+    Case,
+    CaseParty,
+    Constituent,
+    Contact,
+    Message,
+    Note,
+    Staff,
+    Task,
+)
+from mpoffice_tui.db.search import match_query
+from mpoffice_tui.services import refs
+from mpoffice_tui.services.clock import now_iso, parse_date, today
+
+STATUSES = ("new", "open", "awaiting_constituent", "awaiting_third_party", "closed")
+STATUS_LABELS = {"new": "New", "open": "Open", "awaiting_constituent": "Awaiting constituent",
+                 "awaiting_third_party": "Awaiting third party", "closed": "Closed"}
+PRIORITIES = ("low", "normal", "high", "urgent")
+OUTCOMES = ("Resolved", "Partly resolved", "Not resolved", "Referred elsewhere", "Withdrawn",
+            "No response from constituent", "Information given")
+MAX_ATTACHMENT = 50 * 1024 * 1024
+
+
+class CaseNotFound(OfficeError):
+    pass
+
+
+# -- rows -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CaseRow:
+    id: str
+    ref: str
+    title: str
+    category: str
+    status: str
+    priority: str
+    assignee_id: str | None
+    assignee: str | None
+    constituent_id: str | None
+    constituent: str | None
+    postcode: str | None
+    opened_at: str
+    closed_at: str | None
+    review_date: str | None
+    awaiting_since: str | None
+    outcome: str | None
+    tags: tuple[str, ...]
+    confidential: bool
+    safety_caution: bool
+    updated_at: str
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    def as_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["tags"] = list(self.tags)
+        return d
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: tuple[CaseRow, ...]
+    total: int | None
+    offset: int
+    limit: int
+    sort: str
+    descending: bool
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What to list. Empty tuples mean "any"; every given condition must hold."""
+
+    statuses: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    assignee_ids: tuple[str, ...] = ()
+    unassigned: bool = False
+    tags: tuple[str, ...] = ()
+    overdue: bool = False  # review date before today, case not closed
+    awaiting_days: int | None = None  # awaiting a third party for more than N working days
+    open_only: bool = False  # anything but closed
+    closed_since: str | None = None  # closed on or after this date
+    constituent_id: str | None = None
+    text: str | None = None  # free text: ref, title, category, tags, constituent name/email/postcode
+
+
+@dataclass(frozen=True)
+class SavedView:
+    key: str
+    label: str
+
+
+SAVED_VIEWS: dict[str, SavedView] = {v.key: v for v in (
+    SavedView("my_open", "My open cases"),
+    SavedView("overdue", "Overdue"),
+    SavedView("awaiting_agency", "Awaiting agency > 20 working days"),
+    SavedView("closed_this_month", "Closed this month"),
+)}
+
+_SELECT = (
+    "SELECT c.id, c.ref, c.title, c.category, c.status, c.priority, c.assignee_id, s.name, "
+    "c.constituent_id, CASE WHEN p.id IS NULL THEN NULL ELSE trim(coalesce(nullif(p.preferred_name, ''), "
+    "p.forenames) || ' ' || p.surname) END, p.postcode, c.opened_at, c.closed_at, c.review_date, "
+    "c.awaiting_since, c.outcome, c.tags, c.confidential, coalesce(p.safety_caution, 0), c.updated_at "
+    "FROM cases c LEFT JOIN staff s ON s.id = c.assignee_id "
+    "LEFT JOIN constituents p ON p.id = c.constituent_id ")
+
+_PRIORITY_RANK = "CASE c.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END"
+SORTS: dict[str, str] = {
+    "ref": "c.ref",
+    "title": "c.title",  # binary order: uses the index (a 50k-row NOCASE sort costs ~150 ms)
+    "category": "c.category",
+    "status": "c.status",
+    "priority": _PRIORITY_RANK,
+    "assignee": "s.name COLLATE NOCASE",
+    "constituent": "p.surname COLLATE NOCASE",
+    "opened": "c.opened_at",
+    "review": "c.review_date",
+    "updated": "c.updated_at",
+}
+
+
+def _row(r) -> CaseRow:
+    tags = tuple(t for t in (r[16] or "").split(",") if t)
+    return CaseRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+                   r[14], r[15], tags, bool(r[17]), bool(r[18]), r[19])
+
+
+def normalise_tags(tags) -> str:
+    """Tags stored as 'a,b' (trimmed, lower case, no repeats)."""
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    out: list[str] = []
+    for t in tags or ():
+        t = " ".join(str(t).split()).casefold()
+        if t and t not in out:
+            out.append(t)
+    return ",".join(out)
+
+
+def _in(name: str, values, params: dict) -> str:
+    keys = []
+    for i, v in enumerate(values):
+        params[f"{name}{i}"] = v
+        keys.append(f":{name}{i}")
+    return ", ".join(keys)
+
+
+def _where(office: Office, f: CaseFilter, params: dict) -> tuple[str, bool]:
+    """The WHERE clause for a filter, and whether it needs the constituent/staff joins."""
+    conds = ["c.deleted = 0"]
+    if f.statuses:
+        conds.append(f"c.status IN ({_in('st', f.statuses, params)})")
+    if f.open_only:
+        conds.append("c.status != 'closed'")
+    if f.categories:
+        conds.append(f"c.category IN ({_in('cat', f.categories, params)})")
+    if f.assignee_ids and f.unassigned:
+        conds.append(f"(c.assignee_id IN ({_in('as', f.assignee_ids, params)}) OR c.assignee_id IS NULL)")
+    elif f.assignee_ids:
+        conds.append(f"c.assignee_id IN ({_in('as', f.assignee_ids, params)})")
+    elif f.unassigned:
+        conds.append("c.assignee_id IS NULL")
+    for i, tag in enumerate(t for t in normalise_tags(f.tags).split(",") if t):
+        params[f"tag{i}"] = f"%,{tag},%"
+        conds.append(f"(',' || c.tags || ',') LIKE :tag{i}")
+    if f.overdue:
+        params["today"] = today().isoformat()
+        conds.append("c.status != 'closed' AND c.review_date IS NOT NULL AND c.review_date < :today")
+    if f.awaiting_days is not None:
+        from mpoffice_tui.services.reminders import add_working_days, nation
+
+        cutoff = add_working_days(today(), -int(f.awaiting_days), nation(office))
+        params["await_cut"] = cutoff.isoformat()
+        conds.append("c.status = 'awaiting_third_party' AND c.awaiting_since IS NOT NULL "
+                     "AND substr(c.awaiting_since, 1, 10) < :await_cut")
+    if f.closed_since:
+        params["closed_since"] = parse_date(f.closed_since, "closed since").isoformat()
+        conds.append("c.status = 'closed' AND c.closed_at >= :closed_since")
+    if f.constituent_id:
+        params["cons"] = f.constituent_id
+        conds.append("c.constituent_id = :cons")
+    if f.text and f.text.strip():
+        # every word must match the case (ref, title, category, tags) or its constituent
+        chunks = [q for q in (match_query(chunk) for chunk in f.text.split()) if q]
+        if not chunks:
+            conds.append("0")
+        for i, q in enumerate(chunks[:8]):
+            params[f"q{i}"] = q
+            conds.append(f"(c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q{i}) "
+                         "OR c.constituent_id IN (SELECT id FROM constituents WHERE rowid IN "
+                         f"(SELECT rowid FROM constituents_fts WHERE constituents_fts MATCH :q{i})))")
+    return " AND ".join(conds), False
+
+
+def list_cases(office: Office, f: CaseFilter | None = None, *, sort: str = "opened", descending: bool = True,
+               offset: int = 0, limit: int = 50, with_total: bool = True) -> CasePage:
+    """One page of cases matching `f`, sorted by one of SORTS (ties broken by reference)."""
+    f = f or CaseFilter()
+    if sort not in SORTS:
+        raise OfficeError(f"cannot sort by {sort!r}: choose one of {', '.join(SORTS)}")
+    params: dict = {"limit": max(0, int(limit)), "offset": max(0, int(offset))}
+    where, _ = _where(office, f, params)
+    direction = "DESC" if descending else "ASC"
+    order = f"{SORTS[sort]} {direction} NULLS LAST, c.ref {direction}"
+    joins = ""  # phase 1 touches only what the filter and the sort need, so skipped rows cost little
+    if sort == "constituent":
+        joins += "LEFT JOIN constituents p ON p.id = c.constituent_id "
+    if sort == "assignee":
+        joins += "LEFT JOIN staff s ON s.id = c.assignee_id "
+    ids_sql = f"SELECT c.rowid FROM cases c {joins}WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+    with office.engine.connect() as conn:
+        rowids = [r[0] for r in conn.execute(text(ids_sql), params)]
+        rows: tuple[CaseRow, ...] = ()
+        if rowids:
+            found = {r[-1]: _row(r) for r in conn.execute(text(
+                _SELECT.replace(" FROM cases c", ", c.rowid FROM cases c")
+                + "WHERE c.rowid IN (SELECT value FROM json_each(:ids))"), {"ids": json.dumps(rowids)})}
+            rows = tuple(found[i] for i in rowids if i in found)
+        total = None
+        if with_total:
+            total = int(conn.execute(text(f"SELECT count(*) FROM cases c WHERE {where}"), params).scalar())
+    return CasePage(rows, total, params["offset"], params["limit"], sort, descending)
+
+
+def count_cases(office: Office, f: CaseFilter | None = None) -> int:
+    params: dict = {}
+    where, _ = _where(office, f or CaseFilter(), params)
+    with office.engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM cases c WHERE {where}"), params).scalar())
+
+
+def saved_view_filter(office: Office, key: str) -> CaseFilter:
+    """The filter behind a saved view (relative to today and to who unlocked the office)."""
+    if key == "my_open":
+        return CaseFilter(assignee_ids=(office.staff_id or "",), open_only=True)
+    if key == "overdue":
+        return CaseFilter(overdue=True)
+    if key == "awaiting_agency":
+        return CaseFilter(awaiting_days=20)
+    if key == "closed_this_month":
+        return CaseFilter(closed_since=today().replace(day=1).isoformat())
+    raise OfficeError(f"unknown saved view {key!r}: choose one of {', '.join(SAVED_VIEWS)}")
+
+
+def saved_view_counts(office: Office) -> dict[str, int]:
+    return {key: count_cases(office, saved_view_filter(office, key)) for key in SAVED_VIEWS}
+
+
+def status_counts(office: Office) -> dict[str, int]:
+    """Live cases by status (for the list's header)."""
+    with office.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT status, count(*) FROM cases WHERE deleted = 0 GROUP BY status").fetchall()
+    found = dict(rows)
+    return {s: int(found.get(s, 0)) for s in STATUSES}
+
+
+def categories(office: Office) -> list[str]:
+    with office.engine.connect() as conn:
+        return [r[0] for r in conn.exec_driver_sql(
+            "SELECT DISTINCT category FROM cases WHERE deleted = 0 ORDER BY category COLLATE NOCASE")]
+
+
+def case_row(office: Office, ref_or_id: str) -> CaseRow:
+    case_id = find_case_id(office, ref_or_id)
+    with office.engine.connect() as conn:
+        r = conn.execute(text(_SELECT + "WHERE c.id = :id"), {"id": case_id}).fetchone()
+    return _row(r)
+
+
+def find_case_id(office: Office, ref_or_id: str) -> str:
+    """A case's id from its reference (any case) or id; CaseNotFound otherwise."""
+    key = (ref_or_id or "").strip()
+    with office.engine.connect() as conn:
+        row = conn.execute(text("SELECT id FROM cases WHERE (ref = :k OR id = :k) AND deleted = 0"),
+                           {"k": key.upper() if refs.REF_PATTERN.fullmatch(key.upper()) else key}).fetchone()
+    if row is None:
+        raise CaseNotFound(f"no case {ref_or_id!r}")
+    return row[0]
+
+
+# -- detail -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PersonBrief:
+    id: str
+    name: str
+    email: str | None
+    phone: str | None
+    postcode: str | None
+    address: str
+    safety_caution: bool
+    safety_details: str | None
+    vulnerable: bool
+    interpreter_language: str | None
+    accessibility: str | None
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        out = []
+        if self.safety_caution:
+            out.append("SAFETY CAUTION" + (f": {self.safety_details}" if self.safety_details else ""))
+        if self.vulnerable:
+            out.append("Vulnerable")
+        if self.interpreter_language:
+            out.append(f"Interpreter: {self.interpreter_language}")
+        if self.accessibility:
+            out.append(f"Accessibility: {self.accessibility}")
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class PartyView:
+    id: str
+    role: str
+    contact_id: str | None
+    constituent_id: str | None
+    name: str
+    route: str | None
+    contacted_on: str | None
+    reply_due: str | None
+    replied_on: str | None
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    case_id: str
+    title: str
+    due_date: str | None
+    assignee_id: str | None
+    assignee: str | None
+    done: bool
+    done_at: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    message_id: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: str
+    kind: str  # message | call | note | status | system | letter | task | task_done | attachment
+    id: str  # the source row's id
+    title: str
+    body: str
+    author: str | None = None
+    direction: str | None = None  # in | out (messages, calls)
+    channel: str | None = None
+    confidential: bool = False
+    redacted: bool = False  # a confidential note hidden from this viewer
+    attachments: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["attachments"] = list(self.attachments)
+        return d
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: CaseRow
+    constituent: PersonBrief | None
+    raised_by: PersonBrief | None
+    parties: tuple[PartyView, ...]
+    tasks: tuple[TaskView, ...]
+    attachments: tuple[AttachmentView, ...]
+    timeline: tuple[TimelineItem, ...]
+    viewer_role: str = "manager"
+    campaign_id: str | None = field(default=None)
+
+    def as_dict(self) -> dict:
+        def plain(x):
+            return {k: getattr(x, k) for k in x.__dataclass_fields__} if x is not None else None
+
+        return {
+            "case": self.case.as_dict(),
+            "constituent": {**plain(self.constituent), "flags": list(self.constituent.flags)}
+            if self.constituent else None,
+            "raised_by": plain(self.raised_by),
+            "parties": [plain(p) for p in self.parties],
+            "tasks": [plain(t) for t in self.tasks],
+            "attachments": [plain(a) for a in self.attachments],
+            "timeline": [t.as_dict() for t in self.timeline],
+        }
+
+
+_PERSON_SQL = ("SELECT id, trim(coalesce(title || ' ', '') || coalesce(nullif(preferred_name, ''), forenames) "
+               "|| ' ' || surname), email, phone, postcode, "
+               "trim(coalesce(address1, '') || ', ' || coalesce(address2, '') || ', ' || coalesce(town, ''), ', '), "
+               "safety_caution, safety_details, vulnerable, interpreter_language, accessibility "
+               "FROM constituents WHERE id = :id")
+
+
+def _person(conn, person_id: str | None) -> PersonBrief | None:
+    if not person_id:
+        return None
+    r = conn.execute(text(_PERSON_SQL), {"id": person_id}).fetchone()
+    if r is None:
+        return None
+    address = ", ".join(p.strip() for p in (r[5] or "").split(",") if p.strip())
+    return PersonBrief(r[0], r[1], r[2], r[3], r[4], address, bool(r[6]), r[7], bool(r[8]), r[9], r[10])
+
+
+def _viewer_role(office: Office, viewer_role: str | None) -> str:
+    if viewer_role:
+        return viewer_role
+    from mpoffice_tui.services.staff import current_role
+
+    return current_role(office)
+
+
+def can_read_confidential(role: str) -> bool:
+    """Volunteers never see the bodies of confidential notes."""
+    return role != "volunteer"
+
+
+def get_case(office: Office, ref_or_id: str, viewer_role: str | None = None) -> CaseDetail:
+    """A case with its people, parties, tasks, attachments and whole timeline (oldest first)."""
+    role = _viewer_role(office, viewer_role)
+    case = case_row(office, ref_or_id)
+    cid = {"id": case.id}
+    with office.engine.connect() as conn:
+        staff = dict(conn.exec_driver_sql("SELECT id, name FROM staff").fetchall())
+        extra = conn.execute(text("SELECT raised_by_id, campaign_id FROM cases WHERE id = :id"), cid).fetchone()
+        constituent = _person(conn, case.constituent_id)
+        raised_by = _person(conn, extra[0])
+        parties = tuple(PartyView(
+            r[0], r[1], r[2], r[3], r[4] or r[5] or "", r[6], r[7], r[8], r[9]) for r in conn.execute(text(
+                "SELECT cp.id, cp.role, cp.contact_id, cp.constituent_id, "
+                "trim(coalesce(k.organisation, '') || coalesce(' — ' || k.department, '')), "
+                "trim(coalesce(nullif(p.preferred_name, ''), p.forenames) || ' ' || p.surname), "
+                "k.preferred_route, cp.contacted_on, cp.reply_due, cp.replied_on "
+                "FROM case_parties cp LEFT JOIN contacts k ON k.id = cp.contact_id "
+                "LEFT JOIN constituents p ON p.id = cp.constituent_id "
+                "WHERE cp.case_id = :id AND cp.deleted = 0 ORDER BY cp.created_at"), cid))
+        task_rows = conn.execute(text(
+            "SELECT id, case_id, title, due_date, assignee_id, done, done_at, created_at FROM tasks "
+            "WHERE case_id = :id AND deleted = 0 ORDER BY created_at"), cid).fetchall()
+        tasks = tuple(TaskView(r[0], r[1], r[2], r[3], r[4], staff.get(r[4]), bool(r[5]), r[6], r[7])
+                      for r in task_rows)
+        att_rows = conn.execute(text(
+            "SELECT id, filename, content_type, size, message_id, created_at FROM attachments "
+            "WHERE deleted = 0 AND (case_id = :id OR message_id IN "
+            "(SELECT id FROM messages WHERE case_id = :id)) ORDER BY created_at"), cid).fetchall()
+        attachments = tuple(AttachmentView(*r) for r in att_rows)
+        by_message: dict[str, list[str]] = {}
+        for a in attachments:
+            if a.message_id:
+                by_message.setdefault(a.message_id, []).append(a.filename)
+        items: list[TimelineItem] = []
+        for r in conn.execute(text(
+                "SELECT id, received_at, channel, direction, sender_name, sender_email, recipients, subject, "
+                "body_text, author_id FROM messages WHERE case_id = :id AND deleted = 0"), cid):
+            who = r[4] or r[5] or ""
+            if r[2] == "phone":
+                kind = "call"
+                title = ("Call from " if r[3] == "in" else "Call to ") + (who or r[6] or "constituent")
+            else:
+                kind = "message"
+                title = r[7] or "(no subject)"
+            items.append(TimelineItem(r[1], kind, r[0], title, r[8] or "",
+                                      staff.get(r[9]) or who or None, r[3], r[2],
+                                      attachments=tuple(by_message.get(r[0], ()))))
+        show_conf = can_read_confidential(role)
+        for r in conn.execute(text("SELECT id, created_at, author_id, body, confidential, kind FROM notes "
+                                   "WHERE case_id = :id AND deleted = 0"), cid):
+            conf = bool(r[4])
+            hidden = conf and not show_conf
+            kind = r[5] if r[5] in ("note", "call", "status", "system") else "note"
+            label = {"note": "Note", "call": "Call", "status": "Status", "system": "Update"}[kind]
+            items.append(TimelineItem(r[1], kind, r[0], ("Confidential note" if conf else label),
+                                      "" if hidden else r[3], staff.get(r[2]), confidential=conf,
+                                      redacted=hidden))
+        for r in conn.execute(text("SELECT id, created_at, recipient_name, subject, body_text, author_id, "
+                                   "sent_on FROM letters WHERE case_id = :id AND deleted = 0"), cid):
+            items.append(TimelineItem(r[1], "letter", r[0], f"Letter to {r[2] or 'recipient'}: {r[3] or ''}"
+                                      .rstrip(": "), r[4] or "", staff.get(r[5]), "out", "letter"))
+        for t in tasks:
+            due = f" (due {t.due_date})" if t.due_date else ""
+            items.append(TimelineItem(t.created_at, "task", t.id, f"Task: {t.title}{due}", "", t.assignee))
+            if t.done and t.done_at:
+                items.append(TimelineItem(t.done_at, "task_done", t.id, f"Task done: {t.title}", "", t.assignee))
+        for a in attachments:
+            if not a.message_id:
+                items.append(TimelineItem(a.created_at, "attachment", a.id, f"File attached: {a.filename}",
+                                          f"{a.content_type}, {a.size} bytes"))
+    items.sort(key=lambda i: (i.at, i.kind, i.id))
+    return CaseDetail(case, constituent, raised_by, parties, tasks, attachments, tuple(items), role, extra[1])
+
+
+def attachment_data(office: Office, attachment_id: str) -> tuple[str, bytes]:
+    with office.engine.connect() as conn:
+        r = conn.execute(text("SELECT filename, data FROM attachments WHERE id = :id AND deleted = 0"),
+                         {"id": attachment_id}).fetchone()
+    if r is None:
+        raise OfficeError("no such attachment")
+    return r[0], bytes(r[1] or b"")
+
+
+# -- writes -----------------------------------------------------------------------------------------
+def _case(w, ref_or_id: str) -> Case:
+    case = w.session.execute(
+        text("SELECT id FROM cases WHERE (ref = :k OR id = :k) AND deleted = 0"),
+        {"k": ref_or_id.strip().upper() if refs.REF_PATTERN.fullmatch(ref_or_id.strip().upper())
+         else ref_or_id.strip()}).fetchone()
+    if case is None:
+        raise CaseNotFound(f"no case {ref_or_id!r}")
+    return w.get(Case, case[0])
+
+
+def resolve_staff(office_or_session, who: str | None) -> str | None:
+    """A staff id from an id or a name (case-insensitive); None for None/"" ; OfficeError if unknown."""
+    if who is None or not str(who).strip():
+        return None
+    who = str(who).strip()
+    sql = text("SELECT id, name FROM staff WHERE deleted = 0")
+    if isinstance(office_or_session, Office):
+        with office_or_session.engine.connect() as conn:
+            rows = conn.execute(sql).fetchall()
+    else:
+        rows = office_or_session.execute(sql).fetchall()
+    for sid, name in rows:
+        if sid == who or name.casefold() == who.casefold():
+            return sid
+    raise OfficeError(f"no staff member called {who!r}")
+
+
+def _check_status(status: str) -> str:
+    status = (status or "").strip().lower().replace(" ", "_").replace("-", "_")
+    if status not in STATUSES:
+        raise OfficeError(f"unknown status {status!r}: choose one of {', '.join(STATUSES)}")
+    return status
+
+
+def create_case(office: Office, *, constituent_id: str | None, title: str, category: str = "General",
+                assignee: str | None = None, priority: str = "normal", tags=(), review_date: str | None = None,
+                raised_by_id: str | None = None, confidential: bool = False, status: str = "new",
+                campaign_id: str | None = None) -> CaseRow:
+    """Open a case for a constituent with a new reference from this machine's series."""
+    title = " ".join((title or "").split())
+    if not title:
+        raise OfficeError("a case needs a title")
+    status = _check_status(status)
+    if status == "closed":
+        raise OfficeError("a new case cannot start closed")
+    if priority not in PRIORITIES:
+        raise OfficeError(f"unknown priority {priority!r}: choose one of {', '.join(PRIORITIES)}")
+    review = parse_date(review_date, "review date")
+    with office.writing() as w:
+        if constituent_id and w.get(Constituent, constituent_id) is None:
+            raise OfficeError("no such constituent")
+        assignee_id = resolve_staff(w.session, assignee)
+        now = now_iso()
+        case = w.insert(Case, ref=refs.next_ref(office, w.session), title=title,
+                        category=(category or "General").strip() or "General", status=status,
+                        priority=priority, assignee_id=assignee_id, constituent_id=constituent_id,
+                        raised_by_id=raised_by_id, opened_at=now, confidential=confidential,
+                        tags=normalise_tags(tags), review_date=review.isoformat() if review else None,
+                        awaiting_since=now if status == "awaiting_third_party" else None,
+                        campaign_id=campaign_id)
+        w.insert(Note, case_id=case.id, author_id=office.staff_id, kind="status",
+                 body=f"Case opened ({STATUS_LABELS[status]}).", created_at=now)
+        w.audit("case.create", target=f"case:{case.id}", detail=case.ref)
+    return case_row(office, case.id)
+
+
+def add_note(office: Office, case: str, body: str, *, confidential: bool = False, kind: str = "note") -> str:
+    """Add a note (append-only). Confidential notes are never disclosed to the constituent."""
+    body = (body or "").strip()
+    if not body:
+        raise OfficeError("a note needs some text")
+    if kind not in ("note", "call", "system"):
+        raise OfficeError(f"unknown note kind {kind!r}")
+    with office.writing() as w:
+        c = _case(w, case)
+        note = w.insert(Note, case_id=c.id, author_id=office.staff_id, body=body, confidential=confidential,
+                        kind=kind, created_at=now_iso())
+        w.audit("case.note", target=f"case:{c.id}", detail="confidential note" if confidential else "note")
+    return note.id
+
+
+def log_call(office: Office, case: str, summary: str, *, direction: str = "in", who: str | None = None,
+             phone: str | None = None) -> str:
+    """Log a phone call on the case (and the constituent's contact history) as a phone message."""
+    summary = (summary or "").strip()
+    if not summary:
+        raise OfficeError("say what the call was about")
+    if direction not in ("in", "out"):
+        raise OfficeError("a call's direction is 'in' or 'out'")
+    with office.writing() as w:
+        c = _case(w, case)
+        now = now_iso()
+        digest = hashlib.sha256(f"call|{c.id}|{now}|{summary}".encode()).hexdigest()
+        msg = w.insert(Message, channel="phone", direction=direction, sender_name=who,
+                       recipients=phone, subject=summary.splitlines()[0][:120], body_text=summary,
+                       received_at=now, content_hash=digest, triage="done", case_id=c.id,
+                       constituent_id=c.constituent_id, author_id=office.staff_id)
+        w.audit("case.call", target=f"case:{c.id}", detail=f"call {direction}")
+    return msg.id
+
+
+def change_status(office: Office, case: str, status: str, *, outcome: str | None = None,
+                  reason: str | None = None) -> CaseRow:
+    """Move a case to a status. Closing needs an outcome; leaving 'closed' reopens the case.
+
+    The change is also written as a `notes` row of kind "status" so it shows on the timeline.
+    """
+    status = _check_status(status)
+    outcome = (outcome or "").strip() or None
+    if status == "closed" and not outcome:
+        raise OfficeError("closing a case needs an outcome (e.g. " + ", ".join(OUTCOMES[:3]) + ")")
+    with office.writing() as w:
+        c = _case(w, case)
+        old = c.status
+        if old == status and (status != "closed" or outcome == c.outcome):
+            return case_row(office, c.id)
+        now = now_iso()
+        changes: dict = {"status": status}
+        if status == "closed":
+            changes.update(closed_at=now, outcome=outcome, awaiting_since=None)
+            body = f"Closed (was {STATUS_LABELS[old]}). Outcome: {outcome}."
+        elif old == "closed":
+            changes.update(closed_at=None, outcome=None)
+            body = f"Reopened as {STATUS_LABELS[status]} (previous outcome: {c.outcome or 'none'})."
+        else:
+            body = f"Status changed from {STATUS_LABELS[old]} to {STATUS_LABELS[status]}."
+        if status == "awaiting_third_party" and old != status:
+            changes["awaiting_since"] = now
+        elif status not in ("awaiting_third_party", "closed"):
+            changes["awaiting_since"] = None
+        if reason:
+            body += f" {reason.strip()}"
+        w.update(c, **changes)
+        w.insert(Note, case_id=c.id, author_id=office.staff_id, kind="status", body=body, created_at=now)
+        w.audit("case.status", target=f"case:{c.id}", detail=f"{old} -> {status}")
+    return case_row(office, c.id)
+
+
+def reopen(office: Office, case: str, status: str = "open", reason: str | None = None) -> CaseRow:
+    if _check_status(status) == "closed":
+        raise OfficeError("reopen to a status other than closed")
+    return change_status(office, case, status, reason=reason)
+
+
+def assign(office: Office, case: str, staff: str | None) -> CaseRow:
+    """Assign the case to a staff member (id or name), or unassign it with None."""
+    with office.writing() as w:
+        c = _case(w, case)
+        sid = resolve_staff(w.session, staff)
+        if sid != c.assignee_id:
+            name = w.get(Staff, sid).name if sid else None
+            w.update(c, assignee_id=sid)
+            w.insert(Note, case_id=c.id, author_id=office.staff_id, kind="system", created_at=now_iso(),
+                     body=f"Assigned to {name}." if name else "Unassigned.")
+            w.audit("case.assign", target=f"case:{c.id}", detail=f"staff:{sid}")
+    return case_row(office, c.id)
+
+
+def set_review_date(office: Office, case: str, review: str | date | None) -> CaseRow:
+    day = parse_date(review, "review date")
+    with office.writing() as w:
+        c = _case(w, case)
+        value = day.isoformat() if day else None
+        if value != c.review_date:
+            w.update(c, review_date=value)
+            w.insert(Note, case_id=c.id, author_id=office.staff_id, kind="system", created_at=now_iso(),
+                     body=f"Review date set to {value}." if value else "Review date cleared.")
+            w.audit("case.review", target=f"case:{c.id}", detail=str(value))
+    return case_row(office, c.id)
+
+
+def _set_field(office: Office, case: str, **changes) -> CaseRow:
+    with office.writing() as w:
+        c = _case(w, case)
+        w.update(c, **changes)
+        w.audit("case.edit", target=f"case:{c.id}", detail=", ".join(sorted(changes)))
+    return case_row(office, c.id)
+
+
+def set_tags(office: Office, case: str, tags) -> CaseRow:
+    return _set_field(office, case, tags=normalise_tags(tags))
+
+
+def set_category(office: Office, case: str, category: str) -> CaseRow:
+    if not (category or "").strip():
+        raise OfficeError("a category cannot be empty")
+    return _set_field(office, case, category=category.strip())
+
+
+def set_priority(office: Office, case: str, priority: str) -> CaseRow:
+    if priority not in PRIORITIES:
+        raise OfficeError(f"unknown priority {priority!r}: choose one of {', '.join(PRIORITIES)}")
+    return _set_field(office, case, priority=priority)
+
+
+def set_title(office: Office, case: str, title: str) -> CaseRow:
+    title = " ".join((title or "").split())
+    if not title:
+        raise OfficeError("a case needs a title")
+    return _set_field(office, case, title=title)
+
+
+def add_task(office: Office, case: str, title: str, *, due_date: str | date | None = None,
+             assignee: str | None = None) -> TaskView:
+    title = " ".join((title or "").split())
+    if not title:
+        raise OfficeError("a task needs a title")
+    due = parse_date(due_date, "due date")
+    with office.writing() as w:
+        c = _case(w, case)
+        sid = resolve_staff(w.session, assignee) if assignee else c.assignee_id
+        t = w.insert(Task, case_id=c.id, title=title, due_date=due.isoformat() if due else None,
+                     assignee_id=sid, created_at=now_iso())
+        w.audit("case.task", target=f"case:{c.id}", detail="task added")
+        name = w.get(Staff, sid).name if sid else None
+    return TaskView(t.id, c.id, t.title, t.due_date, sid, name, False, None, t.created_at)
+
+
+def complete_task(office: Office, task_id: str, done: bool = True) -> None:
+    with office.writing() as w:
+        t = w.get(Task, task_id)
+        if t is None or t.deleted:
+            raise OfficeError("no such task")
+        w.update(t, done=done, done_at=now_iso() if done else None)
+        w.audit("case.task_done" if done else "case.task_undone", target=f"case:{t.case_id}", detail=t.id)
+
+
+def add_party(office: Office, case: str, role: str, *, contact_id: str | None = None,
+              constituent_id: str | None = None, contacted_on: str | date | None = None) -> PartyView:
+    """Add a third party (a contact) or another person (a constituent) to a case, with a role.
+
+    When `contacted_on` is given, the reply is due `reply_days` UK working days later (the contact's).
+    """
+    from mpoffice_tui.services.reminders import add_working_days, nation
+
+    role = (role or "").strip()
+    if not role:
+        raise OfficeError("a party needs a role (e.g. agency, relative, advocate)")
+    if bool(contact_id) == bool(constituent_id):
+        raise OfficeError("a party is either a contact or a constituent")
+    contacted = parse_date(contacted_on, "contacted on")
+    with office.writing() as w:
+        c = _case(w, case)
+        name, route, reply_due = "", None, None
+        if contact_id:
+            k = w.get(Contact, contact_id)
+            if k is None or k.deleted:
+                raise OfficeError("no such contact")
+            name = k.organisation + (f" — {k.department}" if k.department else "")
+            route = k.preferred_route
+            if contacted:
+                reply_due = add_working_days(contacted, k.reply_days, nation(office)).isoformat()
+        else:
+            p = w.get(Constituent, constituent_id)
+            if p is None or p.deleted:
+                raise OfficeError("no such constituent")
+            name = f"{p.preferred_name or p.forenames} {p.surname}".strip()
+        party = w.insert(CaseParty, case_id=c.id, contact_id=contact_id, constituent_id=constituent_id,
+                         role=role, contacted_on=contacted.isoformat() if contacted else None,
+                         reply_due=reply_due)
+        w.insert(Note, case_id=c.id, author_id=office.staff_id, kind="system", created_at=now_iso(),
+                 body=f"Added {name} as {role}." + (f" Reply due {reply_due}." if reply_due else ""))
+        w.audit("case.party", target=f"case:{c.id}", detail=role)
+    return PartyView(party.id, role, contact_id, constituent_id, name, route, party.contacted_on, reply_due, None)
+
+
+def mark_contacted(office: Office, party_id: str, on: str | date | None = None) -> None:
+    """Record that a party was contacted (sets the reply-due date from the contact's reply_days)."""
+    from mpoffice_tui.services.reminders import add_working_days, nation
+
+    day = parse_date(on, "contacted on") or today()
+    with office.writing() as w:
+        p = w.get(CaseParty, party_id)
+        if p is None or p.deleted:
+            raise OfficeError("no such party")
+        days = 20
+        if p.contact_id:
+            k = w.get(Contact, p.contact_id)
+            days = k.reply_days if k else 20
+        w.update(p, contacted_on=day.isoformat(),
+                 reply_due=add_working_days(day, days, nation(office)).isoformat(), replied_on=None)
+        w.audit("case.party_contacted", target=f"case:{p.case_id}", detail=p.id)
+
+
+def mark_party_replied(office: Office, party_id: str, on: str | date | None = None) -> None:
+    day = parse_date(on, "replied on") or today()
+    with office.writing() as w:
+        p = w.get(CaseParty, party_id)
+        if p is None or p.deleted:
+            raise OfficeError("no such party")
+        w.update(p, replied_on=day.isoformat())
+        w.audit("case.party_replied", target=f"case:{p.case_id}", detail=p.id)
+
+
+def attach_file(office: Office, case: str, path: str | Path | None = None, *, data: bytes | None = None,
+                filename: str | None = None, content_type: str | None = None) -> AttachmentView:
+    """Keep a file with the case, encrypted inside the database (never copied elsewhere)."""
+    if data is None:
+        if path is None:
+            raise OfficeError("give a file to attach")
+        p = Path(path)
+        try:
+            if p.stat().st_size > MAX_ATTACHMENT:
+                raise OfficeError(f"{p}: larger than {MAX_ATTACHMENT // (1024 * 1024)} MB")
+            data = p.read_bytes()
+        except OSError as exc:
+            raise OfficeError(f"{p}: cannot read the file ({exc.strerror or exc})") from exc
+        filename = filename or p.name
+    if not filename:
+        raise OfficeError("an attachment needs a file name")
+    if len(data) > MAX_ATTACHMENT:
+        raise OfficeError(f"{filename}: larger than {MAX_ATTACHMENT // (1024 * 1024)} MB")
+    ctype = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    with office.writing() as w:
+        c = _case(w, case)
+        a = w.insert(Attachment, case_id=c.id, filename=filename, content_type=ctype, size=len(data),
+                     sha256=hashlib.sha256(data).hexdigest(), data=data, created_at=now_iso())
+        w.audit("case.attach", target=f"case:{c.id}", detail=f"{len(data)} bytes")
+    return AttachmentView(a.id, filename, ctype, len(data), None, a.created_at)

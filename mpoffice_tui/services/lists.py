@@ -1,0 +1,310 @@
+"""Paged list queries for the app's screens: Core SQL, one window of rows at a time.
+
+Every list has a `count_*` and a `page_*(offset, limit)` pair so a table can ask for just the rows
+it shows (DESIGN §6: lists are paged from SQL, never loaded whole). Rows are frozen dataclasses.
+Sort keys are chosen from fixed whitelists, never spliced from user input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mpoffice_tui.db.engine import Office
+
+# -- inbox ------------------------------------------------------------------------------------
+LANES: dict[str, tuple[str, ...]] = {
+    "new": ("new",),
+    "auto_filed": ("auto_filed",),
+    "suggested": ("suggested",),
+    "campaigns": ("campaign",),
+    "done": ("done", "ignored"),
+}
+LANE_LABELS: dict[str, str] = {
+    "new": "New", "auto_filed": "Auto-filed", "suggested": "Suggested", "campaigns": "Campaigns",
+    "done": "Done",
+}
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: str
+    received_at: str
+    sender: str
+    subject: str
+    channel: str
+    triage: str
+    case_ref: str | None
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: str
+    received_at: str
+    channel: str
+    direction: str
+    sender_name: str | None
+    sender_email: str | None
+    recipients: str | None
+    subject: str
+    body_text: str
+    triage: str
+    case_ref: str | None
+
+
+def _lane_clause(lane: str) -> tuple[str, tuple]:
+    states = LANES.get(lane)
+    if states is None:
+        raise ValueError(f"unknown inbox lane {lane!r}")
+    return f"m.triage IN ({', '.join('?' * len(states))})", states
+
+
+def count_messages(office: Office, lane: str = "new") -> int:
+    where, params = _lane_clause(lane)
+    with office.engine.connect() as conn:
+        sql = f"SELECT count(*) FROM messages m WHERE m.deleted = 0 AND {where}"
+        return int(conn.exec_driver_sql(sql, params).scalar() or 0)
+
+
+def lane_counts(office: Office) -> dict[str, int]:
+    """How many messages wait in each lane."""
+    with office.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT triage, count(*) FROM messages WHERE deleted = 0 GROUP BY triage").fetchall()
+    by_state = {r[0]: int(r[1]) for r in rows}
+    return {lane: sum(by_state.get(s, 0) for s in states) for lane, states in LANES.items()}
+
+
+def _in_order(conn, keys_sql: str, params: tuple, rows_sql: str) -> list[tuple]:
+    """Page in two steps: the ordered keys of one window (the OFFSET walks an index, with no joins),
+    then the joined rows for just those keys, put back in key order."""
+    keys = [r[0] for r in conn.exec_driver_sql(keys_sql, params).fetchall()]
+    if not keys:
+        return []
+    found = conn.exec_driver_sql(rows_sql.format(keys=", ".join("?" * len(keys))), tuple(keys)).fetchall()
+    by_key = {r[0]: r[1:] for r in found}
+    return [by_key[k] for k in keys if k in by_key]
+
+
+def page_messages(office: Office, lane: str, offset: int, limit: int) -> list[MessageRow]:
+    """Messages in a lane, newest first."""
+    where, params = _lane_clause(lane)
+    keys_sql = (f"SELECT m.rowid FROM messages m WHERE m.deleted = 0 AND {where} "
+                "ORDER BY m.received_at DESC, m.rowid DESC LIMIT ? OFFSET ?")
+    rows_sql = (
+        "SELECT m.rowid, m.id, m.received_at, coalesce(nullif(m.sender_name, ''), m.sender_email, ''), "
+        "m.subject, m.channel, m.triage, c.ref FROM messages m LEFT JOIN cases c ON c.id = m.case_id "
+        "WHERE m.rowid IN ({keys})"
+    )
+    with office.engine.connect() as conn:
+        rows = _in_order(conn, keys_sql, (*params, int(limit), int(offset)), rows_sql)
+    return [MessageRow(*r) for r in rows]
+
+
+def get_message(office: Office, message_id: str) -> MessageView | None:
+    sql = (
+        "SELECT m.id, m.received_at, m.channel, m.direction, m.sender_name, m.sender_email, m.recipients, "
+        "m.subject, m.body_text, m.triage, c.ref FROM messages m LEFT JOIN cases c ON c.id = m.case_id "
+        "WHERE m.id = ?"
+    )
+    with office.engine.connect() as conn:
+        row = conn.exec_driver_sql(sql, (message_id,)).fetchone()
+    return MessageView(*row) if row else None
+
+
+# -- cases ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CaseRow:
+    id: str
+    ref: str
+    title: str
+    constituent: str
+    status: str
+    category: str
+    assignee: str
+    opened: str
+    review_date: str | None
+
+
+CASE_SORTS: dict[str, tuple[str, str]] = {
+    # key: (label, ORDER BY)
+    "opened": ("newest first", "c.opened_at DESC, c.rowid DESC"),
+    "ref": ("reference", "c.ref"),
+    "review": ("review date", "c.review_date IS NULL, c.review_date, c.ref"),
+    "status": ("status", "c.status, c.opened_at DESC, c.rowid DESC"),
+    "constituent": ("constituent", "p.surname, p.forenames, c.ref"),
+}
+
+_CASE_COLUMNS = (
+    "c.id, c.ref, c.title, trim(coalesce(p.forenames, '') || ' ' || coalesce(p.surname, '')), "
+    "c.status, c.category, coalesce(s.name, ''), substr(c.opened_at, 1, 10), c.review_date "
+)
+_CASE_SELECT = (
+    f"SELECT {_CASE_COLUMNS} FROM cases c LEFT JOIN constituents p ON p.id = c.constituent_id "
+    "LEFT JOIN staff s ON s.id = c.assignee_id "
+)
+
+
+def count_cases(office: Office) -> int:
+    with office.engine.connect() as conn:
+        return int(conn.exec_driver_sql("SELECT count(*) FROM cases WHERE deleted = 0").scalar() or 0)
+
+
+def page_cases(office: Office, offset: int, limit: int, sort: str = "opened") -> list[CaseRow]:
+    order = CASE_SORTS.get(sort, CASE_SORTS["opened"])[1]
+    join = "LEFT JOIN constituents p ON p.id = c.constituent_id " if "p." in order else ""
+    keys_sql = f"SELECT c.rowid FROM cases c {join}WHERE c.deleted = 0 ORDER BY {order} LIMIT ? OFFSET ?"
+    rows_sql = (f"SELECT c.rowid, {_CASE_COLUMNS} FROM cases c LEFT JOIN constituents p ON p.id = c.constituent_id "
+                "LEFT JOIN staff s ON s.id = c.assignee_id WHERE c.rowid IN ({keys})")
+    with office.engine.connect() as conn:
+        rows = _in_order(conn, keys_sql, (int(limit), int(offset)), rows_sql)
+    return [CaseRow(*r) for r in rows]
+
+
+def find_cases(office: Office, text: str, limit: int = 20) -> list[CaseRow]:
+    """Cases whose reference starts with, or whose title contains, what was typed."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    sql = _CASE_SELECT + (
+        "WHERE c.deleted = 0 AND (c.ref LIKE ? ESCAPE '\\' OR c.title LIKE ? ESCAPE '\\') "
+        "ORDER BY (c.ref LIKE ? ESCAPE '\\') DESC, c.opened_at DESC LIMIT ?")
+    with office.engine.connect() as conn:
+        rows = conn.exec_driver_sql(sql, (like.upper() + "%", "%" + like + "%", like.upper() + "%",
+                                          int(limit))).fetchall()
+    return [CaseRow(*r) for r in rows]
+
+
+def case_id_for_ref(office: Office, ref: str) -> str | None:
+    with office.engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT id FROM cases WHERE ref = ? AND deleted = 0",
+                                   (ref.strip().upper(),)).fetchone()
+    return row[0] if row else None
+
+
+# -- case detail ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TimelineItem:
+    at: str
+    kind: str  # message | note | task | letter
+    title: str
+    body: str
+    who: str
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    id: str
+    ref: str
+    title: str
+    status: str
+    outcome: str | None
+    category: str
+    priority: str
+    assignee: str
+    opened: str
+    review_date: str | None
+    confidential: bool
+    constituent: str
+    constituent_contact: str
+    flags: tuple[str, ...]
+    timeline: tuple[TimelineItem, ...]
+
+
+def case_detail(office: Office, case_id: str, *, max_items: int = 500) -> CaseDetail | None:
+    """A case, its constituent's flags, and its timeline (messages, notes, tasks, letters) by date."""
+    with office.engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT c.id, c.ref, c.title, c.status, c.outcome, c.category, c.priority, "
+            "coalesce(s.name, ''), substr(c.opened_at, 1, 10), c.review_date, c.confidential, "
+            "trim(coalesce(p.title || ' ', '') || coalesce(p.forenames, '') || ' ' || coalesce(p.surname, '')), "
+            "p.preferred_name, p.email, p.phone, p.postcode, p.safety_caution, p.safety_details, p.vulnerable, "
+            "p.interpreter_language, p.accessibility, p.privacy_state "
+            "FROM cases c LEFT JOIN constituents p ON p.id = c.constituent_id "
+            "LEFT JOIN staff s ON s.id = c.assignee_id WHERE c.id = ?", (case_id,)).fetchone()
+        if row is None:
+            return None
+        items = conn.exec_driver_sql(
+            "SELECT at, kind, title, body, who FROM ("
+            " SELECT m.received_at AS at, 'message' AS kind,"
+            "  (CASE m.direction WHEN 'out' THEN 'To ' ELSE 'From ' END) ||"
+            "  coalesce(nullif(m.sender_name, ''), m.sender_email, m.channel) || ': ' || m.subject AS title,"
+            "  substr(m.body_text, 1, 400) AS body, m.channel AS who"
+            "  FROM messages m WHERE m.case_id = ?1 AND m.deleted = 0"
+            " UNION ALL SELECT n.created_at, 'note', 'Note (' || n.kind || ')', n.body, coalesce(s.name, '')"
+            "  FROM notes n LEFT JOIN staff s ON s.id = n.author_id WHERE n.case_id = ?1 AND n.deleted = 0"
+            " UNION ALL SELECT coalesce(t.due_date, t.created_at), 'task',"
+            "  (CASE WHEN t.done THEN 'Task done: ' ELSE 'Task due: ' END) || t.title, '', coalesce(s.name, '')"
+            "  FROM tasks t LEFT JOIN staff s ON s.id = t.assignee_id WHERE t.case_id = ?1 AND t.deleted = 0"
+            " UNION ALL SELECT coalesce(l.sent_on, l.created_at), 'letter',"
+            "  'Letter to ' || l.recipient_name || ': ' || l.subject, substr(l.body_text, 1, 400),"
+            "  coalesce(s.name, '') FROM letters l LEFT JOIN staff s ON s.id = l.author_id"
+            "  WHERE l.case_id = ?1 AND l.deleted = 0"
+            ") ORDER BY at LIMIT ?2", (case_id, int(max_items))).fetchall()
+    (cid, ref, title, status, outcome, category, priority, assignee, opened, review, confidential,
+     name, preferred, email, phone, postcode, safety, safety_details, vulnerable, interpreter,
+     accessibility, privacy) = row
+    flags: list[str] = []
+    if safety:
+        flags.append("SAFETY CAUTION" + (f": {safety_details}" if safety_details else ""))
+    if vulnerable:
+        flags.append("Vulnerable")
+    if interpreter:
+        flags.append(f"Interpreter: {interpreter}")
+    if accessibility:
+        flags.append(f"Accessibility: {accessibility}")
+    if privacy and privacy != "active":
+        flags.append(f"Privacy: {privacy.replace('_', ' ')}")
+    if preferred:
+        name = f"{name} (prefers {preferred})"
+    contact = " · ".join(x for x in (email, phone, postcode) if x)
+    return CaseDetail(
+        id=cid, ref=ref, title=title, status=status, outcome=outcome, category=category,
+        priority=priority, assignee=assignee, opened=opened, review_date=review,
+        confidential=bool(confidential), constituent=name or "(no constituent)",
+        constituent_contact=contact, flags=tuple(flags),
+        timeline=tuple(TimelineItem(a or "", k, t or "", b or "", w or "") for a, k, t, b, w in items),
+    )
+
+
+# -- register ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ElectorRow:
+    id: str
+    name: str
+    postcode: str
+    address: str
+    number: str  # polling district and elector number, e.g. "AB-123"
+
+
+def _elector_where(query: str) -> tuple[str, tuple]:
+    query = (query or "").strip()
+    if not query:
+        return "", ()
+    like = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    compact = like.replace(" ", "").upper()
+    return (
+        "WHERE (surname LIKE ?1 ESCAPE '\\' OR forename LIKE ?1 ESCAPE '\\' OR name_key LIKE ?2 ESCAPE '\\' "
+        "OR replace(postcode, ' ', '') LIKE ?3 ESCAPE '\\' OR address LIKE ?2 ESCAPE '\\') ",
+        (like + "%", "%" + like + "%", compact + "%"),
+    )
+
+
+def count_electors(office: Office, query: str = "") -> int:
+    where, params = _elector_where(query)
+    with office.engine.connect() as conn:
+        return int(conn.exec_driver_sql(f"SELECT count(*) FROM electors {where}", params).scalar() or 0)
+
+
+def page_electors(office: Office, query: str, offset: int, limit: int) -> list[ElectorRow]:
+    """Electors matching a name, postcode or address fragment (a plain prefix/LIKE query)."""
+    where, params = _elector_where(query)
+    n = len(params)
+    sql = (
+        "SELECT id, trim(coalesce(title || ' ', '') || forename || ' ' || surname), postcode, address, "
+        f"pd || '-' || coalesce(eno, '') FROM electors {where}"
+        f"ORDER BY surname, forename, id LIMIT ?{n + 1} OFFSET ?{n + 2}"
+    )
+    with office.engine.connect() as conn:
+        rows = conn.exec_driver_sql(sql, (*params, int(limit), int(offset))).fetchall()
+    return [ElectorRow(*r) for r in rows]

@@ -1,0 +1,523 @@
+"""The electoral register: import council exports, look electors up, suggest matches for forms.
+
+API (every result is a frozen dataclass; nothing here blocks casework: "not found" is advice):
+
+    import_register(office, paths, *, council=None, published_on=None, progress=None) -> ImportSummary
+        Read each export (format, encoding and delimiter detected), then per council replace the
+        current publication in one transaction (electors bulk-inserted with Core, FTS kept by
+        triggers) and record an audit event. `progress(done_rows, total_rows, label)` is called as
+        rows are written. Unreadable files change nothing; unreadable rows are listed and skipped.
+    lookup(office, query, limit=20) -> LookupResult
+        By name (typo-tolerant, accent-insensitive, initials, either order), postcode (everyone
+        registered there), address, or elector number ("AB1-124/1"). Each Hit has the elector, the
+        others at the address and known constituents linked to the elector with open case counts.
+    suggest(office, forenames, surname, postcode=None, limit=5) -> list[Hit]
+        Likely electors for a new-case/constituent form (same postcode ranked first).
+    publications(office) -> list[PublicationView]   the registers currently held, per council
+    elector_by_key(office, key) -> ElectorView | None
+
+The register is local to this machine's office file: never synced, exported or bulk-mailed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from mpoffice_tui.db.engine import Office, utcnow
+from mpoffice_tui.db.ids import new_id
+from mpoffice_tui.importers.register import ParsedFile, RegisterFileError, RowProblem, read_register
+from mpoffice_tui.importers.register import normalise as n
+
+Progress = Callable[[int, int, str], None]
+
+MARKER_NOTES = {
+    "F": "overseas elector (no UK address shown)",
+    "N": "anonymous elector (shown by number only)",
+    "Z": "opted out of the open register",
+}
+NOT_FOUND_ADVICE = ("Not found on the register. That is information, not a refusal: many people who "
+                    "need help are not registered (recent movers, homelessness, immigration status). "
+                    "Carry on with the case.")
+
+
+# -- results -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ElectorView:
+    key: str
+    number: str  # e.g. AB1-124/1 (suffix only when not zero)
+    name: str  # "Anonymous elector" for N entries
+    title: str | None
+    forename: str
+    surname: str
+    address: str
+    postcode: str
+    uprn: str | None
+    markers: str
+    notes: tuple[str, ...]  # markers in words, attainer date, open-register opt-out
+    attainment_date: str | None
+    open_register_optout: bool
+    council: str
+    published_on: str | None
+
+
+@dataclass(frozen=True)
+class ConstituentLink:
+    id: str
+    name: str
+    open_cases: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    elector: ElectorView
+    score: float  # 0-100
+    matched_on: str  # name | address | postcode | number
+    household: tuple[ElectorView, ...]  # the others registered at the same address
+    constituents: tuple[ConstituentLink, ...]
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    query: str
+    kind: str  # name | address | postcode | number | empty
+    hits: tuple[Hit, ...]
+    found: bool
+    message: str  # always a sentence; when nothing is found, advice
+    electors_held: int
+    more: bool = False  # more matched than were returned
+
+
+@dataclass(frozen=True)
+class PublicationView:
+    id: str
+    council: str
+    source_file: str
+    format: str
+    published_on: str | None
+    imported_at: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    path: str
+    ok: bool
+    format: str = ""
+    encoding: str = ""
+    delimiter: str = ""
+    council: str = ""
+    published_on: str | None = None
+    imported: int = 0
+    skipped: int = 0
+    problems: tuple[RowProblem, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    files: tuple[FileSummary, ...]
+    imported: int
+    failed_rows: int
+    failed_files: int
+    replaced: int  # electors of older publications replaced
+    links_kept: int  # constituent links still pointing at an elector after the import
+    links_lost: int  # constituent links whose elector is no longer on the register
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_rows and not self.failed_files
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.imported / self.seconds if self.seconds else 0.0
+
+
+# -- file names ----------------------------------------------------------------------------------
+_NOISE = {"full", "register", "electoral", "roll", "export", "file", "part", "pt", "of", "final", "data",
+          "copy", "xpress", "eros", "idox", "halarose", "dc", "democracy", "counts", "property", "csv",
+          "tsv", "txt", "elections", "electors", "mp", "v", "version", "and", "the", "publication",
+          "published", "revised", "update", "updates", "monthly", "annual", "jan", "feb", "mar", "apr",
+          "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january", "february", "march",
+          "april", "june", "july", "august", "september", "october", "november", "december"}
+_MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                       "nov", "dec"], 1)}
+
+
+def council_from_filename(path: str | Path) -> str:
+    """ "Burnley_full_register_2024-12-01_part2.csv" -> "Burnley" (the split files of one council agree)."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", Path(path).stem) if w]
+    kept = [w for w in words if w.lower() not in _NOISE and not any(c.isdigit() for c in w)]
+    return " ".join(w.capitalize() if w.islower() or w.isupper() else w for w in kept) or "Unnamed council"
+
+
+def published_from_filename(path: str | Path) -> str | None:
+    """A publication date in the file name (2024-12-01, 20241201, 01-12-2024, Dec2024), else None."""
+    stem = Path(path).stem
+    for pattern, order in ((r"(20\d\d)[-_.]?(\d\d)[-_.]?(\d\d)", "ymd"), (r"(\d\d)[-_.](\d\d)[-_.](20\d\d)", "dmy")):
+        m = re.search(pattern, stem)
+        if m:
+            a, b, c = (int(x) for x in m.groups())
+            y, mo, d = (a, b, c) if order == "ymd" else (c, b, a)
+            try:
+                return date(y, mo, d).isoformat()
+            except ValueError:
+                continue
+    m = re.search(r"(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[-_ ]?(20\d\d)", stem)
+    if m:
+        return date(int(m.group(2)), _MONTHS[m.group(1).lower()], 1).isoformat()
+    return None
+
+
+# -- import --------------------------------------------------------------------------------------
+_ELECTOR_COLS = ("id", "publication_id", "elector_key", "pd", "eno", "suffix", "markers", "title", "forename",
+                 "surname", "initials", "date_of_birth", "attainment_date", "franchise",
+                 "open_register_optout", "address", "postcode", "uprn", "name_key")
+_INSERT = (f"INSERT INTO electors ({', '.join(_ELECTOR_COLS)}) "
+           f"VALUES ({', '.join('?' for _ in _ELECTOR_COLS)})")
+
+
+def _rows_for(parsed: ParsedFile, council: str, pub_id: str, seen: dict[str, int]) -> list[tuple]:
+    out = []
+    for i, r in enumerate(parsed.records):
+        key = n.elector_key(council, surname=r.surname, forename=r.forename, uprn_value=r.uprn,
+                            postcode_value=r.postcode, address=r.address, pd=r.pd, eno=r.eno, suffix=r.suffix)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:  # two people of the same name at one address
+            key = f"{key}-{seen[key]}"
+        out.append((f"{pub_id}.{i:x}", pub_id, key, r.pd, r.eno, r.suffix, r.markers, r.title, r.forename, r.surname,
+                    r.initials, r.date_of_birth, r.attainment_date, r.franchise, int(r.open_register_optout),
+                    r.address, r.postcode, r.uprn, n.name_key(r.forename, r.surname)))
+    return out
+
+
+def import_register(office: Office, paths: Iterable[str | Path], *, council: str | None = None,
+                    published_on: str | None = None, progress: Progress | None = None) -> ImportSummary:
+    """Import register exports; several files of one council make one register (see module doc)."""
+    started = time.perf_counter()
+    summaries: list[FileSummary] = []
+    groups: dict[str, list[tuple[ParsedFile, str | None]]] = defaultdict(list)
+    for path in paths:
+        try:
+            parsed = read_register(path)
+        except RegisterFileError as exc:
+            summaries.append(FileSummary(path=str(path), ok=False, error=str(exc)))
+            continue
+        c = council or council_from_filename(path)
+        groups[c].append((parsed, published_on or published_from_filename(path)))
+    total = sum(len(p.records) for g in groups.values() for p, _ in g)
+    done = imported = replaced = kept = lost = 0
+    for c, files in groups.items():
+        pub_date = max((d for _, d in files if d), default=None) or date.today().isoformat()
+        with office.writing() as w:
+            conn = w.session.connection()
+            old = conn.exec_driver_sql(
+                "SELECT id, published_on FROM register_publication WHERE council = ? AND current = 1",
+                (c,)).fetchall()
+            newest = max((o[1] or "" for o in old), default="")
+            if newest and pub_date < newest:
+                for parsed, _ in files:
+                    summaries.append(FileSummary(
+                        path=parsed.path, ok=False, format=parsed.format_label, council=c,
+                        error=f"{parsed.path}: this register for {c} (published {pub_date}) is older than "
+                              f"the one already held (published {newest}); nothing was changed"))
+                continue
+            old_ids = [o[0] for o in old]
+            marks = ",".join("?" for _ in old_ids)
+            before = 0
+            if old_ids:
+                before = conn.exec_driver_sql(
+                    f"SELECT count(*) FROM constituents WHERE deleted = 0 AND elector_key IN (SELECT "
+                    f"elector_key FROM electors WHERE publication_id IN ({marks}))", tuple(old_ids)).scalar() or 0
+                replaced += conn.exec_driver_sql(
+                    f"DELETE FROM electors WHERE publication_id IN ({marks})", tuple(old_ids)).rowcount
+                conn.exec_driver_sql(f"UPDATE register_publication SET current = 0 WHERE id IN ({marks})",
+                                     tuple(old_ids))
+            seen: dict[str, int] = {}
+            pub_ids = []
+            for parsed, _ in files:
+                pub_id = new_id()
+                pub_ids.append(pub_id)
+                rows = _rows_for(parsed, c, pub_id, seen)
+                conn.exec_driver_sql(
+                    "INSERT INTO register_publication (id, council, source_file, format, published_on, "
+                    "imported_at, rows, current) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                    (pub_id, c, Path(parsed.path).name, parsed.format, pub_date, utcnow(), len(rows)))
+                for i in range(0, len(rows), 5000):
+                    conn.exec_driver_sql(_INSERT, rows[i:i + 5000])
+                    done += len(rows[i:i + 5000])
+                    if progress:
+                        progress(done, total, Path(parsed.path).name)
+                imported += len(rows)
+                summaries.append(FileSummary(
+                    path=parsed.path, ok=not parsed.problems, format=parsed.format_label,
+                    encoding=parsed.encoding, delimiter=parsed.delimiter, council=c, published_on=pub_date,
+                    imported=len(rows), skipped=parsed.skipped, problems=tuple(parsed.problems)))
+            if old_ids:
+                pmarks = ",".join("?" for _ in pub_ids)
+                after = conn.exec_driver_sql(
+                    f"SELECT count(*) FROM constituents WHERE deleted = 0 AND elector_key IN (SELECT "
+                    f"elector_key FROM electors WHERE publication_id IN ({pmarks}))", tuple(pub_ids)).scalar() or 0
+                kept += after
+                lost += max(0, before - after)
+            rows_n = sum(len(p.records) for p, _ in files)
+            bad = sum(len(p.problems) for p, _ in files)
+            w.audit("register.import", target=f"register:{c}",
+                    detail=f"{len(files)} file(s), {rows_n} electors, {bad} unreadable rows, "
+                           f"published {pub_date}, replaced {len(old_ids)} earlier publication(s)")
+    _VOCAB.pop(str(office.path), None)
+    return ImportSummary(
+        files=tuple(summaries), imported=imported,
+        failed_rows=sum(len(s.problems) for s in summaries),
+        failed_files=sum(1 for s in summaries if s.error), replaced=replaced, links_kept=kept,
+        links_lost=lost, seconds=time.perf_counter() - started)
+
+
+def publications(office: Office) -> list[PublicationView]:
+    with office.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT id, council, source_file, format, published_on, imported_at, rows FROM "
+            "register_publication WHERE current = 1 ORDER BY council, source_file").fetchall()
+    return [PublicationView(*r) for r in rows]
+
+
+# -- lookup --------------------------------------------------------------------------------------
+_VOCAB: dict[str, tuple[tuple, list[str], dict[str, int]]] = {}
+_SELECT = ("SELECT e.rowid, e.elector_key, e.pd, e.eno, e.suffix, e.title, e.forename, e.surname, e.address, "
+           "e.postcode, e.uprn, e.markers, e.attainment_date, e.open_register_optout, p.council, "
+           "p.published_on FROM electors e LEFT JOIN register_publication p ON p.id = e.publication_id ")
+_STREET = {"road", "rd", "street", "st", "avenue", "ave", "lane", "ln", "close", "drive", "dr", "way", "court",
+           "ct", "crescent", "grove", "place", "terrace", "gardens", "flat", "house", "hill", "square", "walk",
+           "park", "view", "mews", "row", "green", "rise", "cottages", "farm", "apartment", "apartments"}
+
+
+def _view(r) -> ElectorView:
+    markers = r[11] or ""
+    anonymous = "N" in markers
+    name = "Anonymous elector" if anonymous else " ".join(x for x in (r[5], r[6], r[7]) if x)
+    notes = [MARKER_NOTES[m] for m in markers if m in MARKER_NOTES]
+    notes += [f"marker {m}" for m in markers if m not in MARKER_NOTES]
+    if r[12]:
+        notes.append(f"attainer: reaches voting age on {r[12]}")
+    if r[13] and "Z" not in markers:
+        notes.append(MARKER_NOTES["Z"])
+    return ElectorView(key=r[1], number=n.elector_number(r[2] or "", r[3], r[4] or 0), name=name,
+                       title=r[5], forename=r[6] or "", surname=r[7] or "", address=r[8] or "",
+                       postcode=r[9] or "", uprn=r[10], markers=markers, notes=tuple(notes),
+                       attainment_date=r[12], open_register_optout=bool(r[13]), council=r[14] or "",
+                       published_on=r[15])
+
+
+def _vocab(office: Office, conn) -> tuple[list[str], dict[str, int]]:
+    """Distinct name terms of the FTS index (cached until the register changes)."""
+    stamp = tuple(conn.exec_driver_sql("SELECT max(rowid), count(*) FROM electors").fetchone())
+    cached = _VOCAB.get(str(office.path))
+    if cached and cached[0] == stamp:
+        return cached[1], cached[2]
+    docs: dict[str, int] = defaultdict(int)
+    for term, doc in conn.exec_driver_sql(
+            "SELECT term, doc FROM electors_vocab WHERE col IN ('forename', 'surname')"):
+        docs[term] += doc
+    terms = list(docs)
+    _VOCAB[str(office.path)] = (stamp, terms, dict(docs))
+    return terms, dict(docs)
+
+
+def _alternatives(token: str, terms: list[str]) -> list[str]:
+    cutoff = 84 if len(token) <= 4 else 75
+    found = process.extract(token, terms, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8)
+    return [t for t, _, _ in found if t != token]
+
+
+def _fts_group(token: str, alts: list[str]) -> str:
+    parts = [f'"{token}"*'] + [f'"{a}"' for a in alts]
+    return "{forename surname} : (" + " OR ".join(parts) + ")"
+
+
+def _rowids(conn, match: str, cap: int) -> list[int]:
+    return [r[0] for r in conn.exec_driver_sql(
+        "SELECT rowid FROM electors_fts WHERE electors_fts MATCH ? LIMIT ?", (match, cap))]
+
+
+def _fetch(conn, rowids: list[int]) -> list[tuple]:
+    out: list[tuple] = []
+    for i in range(0, len(rowids), 900):
+        chunk = rowids[i:i + 900]
+        out += conn.exec_driver_sql(
+            _SELECT + f"WHERE e.rowid IN ({','.join('?' for _ in chunk)})", tuple(chunk)).fetchall()
+    return out
+
+
+def _name_score(q: str, initials: list[str], r) -> float:
+    forename, surname = n.fold(r[6]), n.fold(r[7])
+    cand = f"{forename} {surname}".strip()
+    if not cand:
+        return 0.0
+    score = max(fuzz.WRatio(q, cand), fuzz.token_sort_ratio(q, cand),
+                fuzz.ratio(q.replace(" ", ""), cand.replace(" ", "")),
+                fuzz.token_sort_ratio(q, f"{forename} {surname.replace(' ', '')}"))
+    if initials:
+        letters = [w[0] for w in forename.split()] + [w[0] for w in surname.split()]
+        score += 8 if all(i in letters for i in initials) else -25
+    return min(score, 100.0)
+
+
+def _name_candidates(office: Office, conn, q_tokens: list[str]) -> list[tuple]:
+    terms, docs = _vocab(office, conn)
+    groups = []
+    for t in q_tokens:
+        alts = _alternatives(t, terms)
+        weight = sum(docs.get(a, 0) for a in alts) + sum(v for k, v in docs.items() if k == t)
+        groups.append((weight, _fts_group(t, alts)))
+    if not groups:
+        return []
+    rowids = _rowids(conn, " AND ".join(g for _, g in groups), 600)
+    if len(rowids) < 20 and len(groups) > 1:
+        found = set(rowids)
+        for i, (_, g) in enumerate(sorted(groups, key=lambda x: x[0])):
+            found.update(_rowids(conn, g, 2500 if i == 0 else 400))
+        rowids = list(found)
+    return _fetch(conn, rowids)
+
+
+def _classify(query: str) -> str:
+    q = query.strip()
+    if re.fullmatch(r"[A-Za-z]{1,4}\d{0,2}[A-Za-z]?\s*[-/ ]\s*\d+(\s*/\s*\d+)?", q) and not n.looks_like_postcode(q):
+        return "number"
+    if n.looks_like_postcode(q) or n.outward_code(q):
+        return "postcode"
+    words = n.fold(q).split()
+    if any(w.isdigit() for w in words) or any(w in _STREET for w in words):
+        return "address"
+    return "name"
+
+
+def _count(conn) -> int:
+    return int(conn.exec_driver_sql("SELECT count(*) FROM electors").scalar() or 0)
+
+
+def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
+    """Find electors by name, postcode, address or elector number (see module doc)."""
+    query = (query or "").strip()
+    with office.engine.connect() as conn:
+        held = _count(conn)
+        if not query:
+            return LookupResult(query, "empty", (), False, "Type a name, postcode, address or elector "
+                                "number.", held)
+        if not held:
+            return LookupResult(query, _classify(query), (), False, "No electoral register has been "
+                                "imported yet, so nobody can be checked against it. " + NOT_FOUND_ADVICE, held)
+        kind = _classify(query)
+        scored: list[tuple[float, str, tuple]] = []
+        if kind == "number":
+            pd, eno, suffix = n.split_number(re.sub(r"\s+", "", query)) or ("", 0, 0)
+            rows = conn.exec_driver_sql(_SELECT + "WHERE e.pd = ? AND e.eno = ? ORDER BY e.suffix",
+                                        (pd.upper(), eno)).fetchall()
+            exact_suffix = "/" in query
+            scored = [(100.0 if (r[4] or 0) == suffix else 80.0, "number", r) for r in rows
+                      if not exact_suffix or (r[4] or 0) == suffix]
+        elif kind == "postcode":
+            full = n.looks_like_postcode(query)
+            if full:
+                rows = conn.exec_driver_sql(_SELECT + "WHERE e.postcode = ?", (full,)).fetchall()
+            else:
+                start = n.outward_code(query) or ""
+                rows = conn.exec_driver_sql(_SELECT + "WHERE e.postcode >= ? AND e.postcode < ? LIMIT 2000",
+                                            (start + " " if " " not in start else start,
+                                             (start + " " if " " not in start else start) + "~")).fetchall()
+            scored = [(100.0, "postcode", r) for r in rows]
+            limit = max(limit, 500)
+        if kind in ("address", "name") or (kind == "postcode" and not scored):
+            tokens = n.fold(query).split()
+            if kind == "address":
+                scored = _address_search(conn, query, tokens)
+                limit = max(limit, 200)
+            if not scored:
+                long = [t for t in tokens if len(t) >= 2]
+                initials = [t for t in tokens if len(t) == 1]
+                q = " ".join(long)
+                for r in _name_candidates(office, conn, long):
+                    s = _name_score(q, initials, r)
+                    if s >= 70:
+                        scored.append((s, "name", r))
+                kind = "name" if scored or kind != "address" else kind
+            if not scored and kind == "name":
+                scored = _address_search(conn, query, tokens)
+                if scored:
+                    kind = "address"
+        scored.sort(key=lambda x: (-x[0], x[2][9] or "", x[2][8] or "", x[2][2] or "", x[2][3] or 0, x[2][4] or 0))
+        more = len(scored) > limit
+        chosen = scored[:limit]
+        hits = _hits(conn, chosen)
+    if not hits:
+        return LookupResult(query, kind, (), False, f"No elector matches {query!r}. " + NOT_FOUND_ADVICE,
+                            held)
+    what = {"number": "elector number", "postcode": "postcode", "address": "address", "name": "name"}[kind]
+    msg = f"{len(hits)}{'+' if more else ''} elector{'s' if len(hits) != 1 else ''} found by {what}."
+    return LookupResult(query, kind, tuple(hits), True, msg, held, more)
+
+
+def _address_search(conn, query: str, tokens: list[str]) -> list[tuple[float, str, tuple]]:
+    if not tokens:
+        return []
+    parts = [f'"{t}"' if t.isdigit() else f'"{t}"*' for t in tokens]
+    rowids = _rowids(conn, "{address postcode} : (" + " AND ".join(parts) + ")", 1500)
+    rows = _fetch(conn, rowids)
+    q = " ".join(tokens)
+    return [(float(fuzz.token_set_ratio(q, n.fold(f"{r[8]} {r[9]}"))), "address", r) for r in rows]
+
+
+def _hits(conn, chosen: list[tuple[float, str, tuple]]) -> list[Hit]:
+    if not chosen:
+        return []
+    postcodes = sorted({r[9] for _, _, r in chosen if r[9]})
+    homes: dict[tuple, list[tuple]] = defaultdict(list)
+    for i in range(0, len(postcodes), 500):
+        chunk = postcodes[i:i + 500]
+        for r in conn.exec_driver_sql(
+                _SELECT + f"WHERE e.postcode IN ({','.join('?' for _ in chunk)}) ORDER BY e.pd, e.eno, e.suffix",
+                tuple(chunk)):
+            homes[(r[9], n.fold(r[8]))].append(r)
+    keys = sorted({r[1] for _, _, r in chosen})
+    links: dict[str, list[ConstituentLink]] = defaultdict(list)
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        for key, cid, name, open_cases in conn.exec_driver_sql(
+                "SELECT c.elector_key, c.id, trim(c.forenames || ' ' || c.surname), "
+                "(SELECT count(*) FROM cases k WHERE k.constituent_id = c.id AND k.deleted = 0 "
+                "AND k.status != 'closed') FROM constituents c WHERE c.deleted = 0 AND c.merged_into IS NULL "
+                f"AND c.elector_key IN ({','.join('?' for _ in chunk)})", tuple(chunk)):
+            links[key].append(ConstituentLink(cid, name, int(open_cases)))
+    hits = []
+    for score, how, r in chosen:
+        others = () if not r[9] else tuple(_view(o) for o in homes.get((r[9], n.fold(r[8])), ()) if o[0] != r[0])
+        hits.append(Hit(_view(r), round(float(score), 1), how, others, tuple(links.get(r[1], ()))))
+    return hits
+
+
+def suggest(office: Office, forenames: str, surname: str, postcode: str | None = None,
+            limit: int = 5) -> list[Hit]:
+    """Likely register entries for a person being entered in a form; same postcode first."""
+    name = f"{forenames or ''} {surname or ''}".strip()
+    if len(n.fold(name)) < 2:
+        return []
+    result = lookup(office, name, limit=max(limit * 4, 20))
+    if result.kind != "name":
+        return []
+    pc = n.looks_like_postcode(postcode or "") or n.postcode(postcode or "")
+    ranked = sorted(result.hits, key=lambda h: -(h.score + (15 if pc and h.elector.postcode == pc else 0)))
+    return ranked[:limit]
+
+
+def elector_by_key(office: Office, key: str) -> ElectorView | None:
+    with office.engine.connect() as conn:
+        r = conn.exec_driver_sql(_SELECT + "WHERE e.elector_key = ?", (key,)).fetchone()
+    return _view(r) if r else None

@@ -1,0 +1,142 @@
+"""Review dates and tasks falling due, and deadlines in UK working days.
+
+Working days skip weekends and the bank holidays of the office's nation, from the maintained
+`holidays` package: England and Wales, Scotland, Northern Ireland (subdivisions ENG/WLS/SCT/NIR).
+The nation is the `settings` row "nation" (default ENG).
+
+    due(office)                      -> Reminders (overdue / due today review dates and tasks)
+    add_working_days(d, n, nation)   -> date n working days after d (n < 0: before)
+    working_days_between(a, b, nation)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+from sqlalchemy import text
+
+from mpoffice_tui.db.engine import Office
+from mpoffice_tui.services import settings
+from mpoffice_tui.services.clock import parse_date, today
+
+NATIONS: dict[str, str] = {"ENG": "England", "WLS": "Wales", "SCT": "Scotland", "NIR": "Northern Ireland"}
+_ALIASES = {"england": "ENG", "wales": "WLS", "england and wales": "ENG", "scotland": "SCT",
+            "northern ireland": "NIR", "ni": "NIR"}
+
+
+def normalise_nation(value: str | None) -> str:
+    """ENG/WLS/SCT/NIR from a code or a name; ValueError for anything else."""
+    raw = (value or "ENG").strip()
+    code = raw.upper() if raw.upper() in NATIONS else _ALIASES.get(raw.casefold())
+    if code is None:
+        raise ValueError(f"unknown nation {value!r}: choose one of {', '.join(NATIONS)}")
+    return code
+
+
+def nation(office: Office) -> str:
+    try:
+        return normalise_nation(settings.get(office, "nation", "ENG"))
+    except ValueError:
+        return "ENG"
+
+
+def set_nation(office: Office, value: str) -> str:
+    code = normalise_nation(value)
+    settings.put(office, "nation", code)
+    return code
+
+
+@lru_cache(maxsize=8)
+def _bank_holidays(subdiv: str) -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv=subdiv)  # years are filled in lazily
+
+
+def is_bank_holiday(d: date, nation: str = "ENG") -> bool:
+    return d in _bank_holidays(normalise_nation(nation))
+
+
+def is_working_day(d: date, nation: str = "ENG") -> bool:
+    return d.weekday() < 5 and not is_bank_holiday(d, nation)
+
+
+def add_working_days(start: date, n: int, nation: str = "ENG") -> date:
+    """The date `n` working days after `start` (before it when n is negative)."""
+    step = 1 if n >= 0 else -1
+    d, left = start, abs(n)
+    while left:
+        d += timedelta(days=step)
+        if is_working_day(d, nation):
+            left -= 1
+    return d
+
+
+def working_days_between(start: date, end: date, nation: str = "ENG") -> int:
+    """Working days after `start` up to and including `end` (0 when end <= start)."""
+    count, d = 0, start
+    while d < end:
+        d += timedelta(days=1)
+        if is_working_day(d, nation):
+            count += 1
+    return count
+
+
+# -- due today / overdue ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReminderItem:
+    kind: str  # review | task
+    due: str
+    overdue: bool
+    case_id: str
+    case_ref: str
+    case_title: str
+    title: str  # the task's title, or "Review"
+    assignee_id: str | None
+    assignee: str | None
+    task_id: str | None = None
+    working_days_overdue: int = 0
+
+
+@dataclass(frozen=True)
+class Reminders:
+    today: str
+    overdue: tuple[ReminderItem, ...]
+    due_today: tuple[ReminderItem, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.overdue) + len(self.due_today)
+
+
+def due(office: Office, *, assignee_id: str | None = None, on: date | str | None = None,
+        limit: int = 500) -> Reminders:
+    """Review dates of open cases and open tasks due on or before `on` (default today)."""
+    day = parse_date(on) or today()
+    iso = day.isoformat()
+    where_staff = "AND {col} = :staff" if assignee_id else ""
+    params = {"day": iso, "staff": assignee_id, "limit": limit}
+    reviews_sql = (
+        "SELECT 'review', c.review_date, c.id, c.ref, c.title, 'Review', c.assignee_id, s.name, NULL "
+        "FROM cases c LEFT JOIN staff s ON s.id = c.assignee_id "
+        "WHERE c.deleted = 0 AND c.status != 'closed' AND c.review_date IS NOT NULL "
+        "AND c.review_date <= :day " + where_staff.format(col="c.assignee_id") +
+        " ORDER BY c.review_date, c.ref LIMIT :limit")
+    tasks_sql = (
+        "SELECT 'task', t.due_date, c.id, c.ref, c.title, t.title, t.assignee_id, s.name, t.id "
+        "FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN staff s ON s.id = t.assignee_id "
+        "WHERE t.deleted = 0 AND t.done = 0 AND c.deleted = 0 AND t.due_date IS NOT NULL "
+        "AND t.due_date <= :day " + where_staff.format(col="coalesce(t.assignee_id, c.assignee_id)") +
+        " ORDER BY t.due_date, c.ref LIMIT :limit")
+    with office.engine.connect() as conn:
+        rows = list(conn.execute(text(reviews_sql), params)) + list(conn.execute(text(tasks_sql), params))
+    nat = nation(office)
+    items = []
+    for kind, due_on, case_id, ref, case_title, title, staff_id, staff_name, task_id in rows:
+        due_day = parse_date(due_on)
+        late = working_days_between(due_day, day, nat) if due_day < day else 0
+        items.append(ReminderItem(kind, due_on[:10], due_on[:10] < iso, case_id, ref, case_title, title,
+                                  staff_id, staff_name, task_id, late))
+    items.sort(key=lambda i: (i.due, i.case_ref, i.kind))
+    return Reminders(iso, tuple(i for i in items if i.overdue), tuple(i for i in items if not i.overdue))

@@ -1,0 +1,215 @@
+"""Replies: drafts from letter templates with merge fields, an outbox, and .eml export.
+
+Nothing is ever sent by the app. A draft is an outgoing message (direction `out`, triage `outbox`)
+whose `raw` is a ready RFC 5322 message (with `X-Unsent: 1`, so Outlook opens it as a draft to send).
+`export_outbox` writes the drafts as .eml files; exported replies become `sent` and, being messages
+on the case, appear on its timeline.
+
+Merge fields: {constituent_name} {case_ref} {mp_name} {office_name} {subject} {date}; an unknown
+field is left as written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from mpoffice_tui.db.engine import Office, utcnow
+from mpoffice_tui.db.errors import OfficeError
+from mpoffice_tui.db.models import Case, Constituent, LetterTemplate, Message
+from mpoffice_tui.importers.mail.parse import content_hash as content_hash_of
+
+DEFAULT_REPLY = ("Dear {constituent_name},\n\nThank you for contacting me. My office has recorded your "
+                 "message under reference {case_ref} and a member of my team will be in touch.\n\n"
+                 "Yours sincerely,\n\n{mp_name}\n")
+DEFAULT_ACK = ("Dear {constituent_name},\n\nThank you for writing to me about {subject}. I have received "
+               "many messages on this issue and will respond in full as soon as I can.\n\n"
+               "Yours sincerely,\n\n{mp_name}\n")
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: str
+    to: str
+    subject: str
+    body: str
+    case_ref: str | None
+
+
+@dataclass(frozen=True)
+class Exported:
+    id: str
+    path: Path
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def merge(template: str, fields: dict[str, str]) -> str:
+    """Fill {field} placeholders; unknown fields and stray braces are left as they are."""
+    return re.sub(r"\{([a-z_]+)\}", lambda m: str(_Keep(fields)[m.group(1)]), template or "")
+
+
+def _setting(w, key: str) -> str:
+    row = w.session.connection().exec_driver_sql(
+        "SELECT value FROM settings WHERE key = ? AND deleted = 0", (key,)).fetchone()
+    return row[0] if row else ""
+
+
+def _template(w, template: str | None, kind: str) -> tuple[str, str]:
+    """(subject, body) of a named template (or id), else the office's first of that kind, else built-in."""
+    from sqlmodel import select
+
+    s = w.session
+    if template:
+        t = s.get(LetterTemplate, template) or s.exec(
+            select(LetterTemplate).where(LetterTemplate.name == template, LetterTemplate.deleted == False)  # noqa: E712
+        ).first()
+        if t is None:
+            raise OfficeError(f"no letter template {template!r}")
+        return t.subject, t.body
+    t = s.exec(select(LetterTemplate).where(LetterTemplate.kind == kind, LetterTemplate.deleted == False)  # noqa: E712
+               .order_by(LetterTemplate.name)).first()
+    if t:
+        return t.subject, t.body
+    return "", DEFAULT_ACK if kind == "acknowledgement" else DEFAULT_REPLY
+
+
+def _build_raw(*, from_name: str, from_addr: str, to_name: str, to_addr: str, subject: str, body: str,
+               in_reply_to: str | None, references: str | None) -> tuple[bytes, str]:
+    em = EmailMessage(policy=SMTP)
+    em["From"] = f"{from_name} <{from_addr}>" if from_addr else from_name or "Constituency office"
+    if to_addr:
+        em["To"] = f"{to_name} <{to_addr}>" if to_name else to_addr
+    em["Subject"] = subject
+    em["Date"] = format_datetime(datetime.now(timezone.utc))
+    mid = make_msgid(domain="mpoffice.invalid")
+    em["Message-ID"] = mid
+    if in_reply_to:
+        em["In-Reply-To"] = in_reply_to
+        em["References"] = " ".join(x for x in ((references or ""), in_reply_to) if x).strip()
+    em["X-Unsent"] = "1"
+    em.set_content(body)
+    return em.as_bytes(), mid
+
+
+def _draft(office: Office, w, *, to_name: str, to_addr: str, subject: str, body: str, case: Case | None,
+           constituent_id: str | None, campaign_id: str | None, in_reply_to: str | None,
+           references: str | None) -> Draft:
+    raw, mid = _build_raw(from_name=_setting(w, "mp_name") or office.meta("mp_name") or "",
+                          from_addr=_setting(w, "office_email"), to_name=to_name, to_addr=to_addr,
+                          subject=subject, body=body, in_reply_to=in_reply_to, references=references)
+    [draft_id] = w.insert_many(Message, [{
+        "channel": "email", "direction": "out", "sender_name": _setting(w, "mp_name"),
+        "sender_email": _setting(w, "office_email") or None, "recipients": to_addr, "subject": subject,
+        "body_text": body, "received_at": utcnow(), "raw": raw, "message_id_header": mid,
+        "in_reply_to": in_reply_to, "references_header": references, "content_hash": content_hash_of(raw),
+        "triage": "outbox", "case_id": case.id if case else None, "constituent_id": constituent_id,
+        "campaign_id": campaign_id, "author_id": office.staff_id, "source": "draft reply"}])
+    return Draft(draft_id, to_addr, subject, body, case.ref if case else None)
+
+
+def _fields(w, office: Office, *, name: str, case: Case | None, subject: str) -> dict[str, str]:
+    return {"constituent_name": name or "constituent", "case_ref": case.ref if case else "",
+            "mp_name": _setting(w, "mp_name") or office.meta("mp_name") or "",
+            "office_name": _setting(w, "office_name") or office.name, "subject": subject or "your message",
+            "date": datetime.now().strftime("%d %B %Y").lstrip("0")}
+
+
+def draft_reply(office: Office, msg_id: str, template: str | None = None, body: str | None = None) -> Draft:
+    """Draft a reply to an incoming message (to its case's constituent, threaded with it)."""
+    with office.writing() as w:
+        msg = w.get(Message, msg_id)
+        if msg is None or msg.deleted:
+            raise OfficeError(f"no message {msg_id!r}")
+        case = w.get(Case, msg.case_id) if msg.case_id else None
+        person = w.get(Constituent, msg.constituent_id) if msg.constituent_id else None
+        name = (" ".join(x for x in (person.preferred_name or person.forenames, person.surname) if x)
+                if person else msg.sender_name or "")
+        to_addr = msg.sender_email or (person.email if person else "") or ""
+        tsubject, tbody = _template(w, template, "reply")
+        fields = _fields(w, office, name=name, case=case, subject=msg.subject)
+        subject = merge(tsubject, fields) if tsubject else (
+            msg.subject if msg.subject.lower().startswith("re:") else f"Re: {msg.subject}".strip())
+        if case and case.ref not in subject:
+            subject = f"{subject} [{case.ref}]"
+        draft = _draft(office, w, to_name=name, to_addr=to_addr, subject=subject,
+                       body=merge(body if body is not None else tbody, fields), case=case,
+                       constituent_id=msg.constituent_id, campaign_id=None,
+                       in_reply_to=msg.message_id_header, references=msg.references_header)
+        w.audit("reply.draft", target=f"message:{draft.id}", detail=f"reply drafted{' on ' + case.ref if case else ''}")
+        return draft
+
+
+def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: str | None = None) -> list[Draft]:
+    """One acknowledgement per distinct sender in a campaign (merge fields filled per sender)."""
+    drafts = []
+    with office.writing() as w:
+        conn = w.session.connection()
+        rows = conn.exec_driver_sql(
+            "SELECT id, sender_name, sender_email, subject, message_id_header, references_header, constituent_id "
+            "FROM messages WHERE campaign_id = ? AND direction = 'in' AND deleted = 0 AND sender_email IS NOT NULL "
+            "ORDER BY received_at", (campaign_id,)).fetchall()
+        if not rows:
+            raise OfficeError("no messages in this campaign")
+        done = {r[0] for r in conn.exec_driver_sql(
+            "SELECT lower(recipients) FROM messages WHERE campaign_id = ? AND direction = 'out' AND deleted = 0",
+            (campaign_id,)).fetchall()}
+        tsubject, tbody = _template(w, template, "acknowledgement")
+        seen: set[str] = set()
+        for _mid, name, addr, subject, mid_header, refs, cid in rows:
+            key = addr.lower()
+            if key in seen or key in done:
+                continue
+            seen.add(key)
+            fields = _fields(w, office, name=name or "", case=None, subject=subject)
+            subj = merge(tsubject, fields) if tsubject else f"Re: {subject}".strip()
+            drafts.append(_draft(office, w, to_name=name or "", to_addr=addr, subject=subj,
+                                 body=merge(tbody, fields), case=None, constituent_id=cid,
+                                 campaign_id=campaign_id, in_reply_to=mid_header, references=refs))
+        w.audit("campaign.acknowledge", target=f"campaign:{campaign_id}", detail=f"{len(drafts)} drafts")
+    return drafts
+
+
+def list_outbox(office: Office) -> list[Draft]:
+    with office.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT m.id, coalesce(m.recipients, ''), m.subject, m.body_text, c.ref FROM messages m "
+            "LEFT JOIN cases c ON c.id = m.case_id WHERE m.triage = 'outbox' AND m.deleted = 0 "
+            "ORDER BY m.received_at").fetchall()
+    return [Draft(*r) for r in rows]
+
+
+def _file_name(draft_id: str, subject: str, ref: str | None) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{ref or 'reply'}-{subject}")[:60].strip("-.")
+    return f"{stem or 'reply'}-{draft_id[-8:]}.eml"
+
+
+def export_outbox(office: Office, folder: str | os.PathLike, ids: list[str] | None = None) -> list[Exported]:
+    """Write drafts as .eml files a mail client can send; they become `sent` (on the case timeline)."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    exported = []
+    with office.writing() as w:
+        conn = w.session.connection()
+        rows = conn.exec_driver_sql(
+            "SELECT m.id, m.subject, c.ref FROM messages m LEFT JOIN cases c ON c.id = m.case_id "
+            "WHERE m.triage = 'outbox' AND m.deleted = 0 ORDER BY m.received_at").fetchall()
+        for mid, subject, ref in rows:
+            if ids is not None and mid not in ids:
+                continue
+            msg = w.get(Message, mid)
+            path = out / _file_name(mid, subject, ref)
+            path.write_bytes(bytes(msg.raw or b""))
+            w.update(msg, triage="sent")
+            exported.append(Exported(mid, path))
+        w.audit("reply.export", detail=f"{len(exported)} replies exported as .eml")
+    return exported

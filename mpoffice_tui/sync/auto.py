@@ -1,0 +1,103 @@
+"""The sync folder: export this machine's bundle to it and import its peers' bundles.
+
+Each machine keeps one bundle file in the folder (`<code>-<site id>.mposync`), replaced atomically
+whenever it has something new, so the folder never grows. An unreachable or read-only folder (a
+OneDrive folder not yet mounted, a USB stick not plugged in) means "offline", not an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from mpoffice_tui.sync import bundle
+
+PREFIX = "sync.seen."
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    online: bool
+    exported: int = 0  # ops in the bundle written (0: nothing new, no file written)
+    imported: list[bundle.Imported] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # one message per refused file
+    message: str = ""
+
+    @property
+    def new_changes(self) -> int:
+        return sum(i.new for i in self.imported)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def folder_usable(folder: Path) -> bool:
+    """Reachable and writable (probed by creating and removing a small file)."""
+    try:
+        if not folder.is_dir():
+            return False
+        probe = folder / f".mpoffice-probe-{secrets.token_hex(4)}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def own_file(office, folder: Path) -> Path:
+    return folder / f"{office.site_code}-{office.site_id}{bundle.SUFFIX}"
+
+
+def sync_folder_once(office, folder: Path | str) -> SyncResult:
+    """Export new changes to the folder and import every peer bundle there that changed since last time."""
+    folder = Path(folder)
+    if not folder_usable(folder):
+        office.set_meta("sync.state", "offline")
+        return SyncResult(False, message=f"{folder}: not reachable or not writable (offline)")
+    refused: list[str] = []
+    imported: list[bundle.Imported] = []
+    mine = own_file(office, folder)
+    try:
+        for path in sorted(folder.glob(f"*{bundle.SUFFIX}")):
+            if path.name == mine.name or path.name.startswith("."):
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                refused.append(f"{path}: cannot read ({exc.strerror})")
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            if office.meta(PREFIX + path.name) == digest:
+                continue
+            try:
+                imported.append(bundle.import_bundle(office, path, data))
+            except bundle.BundleRefused as exc:
+                refused.append(str(exc))
+            office.set_meta(PREFIX + path.name, digest)
+        sig = _export_sig(office)
+        exported = 0
+        if office.meta("sync.export_sig") != sig or not mine.exists():
+            data, exported = bundle.build(office)
+            bundle.write_atomic(mine, data)
+            office.set_meta("sync.export_sig", sig)
+            office.set_meta("sync.last_export_at", _now())
+    except OSError as exc:
+        office.set_meta("sync.state", "offline")
+        return SyncResult(False, 0, imported, refused, f"{folder}: {exc.strerror or exc} (offline)")
+    office.set_meta("sync.state", "ok")
+    office.set_meta("sync.last_ok_at", _now())
+    return SyncResult(True, exported, imported, refused, "")
+
+
+def _export_sig(office) -> str:
+    """What the exported bundle covers: changes when new ops arrive or peers acknowledge more."""
+    from mpoffice_tui.sync import state
+
+    with office.engine.connect() as conn:
+        return hashlib.sha256(repr((sorted(state.vector(conn).items()),
+                                    sorted(state.floor_for_export(conn, office.site_id).items()),
+                                    )).encode()).hexdigest()

@@ -1,0 +1,180 @@
+"""The Textual app: unlock first, then Inbox, Cases and Register as modes.
+
+`make_app(db_path, passphrase=..., settings=...)` is the one factory the CLI, tests, screenshot
+script and benchmarks use. This module imports no database code: the unlock screen appears at
+once and the database stack is imported in a thread worker while the person types.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import events, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from mpoffice_tui.ui.commands import OfficeCommands
+from mpoffice_tui.ui.screens.cases import CaseDetailScreen, CasesScreen
+from mpoffice_tui.ui.screens.inbox import InboxScreen
+from mpoffice_tui.ui.screens.register import RegisterScreen
+from mpoffice_tui.ui.screens.unlock import UnlockScreen
+from mpoffice_tui.ui.widgets.paged_table import PagedTable
+
+if TYPE_CHECKING:
+    from mpoffice_tui.config import Settings
+    from mpoffice_tui.db.engine import Office
+
+DATA_MODES: dict[str, type[Screen]] = {"inbox": InboxScreen, "cases": CasesScreen, "register": RegisterScreen}
+
+
+class OfficeApp(App[int]):
+    """mpoffice in the terminal."""
+
+    TITLE = "mpoffice"
+    CSS_PATH = "styles/app.tcss"
+    MODES = {"locked": UnlockScreen, **DATA_MODES}
+    DEFAULT_MODE = "locked"
+    COMMANDS = App.COMMANDS | {OfficeCommands}
+    BINDINGS = [
+        Binding("f2", "mode('inbox')", "Inbox", id="inbox"),
+        Binding("f3", "mode('cases')", "Cases", id="cases"),
+        Binding("f4", "mode('register')", "Register", id="register"),
+        Binding("ctrl+l", "lock", "Lock", id="lock"),
+    ]
+
+    def __init__(self, db_path: Path, *, passphrase: str | None = None, settings: Settings | None = None):
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.office: Office | None = None
+        self.first_unlock = True
+        self._auto_passphrase = passphrase
+        if settings is None:
+            from mpoffice_tui import config
+
+            settings = config.load()
+        self.settings = settings
+        self.idle_seconds = float(settings.idle_lock_minutes or 0) * 60
+        self.last_activity = time.monotonic()
+        self.sub_title = "locked"
+
+    # -- start-up ----------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.preload()
+        if self.idle_seconds > 0:
+            self.set_interval(max(0.05, min(5.0, self.idle_seconds / 4)), self._check_idle)
+
+    @work(thread=True, group="preload")
+    def preload(self) -> None:
+        """Import the database stack while the unlock screen waits for the passphrase."""
+        import mpoffice_tui.db.engine  # noqa: F401
+        import mpoffice_tui.services.lists  # noqa: F401
+        import mpoffice_tui.services.status  # noqa: F401
+
+    def take_auto_passphrase(self) -> str | None:
+        """The passphrase given to make_app, once (a lock later always asks a person)."""
+        passphrase, self._auto_passphrase = self._auto_passphrase, None
+        return passphrase
+
+    def office_unlocked(self, office: Office) -> None:
+        """Called by the unlock screen with the open office."""
+        self.office = office
+        self.first_unlock = False
+        self.last_activity = time.monotonic()
+        self.title = office.name
+        self.sub_title = "unlocked"
+        self.switch_mode("inbox")
+        self.refresh_status()
+
+    # -- header status ------------------------------------------------------------------------------
+    def refresh_status(self) -> None:
+        if self.office is not None:
+            self._load_status(self.office)
+
+    @work(thread=True, exclusive=True, group="status")
+    def _load_status(self, office: Office) -> None:
+        from mpoffice_tui.services.status import status_line
+
+        try:
+            line = f"unlocked · {status_line(office, self.settings)}"
+        except Exception:  # noqa: BLE001 - a closed office mid-query: the next refresh corrects it
+            return
+        self.call_from_thread(self._set_status, office, line)
+
+    def _set_status(self, office: Office, line: str) -> None:
+        if office is self.office:
+            self.sub_title = line
+
+    # -- actions -------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in ("mode", "lock") and self.office is None)
+
+    def action_mode(self, mode: str) -> None:
+        if self.office is not None and mode in DATA_MODES:
+            self.switch_mode(mode)
+
+    async def action_lock(self) -> None:
+        await self.lock("Locked. Type your passphrase to carry on.")
+
+    async def open_case(self, case_id: str) -> None:
+        """Show a case's detail on top of the Cases mode (from the palette)."""
+        if self.office is None:
+            return
+        await self.switch_mode("cases")
+        await self.push_screen(CaseDetailScreen(case_id))
+
+    async def lock(self, reason: str) -> None:
+        """Close the office, drop every screen that showed its data, and ask for the passphrase."""
+        if self.office is None:
+            return
+        office, self.office = self.office, None
+        self.title = "mpoffice"
+        self.sub_title = "locked"
+        while self.current_mode == "locked" and len(self.screen_stack) > 1:
+            self.pop_screen()
+        await self.switch_mode("locked")
+        for mode, screen in DATA_MODES.items():
+            await self.remove_mode(mode)
+            self.add_mode(mode, screen)
+        office.close()
+        unlock = self.screen
+        if isinstance(unlock, UnlockScreen):
+            unlock.show_locked(reason)
+
+    # -- idle auto-lock ------------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
+                              events.MouseMove)):
+            self.last_activity = time.monotonic()
+        await super().on_event(event)
+
+    async def _check_idle(self) -> None:
+        if self.office is not None and time.monotonic() - self.last_activity >= self.idle_seconds:
+            minutes = self.idle_seconds / 60
+            after = f"{minutes:g} minute{'s' if minutes != 1 else ''}" if minutes >= 1 else \
+                f"{self.idle_seconds:g} seconds"
+            await self.lock(f"Locked after {after} without use. Type your passphrase to carry on.")
+
+    def on_paged_table_load_failed(self, message: PagedTable.LoadFailed) -> None:
+        if self.office is not None:
+            self.notify(f"Could not load the list: {message.error}", severity="error")
+
+    # -- palette and shutdown ------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # no "Screenshot": it would write the office's personal data to disk in plaintext
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
+
+    def on_unmount(self) -> None:
+        if self.office is not None:
+            self.office.close()
+            self.office = None
+
+
+def make_app(db_path: Path, *, passphrase: str | None = None, settings: Any = None) -> OfficeApp:
+    """The app for the office at `db_path`; with `passphrase`, it unlocks by itself (demo, scripts)."""
+    return OfficeApp(Path(db_path), passphrase=passphrase, settings=settings)

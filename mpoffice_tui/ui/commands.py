@@ -1,0 +1,59 @@
+"""The command palette's own commands: switch screen, lock, and go to a case by reference or title."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+from rich.text import Text
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from mpoffice_tui.ui.text import one_line
+
+
+class OfficeCommands(Provider):
+    """Commands for the unlocked office; nothing is offered while the office is locked."""
+
+    def _static(self) -> list[tuple[str, str, object]]:
+        app = self.app
+        return [
+            ("Go to Inbox", "Show the inbox (F2)", partial(app.action_mode, "inbox")),
+            ("Go to Cases", "Show the case list (F3)", partial(app.action_mode, "cases")),
+            ("Go to Register", "Search the electoral register (F4)", partial(app.action_mode, "register")),
+            ("Lock the office", "Close the database and ask for the passphrase (Ctrl+L)", app.action_lock),
+        ]
+
+    def _unlocked(self) -> bool:
+        return getattr(self.app, "office", None) is not None
+
+    async def discover(self) -> Hits:
+        if not self._unlocked():
+            return
+        for label, help_text, command in self._static():
+            yield DiscoveryHit(label, command, text=label, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        if not self._unlocked():
+            return
+        matcher = self.matcher(query)
+        for label, help_text, command in self._static():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), command, text=label, help=help_text)  # type: ignore[arg-type]
+        query = query.strip()
+        if len(query) < 2:
+            return
+        from mpoffice_tui.services import lists
+
+        app = self.app
+        office = app.office  # type: ignore[attr-defined]
+        try:
+            rows = await asyncio.to_thread(lists.find_cases, office, query, 12)
+        except Exception:  # noqa: BLE001 - the office may have been locked meanwhile
+            return
+        for n, row in enumerate(rows):
+            display = Text.assemble((row.ref, "bold"), "  ", one_line(row.title))
+            help_text = " · ".join(x for x in (one_line(row.constituent), row.status.replace("_", " ")) if x)
+            score = (1.0 if row.ref.upper().startswith(query.upper()) else 0.8) - n * 0.001
+            yield Hit(score, display, partial(app.open_case, row.id),  # type: ignore[attr-defined]
+                      text=f"{row.ref} {row.title}", help=help_text or None)

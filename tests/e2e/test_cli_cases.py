@@ -1,0 +1,65 @@
+"""The casework CLI in a subprocess: case new, note, set (close needs an outcome, reopen), show, list, stats."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def run(created_office, office_path, passphrase_file):
+    created_office.office.close()
+    env = {**os.environ, "MPOFFICE_TODAY": "2025-03-05"}
+
+    def _run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "mpoffice_tui", "--db", str(office_path),
+                               "--passphrase-file", str(passphrase_file), *args],
+                              capture_output=True, text=True, env=env, timeout=60)
+    return _run
+
+
+def test_case_flow_through_the_cli(run):
+    r = run("case", "new", "--forenames", "Mary", "--surname", "O'Brien", "--postcode", "SW1A 1AA",
+            "--category", "Housing", "--title", "Damp flat", "--json")
+    assert r.returncode == 0, r.stderr
+    made = json.loads(r.stdout)
+    assert made["ref"] == "A-00001" and made["constituent_created"] is True
+    r = run("case", "new", "--constituent", "Mary O'Brien", "--category", "Benefits")
+    assert r.returncode == 0 and "Opened A-00002 for Mary O'Brien" in r.stdout
+    assert run("case", "A-00001", "note", "Rang", "the", "council").returncode == 0
+    assert run("case", "A-00001", "note", "Private", "--confidential").returncode == 0
+    r = run("case", "A-00001", "set", "--status", "closed", "--outcome", "Resolved", "--assignee", "Ann Manager",
+            "--review-date", "2025-04-01", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["status"] == "closed" and json.loads(r.stdout)["assignee"] == "Ann Manager"
+    r = run("case", "A-00001", "--json")
+    detail = json.loads(r.stdout)
+    bodies = [t["body"] for t in detail["timeline"]]
+    assert "Rang the council" in bodies and "Private" in bodies
+    assert any(b.startswith("Closed") and "Resolved" in b for b in bodies)
+    assert run("case", "A-00001", "set", "--status", "open").returncode == 0
+    r = run("case", "A-00001")
+    assert r.returncode == 0 and "Reopened" in r.stdout and "Damp flat" in r.stdout
+    r = run("cases", "--search", "o'brien", "--status", "open", "--json")
+    listed = json.loads(r.stdout)
+    assert listed["total"] == 1 and listed["cases"][0]["ref"] == "A-00001"
+    r = run("stats", "--json")
+    assert json.loads(r.stdout)["by_category"] == {"Benefits": 1, "Housing": 1}
+    r = run("stats", "--csv")
+    assert r.stdout.startswith("section,key,measure,value")
+
+
+def test_cli_usage_errors(run):
+    r = run("case", "A-00042")
+    assert r.returncode == 1 and "no case 'A-00042'" in r.stderr and "Traceback" not in r.stderr
+    r = run("case", "A-00001", "set", "--status", "closed")
+    assert r.returncode == 2 and "outcome" in r.stderr
+    r = run("case", "new", "--category", "X")
+    assert r.returncode == 2 and "constituent" in r.stderr
+    assert run("case", "A-00001", "frob").returncode == 2
+    assert run("cases", "--sort", "nope").returncode == 2
+    assert run("cases", "--status", "finished").returncode == 2

@@ -1,0 +1,225 @@
+"""The real app under Pilot on real encrypted offices: unlock, screens, case detail, palette, locking."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import insert
+from textual.widgets import Input
+
+from mpoffice_tui import paths
+from mpoffice_tui.config import Settings
+from mpoffice_tui.db.engine import open_office
+from mpoffice_tui.db.errors import OfficeInUse
+from mpoffice_tui.db.models import Case, Constituent, Elector, Message, Note
+from mpoffice_tui.ui.app import make_app
+from mpoffice_tui.ui.screens.cases import CaseDetailScreen, CasesScreen
+from mpoffice_tui.ui.screens.inbox import InboxScreen
+from mpoffice_tui.ui.screens.register import RegisterScreen
+from mpoffice_tui.ui.screens.unlock import UnlockScreen
+from mpoffice_tui.ui.widgets.paged_table import PagedTable
+
+PASSPHRASE = "correct horse battery"
+SIZE = (100, 30)
+NO_IDLE = Settings(idle_lock_minutes=0)
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+def fill(office) -> dict:
+    """A few rows of each kind, inserted through the one write path; returns some ids."""
+    with office.writing() as w:
+        who = w.insert(Constituent, forenames="Siobhán", surname="O'Brien", postcode="WX1 2AB",
+                       safety_caution=True, safety_details="dog at the address", interpreter_language="Polish")
+        cases = [w.insert(Case, ref=f"A-{n:05d}", title=f"Housing repair {n}", constituent_id=who.id,
+                          status="open", opened_at=f"2024-01-{n:02d}T10:00:00Z") for n in range(1, 26)]
+        w.insert(Note, case_id=cases[1].id, body="Rang the council [bold]twice[/bold]")
+        w.insert_many(Message, [
+            dict(channel="email", sender_name=f"Sender {n}", sender_email=f"s{n}@example.org",
+                 subject=f"Subject {n}", body_text="Hello [red]world[/red]\x1b[2J\nSecond line",
+                 received_at=f"2024-02-{n:02d}T09:00:00Z", content_hash=f"h{n}",
+                 triage="new" if n % 2 else "auto_filed", case_id=cases[0].id if n % 2 == 0 else None)
+            for n in range(1, 21)])
+    with office.engine.begin() as conn:  # electors are local rows (an imported register), not ops
+        conn.execute(insert(Elector), [
+            dict(id=f"e{n}", publication_id="p1", elector_key=f"k{n}", pd="WA", eno=n,
+                 surname="Okafor" if n < 4 else "Smith", forename=f"Name{n}", address=f"{n} High Street",
+                 postcode="WX1 2AB", name_key=f"name{n} smith") for n in range(1, 21)])
+    return {"case2": cases[1].id}
+
+
+@pytest.fixture
+def closed_office(office, office_path):
+    ids = fill(office)
+    office.close()
+    return office_path, ids
+
+
+async def unlock(pilot, passphrase: str = PASSPHRASE) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and not app.screen.busy)
+    app.screen.query_one("#passphrase", Input).value = passphrase
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.office is not None or not app.screen.busy)
+
+
+def table(app, selector: str) -> PagedTable:
+    return app.screen.query_one(selector, PagedTable)
+
+
+async def test_wrong_then_right_passphrase(closed_office):
+    path, _ = closed_office
+    app = make_app(path, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen))
+        note = app.screen.query_one("#keyring-note").render()
+        await wait_for(pilot, lambda: "keyring" in str(app.screen.query_one("#keyring-note").render()))
+        await unlock(pilot, "not the passphrase")
+        assert app.office is None and app.current_mode == "locked"
+        message = str(app.screen.query_one("#unlock-message").render())
+        assert "Wrong passphrase" in message and "Traceback" not in message
+        await unlock(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        assert app.title == "Office of Jane Smith MP"
+        await wait_for(pilot, lambda: "sync not set up" in app.sub_title)
+        assert note is not None
+
+
+async def test_missing_key_slot_file_is_a_clear_message(closed_office):
+    path, _ = closed_office
+    paths.keyslots_for(path).unlink()
+    app = make_app(path, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "key" in str(app.screen.query_one("#unlock-message").render()).lower())
+        await unlock(pilot)
+        assert app.office is None
+        assert "Traceback" not in str(app.screen.query_one("#unlock-message").render())
+
+
+async def test_move_through_screens_and_inbox_lanes(closed_office):
+    path, _ = closed_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        inbox = table(app, "#messages")
+        await wait_for(pilot, lambda: inbox.loaded)
+        assert inbox.row_count == 10
+        assert inbox.cursor_row.subject == "Subject 19"  # newest first
+        preview = app.screen.query_one("#preview-body")
+        await wait_for(pilot, lambda: "Second line" in str(preview.render()))
+        shown = str(preview.render())
+        assert "[red]world[/red]" in shown and "\x1b" not in shown  # never markup, no control codes
+        await pilot.press("down")
+        assert inbox.cursor_row.subject == "Subject 17"
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: app.screen.lane == "auto_filed" and inbox.loaded)
+        assert inbox.row_count == 10 and inbox.cursor_row.case_ref == "A-00001"
+
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and table(app, "#cases").loaded)
+        cases = table(app, "#cases")
+        assert cases.row_count == 25 and cases.cursor_row.ref == "A-00025"
+        await pilot.press("s")  # sort by reference
+        await wait_for(pilot, lambda: cases.loaded and cases.cursor_row and cases.cursor_row.ref == "A-00001")
+        await pilot.press("end")
+        await wait_for(pilot, lambda: cases.cursor_row is not None and cases.cursor == 24)
+        assert cases.cursor_row.ref == "A-00025"
+
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, RegisterScreen) and table(app, "#electors").loaded)
+        electors = table(app, "#electors")
+        assert electors.row_count == 20
+        await pilot.press(*"okafor")
+        await wait_for(pilot, lambda: electors.loaded and electors.row_count == 3)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+
+
+async def test_case_detail_and_back(closed_office):
+    path, ids = closed_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and table(app, "#cases").loaded)
+        await pilot.press("end")
+        await wait_for(pilot, lambda: table(app, "#cases").cursor_row is not None
+                       and table(app, "#cases").cursor_row.ref == "A-00001")
+        await pilot.press("up", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen) and app.screen.detail is not None)
+        detail = app.screen.detail
+        assert detail.id == ids["case2"] and detail.ref == "A-00002"
+        head = str(app.screen.query_one("#case-head").render())
+        assert "A-00002" in head and "Siobhán O'Brien" in head
+        flags = str(app.screen.query_one("#case-flags").render())
+        assert "SAFETY CAUTION" in flags and "Polish" in flags
+        await wait_for(pilot, lambda: app.screen.query(".timeline-item"))
+        assert "[bold]twice[/bold]" in str(app.screen.query(".timeline-item").first().render())
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen))
+
+
+async def test_palette_goes_to_case_by_reference(closed_office):
+    path, ids = closed_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await pilot.press("ctrl+p")
+        await pilot.press(*"A-00002")
+        await pilot.pause(0.6)  # the palette debounces and searches in a thread
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen))
+        assert app.current_mode == "cases" and app.screen.case_id == ids["case2"]
+
+
+async def test_lock_closes_the_office_and_unlock_again(closed_office):
+    path, _ = closed_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        with pytest.raises(OfficeInUse):
+            open_office(path, PASSPHRASE)
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and table(app, "#cases").loaded)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen))
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen))
+        assert app.office is None and app.sub_title == "locked"
+        assert list(app._screen_stacks) == ["locked"]  # no screen that showed data is left
+        assert not app.screen.query_one("#passphrase", Input).value
+        other = open_office(path, PASSPHRASE)  # the file is really closed and unlocked
+        other.close()
+        await pilot.press("f3")  # mode keys do nothing while locked
+        assert isinstance(app.screen, UnlockScreen)
+        await unlock(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and table(app, "#messages").loaded)
+        assert table(app, "#messages").row_count == 10
+
+
+async def test_idle_auto_lock(closed_office):
+    path, _ = closed_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=Settings(idle_lock_minutes=0.01))  # 0.6 s
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await wait_for(pilot, lambda: app.office is None, timeout=5)
+        assert isinstance(app.screen, UnlockScreen)
+        assert "without use" in str(app.screen.query_one("#unlock-message").render())
+        assert list(app._screen_stacks) == ["locked"]
+
+
+def test_app_module_does_not_import_the_database_stack():
+    code = ("import sys, mpoffice_tui.ui.app; "
+            "bad = [m for m in ('sqlmodel', 'sqlalchemy', 'sqlcipher3', 'mpoffice_tui.db.engine') if m in sys.modules];"
+            "print(bad); sys.exit(1 if bad else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr

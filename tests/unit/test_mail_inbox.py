@@ -1,0 +1,246 @@
+"""Storing mail in a real encrypted office: dedupe, lanes, matching, campaigns, triage, replies, drop folder."""
+
+from __future__ import annotations
+
+import shutil
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from mpoffice_tui.db.errors import OfficeError
+from mpoffice_tui.db.models import Case, Constituent, Elector, RegisterPublication
+from mpoffice_tui.services import campaigns, dropfolder, inbox, matching, replies
+
+FIX = Path(__file__).parents[1] / "fixtures" / "mail"
+
+
+def imp(office, *names):
+    return inbox.import_paths(office, [FIX / n for n in names])
+
+
+def ids_by_subject(office, lane):
+    return {r.subject: r.id for r in inbox.list_inbox(office, lane, limit=500)}
+
+
+def make_case(office, ref="A-00001", email=None, forenames="Alan", surname="Thread", postcode=None):
+    with office.writing() as w:
+        c = w.insert(Constituent, forenames=forenames, surname=surname, email=email, postcode=postcode)
+        case = w.insert(Case, ref=ref, title="Benefit claim", opened_at="2026-01-01T00:00:00Z",
+                        constituent_id=c.id, status="open")
+        return case.id, c.id
+
+
+def test_import_stores_raw_attachments_and_reimport_adds_nothing(office):
+    report = imp(office, "attachment.eml", "encoded_headers.eml", "empty.eml", "no_from.eml")
+    assert report.imported == 2 and report.duplicates == 0
+    assert sorted(Path(r.file).name for r in report.rejected) == ["empty.eml", "no_from.eml"]
+    mid = ids_by_subject(office, "new")["Letter from the council attached"]
+    assert inbox.raw_message(office, mid) == (FIX / "attachment.eml").read_bytes()
+    detail = inbox.get_message(office, mid)
+    [att] = detail.attachments
+    assert att.filename == "council letter.pdf"
+    again = imp(office, "attachment.eml", "encoded_headers.eml")
+    assert again.imported == 0 and again.duplicates == 2
+    assert inbox.lane_counts(office)["new"] == 2
+
+
+def test_content_hash_dedupes_messages_without_message_id(office):
+    assert imp(office, "no_date.eml").imported == 1
+    assert imp(office, "no_date.eml").duplicates == 1
+
+
+def test_attachment_export_and_open_copy(office, tmp_path):
+    imp(office, "attachment.eml")
+    mid = ids_by_subject(office, "new")["Letter from the council attached"]
+    att = inbox.get_message(office, mid).attachments[0]
+    out = inbox.export_attachment(office, att.id, tmp_path)
+    assert out.name == "council letter.pdf" and out.read_bytes().startswith(b"%PDF")
+    with pytest.raises(OfficeError):
+        inbox.export_attachment(office, att.id, tmp_path)
+    opened = inbox.open_attachment(office, att.id, launch=False)
+    assert opened.path.read_bytes() == out.read_bytes() and "plaintext" in opened.notice
+    shutil.rmtree(opened.path.parent)
+
+
+def test_safe_text_strips_control_characters_but_keeps_markup_literal(office):
+    imp(office, "injection.eml")
+    row = inbox.list_inbox(office, "new")[0]
+    assert "\x1b" in row.sender_name  # stored as received
+    clean = inbox.safe_text(inbox.get_message(office, row.id).body_text)
+    assert "\x1b" not in clean and "\x07" not in clean and "\u202e" not in clean
+    assert "[bold]markup[/bold]" in clean and clean.endswith("override.\n")
+    assert inbox.safe_text("a\tb\nc\r\n") == "a\tb\nc\n"
+
+
+def test_thread_reply_is_auto_filed_to_the_case_and_undo(office):
+    case_id, _ = make_case(office)
+    imp(office, "thread_original.eml")
+    orig = ids_by_subject(office, "new")["Blue badge renewal"]
+    inbox.file_to_case(office, orig, "A-00001")
+    report = imp(office, "thread_reply.eml")
+    assert report.auto_filed == 1
+    [row] = inbox.list_inbox(office, "auto_filed")
+    assert row.case_ref == "A-00001" and "thread" in row.suggestion_reason
+    inbox.undo_auto_filing(office, row.id)
+    d = inbox.get_message(office, row.id)
+    assert d.case_id is None and d.triage == "suggested" and d.suggested_case_id == case_id
+
+
+def test_agency_reply_quoting_the_reference_is_auto_filed(office):
+    make_case(office, ref="A-00001")
+    imp(office, "agency_reply.eml")
+    [row] = inbox.list_inbox(office, "auto_filed")
+    assert row.case_ref == "A-00001" and "A-00001" in row.suggestion_reason
+
+
+def test_known_sender_suggests_constituent_and_open_case_then_accept(office):
+    case_id, cid = make_case(office, email="alan@example.com")
+    imp(office, "thread_original.eml")
+    [row] = inbox.list_inbox(office, "suggested")
+    assert "alan@example.com" in row.suggestion_reason and "A-00001" in row.suggestion_reason
+    filed = inbox.accept_suggestion(office, row.id)
+    assert filed.case_id == case_id and filed.constituent_id == cid
+    assert inbox.lane_counts(office)["done"] == 1
+
+
+def test_signature_name_and_postcode_suggest_an_elector_then_new_case(office):
+    with office.session() as s:
+        s.add(RegisterPublication(id="p1", council="Anytown", source_file="x.csv", format="xpress",
+                                  imported_at="2026-01-01"))
+        s.add(Elector(id="e1", publication_id="p1", elector_key="ANY|AB|12|0|register", forename="Mary",
+                      surname="Register", address="12 Mill Lane, Anytown", postcode="AB1 2CD"))
+    imp(office, "signature_postcode.eml")
+    [row] = inbox.list_inbox(office, "suggested")
+    assert "electoral register" in row.suggestion_reason
+    filed = inbox.accept_suggestion(office, row.id)
+    assert filed.created_case and filed.case_ref == "A-00001"
+    with office.read() as s:
+        c = s.get(Constituent, filed.constituent_id)
+    assert (c.forenames, c.surname, c.postcode, c.email) == ("Mary", "Register", "AB1 2CD", "mary.r@example.com")
+
+
+def test_matching_one_message_reports_reasons(office):
+    make_case(office, ref="A-00001")
+    imp(office, "agency_reply.eml")
+    row = inbox.list_inbox(office, "auto_filed")[0]
+    [m] = matching.match_message(office, row.id)
+    assert m.kind == "reference" and m.auto
+
+
+def test_campaign_of_40_groups_and_flags_the_hidden_case(office):
+    report = imp(office, "campaign.mbox")
+    assert report.imported == 41 and len(report.rejected) == 1
+    assert report.campaigns_created == 1
+    counts = inbox.lane_counts(office)
+    assert counts["campaign"] == 40 and counts["new"] == 1
+    rows = inbox.list_inbox(office, "campaign", limit=100)
+    differing = [r for r in rows if "differs_from_campaign" in r.flags]
+    assert len(differing) == 1
+    assert "pension credit" in inbox.get_message(office, differing[0].id).body_text
+    [camp] = campaigns.list_campaigns(office)
+    assert camp.messages == 40 and camp.senders == 40 and camp.differing == 1
+    drafts = replies.draft_campaign_acknowledgements(office, camp.id)
+    assert len(drafts) == 40
+    assert drafts[0].body.startswith("Dear Amy Ahmed,") and "Jane Smith MP" in drafts[0].body
+    assert replies.draft_campaign_acknowledgements(office, camp.id) == []  # not twice
+
+
+def test_campaign_index_needs_three_senders_and_ignores_unrelated():
+    index = campaigns.CampaignIndex()
+    text = ("please support the clean rivers bill because sewage discharges harm wildlife and public "
+            "health in our rivers and seas and water companies must invest before paying dividends")
+    sh = campaigns.shingles(text)
+    index.add("m1", "a@x", sh)
+    assert not index.decide("a@x", campaigns.shingles(text + " thanks")).form_with  # same sender
+    index.add("m2", "b@x", campaigns.shingles("Dear Jane " + text))
+    d = index.decide("c@x", campaigns.shingles(text + " from Carol"))
+    assert sorted(d.form_with) == ["m1", "m2"] and not d.differs
+    assert not index.decide("d@x", campaigns.shingles("my bins were not collected for weeks on end "
+                                                      "and the council will not answer")).form_with
+
+
+def test_new_case_from_sender_and_ignore_and_mark_campaign(office):
+    imp(office, "encoded_headers.eml", "html_only.eml", "no_date.eml")
+    subjects = ids_by_subject(office, "new")
+    filed = inbox.new_case(office, subjects["Café licence and £100 fine"])
+    assert filed.case_ref == "A-00001"
+    with office.read() as s:
+        c = s.get(Constituent, filed.constituent_id)
+    assert (c.forenames, c.surname, c.email) == ("Siobhán Ní", "Bhriain", "siobhan@example.org")
+    inbox.ignore(office, subjects["HTML only"])
+    cid = inbox.mark_campaign(office, subjects["no date header"])
+    assert inbox.get_message(office, subjects["no date header"]).campaign_id == cid
+    counts = inbox.lane_counts(office)
+    assert (counts["new"], counts["done"], counts["campaign"]) == (0, 2, 1)
+
+
+def test_capture_phone_call_and_letter_with_scan(office, tmp_path):
+    case_id, _ = make_case(office)
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF scanned letter")
+    mid = inbox.capture(office, "letter", sender_name="Alan Thread", body="Letter about the badge",
+                        case_ref="A-00001", attachment_path=scan)
+    d = inbox.get_message(office, mid)
+    assert d.case_id == case_id and d.channel == "letter" and d.attachments[0].filename == "scan.pdf"
+    call = inbox.capture(office, "phone", sender_name="Caller", body="Rang about parking")
+    assert inbox.get_message(office, call).triage == "new"
+    with pytest.raises(OfficeError):
+        inbox.capture(office, "fax", sender_name="x", body="y")
+
+
+def test_reply_draft_export_becomes_sent(office, tmp_path):
+    make_case(office)
+    imp(office, "thread_original.eml")
+    orig = ids_by_subject(office, "suggested")["Blue badge renewal"] if inbox.lane_counts(office)["suggested"] \
+        else ids_by_subject(office, "new")["Blue badge renewal"]
+    inbox.file_to_case(office, orig, "A-00001")
+    draft = replies.draft_reply(office, orig)
+    assert draft.body.startswith("Dear Alan Thread,") and "A-00001" in draft.body
+    assert "Jane Smith MP" in draft.body and draft.to == "alan@example.com"
+    assert [d.id for d in replies.list_outbox(office)] == [draft.id]
+    [exported] = replies.export_outbox(office, tmp_path / "out")
+    em = message_from_bytes(exported.path.read_bytes())
+    assert em["In-Reply-To"] == "<thread-orig@example.com>" and em["X-Unsent"] == "1"
+    assert "A-00001" in em["Subject"]
+    assert inbox.get_message(office, draft.id).triage == "sent"
+    assert replies.list_outbox(office) == []
+    # the constituent answers our reply: it threads back onto the case
+    reply = (f"From: Alan Thread <alan@example.com>\nSubject: Re: {em['Subject']}\nMessage-ID: <a2@x>\n"
+             f"In-Reply-To: {em['Message-ID']}\n\nThanks!\n").encode()
+    (tmp_path / "r.eml").write_bytes(reply)
+    assert inbox.import_paths(office, [tmp_path / "r.eml"]).auto_filed == 1
+
+
+def test_merge_leaves_unknown_fields():
+    assert replies.merge("{constituent_name} {nope} {", {"constituent_name": "Ann"}) == "Ann {nope} {"
+
+
+def test_drop_folder_moves_files(office, tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(FIX / "encoded_headers.eml", drop)
+    shutil.copy(FIX / "empty.eml", drop)
+    report = dropfolder.scan(office, drop, min_age=0)
+    assert report.imported == 1 and len(report.rejected) == 1
+    assert (drop / "processed" / "encoded_headers.eml").exists()
+    assert (drop / "rejected" / "empty.eml").exists()
+    assert not (drop / "empty.eml").exists()
+    assert dropfolder.scan(office, drop, min_age=0).imported == 0
+
+
+def test_one_megabyte_body_imports(office, tmp_path):
+    body = ("a constituent writes at length " * 30 + "\n") * 1200
+    f = tmp_path / "big.eml"
+    f.write_bytes(("From: Big <big@example.com>\nSubject: big\nMessage-ID: <big@x>\n\n" + body).encode())
+    assert inbox.import_paths(office, [f]).imported == 1
+    row = inbox.list_inbox(office, "new")[0]
+    assert len(inbox.get_message(office, row.id).body_text) == len(body)
+
+
+def test_whole_fixture_folder_in_one_go(office):
+    report = inbox.import_paths(office, [FIX])
+    reasons = {Path(r.file).name: r.reason for r in report.rejected}
+    assert set(reasons) == {"empty.eml", "binary_junk.eml", "no_from.eml", "not_outlook.msg",
+                            "corrupt_outlook.msg", "broken_mime_empty.eml", "campaign.mbox"}
+    assert report.imported == 41 + 15

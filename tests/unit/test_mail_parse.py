@@ -1,0 +1,160 @@
+"""Mail importers on real files: headers, charsets, HTML, attachments, bad mail, .msg, the corpus."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from mpoffice_tui.importers.mail import parse_bytes, read_file, read_paths
+from mpoffice_tui.importers.mail.parse import MailError
+from mpoffice_tui.importers.mail.readers import split_mbox
+
+FIX = Path(__file__).parents[1] / "fixtures" / "mail"
+CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus" / "mail"
+
+
+def one(name: str):
+    [item] = list(read_file(FIX / name))
+    return item
+
+
+def test_rfc2047_headers_and_quoted_printable_body():
+    m = one("encoded_headers.eml").message
+    assert m.sender_name == "Siobhán Ní Bhriain"
+    assert m.sender_email == "siobhan@example.org"
+    assert m.subject == "Café licence and £100 fine"
+    assert "café next door was fined £100" in m.body_text
+    assert m.date == "2026-03-03T09:15:00.000000Z"
+    assert m.flags == ()
+
+
+def test_base64_latin1_body():
+    m = one("latin1_base64.eml").message
+    assert "rénovation. Merci, Zoë" in m.body_text
+    assert m.subject == "Rénovation"
+
+
+def test_wrong_and_unknown_charsets_are_best_effort_and_flagged():
+    wrong = one("wrong_charset.eml").message
+    assert "Naïve résumé" in wrong.body_text
+    assert "charset_replaced" in wrong.flags
+    unknown = one("unknown_charset.eml").message
+    assert "charset_unknown" in unknown.flags
+    assert "Plain words" in unknown.body_text
+
+
+def test_html_only_becomes_text_and_nothing_is_fetched():
+    m = one("html_only.eml").message
+    assert "html_only" in m.flags
+    assert "My bins have not been collected for three weeks." in m.body_text
+    assert "Acacia Avenue" in m.body_text
+    assert "<" not in m.body_text and "alert" not in m.body_text and "tracker" not in m.body_text
+
+
+def test_attachment_kept_and_raw_byte_for_byte():
+    item = one("attachment.eml")
+    m = item.message
+    assert m.raw == (FIX / "attachment.eml").read_bytes()
+    [att] = m.attachments
+    assert att.filename == "council letter.pdf"
+    assert att.content_type == "application/pdf"
+    assert att.data.startswith(b"%PDF-1.4") and len(att.data) == 256 + len(b"%PDF-1.4\n%fake pdf for tests\n")
+
+
+def test_broken_mime_readable_is_flagged_unreadable_is_rejected():
+    m = one("broken_mime.eml").message
+    assert "broken_mime" in m.flags and "damp" in m.body_text
+    item = one("broken_mime_empty.eml")
+    assert item.message is None and item.error.startswith("broken MIME")
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("empty.eml", "empty file"),
+    ("binary_junk.eml", "binary data"),
+    ("no_from.eml", "no sender"),
+    ("not_outlook.msg", "not an Outlook .msg"),
+    ("corrupt_outlook.msg", "unreadable Outlook .msg"),
+])
+def test_bad_files_are_rejected_with_a_reason(name, reason):
+    item = one(name)
+    assert item.message is None
+    assert reason in item.error
+    assert item.file.endswith(name)
+
+
+def test_no_date_is_imported_and_flagged():
+    m = one("no_date.eml").message
+    assert m.date is None and "no_date" in m.flags
+
+
+def test_escapes_and_markup_are_kept_as_received():
+    m = one("injection.eml").message
+    assert "\x1b[2J" in m.sender_name and "[bold red]Admin[/]" in m.sender_name
+    assert "[link=http://evil.example]" in m.subject
+    assert "\x1b[31mred" in m.body_text and "[bold]markup[/bold]" in m.body_text
+
+
+def test_mbox_positions_and_a_rejected_message_does_not_stop_the_file():
+    items = list(read_file(FIX / "campaign.mbox"))
+    assert len(items) == 42
+    assert all(i.message for i in items[:41])
+    bad = items[41]
+    assert bad.error == "no sender (no From: header)"
+    assert bad.position.startswith("message 42 (line ")
+    other = items[40].message
+    assert ">From the minutes" in other.body_text  # a quoted From_ line is not a separator
+
+
+def test_mbox_split_keeps_message_bytes():
+    raw = (b"From a@b Mon Jan 1 00:00:00 2026\nFrom: a@b.c\nSubject: one\n\nbody one\n\n"
+           b"From a@b Mon Jan 1 00:00:01 2026\nFrom: d@e.f\nSubject: two\n\nbody two\n")
+    parts = list(split_mbox(raw))
+    assert [p[2] for p in parts] == [b"From: a@b.c\nSubject: one\n\nbody one\n",
+                                     b"From: d@e.f\nSubject: two\n\nbody two\n"]
+    assert [p[1] for p in parts] == [1, 7]
+
+
+def test_maildir_reads_cur_and_new_not_tmp():
+    items = list(read_paths([FIX / "maildir"]))
+    assert sorted(i.message.subject for i in items) == ["maildir cur message", "maildir new message"]
+
+
+def test_one_megabyte_body():
+    body = ("constituent text line " * 40 + "\n") * 1200
+    raw = ("From: Big <big@example.com>\nSubject: big\nMessage-ID: <big@x>\n\n" + body).encode()
+    assert len(raw) > 1_000_000
+    m = parse_bytes(raw)
+    assert len(m.body_text) == len(body) and m.raw == raw
+
+
+def test_hostile_input_never_raises_anything_but_mailerror():
+    import random
+
+    rng = random.Random(3)
+    base = (FIX / "attachment.eml").read_bytes()
+    for _ in range(200):
+        data = bytearray(base)
+        for _ in range(rng.randrange(1, 30)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        with contextlib.suppress(MailError):
+            parse_bytes(bytes(data))
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="shared mail corpus not present")
+def test_real_world_corpus_imports_or_is_rejected_with_a_reason():
+    files = [p for p in CORPUS.rglob("*") if p.is_file() and p.name != "README.md"]
+    assert len(files) >= 60
+    seen = 0
+    for f in files:
+        items = list(read_file(f))
+        assert items, f
+        for item in items:
+            seen += 1
+            assert (item.message is None) != (item.error is None), f
+            if item.error:
+                assert len(item.error) > 5
+            else:
+                assert item.message.sender_email and item.message.raw
+    assert seen >= len(files)
