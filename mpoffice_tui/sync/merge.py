@@ -140,7 +140,7 @@ def rebuild(tbl: str, row_id: str, ops: Sequence[OpRow]) -> Rebuilt:
         cands = [s for s in stars if col in decoded[(s.site, s.seq)]] + by_field.get(col, [])
         if not cands:
             continue
-        winner = max(cands, key=lambda o: (o.site, o.hlc))
+        winner = max(cands, key=_key)
         fields[col] = decode_value(_value_of(decoded, winner, col))
         if by_field.get(col):
             heads.append((col, winner))
