@@ -26,8 +26,6 @@ from sqlmodel import Session
 
 from mpoffice_tui import paths
 from mpoffice_tui.db import bootstrap, keys
-from mpoffice_tui.db.hlc import HybridClock
-from mpoffice_tui.db.writes import Writer
 from mpoffice_tui.db.errors import (
     NotAnOffice,
     OfficeError,
@@ -36,6 +34,8 @@ from mpoffice_tui.db.errors import (
     OfficeNotFound,
     UnlockError,
 )
+from mpoffice_tui.db.hlc import HybridClock
+from mpoffice_tui.db.writes import Writer
 
 SCHEMA_VERSION_LATEST = None  # computed from the migration files
 

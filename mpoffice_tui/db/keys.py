@@ -9,6 +9,7 @@ ciphertext as associated data, so editing a slot's header makes it fail to open.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -142,10 +143,8 @@ class KeySlots:
                 if slot.kind == "keyring":
                     backend = usable_keyring()
                     if backend is not None:
-                        try:
+                        with contextlib.suppress(Exception):  # a missing entry is fine
                             backend.delete_password(KEYRING_SERVICE, f"{self.office_id}:{slot.id}")
-                        except Exception:  # noqa: BLE001 - a missing entry is fine
-                            pass
                 self.slots.remove(slot)
                 return slot
         raise KeyError(slot_id)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import SQLModel, select
 
+from conftest import PASSPHRASE
 from mpoffice_tui import paths
 from mpoffice_tui.db import engine, keys
 from mpoffice_tui.db.errors import (
@@ -22,8 +23,6 @@ from mpoffice_tui.db.errors import (
 )
 from mpoffice_tui.db.models import Constituent, Note
 from mpoffice_tui.services import staff as staff_service
-
-from conftest import PASSPHRASE
 
 MARKER = "ZQXJMARKER-Ffiona-Ní-Bhriain-7731"
 
