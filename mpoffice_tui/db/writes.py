@@ -64,6 +64,10 @@ class Writer:
         ).fetchone()
         return (row[0], int(row[1])) if row else None
 
+    def head(self, tbl: str, row_id: str, field: str) -> tuple[str, int] | None:
+        """The (site, seq) of the op a new op on this field supersedes; for callers of `record`."""
+        return self._head(tbl, row_id, field)
+
     def _op_rows(self, tbl: str, row_id: str, changes: dict[str, Any], hlc: int,
                  heads: dict[str, tuple[str, int] | None]) -> tuple[list[dict], list[dict]]:
         ops, head_rows = [], []

@@ -21,8 +21,10 @@ Reading::
         interpreter, accessibility), .raised_by, .parties: (PartyView...), .tasks: (TaskView...),
         .attachments: (AttachmentView...), .timeline: (TimelineItem...) oldest first
     TimelineItem.kind: message | call | note | status | system | letter | task | task_done | attachment
-    Confidential notes are redacted (body "", redacted=True) for a volunteer: the viewer's role is
-    `viewer_role`, or the unlocking staff member's role (`services.staff.current_role`).
+    Confidential notes are redacted (body "", redacted=True) for a volunteer, and the details of a
+    safety caution are None (the flag itself still shows). The rules are `services.access`'s, for the
+    unlocking staff member; `viewer_role` can only narrow them (preview a volunteer's view), never widen.
+    Each confidential note actually shown is audited (`note.view_confidential`).
     find_case_id(office, ref_or_id) -> id;  attachment_data(office, attachment_id) -> (filename, bytes)
 
 Acting (each one transaction through `office.writing()`, audited)::
@@ -63,7 +65,7 @@ from mpoffice_tui.db.models import (
     Task,
 )
 from mpoffice_tui.db.search import match_query
-from mpoffice_tui.services import refs
+from mpoffice_tui.services import access, audit, refs
 from mpoffice_tui.services.clock import now_iso, parse_date, today
 
 STATUSES = ("new", "open", "awaiting_constituent", "awaiting_third_party", "closed")
@@ -456,39 +458,36 @@ _PERSON_SQL = ("SELECT id, trim(coalesce(title || ' ', '') || coalesce(nullif(pr
                "FROM constituents WHERE id = :id")
 
 
-def _person(conn, person_id: str | None) -> PersonBrief | None:
+def _person(conn, person_id: str | None, *, safety_details: bool = False) -> PersonBrief | None:
+    """A person's brief; the safety caution's details only when `safety_details` (the flag always)."""
     if not person_id:
         return None
     r = conn.execute(text(_PERSON_SQL), {"id": person_id}).fetchone()
     if r is None:
         return None
     address = ", ".join(p.strip() for p in (r[5] or "").split(",") if p.strip())
-    return PersonBrief(r[0], r[1], r[2], r[3], r[4], address, bool(r[6]), r[7], bool(r[8]), r[9], r[10])
-
-
-def _viewer_role(office: Office, viewer_role: str | None) -> str:
-    if viewer_role:
-        return viewer_role
-    from mpoffice_tui.services.staff import current_role
-
-    return current_role(office)
+    return PersonBrief(r[0], r[1], r[2], r[3], r[4], address, bool(r[6]), r[7] if safety_details else None,
+                       bool(r[8]), r[9], r[10])
 
 
 def can_read_confidential(role: str) -> bool:
-    """Volunteers never see the bodies of confidential notes."""
-    return role != "volunteer"
+    """Whether a role sees the bodies of confidential notes (volunteers never do)."""
+    return access.can(role, "note.confidential")
 
 
 def get_case(office: Office, ref_or_id: str, viewer_role: str | None = None) -> CaseDetail:
     """A case with its people, parties, tasks, attachments and whole timeline (oldest first)."""
-    role = _viewer_role(office, viewer_role)
+    actual = access.role_of(office)
+    role = viewer_role or actual
+    show_conf = can_read_confidential(role) and can_read_confidential(actual)
+    show_safety = access.can(role, "safety.details") and access.can(actual, "safety.details")
     case = case_row(office, ref_or_id)
     cid = {"id": case.id}
     with office.engine.connect() as conn:
         staff = dict(conn.exec_driver_sql("SELECT id, name FROM staff").fetchall())
         extra = conn.execute(text("SELECT raised_by_id, campaign_id FROM cases WHERE id = :id"), cid).fetchone()
-        constituent = _person(conn, case.constituent_id)
-        raised_by = _person(conn, extra[0])
+        constituent = _person(conn, case.constituent_id, safety_details=show_safety)
+        raised_by = _person(conn, extra[0], safety_details=show_safety)
         parties = tuple(PartyView(
             r[0], r[1], r[2], r[3], r[4] or r[5] or "", r[6], r[7], r[8], r[9]) for r in conn.execute(text(
                 "SELECT cp.id, cp.role, cp.contact_id, cp.constituent_id, "
@@ -526,7 +525,6 @@ def get_case(office: Office, ref_or_id: str, viewer_role: str | None = None) -> 
             items.append(TimelineItem(r[1], kind, r[0], title, r[8] or "",
                                       staff.get(r[9]) or who or None, r[3], r[2],
                                       attachments=tuple(by_message.get(r[0], ()))))
-        show_conf = can_read_confidential(role)
         for r in conn.execute(text("SELECT id, created_at, author_id, body, confidential, kind FROM notes "
                                    "WHERE case_id = :id AND deleted = 0"), cid):
             conf = bool(r[4])
@@ -550,6 +548,9 @@ def get_case(office: Office, ref_or_id: str, viewer_role: str | None = None) -> 
                 items.append(TimelineItem(a.created_at, "attachment", a.id, f"File attached: {a.filename}",
                                           f"{a.content_type}, {a.size} bytes"))
     items.sort(key=lambda i: (i.at, i.kind, i.id))
+    shown = [i.id for i in items if i.confidential and not i.redacted]
+    if shown:  # who saw which confidential notes: audited (issue 7)
+        audit.record_confidential_view(office, case.id, shown)
     return CaseDetail(case, constituent, raised_by, parties, tasks, attachments, tuple(items), role, extra[1])
 
 

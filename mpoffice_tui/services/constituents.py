@@ -4,7 +4,8 @@
     find_or_create(office, name_or_email, forenames=, surname=, postcode=) -> (ConstituentRow, created)
     create(office, forenames=, surname=, ...) -> ConstituentRow;  update(office, id, **fields)
     get(office, id) -> ConstituentView (.person, .cases, .history, .consents, .merged_from)
-    add_consent(office, id, kind, given_by=, given_on=, details=, case_id=)
+        (a safety caution's details only for those `services.access` allows: a volunteer sees the flag)
+    add_consent(office, id, kind, given_by=, given_on=, details=, case_id=)   (staff, not volunteers)
     duplicates(office, constituent_id=None) -> [DuplicateMatch]  (same email; same folded name and
         postcode; similar name (rapidfuzz) at the same postcode)
     merge(office, keep_id, other_id) -> MergeResult  (moves cases, messages, consents, parties and
@@ -28,6 +29,7 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, CaseParty, Consent, Constituent, Message, SubjectAccessRequest
 from mpoffice_tui.db.search import match_query
+from mpoffice_tui.services import access
 from mpoffice_tui.services.cases import CaseFilter, CaseRow, PersonBrief, list_cases
 
 CONSENT_KINDS = ("implied", "written", "third_party_permission")
@@ -188,7 +190,10 @@ def create(office: Office, *, forenames: str = "", surname: str = "", **fields) 
 
 
 def update(office: Office, constituent_id: str, **fields) -> ConstituentRow:
+    """Change fields; the details of a safety caution only by those who may read them."""
     data = _clean(fields)
+    if "safety_details" in data:  # a volunteer cannot read them, so cannot overwrite them blind either
+        access.require(office, "safety.details")
     with office.writing() as w:
         p = w.get(Constituent, constituent_id)
         if p is None or p.deleted:
@@ -237,6 +242,7 @@ def add_consent(office: Office, constituent_id: str, kind: str, *, given_by: str
                 given_on: str | None = None, details: str | None = None, case_id: str | None = None,
                 attachment_id: str | None = None) -> ConsentView:
     """Record consent to act (implied, written, or written permission to act for another person)."""
+    access.require(office, "consent.record")
     if kind not in CONSENT_KINDS:
         raise OfficeError(f"unknown consent kind {kind!r}: choose one of {', '.join(CONSENT_KINDS)}")
     if kind == "third_party_permission" and not given_by:
@@ -257,8 +263,9 @@ def get(office: Office, constituent_id: str, history_limit: int = 500) -> Consti
     """A constituent with every case, their contact history (newest first), consents and flags."""
     from mpoffice_tui.services.cases import _person
 
+    show_safety = access.can(office, "safety.details")
     with office.engine.connect() as conn:
-        person = _person(conn, constituent_id)
+        person = _person(conn, constituent_id, safety_details=show_safety)
         if person is None:
             raise OfficeError("no such constituent")
         extra = conn.execute(text("SELECT privacy_state, elector_key, date_of_birth, merged_into FROM "

@@ -10,6 +10,10 @@ API (frozen dataclasses out; money is whole pence):
     mark_not_advantaged(office, entry_id, reason) -> Entry      (id or unique id prefix)
     check(office, *, year=None, staff=None) -> list[Verdict]
 
+Who sees what (`services.access`): everyone reads and adds their own entries; other people's entries
+need "interests.others" (not volunteers). A volunteer's list or check with no staff filter covers only
+their own entries; naming someone else is refused.
+
 A verdict covers one staff member, one source and one calendar year. It must be registered when the
 cumulative value from that source in the year exceeds (is more than) the threshold in force on the
 date of the entry that took it over; payments passed to charity still count; councillor allowances
@@ -33,6 +37,7 @@ from sqlmodel import select
 from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Interest, Staff
+from mpoffice_tui.services import access
 
 KINDS = ("employment", "gift", "benefit", "bursary", "councillor", "party")
 KIND_WORDS = {"employment": "occupation or employment", "gift": "gift", "benefit": "benefit",
@@ -126,6 +131,23 @@ def _staff(office: Office, who: str) -> Staff:
     return match[0]
 
 
+def _require_for(office: Office, staff_id: str) -> None:
+    """Refuse (PermissionDenied) someone else's entries to those who may only see their own."""
+    if staff_id != office.staff_id:
+        access.require(office, "interests.others")
+
+
+def _scope(office: Office, staff: str | None) -> str | None:
+    """The staff id whose entries to read: the one named, else everyone's (or only one's own)."""
+    if staff:
+        person = _staff(office, staff)
+        _require_for(office, person.id)
+        return person.id
+    if access.can(office, "interests.others"):
+        return None
+    return office.staff_id or ""
+
+
 def _entry(i: Interest, names: dict[str, str]) -> Entry:
     return Entry(i.id, i.staff_id, names.get(i.staff_id, "?"), i.kind, i.source, i.value_pence, i.received_on,
                  i.description, i.to_charity, i.not_advantaged, i.not_advantaged_reason)
@@ -151,6 +173,7 @@ def add_entry(office: Office, *, staff: str, kind: str, source: str, value_pence
     if value_pence < 0:
         raise OfficeError("a value cannot be negative")
     person = _staff(office, staff)
+    _require_for(office, person.id)
     with office.writing() as w:
         row = w.insert(Interest, staff_id=person.id, kind=kind, source=source, value_pence=int(value_pence),
                        received_on=received_on, description=description or "", to_charity=bool(to_charity))
@@ -159,11 +182,13 @@ def add_entry(office: Office, *, staff: str, kind: str, source: str, value_pence
 
 
 def list_entries(office: Office, *, staff: str | None = None, year: int | None = None) -> list[Entry]:
+    """Entries (of one staff member, or of everyone the unlocking person may see), oldest first."""
+    staff_id = _scope(office, staff)
     names = _names(office)
     with office.read() as s:
         q = select(Interest).where(Interest.deleted == False)  # noqa: E712
-        if staff:
-            q = q.where(Interest.staff_id == _staff(office, staff).id)
+        if staff_id is not None:
+            q = q.where(Interest.staff_id == staff_id)
         if year:
             q = q.where(Interest.received_on >= f"{year}-01-01", Interest.received_on <= f"{year}-12-31")
         rows = s.exec(q.order_by(Interest.received_on, Interest.created_at)).all()
@@ -187,6 +212,7 @@ def mark_not_advantaged(office: Office, entry_id: str, reason: str) -> Entry:
     if not reason:
         raise OfficeError("say why the entry is not advantaged by the pass")
     row = find_entry(office, entry_id)
+    _require_for(office, row.staff_id)
     with office.writing() as w:
         live = w.get(Interest, row.id)
         w.update(live, not_advantaged=True, not_advantaged_reason=reason)

@@ -26,13 +26,11 @@ from sqlmodel import select
 from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, Constituent, Setting
-from mpoffice_tui.db.search import FTS_INDEXES
 from mpoffice_tui.services import access
 from mpoffice_tui.services.sar import add_months
 
 POLICY_KEY = "retention.policy"
 ERASE = "$erase"  # the op field sync's merge treats as erasure (mpoffice_tui.sync.merge.ERASE)
-_SCRUB_FTS = [name for name, (table, _) in FTS_INDEXES.items() if table != "electors"]
 
 
 class NotConfirmed(OfficeError):
@@ -198,7 +196,7 @@ def erase_rows(w, rows: Sequence[tuple[str, str]], *, tombstone: bool = True) ->
     for tbl, rid in rows:
         w.record(tbl, rid, ERASE, {"erased": True})
         if tombstone:
-            w.record(tbl, rid, "deleted", True, prev=w._head(tbl, rid, "deleted"))
+            w.record(tbl, rid, "deleted", True, prev=w.head(tbl, rid, "deleted"))
     conn = w.session.connection()
     rebuild_rows(conn, rows)
     conn.exec_driver_sql("UPDATE conflict SET loser_value = 'null', resolved = 1 WHERE tbl = ? AND row_id = ?",
@@ -294,26 +292,15 @@ def deletion_log(office: Office) -> list[LogEntry]:
 
 def scrub(office: Office) -> None:
     """Leave no erased value in the file: merge the full-text indexes (dropping deleted entries),
-    VACUUM (rewriting every page, so freed pages go) and truncate the WAL.
+    VACUUM (rewriting every page, so freed pages go) and truncate the WAL (see `sync.erasure.scrub`;
+    a sync import that brings erasures from another machine runs it by itself)."""
+    from mpoffice_tui.sync.erasure import scrub as _scrub
 
-    Call after erasing, and after a sync import that brought erasures from another machine.
-    """
-    raw = office.engine.raw_connection()
-    try:
-        conn = raw.driver_connection
-        for fts in _SCRUB_FTS:
-            conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
-        conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        top = conn.execute("SELECT coalesce(max(hlc), 0) FROM ops WHERE field = ?", (ERASE,)).fetchone()[0]
-    finally:
-        raw.close()
-    office.set_meta("retention.last_scrub_hlc", str(top))
+    _scrub(office)
 
 
 def erasures_pending_scrub(office: Office) -> bool:
-    """Whether erase ops arrived since the last scrub (sync can call `scrub` when this is true)."""
-    last = office.meta("retention.last_scrub_hlc", "0") or "0"
-    with office.engine.connect() as conn:
-        row = conn.exec_driver_sql("SELECT max(hlc) FROM ops WHERE field = ?", (ERASE,)).fetchone()
-    return bool(row and row[0] and int(row[0]) > int(last))
+    """Whether erase ops arrived since the last scrub."""
+    from mpoffice_tui.sync.erasure import erasures_pending_scrub as _pending
+
+    return _pending(office)

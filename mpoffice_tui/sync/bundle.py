@@ -26,7 +26,7 @@ from typing import Any
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import SHARED_TABLES
 from mpoffice_tui.db.writes import dumps
-from mpoffice_tui.sync import state
+from mpoffice_tui.sync import erasure, state
 from mpoffice_tui.sync.merge import ApplyResult, OpRow, apply_ops
 
 MAGIC = b"MPOSYNC\x01"
@@ -66,6 +66,7 @@ class Imported:
     new: int
     rows: int
     skipped: str | None = None  # why nothing was done (e.g. this machine's own bundle)
+    scrubbed: bool = False  # the bundle brought erasures, so the file was scrubbed of erased values
 
 
 def _now() -> str:
@@ -253,4 +254,6 @@ def import_bundle(office, path: Path, data: bytes | None = None) -> Imported:
                         skipped="this machine's own bundle")
     result = apply_bundle(office, bundle)
     office.set_meta("sync.last_import_at", _now())
-    return Imported(Path(path), bundle.site, bundle.code, result.received, result.new, result.rows)
+    scrubbed = erasure.scrub_if_pending(office)  # erased values leave the file too
+    return Imported(Path(path), bundle.site, bundle.code, result.received, result.new, result.rows,
+                    scrubbed=scrubbed)

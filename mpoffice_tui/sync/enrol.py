@@ -20,7 +20,7 @@ from pathlib import Path
 from mpoffice_tui.db import engine, keys
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Setting
-from mpoffice_tui.sync import bundle, state
+from mpoffice_tui.sync import bundle, erasure, state
 from mpoffice_tui.sync.merge import apply_ops
 
 MAGIC = b"MPOJOIN\x01"
@@ -174,6 +174,7 @@ def join(path: Path, passphrase: str, db_path: Path, *, remove_file: bool = Fals
                     state.record_ack(conn, site, acked, code=code)
             w.audit("sync.join", target=f"site:{office.site_id}", detail=f"machine {office.site_code} joined")
         joined = Joined(Path(db_path), office.office_id, office.name, office.site_id, office.site_code, len(ops))
+        erasure.scrub_if_pending(office)  # the ops came redacted; this records that (and cleans, to be sure)
     except BaseException:
         engine.discard_replica(office)
         raise

@@ -9,7 +9,8 @@ The visible row is a pure function of the row's op set:
   the losing op, so every replica holds the same set whatever order ops arrived in);
 - notes, messages and audit events are append-only: last writer wins, never a conflict;
 - a `$erase` op (erasure under data protection) blanks the row's personal fields in the value of
-  every op of the row older than it, on every machine, and those old values are never conflicts.
+  every op of the row older than it, on every machine, and those old values are never conflicts
+  (a conflict kept from before the erasure arrived has its losing value blanked and is closed).
 
 `apply_ops` inserts remote ops (`INSERT OR IGNORE` semantics on (site, seq)) and rebuilds the rows
 they touch, all in the caller's transaction.
@@ -206,10 +207,14 @@ def rebuild_rows(conn, rows: Iterable[tuple[str, str]]) -> int:
     partial: list[tuple[str, str, dict]] = []
     head_rows, conflict_rows, redactions = [], [], []
     open_ids: dict[tuple[str, str], list[str]] = {}
+    erased: list[tuple[str, str, int]] = []  # rows with an erase op, and its time
     for (tbl, row_id), ops in loaded.items():
         if tbl not in SHARED_TABLES:
             continue
         built = rebuild(tbl, row_id, ops)
+        erase_hlc = max((o.hlc for o in ops if o.field == ERASE), default=None)
+        if erase_hlc is not None:
+            erased.append((tbl, row_id, erase_hlc))
         if built.values is not None:
             built.values["updated_at"] = built.updated_at
             upserts[tbl].append(built.values)
@@ -245,6 +250,11 @@ def rebuild_rows(conn, rows: Iterable[tuple[str, str]]) -> int:
                              head_rows)
     conn.exec_driver_sql("UPDATE conflict SET resolved = 1 WHERE tbl = ? AND row_id = ? AND resolved = 0",
                          keys)
+    if erased:  # a kept losing value older than an erasure is personal data too: blank it on every machine
+        conn.exec_driver_sql(
+            "UPDATE conflict SET loser_value = 'null', resolved = 1 WHERE tbl = ? AND row_id = ? AND "
+            "loser_value != 'null' AND coalesce((SELECT o.hlc FROM ops o WHERE o.site = conflict.loser_site "
+            "AND o.seq = conflict.loser_seq), 0) < ?", erased)
     if conflict_rows:
         conn.exec_driver_sql(
             "INSERT INTO conflict (id, tbl, row_id, field, winner_site, winner_seq, loser_site, loser_seq, "

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSPHRASE
 
+from conftest import PASSPHRASE
 from mpoffice_tui import demo
 from mpoffice_tui.db.engine import open_office
 from mpoffice_tui.db.errors import WrongPassphrase

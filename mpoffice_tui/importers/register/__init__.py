@@ -43,6 +43,8 @@ def detect(header: list[str]) -> Format | None:
 
 def parse_text(text: str, *, name: str, encoding: str = "utf-8") -> ParsedFile:
     """Read decoded export text (raises Unreadable when the header is not a known format)."""
+    if "\ufeff" in text:  # byte-order marks inside a file (joined exports): never part of a value
+        text = text.replace("\ufeff", "")
     header, rows, delimiter = read_rows(text)
     fmt = detect(header)
     if fmt is None:

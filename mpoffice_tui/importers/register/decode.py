@@ -59,7 +59,7 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]], str]:
     rows: list[tuple[int, list[str]]] = []
     try:
         for fields in reader:
-            if not any(f.strip() for f in fields):
+            if not "".join(fields).strip():
                 continue
             if header is None:
                 header = fields

@@ -13,6 +13,7 @@ from anyascii import anyascii
 PLACEHOLDERS = {"n/a", "na", "n.a.", "#n/a", "null", "none", "-", "--"}
 _POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$")
 _NUMBER = re.compile(r"^\s*([A-Za-z]{1,4}\d{0,2}[A-Za-z]?)?\s*[-/ ]?\s*(\d+)\s*(?:[/.-]\s*(\d+))?\s*$")
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})$")
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%Y%m%d", "%d %b %Y",
                  "%d %B %Y", "%Y/%m/%d")
 
@@ -63,6 +64,12 @@ def parse_date(value: str | None) -> str | None:
     if not v:
         return None
     v = v.split(" 00:00")[0].split("T00:00")[0]
+    m = _DMY.match(v)  # the common case, without strptime
+    if m:
+        try:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
+        except ValueError:
+            pass
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(v, fmt).date().isoformat()
@@ -109,7 +116,7 @@ def fold(text: str | None) -> str:
     """Accent-free, lower-case, apostrophes dropped, other punctuation as spaces: for matching."""
     if not text:
         return ""
-    t = anyascii(text).lower().replace("'", "").replace("`", "")
+    t = (text if text.isascii() else anyascii(text)).lower().replace("'", "").replace("`", "")
     return _SEP.sub(" ", t).strip()
 
 
