@@ -391,8 +391,8 @@ class Elector(SQLModel, table=True):
     open_register_optout: bool = False
     address: str = ""
     postcode: str = Field(default="", index=True)
-    uprn: str | None = Field(default=None, index=True)
-    name_key: str = Field(default="", index=True)  # folded "forename surname" for search
+    uprn: str | None = Field(default=None)
+    name_key: str = Field(default="")  # folded "forename surname" for search
 
 
 SHARED_TABLES: dict[str, type[Shared]] = {

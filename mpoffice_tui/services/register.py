@@ -33,7 +33,8 @@ from rapidfuzz import fuzz, process
 
 from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.ids import new_id
-from mpoffice_tui.importers.register import ParsedFile, RegisterFileError, RowProblem, read_register
+from mpoffice_tui.db.search import FTS_INDEXES, fts_trigger_ddl
+from mpoffice_tui.importers.register import ParsedFile, RegisterFileError, RowProblem, no_gc, read_register
 from mpoffice_tui.importers.register import normalise as n
 
 Progress = Callable[[int, int, str], None]
@@ -199,9 +200,44 @@ def _rows_for(parsed: ParsedFile, council: str, pub_id: str, seen: dict[str, int
     return out
 
 
+_FTS_COLS = ", ".join(FTS_INDEXES["electors_fts"][1])
+
+
+def _bulk_fts(conn, *, start: bool) -> None:
+    """Drop (start) or put back the register's FTS insert/delete triggers, inside the import's transaction.
+
+    While they are dropped the import keeps the index itself, a whole publication at a time (one
+    INSERT ... SELECT is several times faster than a trigger per row). DDL is transactional in SQLite:
+    a failed import rolls back to the triggers as they were; other connections never see them missing.
+    """
+    for kind in ("ai", "ad"):
+        if start:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS electors_fts_{kind}")
+        else:
+            conn.exec_driver_sql(fts_trigger_ddl("electors_fts", kind))
+
+
+def _unindex(conn, marks: str, old_ids: tuple) -> None:
+    """Take the electors of these publications out of the FTS index (before they are deleted)."""
+    total = conn.exec_driver_sql("SELECT count(*) FROM electors").scalar() or 0
+    going = conn.exec_driver_sql(f"SELECT count(*) FROM electors WHERE publication_id IN ({marks})",
+                                 old_ids).scalar() or 0
+    if going == total:  # the whole register is replaced (one council, or the last of them)
+        conn.exec_driver_sql("INSERT INTO electors_fts(electors_fts) VALUES ('delete-all')")
+    else:
+        conn.exec_driver_sql(f"INSERT INTO electors_fts(electors_fts, rowid, {_FTS_COLS}) SELECT 'delete', "
+                             f"rowid, {_FTS_COLS} FROM electors WHERE publication_id IN ({marks})", old_ids)
+
+
 def import_register(office: Office, paths: Iterable[str | Path], *, council: str | None = None,
                     published_on: str | None = None, progress: Progress | None = None) -> ImportSummary:
     """Import register exports; several files of one council make one register (see module doc)."""
+    with no_gc():  # 100k+ small objects alive at once: cyclic GC passes would cost more than the parse
+        return _import(office, paths, council=council, published_on=published_on, progress=progress)
+
+
+def _import(office: Office, paths: Iterable[str | Path], *, council: str | None, published_on: str | None,
+            progress: Progress | None) -> ImportSummary:
     started = time.perf_counter()
     summaries: list[FileSummary] = []
     groups: dict[str, list[tuple[ParsedFile, str | None]]] = defaultdict(list)
@@ -233,10 +269,12 @@ def import_register(office: Office, paths: Iterable[str | Path], *, council: str
             old_ids = [o[0] for o in old]
             marks = ",".join("?" for _ in old_ids)
             before = 0
+            _bulk_fts(conn, start=True)
             if old_ids:
                 before = conn.exec_driver_sql(
                     f"SELECT count(*) FROM constituents WHERE deleted = 0 AND elector_key IN (SELECT "
                     f"elector_key FROM electors WHERE publication_id IN ({marks}))", tuple(old_ids)).scalar() or 0
+                _unindex(conn, marks, tuple(old_ids))
                 replaced += conn.exec_driver_sql(
                     f"DELETE FROM electors WHERE publication_id IN ({marks})", tuple(old_ids)).rowcount
                 conn.exec_driver_sql(f"UPDATE register_publication SET current = 0 WHERE id IN ({marks})",
@@ -256,11 +294,14 @@ def import_register(office: Office, paths: Iterable[str | Path], *, council: str
                     done += len(rows[i:i + 5000])
                     if progress:
                         progress(done, total, Path(parsed.path).name)
+                conn.exec_driver_sql(f"INSERT INTO electors_fts(rowid, {_FTS_COLS}) SELECT rowid, {_FTS_COLS} "
+                                     "FROM electors WHERE publication_id = ?", (pub_id,))
                 imported += len(rows)
                 summaries.append(FileSummary(
                     path=parsed.path, ok=not parsed.problems, format=parsed.format_label,
                     encoding=parsed.encoding, delimiter=parsed.delimiter, council=c, published_on=pub_date,
                     imported=len(rows), skipped=parsed.skipped, problems=tuple(parsed.problems)))
+            _bulk_fts(conn, start=False)
             if old_ids:
                 pmarks = ",".join("?" for _ in pub_ids)
                 after = conn.exec_driver_sql(

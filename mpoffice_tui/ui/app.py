@@ -35,7 +35,7 @@ class OfficeApp(App[int]):
     """mpoffice in the terminal."""
 
     TITLE = "mpoffice"
-    CSS_PATH = "styles/app.tcss"
+    CSS_PATH = Path(__file__).parent / "styles" / "app.tcss"  # absolute: subclasses elsewhere work too
     MODES = {"locked": UnlockScreen, **DATA_MODES}
     DEFAULT_MODE = "locked"
     COMMANDS = App.COMMANDS | {OfficeCommands}
@@ -63,9 +63,14 @@ class OfficeApp(App[int]):
 
     # -- start-up ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.preload()
         if self.idle_seconds > 0:
             self.set_interval(max(0.05, min(5.0, self.idle_seconds / 4)), self._check_idle)
+
+    def on_ready(self) -> None:
+        """After the first frame: import the database stack and start unlocking (keyring/passphrase)."""
+        self.preload()
+        if isinstance(self.screen, UnlockScreen):
+            self.screen.begin()
 
     @work(thread=True, group="preload")
     def preload(self) -> None:

@@ -125,3 +125,26 @@ def test_newer_publication_replaces_old_and_keeps_links(office, tmp_path):
     shutil.copyfile(FIX / "burnley_xpress_2025-03-01.tsv", copy)
     reg.import_register(office, [copy])
     assert _count(office) == 4
+
+
+def test_bulk_indexing_leaves_triggers_and_a_consistent_index(office):
+    """The import indexes a publication itself (triggers dropped in its transaction): afterwards the
+    triggers are back, the index matches the table after a replacement, and a plain insert is indexed."""
+    reg.import_register(office, [FIX / "burnley_xpress_2024-12-01.csv", FIX / "pendle_eros_2024-12-01.csv"])
+    reg.import_register(office, [FIX / "burnley_xpress_2025-03-01.tsv"])  # replaces one council of two
+    with office.engine.begin() as conn:
+        triggers = {r[0] for r in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'electors'")}
+        assert triggers == {"electors_fts_ai", "electors_fts_ad", "electors_fts_au"}
+        conn.exec_driver_sql("INSERT INTO electors_fts(electors_fts, rank) VALUES ('integrity-check', 1)")
+        indexed = conn.exec_driver_sql("SELECT count(*) FROM electors_fts WHERE electors_fts MATCH "
+                                       "'surname : lefevre OR surname : suilleabhain'").scalar()
+        assert indexed == 3  # René and Zoë (Pendle, kept), Siobhán (Burnley, new publication): once each
+        conn.exec_driver_sql(
+            "INSERT INTO electors (id, publication_id, elector_key, pd, eno, suffix, forename, surname, address, "
+            "postcode, name_key, markers, open_register_optout) VALUES ('x1', 'x', 'kx', 'ZZ', 1, 0, 'Quentin', "
+            "'Zanzibar', '', '', '', '', 0)")
+    assert reg.lookup(office, "Quentin Zanzibar").hits[0].elector.surname == "Zanzibar"
+    reg.import_register(office, [FIX / "pendle_eros_2024-12-01.csv"])  # the same again: replaces itself
+    with office.engine.connect() as conn:
+        conn.exec_driver_sql("INSERT INTO electors_fts(electors_fts, rank) VALUES ('integrity-check', 1)")

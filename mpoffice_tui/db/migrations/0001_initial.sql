@@ -190,10 +190,8 @@ CREATE TABLE electors (
 	PRIMARY KEY (id)
 );
 CREATE INDEX ix_electors_elector_key ON electors (elector_key);
-CREATE INDEX ix_electors_name_key ON electors (name_key);
 CREATE INDEX ix_electors_postcode ON electors (postcode);
 CREATE INDEX ix_electors_publication_id ON electors (publication_id);
-CREATE INDEX ix_electors_uprn ON electors (uprn);
 CREATE TABLE field_head (
 	tbl VARCHAR NOT NULL, 
 	row_id VARCHAR NOT NULL, 
@@ -430,7 +428,7 @@ CREATE TRIGGER cases_fts_au AFTER UPDATE OF ref, title, category, tags ON cases 
   INSERT INTO cases_fts(cases_fts, rowid, ref, title, category, tags) VALUES ('delete', old.rowid, old.ref, old.title, old.category, old.tags);
   INSERT INTO cases_fts(rowid, ref, title, category, tags) VALUES (new.rowid, new.ref, new.title, new.category, new.tags);
 END;
-CREATE VIRTUAL TABLE electors_fts USING fts5(forename, surname, address, postcode, content='electors', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE electors_fts USING fts5(forename, surname, address, postcode, content='electors', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2', detail=column);
 CREATE TRIGGER electors_fts_ai AFTER INSERT ON electors BEGIN
   INSERT INTO electors_fts(rowid, forename, surname, address, postcode) VALUES (new.rowid, new.forename, new.surname, new.address, new.postcode);
 END;

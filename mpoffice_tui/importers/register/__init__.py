@@ -10,6 +10,9 @@ sniffed from the content, never from the extension.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from mpoffice_tui.importers.register.common import (
@@ -26,7 +29,7 @@ from mpoffice_tui.importers.register.idox import IdoxElections
 from mpoffice_tui.importers.register.xpress import Xpress
 
 __all__ = ["FORMATS", "ElectorRecord", "ParsedFile", "RegisterFileError", "RowProblem", "detect",
-           "read_register", "parse_text"]
+           "no_gc", "parse_text", "read_register"]
 
 FORMATS: tuple[Format, ...] = (Xpress(), Eros(), IdoxElections(), DemocracyCounts())
 
@@ -51,7 +54,7 @@ def parse_text(text: str, *, name: str, encoding: str = "utf-8") -> ParsedFile:
         shown = ", ".join(h.strip() for h in header[:8] if h.strip())
         raise Unreadable(f"the header row is not a register export this program knows "
                          f"(Xpress, EROS, Idox Elections, Democracy Counts); it starts: {shown[:120]}")
-    cols, addr = fmt.plan(header)
+    plan = fmt.plan(header)
     parsed = ParsedFile(path=name, format=fmt.name, format_label=fmt.label, encoding=encoding,
                         delimiter="tab" if delimiter == "\t" else delimiter)
     width = len(header)
@@ -61,7 +64,7 @@ def parse_text(text: str, *, name: str, encoding: str = "utf-8") -> ParsedFile:
                                                           f"{width} (a stray delimiter?)"))
             continue
         try:
-            rec = fmt.record(fields, cols, addr)
+            rec = fmt.record(fields, plan)
         except ValueError as exc:
             parsed.problems.append(RowProblem(name, line, str(exc)))
             continue
@@ -72,9 +75,25 @@ def parse_text(text: str, *, name: str, encoding: str = "utf-8") -> ParsedFile:
     return parsed
 
 
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Cyclic garbage collection paused (a parse makes millions of small acyclic objects)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def read_register(path: str | Path) -> ParsedFile:
     """Read a whole export; RegisterFileError (naming the file) if it cannot be read at all."""
-    path = Path(path)
+    with no_gc():
+        return _read(Path(path))
+
+
+def _read(path: Path) -> ParsedFile:
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -37,7 +37,8 @@ class UnlockScreen(Screen):
             yield Static("", id="keyring-note")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def begin(self) -> None:
+        """Called once the first frame is on screen: unlock by the given passphrase or the keyring."""
         app: Any = self.app
         auto = app.take_auto_passphrase()
         if auto is not None:
