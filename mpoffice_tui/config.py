@@ -17,6 +17,8 @@ class Settings:
     idle_lock_minutes: float = 10.0
     sync_folder: str | None = None
     sync_interval_seconds: int = 300
+    drop_folder: str | None = None  # mail files saved here are imported into the inbox
+    drop_scan_seconds: int = 30
 
     def save(self, path: Path | None = None) -> None:
         path = path or paths.settings_file()
@@ -44,4 +46,6 @@ def load(path: Path | None = None) -> Settings:
             pass
     if "MPOFFICE_SYNC_FOLDER" in os.environ:
         settings = replace(settings, sync_folder=os.environ["MPOFFICE_SYNC_FOLDER"] or None)
+    if "MPOFFICE_DROP_FOLDER" in os.environ:
+        settings = replace(settings, drop_folder=os.environ["MPOFFICE_DROP_FOLDER"] or None)
     return settings

@@ -79,7 +79,8 @@ def cmd_lookup(args, ctx) -> int:
         for note in e.notes:
             print(f"      {_safe(note)}")
         if h.household:
-            print("      also here: " + "; ".join(f"{_safe(o.name)} ({o.number})" for o in h.household))
+            print("      also here: " + "; ".join(f"{_safe(o.name)} ({o.number})" for o in h.household)
+                  + (f"; and {h.household_more} more" if h.household_more else ""))
         for c in h.constituents:
             print(f"      known constituent: {_safe(c.name)}, {c.open_cases} open case(s)")
     return EXIT_OK

@@ -264,7 +264,55 @@ class Office:
         shutil.copyfile(paths.keyslots_for(self.path), paths.keyslots_for(target))
 
     def save_slots(self) -> None:
+        """Write the key-slot file and publish its shareable slots to the other machines."""
         self.slots.save(paths.keyslots_for(self.path))
+        self.publish_slots()
+
+    def publish_slots(self) -> None:
+        """Mirror passphrase and recovery slots into the synced `key_slots` table (keyring slots stay
+        on this computer): new slots are inserted, removed ones tombstoned."""
+        from sqlmodel import select
+
+        from mpoffice_tui.db.models import KeySlotRecord
+
+        shareable = {s.id: s for s in self.slots.slots if s.kind != "keyring"}
+        with self.writing() as w:
+            records = {r.slot_id: r for r in w.session.exec(select(KeySlotRecord)).all()}
+            for slot_id, slot in shareable.items():
+                record = records.get(slot_id)
+                if record is None:
+                    w.insert(KeySlotRecord, slot_id=slot_id, staff_id=slot.staff_id,
+                             slot_json=json_dumps(slot.__dict__))
+                elif record.deleted:
+                    w.undelete(record)
+            for slot_id, record in records.items():
+                if slot_id not in shareable and not record.deleted:
+                    w.delete(record)
+
+    def reconcile_slots(self) -> bool:
+        """Bring the key-slot file in line with the synced `key_slots` table (after a sync import):
+        add slots created on other machines, drop slots removed there. Returns True if it changed."""
+        from sqlmodel import select
+
+        from mpoffice_tui.db.models import KeySlotRecord
+
+        with self.read() as s:
+            records = s.exec(select(KeySlotRecord)).all()
+        present = {slot.id for slot in self.slots.slots}
+        changed = False
+        for record in records:
+            if record.deleted and record.slot_id in present:
+                self.slots.remove(record.slot_id)
+                changed = True
+            elif not record.deleted and record.slot_id not in present:
+                try:
+                    self.slots.slots.append(keys.Slot(**json.loads(record.slot_json)))
+                    changed = True
+                except (TypeError, ValueError):
+                    continue
+        if changed:
+            self.slots.save(paths.keyslots_for(self.path))
+        return changed
 
     @property
     def data_key(self) -> bytes:
@@ -392,7 +440,7 @@ def create_office(path: Path, *, office_name: str, mp_name: str, staff_name: str
         slots.add_secret_slot(data_key, passphrase, kind="passphrase", label=staff_name, staff_id=staff.id)
         code = keys.new_recovery_code()
         slots.add_secret_slot(data_key, code, kind="recovery", label="recovery code")
-        slots.save(slot_file)
+        office.save_slots()
     except BaseException:
         if office is not None:
             office.engine.dispose()

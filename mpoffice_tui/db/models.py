@@ -290,6 +290,16 @@ class Setting(Shared, table=True):
     value: str = ""
 
 
+class KeySlotRecord(Shared, table=True):
+    """A copy of one passphrase or recovery key slot, so staff added on one machine can unlock every
+    machine. It holds only the wrapped data key (safe to replicate); keyring slots stay local."""
+
+    __tablename__ = "key_slots"
+    slot_id: str = Field(index=True, unique=True)
+    staff_id: str | None = None
+    slot_json: str
+
+
 # -- local tables (never synced) ---------------------------------------------------------------
 class OfficeMeta(SQLModel, table=True):
     """This replica's own facts: office id, site id and code, counters, clock."""
@@ -399,6 +409,6 @@ SHARED_TABLES: dict[str, type[Shared]] = {
     model.__tablename__: model  # type: ignore[misc]
     for model in (Staff, Constituent, Consent, Case, CaseParty, Campaign, Message, Attachment, Note,
                   Task, Contact, LetterTemplate, Letter, Interest, AuditEvent, SubjectAccessRequest,
-                  Setting)
+                  Setting, KeySlotRecord)
 }
 APPEND_ONLY = {"notes", "messages", "audit_events"}

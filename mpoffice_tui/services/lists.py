@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mpoffice_tui.db.engine import Office
+from mpoffice_tui.importers.register.normalise import elector_number
+from mpoffice_tui.services import access
 
 # -- inbox ------------------------------------------------------------------------------------
+# The lanes, their rows and the message detail come from `services.inbox` (one set of queries);
+# here are only what the Inbox screen adds: a per-lane count and the campaign groups.
 LANES: dict[str, tuple[str, ...]] = {
     "new": ("new",),
     "auto_filed": ("auto_filed",),
@@ -26,29 +30,17 @@ LANE_LABELS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class MessageRow:
-    id: str
-    received_at: str
-    sender: str
-    subject: str
-    channel: str
-    triage: str
-    case_ref: str | None
+class CampaignGroup:
+    """A campaign as the Campaigns lane shows it: its messages still waiting, and how many are flagged."""
 
-
-@dataclass(frozen=True)
-class MessageView:
     id: str
-    received_at: str
-    channel: str
-    direction: str
-    sender_name: str | None
-    sender_email: str | None
-    recipients: str | None
-    subject: str
-    body_text: str
-    triage: str
-    case_ref: str | None
+    name: str
+    waiting: int  # messages still in the Campaigns lane
+    total: int  # every incoming message in the campaign
+    senders: int
+    flagged: int  # waiting messages whose text differs materially from the template
+    latest: str
+    template_text: str
 
 
 def _lane_clause(lane: str) -> tuple[str, tuple]:
@@ -66,12 +58,62 @@ def count_messages(office: Office, lane: str = "new") -> int:
 
 
 def lane_counts(office: Office) -> dict[str, int]:
-    """How many messages wait in each lane."""
+    """How many messages wait in each lane (and in the outbox)."""
+    from mpoffice_tui.services import inbox
+
+    counts = inbox.lane_counts(office)
+    return {**{lane: counts.get(inbox.lane_of(lane), 0) for lane in LANES}, "outbox": counts.get("outbox", 0)}
+
+
+def page_messages(office: Office, lane: str, offset: int, limit: int) -> list:
+    """Messages in a lane, newest first (`services.inbox.InboxRow`)."""
+    from mpoffice_tui.services import inbox
+
+    return inbox.list_inbox(office, lane, limit=int(limit), offset=int(offset))
+
+
+_GROUP_SQL = (
+    "SELECT c.id, c.name, sum(m.triage = 'campaign'), count(m.id), count(DISTINCT lower(m.sender_email)), "
+    "sum(m.triage = 'campaign' AND m.flags LIKE '%differs_from_campaign%'), max(m.received_at), c.template_text "
+    "FROM campaigns c JOIN messages m ON m.campaign_id = c.id AND m.deleted = 0 AND m.direction = 'in' "
+    "WHERE c.deleted = 0 GROUP BY c.id HAVING sum(m.triage = 'campaign') > 0 ")
+
+
+def count_campaign_groups(office: Office) -> int:
     with office.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT triage, count(*) FROM messages WHERE deleted = 0 GROUP BY triage").fetchall()
-    by_state = {r[0]: int(r[1]) for r in rows}
-    return {lane: sum(by_state.get(s, 0) for s in states) for lane, states in LANES.items()}
+        return int(conn.exec_driver_sql(f"SELECT count(*) FROM ({_GROUP_SQL})").scalar() or 0)
+
+
+def page_campaign_groups(office: Office, offset: int, limit: int) -> list[CampaignGroup]:
+    """Campaigns with messages waiting in the Campaigns lane, latest message first."""
+    with office.engine.connect() as conn:
+        rows = conn.exec_driver_sql(_GROUP_SQL + "ORDER BY 7 DESC, c.id LIMIT ? OFFSET ?",
+                                    (int(limit), int(offset))).fetchall()
+    return [CampaignGroup(r[0], r[1] or "Campaign", int(r[2] or 0), int(r[3] or 0), int(r[4] or 0),
+                          int(r[5] or 0), r[6] or "", r[7] or "") for r in rows]
+
+
+def count_campaign_messages(office: Office, campaign_id: str) -> int:
+    with office.engine.connect() as conn:
+        return int(conn.exec_driver_sql(
+            "SELECT count(*) FROM messages WHERE campaign_id = ? AND triage = 'campaign' AND deleted = 0",
+            (campaign_id,)).scalar() or 0)
+
+
+def page_campaign_messages(office: Office, campaign_id: str, offset: int, limit: int) -> list:
+    """A campaign's waiting messages: flagged ones (that may carry a real case) first, then newest first."""
+    from mpoffice_tui.services.inbox import InboxRow
+
+    sql = ("SELECT m.id, m.received_at, m.channel, m.direction, coalesce(m.sender_name, ''), "
+           "coalesce(m.sender_email, ''), m.subject, m.triage, c.ref, m.suggestion_reason, m.flags, "
+           "(SELECT count(*) FROM attachments a WHERE a.message_id = m.id AND a.deleted = 0) "
+           "FROM messages m LEFT JOIN cases c ON c.id = m.case_id "
+           "WHERE m.campaign_id = ? AND m.triage = 'campaign' AND m.deleted = 0 "
+           "ORDER BY (coalesce(m.flags, '') LIKE '%differs_from_campaign%') DESC, m.received_at DESC, m.id "
+           "LIMIT ? OFFSET ?")
+    with office.engine.connect() as conn:
+        rows = conn.exec_driver_sql(sql, (campaign_id, int(limit), int(offset))).fetchall()
+    return [InboxRow(*r[:10], r[10] or "", int(r[11] or 0)) for r in rows]
 
 
 def _in_order(conn, keys_sql: str, params: tuple, rows_sql: str) -> list[tuple]:
@@ -83,32 +125,6 @@ def _in_order(conn, keys_sql: str, params: tuple, rows_sql: str) -> list[tuple]:
     found = conn.exec_driver_sql(rows_sql.format(keys=", ".join("?" * len(keys))), tuple(keys)).fetchall()
     by_key = {r[0]: r[1:] for r in found}
     return [by_key[k] for k in keys if k in by_key]
-
-
-def page_messages(office: Office, lane: str, offset: int, limit: int) -> list[MessageRow]:
-    """Messages in a lane, newest first."""
-    where, params = _lane_clause(lane)
-    keys_sql = (f"SELECT m.rowid FROM messages m WHERE m.deleted = 0 AND {where} "
-                "ORDER BY m.received_at DESC, m.rowid DESC LIMIT ? OFFSET ?")
-    rows_sql = (
-        "SELECT m.rowid, m.id, m.received_at, coalesce(nullif(m.sender_name, ''), m.sender_email, ''), "
-        "m.subject, m.channel, m.triage, c.ref FROM messages m LEFT JOIN cases c ON c.id = m.case_id "
-        "WHERE m.rowid IN ({keys})"
-    )
-    with office.engine.connect() as conn:
-        rows = _in_order(conn, keys_sql, (*params, int(limit), int(offset)), rows_sql)
-    return [MessageRow(*r) for r in rows]
-
-
-def get_message(office: Office, message_id: str) -> MessageView | None:
-    sql = (
-        "SELECT m.id, m.received_at, m.channel, m.direction, m.sender_name, m.sender_email, m.recipients, "
-        "m.subject, m.body_text, m.triage, c.ref FROM messages m LEFT JOIN cases c ON c.id = m.case_id "
-        "WHERE m.id = ?"
-    )
-    with office.engine.connect() as conn:
-        row = conn.exec_driver_sql(sql, (message_id,)).fetchone()
-    return MessageView(*row) if row else None
 
 
 # -- cases ------------------------------------------------------------------------------------
@@ -274,7 +290,10 @@ class ElectorRow:
     name: str
     postcode: str
     address: str
-    number: str  # polling district and elector number, e.g. "AB-123"
+    number: str  # polling district, number and suffix when not zero, e.g. "AB1-124/1"
+    key: str = ""  # elector_key (links constituents to electors)
+    markers: str = ""  # e.g. "F", "N", "Z"; "A" is added for attainers
+    optout: bool = False  # opted out of the open register
 
 
 def _elector_where(query: str) -> tuple[str, tuple]:
@@ -291,20 +310,33 @@ def _elector_where(query: str) -> tuple[str, tuple]:
 
 
 def count_electors(office: Office, query: str = "") -> int:
+    """How many electors the bulk list holds (needs "register.bulk": not for volunteers)."""
+    access.require(office, "register.bulk")
     where, params = _elector_where(query)
     with office.engine.connect() as conn:
         return int(conn.exec_driver_sql(f"SELECT count(*) FROM electors {where}", params).scalar() or 0)
 
 
 def page_electors(office: Office, query: str, offset: int, limit: int) -> list[ElectorRow]:
-    """Electors matching a name, postcode or address fragment (a plain prefix/LIKE query)."""
+    """The register in bulk, by surname (optionally filtered by a plain prefix/LIKE query).
+
+    Anonymous entries (marker N) are shown by number only. Needs "register.bulk".
+    """
+    access.require(office, "register.bulk")
     where, params = _elector_where(query)
     n = len(params)
     sql = (
         "SELECT id, trim(coalesce(title || ' ', '') || forename || ' ' || surname), postcode, address, "
-        f"pd || '-' || coalesce(eno, '') FROM electors {where}"
-        f"ORDER BY surname, forename, id LIMIT ?{n + 1} OFFSET ?{n + 2}"
+        f"pd, eno, suffix, elector_key, coalesce(markers, ''), attainment_date, open_register_optout "
+        f"FROM electors {where}ORDER BY surname, forename, id LIMIT ?{n + 1} OFFSET ?{n + 2}"
     )
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(sql, (*params, int(limit), int(offset))).fetchall()
-    return [ElectorRow(*r) for r in rows]
+    out = []
+    for rid, name, postcode, address, pd, eno, suffix, key, markers, attains, optout in rows:
+        markers = markers + ("A" if attains and "A" not in markers else "")
+        if "N" in markers:
+            name, postcode, address = "Anonymous elector", "", ""
+        out.append(ElectorRow(rid, name, postcode or "", address or "", elector_number(pd or "", eno, suffix or 0),
+                              key or "", markers, bool(optout)))
+    return out

@@ -81,8 +81,9 @@ class Hit:
     elector: ElectorView
     score: float  # 0-100
     matched_on: str  # name | address | postcode | number
-    household: tuple[ElectorView, ...]  # the others registered at the same address
+    household: tuple[ElectorView, ...]  # the others registered at the same address (first HOUSEHOLD_SHOWN)
     constituents: tuple[ConstituentLink, ...]
+    household_more: int = 0  # others at the address beyond those listed
 
 
 @dataclass(frozen=True)
@@ -331,10 +332,10 @@ def publications(office: Office) -> list[PublicationView]:
 
 
 # -- lookup --------------------------------------------------------------------------------------
-_VOCAB: dict[str, tuple[tuple, list[str], dict[str, int]]] = {}
-_SELECT = ("SELECT e.rowid, e.elector_key, e.pd, e.eno, e.suffix, e.title, e.forename, e.surname, e.address, "
-           "e.postcode, e.uprn, e.markers, e.attainment_date, e.open_register_optout, p.council, "
-           "p.published_on FROM electors e LEFT JOIN register_publication p ON p.id = e.publication_id ")
+_COLS = ("e.rowid, e.elector_key, e.pd, e.eno, e.suffix, e.title, e.forename, e.surname, e.address, e.postcode, "
+         "e.uprn, e.markers, e.attainment_date, e.open_register_optout, p.council, p.published_on")
+_FROM = "FROM electors e LEFT JOIN register_publication p ON p.id = e.publication_id "
+_SELECT = f"SELECT {_COLS} {_FROM}"
 _STREET = {"road", "rd", "street", "st", "avenue", "ave", "lane", "ln", "close", "drive", "dr", "way", "court",
            "ct", "crescent", "grove", "place", "terrace", "gardens", "flat", "house", "hill", "square", "walk",
            "park", "view", "mews", "row", "green", "rise", "cottages", "farm", "apartment", "apartments"}
@@ -357,19 +358,42 @@ def _view(r) -> ElectorView:
                        published_on=r[15])
 
 
+@dataclass
+class _Held:
+    """What lookups keep between calls for one office: the elector count and the name vocabulary."""
+
+    stamp: tuple
+    count: int
+    terms: list[str] | None = None
+    docs: dict[str, int] | None = None
+
+
+_VOCAB: dict[str, _Held] = {}
+# Cheap (index ends and a tiny table) and changed by every import, replacement or direct insert.
+_STAMP = ("SELECT (SELECT max(rowid) FROM electors), (SELECT min(rowid) FROM electors), "
+          "(SELECT count(*) FROM register_publication), (SELECT max(imported_at) FROM register_publication)")
+
+
+def _held(office: Office, conn) -> _Held:
+    """The cached facts about the register, refreshed when its stamp changes."""
+    stamp = tuple(conn.exec_driver_sql(_STAMP).fetchone())
+    held = _VOCAB.get(str(office.path))
+    if held is None or held.stamp != stamp:
+        count = int(conn.exec_driver_sql("SELECT count(*) FROM electors").scalar() or 0)
+        held = _VOCAB[str(office.path)] = _Held(stamp, count)
+    return held
+
+
 def _vocab(office: Office, conn) -> tuple[list[str], dict[str, int]]:
-    """Distinct name terms of the FTS index (cached until the register changes)."""
-    stamp = tuple(conn.exec_driver_sql("SELECT max(rowid), count(*) FROM electors").fetchone())
-    cached = _VOCAB.get(str(office.path))
-    if cached and cached[0] == stamp:
-        return cached[1], cached[2]
-    docs: dict[str, int] = defaultdict(int)
-    for term, doc in conn.exec_driver_sql(
-            "SELECT term, doc FROM electors_vocab WHERE col IN ('forename', 'surname')"):
-        docs[term] += doc
-    terms = list(docs)
-    _VOCAB[str(office.path)] = (stamp, terms, dict(docs))
-    return terms, dict(docs)
+    """Distinct name terms of the FTS index and how many electors have each (cached)."""
+    held = _held(office, conn)
+    if held.terms is None or held.docs is None:
+        docs: dict[str, int] = defaultdict(int)
+        for term, doc in conn.exec_driver_sql(
+                "SELECT term, doc FROM electors_vocab WHERE col IN ('forename', 'surname')"):
+            docs[term] += doc
+        held.docs, held.terms = dict(docs), list(docs)
+    return held.terms, held.docs
 
 
 def _alternatives(token: str, terms: list[str]) -> list[str]:
@@ -385,7 +409,7 @@ def _fts_group(token: str, alts: list[str]) -> str:
 
 def _rowids(conn, match: str, cap: int) -> list[int]:
     return [r[0] for r in conn.exec_driver_sql(
-        "SELECT rowid FROM electors_fts WHERE electors_fts MATCH ? LIMIT ?", (match, cap))]
+        "SELECT rowid FROM electors_fts WHERE electors_fts MATCH ? LIMIT ?", (match, cap)).fetchall()]
 
 
 def _fetch(conn, rowids: list[int]) -> list[tuple]:
@@ -397,36 +421,61 @@ def _fetch(conn, rowids: list[int]) -> list[tuple]:
     return out
 
 
-def _name_score(q: str, initials: list[str], r) -> float:
-    forename, surname = n.fold(r[6]), n.fold(r[7])
-    cand = f"{forename} {surname}".strip()
-    if not cand:
-        return 0.0
-    score = max(fuzz.WRatio(q, cand), fuzz.token_sort_ratio(q, cand),
-                fuzz.ratio(q.replace(" ", ""), cand.replace(" ", "")),
-                fuzz.token_sort_ratio(q, f"{forename} {surname.replace(' ', '')}"))
-    if initials:
-        letters = [w[0] for w in forename.split()] + [w[0] for w in surname.split()]
-        score += 8 if all(i in letters for i in initials) else -25
-    return min(score, 100.0)
+def _name_scores(q: str, initials: list[str], rows: list[tuple]) -> list[float]:
+    """0-100 for each candidate (rowid, forename, surname): the best of four fuzzy comparisons of the folded names, moved by
+    whether the query's initials fit. Each comparison runs over all candidates in one C-level pass."""
+    names = [(n.fold(r[1]), n.fold(r[2])) for r in rows]
+    full = [f"{f} {s}".strip() for f, s in names]
+    best = [0.0] * len(rows)
+    for query, choices, scorer in (
+            (q, full, fuzz.WRatio), (q, full, fuzz.token_sort_ratio),
+            (q.replace(" ", ""), [c.replace(" ", "") for c in full], fuzz.ratio),
+            (q, [f"{f} {s.replace(' ', '')}" for f, s in names], fuzz.token_sort_ratio)):
+        for _, score, i in process.extract(query, choices, scorer=scorer, limit=None):
+            if score > best[i]:
+                best[i] = score
+    out = []
+    for (forename, surname), cand, score in zip(names, full, best, strict=True):
+        if not cand:
+            out.append(0.0)
+            continue
+        if initials:
+            letters = [w[0] for w in forename.split()] + [w[0] for w in surname.split()]
+            score += 8 if all(i in letters for i in initials) else -25
+        out.append(min(score, 100.0))
+    return out
 
 
-def _name_candidates(office: Office, conn, q_tokens: list[str]) -> list[tuple]:
+def _name_candidates(office: Office, conn, q_tokens: list[str]) -> list[tuple[int, str, str]]:
+    """(rowid, forename, surname) of the electors worth scoring for these name tokens.
+
+    Every token (or a close spelling of it) first; when that finds few, all tokens but one (one word
+    wrong or missing); when that still finds few, each token alone, the rarest given the most room.
+    """
     terms, docs = _vocab(office, conn)
     groups = []
     for t in q_tokens:
         alts = _alternatives(t, terms)
-        weight = sum(docs.get(a, 0) for a in alts) + sum(v for k, v in docs.items() if k == t)
+        weight = sum(docs.get(a, 0) for a in alts) + docs.get(t, 0)
         groups.append((weight, _fts_group(t, alts)))
     if not groups:
         return []
     rowids = _rowids(conn, " AND ".join(g for _, g in groups), 600)
     if len(rowids) < 20 and len(groups) > 1:
         found = set(rowids)
-        for i, (_, g) in enumerate(sorted(groups, key=lambda x: x[0])):
-            found.update(_rowids(conn, g, 2500 if i == 0 else 400))
+        if len(groups) > 2:
+            for skip in range(len(groups)):
+                found.update(_rowids(conn, " AND ".join(g for i, (_, g) in enumerate(groups) if i != skip), 400))
+        if len(found) < 20:
+            for i, (_, g) in enumerate(sorted(groups, key=lambda x: x[0])):
+                found.update(_rowids(conn, g, 2500 if i == 0 else 400))
         rowids = list(found)
-    return _fetch(conn, rowids)
+    out: list[tuple[int, str, str]] = []
+    for i in range(0, len(rowids), 900):
+        chunk = rowids[i:i + 900]
+        out += conn.exec_driver_sql(f"SELECT rowid, forename, surname FROM electors WHERE rowid IN "
+                                    f"({','.join('?' for _ in chunk)})", tuple(chunk)).fetchall()
+    return out
 
 
 def _classify(query: str) -> str:
@@ -441,15 +490,11 @@ def _classify(query: str) -> str:
     return "name"
 
 
-def _count(conn) -> int:
-    return int(conn.exec_driver_sql("SELECT count(*) FROM electors").scalar() or 0)
-
-
 def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
     """Find electors by name, postcode, address or elector number (see module doc)."""
     query = (query or "").strip()
     with office.engine.connect() as conn:
-        held = _count(conn)
+        held = _held(office, conn).count
         if not query:
             return LookupResult(query, "empty", (), False, "Type a name, postcode, address or elector "
                                 "number.", held)
@@ -480,15 +525,15 @@ def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
             tokens = n.fold(query).split()
             if kind == "address":
                 scored = _address_search(conn, query, tokens)
-                limit = max(limit, 200)
+                if scored:  # a street: everyone on it (a name with "Green" or "Hill" in it falls through)
+                    limit = max(limit, 200)
             if not scored:
                 long = [t for t in tokens if len(t) >= 2]
                 initials = [t for t in tokens if len(t) == 1]
                 q = " ".join(long)
-                for r in _name_candidates(office, conn, long):
-                    s = _name_score(q, initials, r)
-                    if s >= 70:
-                        scored.append((s, "name", r))
+                cands = _name_candidates(office, conn, long)
+                good = {c[0]: s for s, c in zip(_name_scores(q, initials, cands), cands, strict=True) if s >= 70}
+                scored = [(good[r[0]], "name", r) for r in _fetch(conn, list(good))]
                 kind = "name" if scored or kind != "address" else kind
             if not scored and kind == "name":
                 scored = _address_search(conn, query, tokens)
@@ -516,17 +561,27 @@ def _address_search(conn, query: str, tokens: list[str]) -> list[tuple[float, st
     return [(float(fuzz.token_set_ratio(q, n.fold(f"{r[8]} {r[9]}"))), "address", r) for r in rows]
 
 
+HOUSEHOLD_SHOWN = 12  # others at an address listed with a hit (a hostel or care home can hold many more)
+
+
 def _hits(conn, chosen: list[tuple[float, str, tuple]]) -> list[Hit]:
     if not chosen:
         return []
-    postcodes = sorted({r[9] for _, _, r in chosen if r[9]})
-    homes: dict[tuple, list[tuple]] = defaultdict(list)
-    for i in range(0, len(postcodes), 500):
-        chunk = postcodes[i:i + 500]
+    homes: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+    sizes: dict[tuple[str, str], int] = {}
+    places = sorted({(r[9], r[8] or "") for _, _, r in chosen if r[9]})
+    for i in range(0, len(places), 400):
+        chunk = places[i:i + 400]
+        marks = ",".join("(?, ?)" for _ in chunk)
         for r in conn.exec_driver_sql(
-                _SELECT + f"WHERE e.postcode IN ({','.join('?' for _ in chunk)}) ORDER BY e.pd, e.eno, e.suffix",
-                tuple(chunk)):
-            homes[(r[9], n.fold(r[8]))].append(r)
+                f"SELECT * FROM (SELECT {_COLS}, row_number() OVER w AS rn, count(*) OVER (PARTITION BY "
+                f"e.postcode, e.address) AS size {_FROM} WHERE e.postcode IN ({','.join('?' * len(chunk))}) "
+                f"AND (e.postcode, e.address) IN (VALUES {marks}) "
+                "WINDOW w AS (PARTITION BY e.postcode, e.address ORDER BY e.pd, e.eno, e.suffix)) "
+                f"WHERE rn <= {HOUSEHOLD_SHOWN + 1}",
+                tuple(p[0] for p in chunk) + tuple(x for p in chunk for x in p)).fetchall():
+            homes[(r[9], r[8])].append(r)
+            sizes[(r[9], r[8])] = r[-1]
     keys = sorted({r[1] for _, _, r in chosen})
     links: dict[str, list[ConstituentLink]] = defaultdict(list)
     for i in range(0, len(keys), 500):
@@ -535,12 +590,25 @@ def _hits(conn, chosen: list[tuple[float, str, tuple]]) -> list[Hit]:
                 "SELECT c.elector_key, c.id, trim(c.forenames || ' ' || c.surname), "
                 "(SELECT count(*) FROM cases k WHERE k.constituent_id = c.id AND k.deleted = 0 "
                 "AND k.status != 'closed') FROM constituents c WHERE c.deleted = 0 AND c.merged_into IS NULL "
-                f"AND c.elector_key IN ({','.join('?' for _ in chunk)})", tuple(chunk)):
+                f"AND c.elector_key IN ({','.join('?' for _ in chunk)})", tuple(chunk)).fetchall():
             links[key].append(ConstituentLink(cid, name, int(open_cases)))
+    views: dict[int, ElectorView] = {}
+
+    def view(r) -> ElectorView:
+        v = views.get(r[0])
+        if v is None:
+            v = views[r[0]] = _view(r)
+        return v
+
     hits = []
     for score, how, r in chosen:
-        others = () if not r[9] else tuple(_view(o) for o in homes.get((r[9], n.fold(r[8])), ()) if o[0] != r[0])
-        hits.append(Hit(_view(r), round(float(score), 1), how, others, tuple(links.get(r[1], ()))))
+        others: tuple[ElectorView, ...] = ()
+        more = 0
+        if r[9]:
+            place = (r[9], r[8] or "")
+            others = tuple(view(o) for o in homes.get(place, ()) if o[0] != r[0])[:HOUSEHOLD_SHOWN]
+            more = max(0, sizes.get(place, 1) - 1 - len(others))
+        hits.append(Hit(view(r), round(float(score), 1), how, others, tuple(links.get(r[1], ())), more))
     return hits
 
 

@@ -254,6 +254,7 @@ def import_bundle(office, path: Path, data: bytes | None = None) -> Imported:
                         skipped="this machine's own bundle")
     result = apply_bundle(office, bundle)
     office.set_meta("sync.last_import_at", _now())
+    office.reconcile_slots()  # staff added, removed or re-keyed on another machine
     scrubbed = erasure.scrub_if_pending(office)  # erased values leave the file too
     return Imported(Path(path), bundle.site, bundle.code, result.received, result.new, result.rows,
                     scrubbed=scrubbed)

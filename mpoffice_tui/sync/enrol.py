@@ -174,6 +174,7 @@ def join(path: Path, passphrase: str, db_path: Path, *, remove_file: bool = Fals
                     state.record_ack(conn, site, acked, code=code)
             w.audit("sync.join", target=f"site:{office.site_id}", detail=f"machine {office.site_code} joined")
         joined = Joined(Path(db_path), office.office_id, office.name, office.site_id, office.site_code, len(ops))
+        office.reconcile_slots()
         erasure.scrub_if_pending(office)  # the ops came redacted; this records that (and cleans, to be sure)
     except BaseException:
         engine.discard_replica(office)

@@ -7,6 +7,9 @@ once and the database stack is imported in a thread worker while the person type
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,8 +22,11 @@ from textual.screen import Screen
 
 from mpoffice_tui.ui.commands import OfficeCommands
 from mpoffice_tui.ui.screens.cases import CaseDetailScreen, CasesScreen
+from mpoffice_tui.ui.screens.contacts import ContactsScreen
 from mpoffice_tui.ui.screens.inbox import InboxScreen
 from mpoffice_tui.ui.screens.register import RegisterScreen
+from mpoffice_tui.ui.screens.reminders import RemindersScreen
+from mpoffice_tui.ui.screens.sync import SyncFinished, SyncScreen
 from mpoffice_tui.ui.screens.unlock import UnlockScreen
 from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
@@ -28,7 +34,18 @@ if TYPE_CHECKING:
     from mpoffice_tui.config import Settings
     from mpoffice_tui.db.engine import Office
 
-DATA_MODES: dict[str, type[Screen]] = {"inbox": InboxScreen, "cases": CasesScreen, "register": RegisterScreen}
+STATUS_REFRESH_SECONDS = 5.0
+DATA_MODES: dict[str, type[Screen]] = {"inbox": InboxScreen, "cases": CasesScreen, "register": RegisterScreen,
+                                          "sync": SyncScreen}
+
+
+def _stats_screen() -> Screen:
+    from mpoffice_tui.ui.screens.stats import StatsScreen  # plotext only when the statistics are opened
+
+    return StatsScreen()
+
+
+DATA_MODES.update({"reminders": RemindersScreen, "stats": _stats_screen, "contacts": ContactsScreen})  # casework
 
 
 class OfficeApp(App[int]):
@@ -43,6 +60,10 @@ class OfficeApp(App[int]):
         Binding("f2", "mode('inbox')", "Inbox", id="inbox"),
         Binding("f3", "mode('cases')", "Cases", id="cases"),
         Binding("f4", "mode('register')", "Register", id="register"),
+        Binding("f5", "mode('reminders')", "Due", id="reminders"),
+        Binding("f6", "mode('stats')", "Stats", id="stats"),
+        Binding("f7", "mode('contacts')", "Contacts", id="contacts"),
+        Binding("f8", "mode('sync')", "Sync", id="sync"),
         Binding("ctrl+l", "lock", "Lock", id="lock"),
     ]
 
@@ -60,11 +81,15 @@ class OfficeApp(App[int]):
         self.idle_seconds = float(settings.idle_lock_minutes or 0) * 60
         self.last_activity = time.monotonic()
         self.sub_title = "locked"
+        self.last_sync: tuple | None = None  # (SyncResult | None, error) of the last automatic/manual sync
+        self._sync_lock = threading.Lock()  # never two syncs of one office at once
+        self._sync_timer = None
 
     # -- start-up ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
         if self.idle_seconds > 0:
             self.set_interval(max(0.05, min(5.0, self.idle_seconds / 4)), self._check_idle)
+        self.set_interval(STATUS_REFRESH_SECONDS, self.refresh_status)  # picks up writes made on any screen
 
     def on_ready(self) -> None:
         """After the first frame: import the database stack and start unlocking (keyring/passphrase)."""
@@ -93,6 +118,7 @@ class OfficeApp(App[int]):
         self.sub_title = "unlocked"
         self.switch_mode("inbox")
         self.refresh_status()
+        self.start_auto_sync()
 
     # -- header status ------------------------------------------------------------------------------
     def refresh_status(self) -> None:
@@ -112,6 +138,65 @@ class OfficeApp(App[int]):
     def _set_status(self, office: Office, line: str) -> None:
         if office is self.office:
             self.sub_title = line
+
+    # -- automatic sync (DESIGN §5): on a timer, on unlock, before locking and on closing --------------
+    def start_auto_sync(self) -> None:
+        """(Re)start the sync timer for `settings.sync_folder`, and sync once now."""
+        if self._sync_timer is not None:
+            self._sync_timer.stop()
+            self._sync_timer = None
+        if self.office is not None and self.settings.sync_folder:
+            interval = max(5.0, float(self.settings.sync_interval_seconds or 300))
+            self._sync_timer = self.set_interval(interval, self.sync_now)
+            self.sync_now()
+
+    def set_sync_folder(self, folder: str | None) -> None:
+        """Use (and save in this machine's settings) a new sync folder; None stops syncing."""
+        from dataclasses import replace
+
+        self.settings = replace(self.settings, sync_folder=folder)
+        try:
+            self.settings.save()
+        except OSError as exc:
+            self.notify(f"Could not save the settings: {exc}", severity="error")
+        self.start_auto_sync()
+        self.refresh_status()
+
+    def sync_now(self) -> None:
+        """Export to and import from the sync folder in a thread worker."""
+        if self.office is not None and self.settings.sync_folder:
+            self._sync_worker(self.office, self.settings.sync_folder)
+
+    def _sync_once(self, office: Office, folder: str) -> tuple:
+        from mpoffice_tui.sync.auto import sync_folder_once
+
+        with self._sync_lock:
+            try:
+                return sync_folder_once(office, folder), ""
+            except Exception as exc:  # noqa: BLE001 - shown on the Sync screen, never a traceback
+                return None, str(exc)
+
+    @work(thread=True, group="sync")
+    def _sync_worker(self, office: Office, folder: str) -> None:
+        outcome = self._sync_once(office, folder)
+        with contextlib.suppress(RuntimeError):  # the app is closing
+            self.call_from_thread(self._synced, office, outcome)
+
+    def _synced(self, office: Office, outcome: tuple) -> None:
+        if office is not self.office:
+            return
+        self.last_sync = outcome
+        result = outcome[0]
+        if result is not None and result.new_changes:
+            self.notify(f"{result.new_changes} new change{'s' if result.new_changes != 1 else ''} "
+                        "from the office's other machines.")
+        self.refresh_status()
+        self.screen.post_message(SyncFinished(*outcome))
+
+    def _final_sync(self, office: Office) -> None:
+        """One last sync before the office closes (lock, idle lock, quit), if a folder is set."""
+        if self.settings.sync_folder:
+            self._sync_once(office, self.settings.sync_folder)
 
     # -- actions -------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -136,6 +221,9 @@ class OfficeApp(App[int]):
         if self.office is None:
             return
         office, self.office = self.office, None
+        if self._sync_timer is not None:
+            self._sync_timer.stop()
+            self._sync_timer = None
         self.title = "mpoffice"
         self.sub_title = "locked"
         while self.current_mode == "locked" and len(self.screen_stack) > 1:
@@ -144,6 +232,7 @@ class OfficeApp(App[int]):
         for mode, screen in DATA_MODES.items():
             await self.remove_mode(mode)
             self.add_mode(mode, screen)
+        await asyncio.to_thread(self._final_sync, office)
         office.close()
         unlock = self.screen
         if isinstance(unlock, UnlockScreen):
@@ -176,6 +265,7 @@ class OfficeApp(App[int]):
 
     def on_unmount(self) -> None:
         if self.office is not None:
+            self._final_sync(self.office)
             self.office.close()
             self.office = None
 

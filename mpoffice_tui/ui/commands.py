@@ -20,6 +20,10 @@ class OfficeCommands(Provider):
             ("Go to Inbox", "Show the inbox (F2)", partial(app.action_mode, "inbox")),
             ("Go to Cases", "Show the case list (F3)", partial(app.action_mode, "cases")),
             ("Go to Register", "Search the electoral register (F4)", partial(app.action_mode, "register")),
+            ("Due today and overdue", "Review dates and tasks falling due (F5)", partial(app.action_mode, "reminders")),
+            ("Statistics", "Charts of the casework, CSV export (F6)", partial(app.action_mode, "stats")),
+            ("Contacts directory", "Councils, agencies, MP hotlines (F7)", partial(app.action_mode, "contacts")),
+            ("Go to Sync", "Sync with the office's other machines (F8)", partial(app.action_mode, "sync")),
             ("Lock the office", "Close the database and ask for the passphrase (Ctrl+L)", app.action_lock),
         ]
 

@@ -219,6 +219,17 @@ CREATE TABLE interests (
 );
 CREATE INDEX ix_interests_received_on ON interests (received_on);
 CREATE INDEX ix_interests_staff_id ON interests (staff_id);
+CREATE TABLE key_slots (
+	id VARCHAR NOT NULL, 
+	created_at VARCHAR NOT NULL, 
+	updated_at VARCHAR NOT NULL, 
+	deleted BOOLEAN NOT NULL, 
+	slot_id VARCHAR NOT NULL, 
+	staff_id VARCHAR, 
+	slot_json VARCHAR NOT NULL, 
+	PRIMARY KEY (id)
+);
+CREATE UNIQUE INDEX ix_key_slots_slot_id ON key_slots (slot_id);
 CREATE TABLE letter_templates (
 	id VARCHAR NOT NULL, 
 	created_at VARCHAR NOT NULL, 

@@ -1,26 +1,95 @@
-"""The inbox: messages newest first, by triage lane, with a plain-text preview of the selected one."""
+"""The Inbox: lanes of messages paged from SQL, a plain-text preview, and triage in a key or two.
+
+Key map (also in the footer, the `?` help and the command palette):
+    j / k, Down / Up   next / previous message          [ ] or 1-5   previous / next lane, or a lane
+    a                  accept the suggestion             n            new case (constituent pre-filled)
+    f                  file to a case by reference       l            link to a constituent (search)
+    m                  mark as campaign                  i            ignore
+    u                  undo: auto-filing (Auto-filed lane) or ignore/done (Done lane)
+    r                  draft a reply into the outbox     A            acknowledge every sender in a campaign
+    o                  export the outbox as .eml files   x            export an attachment to a folder
+    c                  log a phone call, letter, walk-in or surgery visit
+    g                  import mail (.eml/.msg/mbox/Maildir)
+    Enter              open (a campaign group; else the preview)   Backspace: back to the campaign groups
+    p                  move between the list and the preview       ?            this key map
+
+Every database call runs in a thread worker; results come back with `call_from_thread`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Static, Tab, Tabs
 
 from mpoffice_tui.ui.screens.base import OfficeScreen
+from mpoffice_tui.ui.screens.inbox_capture import CaptureDialog, ImportDialog
+from mpoffice_tui.ui.screens.inbox_dialogs import (
+    AskDialog,
+    CasePrefill,
+    ChooseDialog,
+    ConfirmDialog,
+    KeysHelp,
+    NewCaseAnswer,
+    NewCaseDialog,
+    PickDialog,
+)
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 
 LANES = ("new", "auto_filed", "suggested", "campaigns", "done")
 LANE_LABELS = {"new": "New", "auto_filed": "Auto-filed", "suggested": "Suggested", "campaigns": "Campaigns",
-               "done": "Done"}
+               "done": "Done/Ignored"}
 CHANNELS = {"email": "Email", "letter": "Letter", "phone": "Phone", "walk_in": "Walk-in", "surgery": "Surgery"}
+FLAG_LABELS = {
+    "charset_replaced": "charset replaced (some characters could not be read)",
+    "charset_unknown": "unknown charset", "charset_mismatch": "charset differs from the one declared",
+    "header_8bit": "raw 8-bit header", "header_undecodable": "header could not be decoded",
+    "no_date": "no date (import time used)", "bad_date": "unreadable date", "broken_mime": "broken MIME",
+    "html_only": "HTML only (shown as text)",
+    "differs_from_campaign": "differs from the campaign text: may carry a real case",
+}
+LANE_HINTS = {
+    "new": "New mail: a accept · n new case · f file · i ignore · ? keys",
+    "auto_filed": "Filed by thread or reference: a confirm · u undo the filing",
+    "suggested": "A match was found (reason below): a accept · n new case · f file elsewhere",
+    "campaigns": "Campaign groups: Enter opens a group · A acknowledges every sender",
+    "done": "Filed and ignored: u restores to New",
+}
+
+# (key shown, action, description) for the help, the palette and the footer
+KEYMAP: tuple[tuple[str, str, str], ...] = (
+    ("j / ↓", "next", "Next message"),
+    ("k / ↑", "previous", "Previous message"),
+    ("a", "accept", "Accept the suggestion (file it to the suggested case, or open a case for the person)"),
+    ("n", "new_case", "New case from this message (constituent pre-filled; Enter confirms)"),
+    ("f", "file_case", "File to a case by reference"),
+    ("l", "link", "Link to a constituent (search)"),
+    ("m", "campaign", "Mark as a campaign email"),
+    ("i", "ignore", "Ignore (moves to Done/Ignored)"),
+    ("u", "undo", "Undo auto-filing (Auto-filed lane) / restore (Done lane)"),
+    ("r", "reply", "Draft a reply from a template into the outbox"),
+    ("A", "acknowledge", "Draft one acknowledgement for every sender in the campaign"),
+    ("o", "export_outbox", "Export the outbox as .eml files to a folder (nothing is sent)"),
+    ("x", "export_attachment", "Export an attachment to a folder"),
+    ("c", "capture", "Log a phone call, letter, walk-in or surgery visit"),
+    ("g", "import_mail", "Import mail from a file or folder"),
+    ("Enter", "", "Open a campaign group / the preview"),
+    ("Backspace", "back", "Back to the campaign groups"),
+    ("[ ]  1-5", "", "Previous / next lane, or go to a lane"),
+    ("p", "focus_preview", "Move between the list and the preview"),
+    ("?", "keys", "Show this key map"),
+)
 
 
 def when(stamp: str) -> str:
@@ -28,14 +97,68 @@ def when(stamp: str) -> str:
     return (stamp or "")[:16].replace("T", " ")
 
 
-class InboxScreen(OfficeScreen):
-    """Messages by lane; the preview shows the highlighted message."""
+def sender_of(row: Any) -> str:
+    return row.sender_name or row.sender_email or ""
 
+
+def marks(row: Any) -> str:
+    """Short markers: ! flagged, + attachments."""
+    return ("!" if row.flags else "") + ("+" if row.attachments else "")
+
+
+def flag_text(flags: tuple[str, ...]) -> str:
+    return "; ".join(FLAG_LABELS.get(f, f.replace("_", " ")) for f in flags)
+
+
+class InboxCommands(Provider):
+    """The Inbox's actions in the command palette (Ctrl+P)."""
+
+    def _commands(self) -> list[tuple[str, str, Callable]]:
+        screen = self.screen
+        out = []
+        for key, action, help_text in KEYMAP:
+            if action and hasattr(screen, f"action_{action}"):
+                out.append((f"Inbox: {help_text.split(' (')[0]}", f"key {key}", getattr(screen, f"action_{action}")))
+        return out
+
+    async def discover(self) -> Hits:
+        for label, help_text, command in self._commands():
+            yield DiscoveryHit(label, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, help_text, command in self._commands():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), command, help=help_text)
+
+
+class InboxScreen(OfficeScreen):
+    """Messages by lane; the preview shows the highlighted message; triage keys act on it."""
+
+    COMMANDS = {InboxCommands}
     BINDINGS = [
+        Binding("a", "accept", "Accept"),
+        Binding("n", "new_case", "New case"),
+        Binding("f", "file_case", "File"),
+        Binding("i", "ignore", "Ignore"),
+        Binding("u", "undo", "Undo"),
+        Binding("question_mark", "keys", "Keys"),
         Binding("right_square_bracket", "lane(1)", "Next lane"),
         Binding("left_square_bracket", "lane(-1)", "Prev lane", show=False),
         *(Binding(str(n + 1), f"lane_to({n})", LANE_LABELS[lane], show=False) for n, lane in enumerate(LANES)),
-        Binding("p", "focus_preview", "Preview"),
+        Binding("j", "next", "Next", show=False),
+        Binding("k", "previous", "Previous", show=False),
+        Binding("l", "link", "Link", show=False),
+        Binding("m", "campaign", "Campaign", show=False),
+        Binding("r", "reply", "Reply", show=False),
+        Binding("A", "acknowledge", "Acknowledge all", show=False),
+        Binding("o", "export_outbox", "Export outbox", show=False),
+        Binding("x", "export_attachment", "Export attachment", show=False),
+        Binding("c", "capture", "Log contact", show=False),
+        Binding("g", "import_mail", "Import mail", show=False),
+        Binding("backspace", "back", "Back", show=False),
+        Binding("p", "focus_preview", "Preview", show=False),
     ]
 
     class Counts(Message):
@@ -51,42 +174,146 @@ class InboxScreen(OfficeScreen):
     def __init__(self) -> None:
         super().__init__()
         self.lane = "new"
+        self.campaign: Any = None  # the open campaign group (Campaigns lane), else None
+        self.detail: Any = None  # MessageDetail of the previewed message
+        self.counts: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Tabs(*(Tab(LANE_LABELS[lane], id=f"lane-{lane}") for lane in LANES), id="lanes")
+        yield Static("", id="inbox-hint", classes="summary")
         yield PagedTable([
             Column("Received", lambda r: when(r.received_at), width=16, drop_order=2),
-            Column("From", lambda r: r.sender, width=22, min_width=14),
+            Column("From", sender_of, width=22, min_width=14),
             Column("Subject", lambda r: r.subject, min_width=20),
+            Column("", marks, width=2, drop_order=3),
             Column("Case", lambda r: r.case_ref or "", width=8, drop_order=1),
         ], id="messages", empty_text="No messages in this lane.")
+        yield PagedTable([
+            Column("Campaign", lambda g: g.name, min_width=20),
+            Column("Waiting", lambda g: g.waiting, width=7),
+            Column("Flagged", lambda g: g.flagged or "", width=7),
+            Column("Senders", lambda g: g.senders, width=7, drop_order=2),
+            Column("Latest", lambda g: when(g.latest), width=16, drop_order=1),
+        ], id="campaigns", empty_text="No campaign mail waiting.")
         with VerticalScroll(id="preview", can_focus=True):
             yield Static("", id="preview-head")
+            yield Static("", id="preview-meta")
             yield Static("", id="preview-body")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#campaigns").display = False
         self.query_one("#messages", PagedTable).focus()
         self._show_lane()
         self.load_counts()
+        settings = getattr(self.app, "settings", None)
+        if settings is not None and getattr(settings, "drop_folder", None):
+            self.set_interval(max(5, int(getattr(settings, "drop_scan_seconds", 30) or 30)), self.scan_drop_folder)
+            self.call_after_refresh(self.scan_drop_folder)
+
+    # -- helpers ----------------------------------------------------------------------------------
+    @property
+    def showing_groups(self) -> bool:
+        return self.lane == "campaigns" and self.campaign is None
+
+    def _table(self) -> PagedTable:
+        return self.query_one("#campaigns" if self.showing_groups else "#messages", PagedTable)
+
+    def current_id(self) -> str | None:
+        if self.showing_groups:
+            return None
+        row = self.query_one("#messages", PagedTable).cursor_row
+        return row.id if row is not None else None
+
+    def _need_message(self) -> str | None:
+        mid = self.current_id()
+        if mid is None:
+            self.notify("No message selected.", severity="warning")
+        return mid
+
+    def run_office(self, call: Callable[[Any], Any], done: Callable[[Any], None] | None = None, *,
+                   refresh: bool = True) -> None:
+        """Run `call(office)` in a thread worker, then `done(result)` on the event loop and refresh the lane.
+
+        An `OfficeError` (a clear, expected refusal) becomes a warning; anything else an error notice.
+        """
+        office = self.app.office  # type: ignore[attr-defined]
+        if office is None:
+            return
+        app = self.app
+
+        def work() -> None:
+            from mpoffice_tui.db.errors import OfficeError
+
+            try:
+                result = call(office)
+            except OfficeError as exc:
+                app.call_from_thread(app.notify, one_line(str(exc)), severity="warning")
+                return
+            except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+                if app.office is office:  # type: ignore[attr-defined]
+                    app.call_from_thread(app.notify, f"Could not do that: {one_line(str(exc))}", severity="error")
+                return
+            if app.office is office:  # type: ignore[attr-defined]
+                app.call_from_thread(self._after, result, done, refresh)
+
+        self.run_worker(work, thread=True, group="inbox-action")
+
+    def _after(self, result: Any, done: Callable[[Any], None] | None, refresh: bool) -> None:
+        if done is not None:
+            done(result)
+        if refresh:
+            self.refresh_lane()
+
+    def refresh_lane(self) -> None:
+        """Re-read the lane (the cursor stays where it was, so the next message moves up to it)."""
+        self._table().reload(keep_cursor=True)
+        self.load_counts()
+        refresh_status = getattr(self.app, "refresh_status", None)
+        if refresh_status is not None:
+            refresh_status()
 
     # -- lanes --------------------------------------------------------------------------------------
     def _show_lane(self) -> None:
-        office, lane = self.app.office, self.lane
+        office, lane = self.app.office, self.lane  # type: ignore[attr-defined]
         if office is None:  # locked meanwhile; this screen is on its way out
             return
-        from_lists = _lists()
-        table = self.query_one("#messages", PagedTable)
-        table.set_source(partial(from_lists.count_messages, office, lane),
-                         lambda offset, limit: from_lists.page_messages(office, lane, offset, limit))
+        lists = _lists()
+        messages = self.query_one("#messages", PagedTable)
+        groups = self.query_one("#campaigns", PagedTable)
+        groups.display = self.showing_groups
+        messages.display = not self.showing_groups
+        if self.showing_groups:
+            groups.set_source(partial(lists.count_campaign_groups, office),
+                              lambda offset, limit: lists.page_campaign_groups(office, offset, limit))
+        elif lane == "campaigns":
+            cid = self.campaign.id
+            messages.set_source(partial(lists.count_campaign_messages, office, cid),
+                                lambda offset, limit: lists.page_campaign_messages(office, cid, offset, limit))
+        else:
+            messages.set_source(partial(lists.count_messages, office, lane),
+                                lambda offset, limit: lists.page_messages(office, lane, offset, limit))
+        self._table().focus()
         self._clear_preview()
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        hint = LANE_HINTS[self.lane]
+        if self.lane == "campaigns" and self.campaign is not None:
+            hint = f"{one_line(self.campaign.name)} · flagged first · Backspace: all campaigns · A: acknowledge"
+        outbox = self.counts.get("outbox", 0)
+        text = Text(hint)
+        if outbox:
+            text.append(f"   Outbox {outbox} (o exports)", "bold")
+        self.query_one("#inbox-hint", Static).update(text)
 
     @on(Tabs.TabActivated, "#lanes")
     def lane_tab(self, event: Tabs.TabActivated) -> None:
         lane = (event.tab.id or "lane-new").removeprefix("lane-")
         if lane != self.lane:
             self.lane = lane
+            self.campaign = None
             self._show_lane()
 
     def action_lane(self, step: int) -> None:
@@ -96,61 +323,458 @@ class InboxScreen(OfficeScreen):
     def action_lane_to(self, index: int) -> None:
         self.query_one("#lanes", Tabs).active = f"lane-{LANES[index]}"
 
+    def action_next(self) -> None:
+        table = self._table()
+        table.move_cursor(table.cursor + 1)
+
+    def action_previous(self) -> None:
+        table = self._table()
+        table.move_cursor(table.cursor - 1)
+
+    def action_back(self) -> None:
+        if self.lane == "campaigns" and self.campaign is not None:
+            self.campaign = None
+            self._show_lane()
+
     def action_focus_preview(self) -> None:
         preview = self.query_one("#preview")
         if preview.has_focus:
-            self.query_one("#messages", PagedTable).focus()
+            self._table().focus()
         else:
             preview.focus()
+
+    def action_keys(self) -> None:
+        self.app.push_screen(KeysHelp([(key, text) for key, _, text in KEYMAP]))
 
     def load_counts(self) -> None:
         self.fetch("inbox-counts", _lists().lane_counts, self.Counts)
 
     def on_inbox_screen_counts(self, message: Counts) -> None:
+        self.counts = message.counts
         tabs = self.query_one("#lanes", Tabs)
         for lane in LANES:
             tabs.query_one(f"#lane-{lane}", Tab).label = f"{LANE_LABELS[lane]} {message.counts.get(lane, 0)}"
+        self._show_hint()
 
     # -- preview --------------------------------------------------------------------------------------
     def _clear_preview(self) -> None:
-        self.query_one("#preview-head", Static).update("")
-        self.query_one("#preview-body", Static).update("")
+        self.detail = None
+        for part in ("head", "meta", "body"):
+            self.query_one(f"#preview-{part}", Static).update("")
+
+    @on(PagedTable.Loaded)
+    def loaded(self, event: PagedTable.Loaded) -> None:
+        if event.count == 0 and event.table is self._table():
+            self._clear_preview()
 
     @on(PagedTable.RowHighlighted, "#messages")
     def highlighted(self, event: PagedTable.RowHighlighted) -> None:
         self.load_preview(event.row.id)
 
+    @on(PagedTable.RowHighlighted, "#campaigns")
+    def group_highlighted(self, event: PagedTable.RowHighlighted) -> None:
+        self._show_group(event.row)
+
     @on(PagedTable.RowSelected, "#messages")
     def selected(self, event: PagedTable.RowSelected) -> None:
         self.query_one("#preview").focus()
 
+    @on(PagedTable.RowSelected, "#campaigns")
+    def group_selected(self, event: PagedTable.RowSelected) -> None:
+        self.campaign = event.row
+        self._show_lane()
+
     def load_preview(self, message_id: str) -> None:
-        get_message = _lists().get_message
-        self.fetch("inbox-preview", lambda office: get_message(office, message_id), self.Preview)
+        from_inbox = _inbox()
+        self.fetch("inbox-preview", lambda office: from_inbox.get_message(office, message_id), self.Preview)
+
+    def _show_group(self, group: Any) -> None:
+        self.detail = None
+        head = Text()
+        head.append(one_line(group.name), "bold")
+        head.append(f"\n{group.waiting} waiting · {group.total} in all · {group.senders} senders")
+        meta = Text()
+        if group.flagged:
+            meta.append(f"{group.flagged} flagged: their text differs from the campaign and may carry a real case\n",
+                        "bold yellow")
+        meta.append("Enter opens the messages · A drafts one acknowledgement for every sender", "dim")
+        self.query_one("#preview-head", Static).update(head)
+        self.query_one("#preview-meta", Static).update(meta)
+        self.query_one("#preview-body", Static).update(Text(clean(group.template_text).expandtabs(4)))
+        self.query_one("#preview", VerticalScroll).scroll_home(animate=False)
 
     def on_inbox_screen_preview(self, message: Preview) -> None:
         view = message.view
-        if view is None:
-            self._clear_preview()
-            return
-        sender = one_line(view.sender_name or "")
-        if view.sender_email:
-            sender = f"{sender} <{one_line(view.sender_email)}>" if sender else one_line(view.sender_email)
-        head = Text()
-        head.append(one_line(view.subject) or "(no subject)", "bold")
-        head.append("\n")
-        head.append(f"{'From' if view.direction == 'in' else 'To'}: ", "dim")
-        head.append(sender or "(unknown)")
-        head.append("   ")
-        head.append(f"{CHANNELS.get(view.channel, view.channel)}, {when(view.received_at)}", "dim")
-        if view.case_ref:
-            head.append(f"   Case {view.case_ref}", "bold")
-        self.query_one("#preview-head", Static).update(head)
+        if view is None or view.id != self.current_id():
+            return  # a stale answer: the cursor has moved on
+        self.detail = view
+        self.query_one("#preview-head", Static).update(preview_head(view))
+        self.query_one("#preview-meta", Static).update(preview_meta(view))
         self.query_one("#preview-body", Static).update(Text(clean(view.body_text).expandtabs(4)))
         self.query_one("#preview", VerticalScroll).scroll_home(animate=False)
+
+    # -- triage ---------------------------------------------------------------------------------------
+    def action_accept(self) -> None:
+        mid = self._need_message()
+        if mid:
+            self.run_office(lambda office: _inbox().accept_suggestion(office, mid), self._filed)
+
+    def _filed(self, filed: Any) -> None:
+        verb = "New case" if filed.created_case else "Filed to case"
+        self.notify(f"{verb} {filed.case_ref}")
+
+    def action_new_case(self) -> None:
+        mid = self._need_message()
+        if mid:
+            self.run_office(lambda office: case_prefill(office, mid), self._ask_new_case, refresh=False)
+
+    def _ask_new_case(self, prefill: CasePrefill) -> None:
+        def answered(answer: NewCaseAnswer | None) -> None:
+            if answer is not None:
+                self.run_office(lambda office: open_case(office, prefill.message_id, answer), self._filed)
+
+        self.app.push_screen(NewCaseDialog(prefill), answered)
+
+    def action_file_case(self) -> None:
+        mid = self._need_message()
+        if not mid:
+            return
+
+        def answered(ref: str | None) -> None:
+            if ref:
+                self.run_office(lambda office: _inbox().file_to_case(office, mid, ref), self._filed)
+
+        self.app.push_screen(PickDialog("File to a case", "Case reference or words of its title", search_cases,
+                                        free_text=True), answered)
+
+    def action_link(self) -> None:
+        mid = self._need_message()
+        if not mid:
+            return
+        initial = (self.detail.sender_email or self.detail.sender_name) if self.detail and self.detail.id == mid \
+            else ""
+
+        def answered(constituent_id: str | None) -> None:
+            if constituent_id:
+                self.run_office(lambda office: _inbox().link_constituent(office, mid, constituent_id),
+                                lambda _: self.notify("Linked to the constituent"))
+
+        self.app.push_screen(PickDialog("Link to a constituent", "Name, email or postcode", search_constituents,
+                                        initial=clean(initial or "")), answered)
+
+    def action_campaign(self) -> None:
+        mid = self._need_message()
+        if not mid:
+            return
+
+        def mark(campaign_id: str | None) -> None:
+            self.run_office(lambda office: _inbox().mark_campaign(office, mid, campaign_id or None),
+                            lambda _: self.notify("Marked as a campaign email (Campaigns lane)"))
+
+        def choose(existing: list) -> None:
+            if not existing:
+                mark(None)
+                return
+            options = [("", "A new campaign, with this message as its text")]
+            options += [(c.id, f"{c.name} ({c.messages})") for c in existing[:30]]
+            self.app.push_screen(ChooseDialog("Mark as campaign", options),
+                                 lambda value: mark(value) if value is not None else None)
+
+        from_campaigns = _campaigns()
+        self.run_office(from_campaigns.list_campaigns, choose, refresh=False)
+
+    def action_ignore(self) -> None:
+        mid = self._need_message()
+        if mid:
+            self.run_office(lambda office: _inbox().ignore(office, mid), lambda _: self.notify("Ignored (u restores)"))
+
+    def action_undo(self) -> None:
+        if self.lane == "auto_filed":
+            mid = self._need_message()
+            if mid:
+                self.run_office(lambda office: _inbox().undo_auto_filing(office, mid),
+                                lambda _: self.notify("Auto-filing undone: the message is in Suggested"))
+        elif self.lane == "done":
+            mid = self._need_message()
+            if mid:
+                self.run_office(lambda office: _inbox().restore(office, mid),
+                                lambda _: self.notify("Restored to New"))
+        else:
+            self.notify("Undo works on the Auto-filed lane (undo the filing) and Done/Ignored (restore).",
+                        severity="warning")
+
+    # -- replies and campaigns ------------------------------------------------------------------------
+    def action_reply(self) -> None:
+        mid = self._need_message()
+        if not mid:
+            return
+
+        def draft(template: str | None) -> None:
+            if template is None:
+                return
+            self.run_office(lambda office: _replies().draft_reply(office, mid, template or None),
+                            lambda d: self.notify(f"Reply to {one_line(d.to) or 'the sender'} drafted into the "
+                                                  "outbox (o exports it)"))
+
+        def choose(templates: list) -> None:
+            options = [("", "Standard reply")] + [(t.id, t.name) for t in templates]
+            if len(options) == 1:
+                draft("")
+            else:
+                self.app.push_screen(ChooseDialog("Draft a reply from a template", options,
+                                                  "Merge fields: constituent name, case reference, MP"), draft)
+
+        self.run_office(lambda office: _letters().list_templates(office, "reply"), choose, refresh=False)
+
+    def _campaign_id(self) -> str | None:
+        if self.showing_groups:
+            row = self.query_one("#campaigns", PagedTable).cursor_row
+            return row.id if row is not None else None
+        if self.campaign is not None:
+            return self.campaign.id
+        if self.detail is not None and self.detail.id == self.current_id():
+            return self.detail.campaign_id
+        return None
+
+    def action_acknowledge(self) -> None:
+        cid = self._campaign_id()
+        if not cid:
+            self.notify("Choose a campaign (Campaigns lane) or one of its messages first.", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_office(lambda office: _replies().draft_campaign_acknowledgements(office, cid),
+                                lambda drafts: self.notify(f"{len(drafts)} acknowledgement(s) drafted into the "
+                                                           "outbox (o exports them)"))
+
+        self.app.push_screen(ConfirmDialog("Acknowledge a campaign",
+                                           "Draft one acknowledgement for every sender in this campaign who has "
+                                           "not had one, into the outbox? Nothing is sent."), confirmed)
+
+    def action_export_outbox(self) -> None:
+        def answered(folder: str | None) -> None:
+            if folder:
+                target = Path(folder).expanduser()
+                self.run_office(lambda office: _replies().export_outbox(office, target),
+                                lambda done: self.notify(f"{len(done)} repl{'y' if len(done) == 1 else 'ies'} "
+                                                         f"written to {target} as .eml (nothing was sent)"))
+
+        self.app.push_screen(AskDialog("Export the outbox", "Folder for the .eml files (a mail client sends them)",
+                                       str(Path.home() / "mpoffice-outbox"), ok="Export"), answered)
+
+    def action_export_attachment(self) -> None:
+        detail = self.detail
+        if detail is None or detail.id != self.current_id():
+            self.notify("No message selected.", severity="warning")
+            return
+        if not detail.attachments:
+            self.notify("This message has no attachments.", severity="warning")
+            return
+
+        def to_folder(attachment_id: str | None) -> None:
+            if not attachment_id:
+                return
+
+            def answered(folder: str | None) -> None:
+                if folder:
+                    target = Path(folder).expanduser()
+                    self.run_office(lambda office: _inbox().export_attachment(office, attachment_id, target),
+                                    lambda path: self.notify(f"Saved {path}"), refresh=False)
+
+            self.app.push_screen(AskDialog("Export attachment", "Folder (or file name) to save it to",
+                                           str(Path.home()), ok="Save"), answered)
+
+        if len(detail.attachments) == 1:
+            to_folder(detail.attachments[0].id)
+        else:
+            self.app.push_screen(ChooseDialog("Which attachment?", [
+                (a.id, f"{a.filename} ({size_text(a.size)})") for a in detail.attachments]), to_folder)
+
+    # -- capture and import ----------------------------------------------------------------------------
+    def action_capture(self) -> None:
+        def answered(answer: Any) -> None:
+            if answer is None:
+                return
+
+            def done(_mid: str) -> None:
+                kind = CHANNELS.get(answer.channel, answer.channel)
+                self.notify(f"{kind} logged " + (f"onto case {answer.case_ref.upper()}" if answer.case_ref
+                                                 else "into the New lane"))
+
+            self.run_office(lambda office: _inbox().capture(
+                office, answer.channel, sender_name=answer.sender_name, body=answer.body, subject=answer.subject,
+                sender_email=answer.sender_email, case_ref=answer.case_ref,
+                attachment_path=answer.attachment_path), done)
+
+        self.app.push_screen(CaptureDialog(), answered)
+
+    def action_import_mail(self) -> None:
+        self.app.push_screen(ImportDialog(), lambda report: self.refresh_lane() if report is not None else None)
+
+    def scan_drop_folder(self) -> None:
+        """Import what was saved into the drop folder (a thread worker; quiet when there is nothing)."""
+        folder = getattr(self.app.settings, "drop_folder", None)  # type: ignore[attr-defined]
+        office = self.app.office  # type: ignore[attr-defined]
+        if not folder or office is None:
+            return
+        app = self.app
+
+        def work() -> None:
+            from mpoffice_tui.services import dropfolder
+
+            try:
+                report = dropfolder.scan(office, folder)
+            except Exception as exc:  # noqa: BLE001
+                if app.office is office:  # type: ignore[attr-defined]
+                    app.call_from_thread(app.notify, f"Drop folder: {one_line(str(exc))}", severity="error")
+                return
+            if (report.imported or report.rejected) and app.office is office:  # type: ignore[attr-defined]
+                app.call_from_thread(self._dropped, report)
+
+        self.run_worker(work, thread=True, exclusive=True, group="drop-folder")
+
+    def _dropped(self, report: Any) -> None:
+        text = f"Drop folder: {report.imported} imported"
+        if report.rejected:
+            text += f", {len(report.rejected)} rejected (moved to rejected/)"
+        self.notify(text, severity="warning" if report.rejected else "information")
+        self.refresh_lane()
+
+
+# -- preview text -----------------------------------------------------------------------------------
+def size_text(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1048576:.1f} MB"
+
+
+def preview_head(view: Any) -> Text:
+    sender = one_line(view.sender_name or "")
+    if view.sender_email:
+        sender = f"{sender} <{one_line(view.sender_email)}>" if sender else one_line(view.sender_email)
+    head = Text()
+    head.append(one_line(view.subject) or "(no subject)", "bold")
+    head.append("\n")
+    head.append(f"{'From' if view.direction == 'in' else 'To'}: ", "dim")
+    head.append(sender or "(unknown)")
+    head.append("   ")
+    head.append(f"{CHANNELS.get(view.channel, view.channel)}, {when(view.received_at)}", "dim")
+    if view.case_ref:
+        head.append(f"   Case {view.case_ref}", "bold")
+    return head
+
+
+def preview_meta(view: Any) -> Text:
+    """The suggestion and its reason, the flags and the attachments."""
+    meta = Text()
+    reason = one_line(view.suggestion_reason or "")
+    if view.triage == "auto_filed" and view.case_ref:
+        meta.append(f"Auto-filed to {view.case_ref}", "bold green")
+        meta.append(f": {reason}" if reason else "")
+        meta.append("   a confirms · u undoes\n", "dim")
+    elif view.suggested_case_ref:
+        meta.append(f"Suggested: case {view.suggested_case_ref}", "bold cyan")
+        meta.append(f": {reason}" if reason else "")
+        meta.append("   a files it there\n", "dim")
+    elif view.suggested_constituent_id or view.suggested_elector_key:
+        who = "a known constituent" if view.suggested_constituent_id else "an elector on the register"
+        meta.append(f"Suggested: a new case for {who}", "bold cyan")
+        meta.append(f": {reason}" if reason else "")
+        meta.append("   a opens it\n", "dim")
+    elif reason:
+        meta.append("Note: ", "bold")
+        meta.append(reason + "\n")
+    if view.flags:
+        meta.append("Flags: ", "bold yellow")
+        meta.append(flag_text(view.flags) + "\n", "yellow")
+    if view.attachments:
+        meta.append("Attachments: ", "bold")
+        meta.append(", ".join(f"{one_line(a.filename)} ({size_text(a.size)})" for a in view.attachments))
+        meta.append("   x exports\n", "dim")
+    return meta
+
+
+# -- work done in thread workers ---------------------------------------------------------------------
+def case_prefill(office: Any, message_id: str) -> CasePrefill:
+    """The new-case form's starting values: a known person, else the sender and the signature."""
+    from mpoffice_tui.services import constituents
+    from mpoffice_tui.services.matching import signature_candidates
+
+    view = _inbox().get_message(office, message_id)
+    title = view.subject or "(no subject)"
+    known_id = view.constituent_id or view.suggested_constituent_id
+    if known_id:
+        try:
+            person = constituents.row(office, known_id)
+            label = " · ".join(x for x in (person.name, person.email, person.postcode) if x)
+            return CasePrefill(message_id, title, f"{label} (known constituent)")
+        except Exception:  # noqa: BLE001 - fall back to the sender
+            pass
+    if view.suggested_elector_key:
+        return CasePrefill(message_id, title, f"the elector named in the signature ({view.suggestion_reason})")
+    names, postcodes = signature_candidates(view.body_text, view.sender_name or "")
+    name = (view.sender_name or "").replace('"', "").strip()
+    if not name and names:
+        name = names[0].title()
+    if "," in name:
+        surname, forenames = (x.strip() for x in name.split(",", 1))
+    else:
+        parts = name.split()
+        forenames, surname = " ".join(parts[:-1]), (parts[-1] if parts else "")
+    return CasePrefill(message_id, title, None, forenames, surname, view.sender_email or "",
+                       postcodes[0] if postcodes else "")
+
+
+def open_case(office: Any, message_id: str, answer: NewCaseAnswer) -> Any:
+    """Open the case; when the person's details were edited, the constituent is created from them first."""
+    constituent_id = None
+    if answer.person:
+        from mpoffice_tui.services import constituents
+
+        p = answer.person
+        surname = p["surname"] or ("" if p["forenames"] else p["email"])
+        constituent_id = constituents.create(office, forenames=p["forenames"], surname=surname,
+                                             email=p["email"] or None, postcode=p["postcode"] or None).id
+    return _inbox().new_case(office, message_id, title=answer.title, category=answer.category,
+                             constituent_id=constituent_id)
+
+
+def search_cases(office: Any, text: str) -> list[tuple[str, str]]:
+    rows = _lists().find_cases(office, text, 12)
+    return [(r.ref, f"{r.ref}  {r.title}" + (f" · {r.constituent}" if r.constituent else "")) for r in rows]
+
+
+def search_constituents(office: Any, text: str) -> list[tuple[str, str]]:
+    from mpoffice_tui.services import constituents
+
+    rows = constituents.search(office, text, 12)
+    return [(r.id, " · ".join(x for x in (r.name, r.email, r.postcode) if x)) for r in rows]
 
 
 def _lists():
     from mpoffice_tui.services import lists
 
     return lists
+
+
+def _inbox():
+    from mpoffice_tui.services import inbox
+
+    return inbox
+
+
+def _replies():
+    from mpoffice_tui.services import replies
+
+    return replies
+
+
+def _letters():
+    from mpoffice_tui.services import letters
+
+    return letters
+
+
+def _campaigns():
+    from mpoffice_tui.services import campaigns
+
+    return campaigns

@@ -1,0 +1,1 @@
+"""Modal dialogs: forms that run their action in a thread worker, pickers, confirmations, readers."""

@@ -1,0 +1,181 @@
+"""A form in a modal: fields, then an action run in a thread worker.
+
+    FormDialog("Add a note", [Field("body", "Note", kind="multiline", required=True),
+                              Field("confidential", "Confidential", kind="check")],
+               action=lambda office, v: cases.add_note(office, case_id, v["body"], confidential=v["confidential"]))
+
+The dialog stays open with a clear message when the action raises (nothing typed is lost) and
+dismisses with the action's result when it succeeds (None when cancelled). Ctrl+S or the Save
+button submits; Enter submits from a one-line field; Escape cancels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+
+from mpoffice_tui.ui.text import one_line
+
+
+@dataclass(frozen=True)
+class Field:
+    """One form field. kind: text | multiline | choice | check."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    value: Any = ""
+    choices: Sequence[tuple[str, Any]] = field(default_factory=tuple)
+    placeholder: str = ""
+    required: bool = False
+
+
+DIALOG_CSS = """
+    align: center middle;
+    .dialog-box {
+        width: 72; max-width: 100%; height: auto; max-height: 100%;
+        border: round $accent; background: $panel; padding: 0 1;
+    }
+    .dialog-wide { width: 96; }
+    .dialog-title { height: auto; margin-bottom: 1; }
+    .dialog-intro { height: auto; margin-bottom: 1; }
+    .dialog-fields { height: auto; max-height: 18; }
+    .dialog-label { margin-top: 1; }
+    .dialog-multiline { height: 6; }
+    .dialog-text { height: auto; max-height: 18; }
+    .dialog-error { height: auto; color: $error; text-style: bold; }
+    .dialog-buttons { height: auto; align-horizontal: right; }
+    .dialog-buttons Button { margin-left: 1; }
+    #pick-list { height: auto; max-height: 14; }
+"""
+
+Action = Callable[[Any, dict[str, Any]], Any]
+
+
+def error_text(exc: BaseException) -> str:
+    """A one-line message for a failed action (never a traceback)."""
+    return one_line(str(exc)) or exc.__class__.__name__
+
+
+class FormDialog(ModalScreen[Any]):
+    """A form; `action(office, values)` runs in a thread worker on submit."""
+
+    DEFAULT_CSS = "FormDialog {" + DIALOG_CSS + "}"
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Save")]
+
+    def __init__(self, title: str, fields: Sequence[Field], action: Action | None = None, *,
+                 intro: str | Text = "", submit_label: str = "Save") -> None:
+        super().__init__()
+        self.form_title = title
+        self.fields = list(fields)
+        self.action = action
+        self.intro = intro
+        self.submit_label = submit_label
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(Text(self.form_title, style="bold"), classes="dialog-title")
+            if self.intro:
+                yield Static(self.intro if isinstance(self.intro, Text) else Text(self.intro), classes="dialog-intro")
+            with VerticalScroll(classes="dialog-fields"):
+                for f in self.fields:
+                    yield from self._widget(f)
+            yield Static("", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.submit_label, variant="primary", id="dialog-submit")
+                yield Button("Cancel", id="dialog-cancel")
+
+    def _widget(self, f: Field) -> ComposeResult:
+        wid = f"field-{f.name}"
+        if f.kind == "check":
+            yield Checkbox(f.label, bool(f.value), id=wid)
+            return
+        yield Label(Text(f.label + (" *" if f.required else "")), classes="dialog-label")
+        if f.kind == "multiline":
+            area = TextArea(str(f.value or ""), id=wid, soft_wrap=True, show_line_numbers=False,
+                            classes="dialog-multiline")
+            yield area
+        elif f.kind == "choice":
+            options = [(one_line(label), value) for label, value in f.choices]
+            values = [v for _, v in options]
+            yield Select(options, id=wid, allow_blank=not f.required or f.value not in values,
+                         value=f.value if f.value in values else Select.NULL, prompt=f.placeholder or "Choose")
+        else:
+            yield Input(str(f.value or ""), placeholder=f.placeholder, id=wid)
+
+    def on_mount(self) -> None:
+        first = self.query("Input, TextArea, Select, Checkbox")
+        if first:
+            first.first().focus()
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#field-{f.name}")
+            if isinstance(widget, Checkbox):
+                out[f.name] = widget.value
+            elif isinstance(widget, TextArea):
+                out[f.name] = widget.text.strip()
+            elif isinstance(widget, Select):
+                out[f.name] = None if widget.is_blank() else widget.value
+            else:
+                out[f.name] = widget.value.strip()
+        return out
+
+    def show_error(self, message: str) -> None:
+        self.busy = False
+        self.query_one(".dialog-error", Static).update(Text(message))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#dialog-cancel")
+    def cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#dialog-submit")
+    def submit_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Input.Submitted)
+    def input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        if self.busy:
+            return
+        values = self.values()
+        missing = [f.label for f in self.fields if f.required and values.get(f.name) in (None, "")]
+        if missing:
+            self.show_error(f"Please fill in: {', '.join(missing)}.")
+            return
+        if self.action is None:
+            self.dismiss(values)
+            return
+        office = getattr(self.app, "office", None)
+        if office is None:
+            return
+        self.busy = True
+        self.query_one(".dialog-error", Static).update(Text("Saving…"))
+        action = self.action
+
+        def work() -> None:
+            try:
+                result = action(office, values)
+            except Exception as exc:  # noqa: BLE001 - shown in the dialog, the typed text kept
+                self.app.call_from_thread(self.show_error, error_text(exc))
+                return
+            self.app.call_from_thread(self.dismiss, result if result is not None else True)
+
+        self.run_worker(work, thread=True, exclusive=True, group="form-action")

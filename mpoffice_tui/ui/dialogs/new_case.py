@@ -1,0 +1,274 @@
+"""The new case form: find the constituent (or enter a new one, with suggestions from the electoral
+register as the name and postcode are typed), then the case's title, category and review date."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from mpoffice_tui.ui.dialogs.form import DIALOG_CSS, error_text
+from mpoffice_tui.ui.text import one_line
+
+NEW = "__new__"
+PERSON_FIELDS = (("forenames", "Forenames"), ("surname", "Surname"), ("postcode", "Postcode"), ("email", "Email"),
+                 ("phone", "Phone"), ("address1", "Address"), ("town", "Town"))
+
+
+class NewCaseDialog(ModalScreen[Any]):
+    """Dismisses with the new case's CaseRow (None when cancelled)."""
+
+    DEFAULT_CSS = "NewCaseDialog {" + DIALOG_CSS + "}" + """
+    NewCaseDialog #nc-people, NewCaseDialog #nc-suggest { height: auto; max-height: 6; }
+    NewCaseDialog #nc-new { height: auto; }
+    NewCaseDialog #nc-chosen { height: auto; color: $success; text-style: bold; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Create")]
+
+    def __init__(self, constituent_id: str | None = None, constituent_name: str = "") -> None:
+        super().__init__()
+        self.person_id = constituent_id
+        self.person_name = constituent_name
+        self.new_person = False
+        self.elector_key: str | None = None
+        self._people: list[Any] = []
+        self._suggestions: list[Any] = []
+        self._timers: dict[str, Timer] = {}
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box dialog-wide"):
+            yield Static(Text("New case", style="bold"), classes="dialog-title")
+            with VerticalScroll(classes="dialog-fields"):
+                yield Label("Constituent: type a name, postcode or email; choose, or pick “New constituent”")
+                yield Input(placeholder="e.g. O'Brien WX1", id="nc-search")
+                yield OptionList(id="nc-people")
+                yield Static("", id="nc-chosen")
+                with Vertical(id="nc-new"):
+                    for name, label in PERSON_FIELDS:
+                        yield Label(label + (" *" if name == "surname" else ""))
+                        yield Input(id=f"nc-{name}")
+                    yield Label("On the electoral register (choose to fill in):", id="nc-suggest-label")
+                    yield OptionList(id="nc-suggest")
+                yield Label("Case title *")
+                yield Input(id="nc-title", placeholder="e.g. Universal Credit deduction")
+                yield Label("Category")
+                yield Input("General", id="nc-category")
+                yield Label("Review date (YYYY-MM-DD)")
+                yield Input(id="nc-review", placeholder="optional")
+            yield Static("", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Create", variant="primary", id="nc-create")
+                yield Button("Cancel", id="nc-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#nc-new").display = False
+        self.query_one("#nc-suggest-label").display = False
+        self.query_one("#nc-suggest").display = False
+        if self.person_id:
+            self._chosen(self.person_name)
+            self.query_one("#nc-title").focus()
+        else:
+            self.query_one("#nc-search").focus()
+            self._show_people([])
+
+    # -- finding the person ----------------------------------------------------------------------
+    def _debounce(self, key: str, fn: Any) -> None:
+        if key in self._timers:
+            self._timers[key].stop()
+        self._timers[key] = self.set_timer(0.25, fn)
+
+    @on(Input.Changed, "#nc-search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self._debounce("people", lambda: self._search(event.value))
+
+    def _search(self, query: str) -> None:
+        from mpoffice_tui.services import constituents
+
+        office = getattr(self.app, "office", None)
+        if office is None:
+            return
+        if not query.strip():
+            self._show_people([])
+            return
+
+        def work() -> None:
+            try:
+                found = constituents.search(office, query, limit=20)
+            except Exception:  # noqa: BLE001 - a half-typed query: show nothing
+                found = []
+            self.app.call_from_thread(self._show_people, found)
+
+        self.run_worker(work, thread=True, exclusive=True, group="nc-people")
+
+    def _show_people(self, found: list[Any]) -> None:
+        self._people = found
+        options = self.query_one("#nc-people", OptionList)
+        options.clear_options()
+        items = [Option(Text("+ New constituent", style="bold"), id=NEW)]
+        for n, p in enumerate(found):
+            label = Text()
+            if p.safety_caution:
+                label.append("⚠ ", "bold red")
+            label.append(one_line(p.name), "bold")
+            label.append("  " + " · ".join(one_line(x) for x in (p.postcode, p.email, p.address1) if x), "dim")
+            if p.open_cases:
+                label.append(f"  {p.open_cases} open", "italic")
+            items.append(Option(label, id=str(n)))
+        options.add_options(items)
+        options.highlighted = 1 if found else 0
+
+    @on(Input.Submitted, "#nc-search")
+    def search_submitted(self) -> None:
+        self.query_one("#nc-people").focus()
+
+    @on(OptionList.OptionSelected, "#nc-people")
+    def person_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id == NEW:
+            self.person_id = None
+            self.new_person = True
+            self.query_one("#nc-new").display = True
+            words = self.query_one("#nc-search", Input).value.split()
+            if words and not self.query_one("#nc-surname", Input).value:
+                self.query_one("#nc-surname", Input).value = words[-1] if len(words) > 1 else words[0]
+                if len(words) > 1:
+                    self.query_one("#nc-forenames", Input).value = " ".join(words[:-1])
+            self._chosen("")
+            self.query_one("#nc-forenames").focus()
+            return
+        p = self._people[int(event.option.id or 0)]
+        self.person_id = p.id
+        self.new_person = False
+        self.query_one("#nc-new").display = False
+        self._chosen(p.name)
+        self.query_one("#nc-title").focus()
+
+    def _chosen(self, name: str) -> None:
+        chosen = self.query_one("#nc-chosen", Static)
+        chosen.update(Text(f"For: {one_line(name)}") if name else Text("For: a new constituent"))
+
+    # -- register suggestions ------------------------------------------------------------------
+    @on(Input.Changed, "#nc-forenames, #nc-surname, #nc-postcode")
+    def person_typed(self) -> None:
+        self.elector_key = None
+        self._debounce("suggest", self._suggest)
+
+    def _suggest(self) -> None:
+        try:
+            from mpoffice_tui.services import register
+        except ImportError:  # pragma: no cover - the register service is optional
+            return
+        office = getattr(self.app, "office", None)
+        suggest = getattr(register, "suggest", None)
+        if office is None or suggest is None:
+            return
+        fore, sur, pc = (self.query_one(f"#nc-{n}", Input).value for n in ("forenames", "surname", "postcode"))
+
+        def work() -> None:
+            try:
+                hits = suggest(office, fore, sur, pc or None, limit=5)
+            except Exception:  # noqa: BLE001 - no register imported, or a half-typed name
+                hits = []
+            self.app.call_from_thread(self._show_suggestions, hits)
+
+        self.run_worker(work, thread=True, exclusive=True, group="nc-suggest")
+
+    def _show_suggestions(self, hits: list[Any]) -> None:
+        self._suggestions = hits
+        options = self.query_one("#nc-suggest", OptionList)
+        options.clear_options()
+        for n, hit in enumerate(hits):
+            e = hit.elector
+            options.add_option(Option(Text.assemble((one_line(e.name), "bold"), "  ",
+                                                    (one_line(f"{e.address} {e.postcode}"), "dim")), id=str(n)))
+        self.query_one("#nc-suggest-label").display = bool(hits)
+        options.display = bool(hits)
+
+    @on(OptionList.OptionSelected, "#nc-suggest")
+    def suggestion_selected(self, event: OptionList.OptionSelected) -> None:
+        e = self._suggestions[int(event.option.id or 0)].elector
+        with self.prevent(Input.Changed):
+            self.query_one("#nc-forenames", Input).value = e.forename or ""
+            self.query_one("#nc-surname", Input).value = e.surname or ""
+            self.query_one("#nc-postcode", Input).value = e.postcode or ""
+            self.query_one("#nc-address1", Input).value = e.address or ""
+        self.elector_key = e.key
+        self.query_one("#nc-title").focus()
+
+    # -- creating --------------------------------------------------------------------------------
+    @on(Button.Pressed, "#nc-create")
+    def create_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#nc-cancel")
+    def cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#nc-title, #nc-category, #nc-review")
+    def case_submitted(self) -> None:
+        self.action_submit()
+
+    def show_error(self, message: str) -> None:
+        self.busy = False
+        self.query_one(".dialog-error", Static).update(Text(message))
+
+    def _person_created(self, pid: str, person: dict[str, str]) -> None:
+        self.person_id, self.new_person = pid, False
+        self.query_one("#nc-new").display = False
+        self._chosen(f"{person['forenames']} {person['surname']}".strip())
+
+    def action_submit(self) -> None:
+        from mpoffice_tui.services import cases, constituents
+        from mpoffice_tui.services.clock import parse_date
+
+        if self.busy:
+            return
+        office = getattr(self.app, "office", None)
+        if office is None:
+            return
+        title = self.query_one("#nc-title", Input).value.strip()
+        category = self.query_one("#nc-category", Input).value.strip() or "General"
+        review = self.query_one("#nc-review", Input).value.strip() or None
+        person = {name: self.query_one(f"#nc-{name}", Input).value.strip() for name, _ in PERSON_FIELDS}
+        if not title:
+            self.show_error("Please give the case a title.")
+            return
+        if not self.person_id and not self.new_person:
+            self.show_error("Choose the constituent, or “New constituent”.")
+            return
+        if self.new_person and not (person["surname"] or person["forenames"]):
+            self.show_error("A new constituent needs a name.")
+            return
+        person_id, elector_key = self.person_id, self.elector_key
+        self.busy = True
+
+        def work() -> None:
+            try:
+                parse_date(review, "review date")  # before anything is written
+                pid = person_id
+                if pid is None:
+                    extra = {k: v for k, v in person.items() if v and k not in ("forenames", "surname")}
+                    if elector_key:
+                        extra["elector_key"] = elector_key
+                    pid = constituents.create(office, forenames=person["forenames"], surname=person["surname"],
+                                              **extra).id
+                    self.app.call_from_thread(self._person_created, pid, person)  # a retry reuses it
+                row = cases.create_case(office, constituent_id=pid, title=title, category=category,
+                                        review_date=review, assignee=office.staff_id)
+            except Exception as exc:  # noqa: BLE001 - shown in the form, nothing typed is lost
+                self.app.call_from_thread(self.show_error, error_text(exc))
+                return
+            self.app.call_from_thread(self.dismiss, row)
+
+        self.run_worker(work, thread=True, exclusive=True, group="nc-create")

@@ -1,0 +1,579 @@
+"""One case: header (who, state, flags, permission, sync conflicts), timeline, and a key for every action."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Footer, Header, Static
+
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.dialogs.simple import PickDialog, TextDialog
+from mpoffice_tui.ui.screens.base import OfficeScreen
+from mpoffice_tui.ui.screens.office_work import run_office
+from mpoffice_tui.ui.text import clean, one_line
+from mpoffice_tui.ui.widgets.conflict_box import ConflictBox
+
+CHANNEL_LABELS = {"email": "Email", "letter": "Letter", "phone": "Phone call", "walk_in": "Walk-in",
+                  "surgery": "Surgery"}
+KIND_LABELS = {"call": "Call", "note": "Note", "status": "Status", "system": "Update", "letter": "Letter",
+               "task": "Task", "task_done": "Task done", "attachment": "File"}
+PREVIEW_LINES = 4
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    """What the screen shows: the case detail, its consent state and its open sync conflicts."""
+
+    detail: Any  # services.cases.CaseDetail
+    consent: Any  # services.consent.CaseConsent
+    conflicts: tuple[Any, ...]  # sync.conflicts.ConflictView of the case and of its constituent
+    staff: tuple[Any, ...]
+
+    @property
+    def id(self) -> str:
+        return self.detail.case.id
+
+    @property
+    def ref(self) -> str:
+        return self.detail.case.ref
+
+
+def load_case(office: Any, case_id: str) -> LoadedCase:
+    from mpoffice_tui.services import cases, consent, staff
+    from mpoffice_tui.sync.conflicts import list_conflicts
+
+    detail = cases.get_case(office, case_id)
+    # all open conflicts, filtered here: list_conflicts(tbl=, row_id=) passes a list to exec_driver_sql
+    rows = {("cases", detail.case.id), ("constituents", detail.case.constituent_id)}
+    conflicts = [cf for cf in list_conflicts(office) if (cf.tbl, cf.row_id) in rows]
+    return LoadedCase(detail, consent.case_status(office, detail.case.id), tuple(conflicts),
+                      tuple(staff.list_staff(office)))
+
+
+def when(stamp: str | None) -> str:
+    return (stamp or "")[:16].replace("T", " ")
+
+
+def item_heading(item: Any) -> Text:
+    text = Text()
+    text.append(when(item.at), "dim")
+    text.append("  ")
+    if item.kind == "message":
+        label = CHANNEL_LABELS.get(item.channel or "", item.channel or "Message")
+        label += " in" if item.direction == "in" else " out" if item.direction == "out" else ""
+    else:
+        label = KIND_LABELS.get(item.kind, item.kind.title())
+    text.append(label, "bold red" if item.confidential else "bold")
+    text.append("  ")
+    text.append(one_line(item.title))
+    if item.author:
+        text.append("  ")
+        text.append(one_line(item.author), "dim")
+    return text
+
+
+def item_full(item: Any) -> Text:
+    text = item_heading(item)
+    if item.attachments:
+        text.append("\nAttachments: ", "dim")
+        text.append(", ".join(one_line(a) for a in item.attachments))
+    text.append("\n\n")
+    if item.redacted:
+        text.append("(confidential: not shown to your role)", "italic")
+    else:
+        text.append(clean(item.body).strip().expandtabs(4))
+    return text
+
+
+class TimelineEntry(Static, can_focus=True):
+    """One timeline item; Enter opens it in full, up/down move between items."""
+
+    BINDINGS = [Binding("enter", "open", "Read", show=False), Binding("up", "step(-1)", show=False),
+                Binding("down", "step(1)", show=False)]
+
+    def __init__(self, item: Any, index: int) -> None:
+        self.item = item
+        self.index = index
+        text = item_heading(item)
+        if item.redacted:
+            text.append("\n(confidential: not shown to your role)", "italic dim")
+        else:
+            body = clean(item.body).strip().expandtabs(4)
+            if body:
+                lines = body.splitlines()
+                text.append("\n")
+                text.append("\n".join(lines[:PREVIEW_LINES]))
+                if len(lines) > PREVIEW_LINES:
+                    text.append(f"\n… {len(lines) - PREVIEW_LINES} more lines (Enter to read)", "dim italic")
+        super().__init__(text, classes=f"timeline-item kind-{item.kind}")
+
+    class Open(Message):
+        def __init__(self, item: Any) -> None:
+            super().__init__()
+            self.item = item
+
+    def action_open(self) -> None:
+        self.post_message(self.Open(self.item))
+
+    def on_click(self, event: Any) -> None:
+        if getattr(event, "chain", 1) >= 2:
+            self.action_open()
+
+    def action_step(self, delta: int) -> None:
+        siblings = [w for w in self.parent.children if isinstance(w, TimelineEntry)] if self.parent else []
+        n = self.index + delta
+        if 0 <= n < len(siblings):
+            siblings[n].focus()
+            siblings[n].scroll_visible(animate=False)
+        elif self.parent is not None:
+            self.parent.scroll_relative(y=delta * 3, animate=False)  # type: ignore[attr-defined]
+
+
+class CaseDetailScreen(OfficeScreen):
+    """One case: who, what state, any warnings, and its timeline oldest first."""
+
+    DEFAULT_CSS = """
+    #case-consent { padding: 0 1; height: auto; background: $warning 30%; color: $text; text-style: bold; }
+    #case-side { padding: 0 1; height: auto; color: $text-muted; }
+    TimelineEntry:focus { background: $boost; text-style: none; border-left: thick $accent; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("n", "note", "Note"),
+        Binding("c", "call", "Call"),
+        Binding("s", "status", "Status"),
+        Binding("a", "assign", "Assign"),
+        Binding("v", "review", "Review"),
+        Binding("t", "task", "Task"),
+        Binding("T", "complete_task", "Task done", show=False),
+        Binding("p", "party", "3rd party"),
+        Binding("w", "letter", "Letter"),
+        Binding("f", "attach", "Attach", show=False),
+        Binding("o", "constituent", "Person"),
+        Binding("g", "permission", "Permission", show=False),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, detail: Any) -> None:
+            super().__init__()
+            self.detail = detail
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.detail: LoadedCase | None = None
+        self.missing = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Text("Loading…"), id="case-head")
+        yield Static("", id="case-flags")
+        yield Static("", id="case-consent")
+        yield ConflictBox(id="case-conflicts")
+        yield Static("", id="case-side")
+        yield VerticalScroll(id="timeline", can_focus=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for wid in ("#case-flags", "#case-consent", "#case-conflicts", "#case-side"):
+            self.query_one(wid).display = False
+        self.query_one("#timeline").focus()
+        self.load()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        case_id = self.case_id
+        self.fetch("case-detail", lambda office: load_case(office, case_id), self.Loaded)
+
+    # -- showing ------------------------------------------------------------------------------
+    async def on_case_detail_screen_loaded(self, message: Loaded) -> None:
+        loaded: LoadedCase = message.detail
+        first = self.detail is None
+        self.detail = loaded
+        d = loaded.detail
+        c = d.case
+        self.query_one("#case-head", Static).update(self._head(d))
+        flags = self.query_one("#case-flags", Static)
+        person_flags = d.constituent.flags if d.constituent else ()
+        flags.display = bool(person_flags)
+        flags.update(Text("  ".join(f"⚠ {one_line(f)}" if f.startswith("SAFETY") else one_line(f)
+                                    for f in person_flags)))
+        flags.set_class(bool(d.constituent and d.constituent.safety_caution), "safety")
+        consent = self.query_one("#case-consent", Static)
+        consent.display = bool(loaded.consent.needs_permission)
+        if loaded.consent.needs_permission:
+            who = one_line(d.raised_by.name) if d.raised_by else "someone else"
+            consent.update(Text(f"Raised on someone else's behalf (by {who}): permission not recorded. "
+                                "Press g to record it."))
+        await self.query_one("#case-conflicts", ConflictBox).show(loaded.conflicts)
+        side = self.query_one("#case-side", Static)
+        side.update(self._side(d))
+        side.display = bool(d.parties or d.tasks)
+        await self._show_timeline(d.timeline, keep_focus=not first)
+        self.sub_title = c.ref
+
+    def _head(self, d: Any) -> Text:
+        c = d.case
+        text = Text()
+        text.append(c.ref, "bold reverse")
+        text.append("  ")
+        text.append(one_line(c.title), "bold")
+        if c.confidential:
+            text.append("  CONFIDENTIAL", "bold red")
+        text.append("\nConstituent: ", "dim")
+        text.append(one_line(d.constituent.name) if d.constituent else "none", "bold")
+        if d.constituent:
+            contact = " · ".join(one_line(x) for x in (d.constituent.email, d.constituent.phone,
+                                                        d.constituent.postcode) if x)
+            if contact:
+                text.append("  ")
+                text.append(contact, "dim")
+        if d.raised_by and d.constituent and d.raised_by.id != d.constituent.id:
+            text.append("  raised by ", "dim")
+            text.append(one_line(d.raised_by.name))
+        text.append("\n")
+        status = c.status_label + (f" ({c.outcome})" if c.outcome else "")
+        pairs = [("Status", status), ("Category", c.category)]
+        if c.priority != "normal":
+            pairs.append(("Priority", c.priority))
+        pairs += [("Assignee", c.assignee or "nobody"), ("Opened", (c.opened_at or "")[:10]),
+                  ("Review", c.review_date or "none")]
+        if c.tags:
+            pairs.append(("Tags", ", ".join(c.tags)))
+        for label, value in pairs:
+            text.append(f"{label}: ", "dim")
+            text.append(one_line(value), "bold" if label == "Status" else "")
+            text.append("  ")
+        return text
+
+    def _side(self, d: Any) -> Text:
+        text = Text()
+        if d.parties:
+            text.append("Parties: ", "bold")
+            parts = []
+            for p in d.parties:
+                s = f"{one_line(p.name)} ({one_line(p.role)}"
+                if p.replied_on:
+                    s += f", replied {p.replied_on}"
+                elif p.reply_due:
+                    s += f", reply due {p.reply_due}"
+                parts.append(s + ")")
+            text.append("; ".join(parts))
+        open_tasks = [t for t in d.tasks if not t.done]
+        if open_tasks:
+            if d.parties:
+                text.append("\n")
+            text.append(f"Open tasks ({len(open_tasks)}): ", "bold")
+            text.append("; ".join(one_line(t.title) + (f" due {t.due_date}" if t.due_date else "")
+                                  for t in open_tasks[:4]))
+        return text
+
+    async def _show_timeline(self, items: tuple[Any, ...], keep_focus: bool) -> None:
+        timeline = self.query_one("#timeline", VerticalScroll)
+        focused = self.focused.index if keep_focus and isinstance(self.focused, TimelineEntry) else None
+        await timeline.remove_children()
+        if not items:
+            await timeline.mount(Static(Text("Nothing on this case's timeline yet."), classes="empty"))
+            return
+        entries = [TimelineEntry(item, n) for n, item in enumerate(items)]
+        await timeline.mount_all(entries)
+        if focused is not None and focused < len(entries):
+            entries[focused].focus()
+        elif keep_focus:
+            timeline.scroll_end(animate=False)
+
+    @on(TimelineEntry.Open)
+    def open_item(self, event: TimelineEntry.Open) -> None:
+        item = event.item
+        if item.kind == "letter":
+            def chosen(button: str | None) -> None:
+                if button == "export":
+                    self.export_letter(item.id)
+
+            self.app.push_screen(TextDialog(Text("Letter", style="bold"), item_full(item),
+                                            [("export", "Export .docx")]), chosen)
+        else:
+            self.app.push_screen(TextDialog(Text(KIND_LABELS.get(item.kind, "Message"), style="bold"),
+                                            item_full(item)))
+
+    @on(ConflictBox.Resolved)
+    def conflict_resolved(self) -> None:
+        self.load()
+
+    # -- actions --------------------------------------------------------------------------------
+    def _case(self) -> Any | None:
+        return self.detail.detail.case if self.detail else None
+
+    def _form(self, title: str, fields: list[Field], action: Any, done: str, intro: str = "") -> None:
+        def finished(result: Any) -> None:
+            if result is not None:
+                self.notify(done, markup=False)
+                self.load()
+
+        self.app.push_screen(FormDialog(title, fields, action, intro=intro), finished)
+
+    def action_note(self) -> None:
+        from mpoffice_tui.services import cases
+
+        if (c := self._case()) is None:
+            return
+        self._form(f"Add a note to {c.ref}", [
+            Field("body", "Note", "multiline", required=True),
+            Field("confidential", "Confidential (never disclosed to the constituent)", "check"),
+        ], lambda office, v: cases.add_note(office, c.id, v["body"], confidential=v["confidential"]), "Note added.")
+
+    def action_call(self) -> None:
+        from mpoffice_tui.services import cases
+
+        if (c := self._case()) is None:
+            return
+        self._form(f"Log a call on {c.ref}", [
+            Field("summary", "What was said", "multiline", required=True),
+            Field("direction", "Direction", "choice", "in", [("Call in", "in"), ("Call out", "out")], required=True),
+            Field("who", "Who called / was called", placeholder="optional"),
+        ], lambda office, v: cases.log_call(office, c.id, v["summary"], direction=v["direction"] or "in",
+                                            who=v["who"] or None), "Call logged.")
+
+    def action_status(self) -> None:
+        from mpoffice_tui.services import cases
+
+        if (c := self._case()) is None:
+            return
+        if c.status == "closed":
+            choices = [(cases.STATUS_LABELS[s], s) for s in cases.STATUSES if s != "closed"]
+            self._form(f"Reopen {c.ref}", [
+                Field("status", "Reopen as", "choice", "open", choices, required=True),
+                Field("reason", "Why", placeholder="optional"),
+            ], lambda office, v: cases.reopen(office, c.id, v["status"], reason=v["reason"] or None),
+                "Case reopened.", intro=f"Closed with outcome: {c.outcome or 'none'}")
+            return
+        self._form(f"Change the status of {c.ref}", [
+            Field("status", "Status", "choice", c.status,
+                  [(cases.STATUS_LABELS[s], s) for s in cases.STATUSES], required=True),
+            Field("outcome", "Outcome (when closing)", "choice", None, [(o, o) for o in cases.OUTCOMES],
+                  placeholder="Choose an outcome"),
+            Field("reason", "Note", placeholder="optional"),
+        ], lambda office, v: cases.change_status(office, c.id, v["status"], outcome=v["outcome"],
+                                                 reason=v["reason"] or None), "Status changed.")
+
+    def action_assign(self) -> None:
+        from mpoffice_tui.services import cases
+
+        if (c := self._case()) is None or self.detail is None:
+            return
+        self._form(f"Assign {c.ref}", [
+            Field("staff", "Assign to", "choice", c.assignee_id or "",
+                  [("(nobody)", ""), *((s.name, s.id) for s in self.detail.staff)], required=True),
+        ], lambda office, v: cases.assign(office, c.id, v["staff"] or None), "Assigned.")
+
+    def action_review(self) -> None:
+        from mpoffice_tui.services import cases
+
+        if (c := self._case()) is None:
+            return
+        self._form(f"Review date for {c.ref}", [
+            Field("date", "Review on (YYYY-MM-DD; empty clears it)", value=c.review_date or ""),
+        ], lambda office, v: cases.set_review_date(office, c.id, v["date"] or None), "Review date set.")
+
+    def action_task(self) -> None:
+        from mpoffice_tui.services import cases
+
+        if (c := self._case()) is None or self.detail is None:
+            return
+        self._form(f"Add a task to {c.ref}", [
+            Field("title", "Task", required=True),
+            Field("due", "Due (YYYY-MM-DD)", placeholder="optional"),
+            Field("staff", "For", "choice", c.assignee_id, [(s.name, s.id) for s in self.detail.staff],
+                  placeholder="The case's assignee"),
+        ], lambda office, v: cases.add_task(office, c.id, v["title"], due_date=v["due"] or None,
+                                            assignee=v["staff"] or None), "Task added.")
+
+    def action_complete_task(self) -> None:
+        from mpoffice_tui.services import cases
+
+        if self.detail is None:
+            return
+        tasks = [t for t in self.detail.detail.tasks if not t.done]
+        if not tasks:
+            self.notify("No open tasks on this case.")
+            return
+        self._form("Complete a task", [
+            Field("task", "Task", "choice", tasks[0].id,
+                  [(t.title + (f" (due {t.due_date})" if t.due_date else ""), t.id) for t in tasks], required=True),
+        ], lambda office, v: cases.complete_task(office, v["task"]), "Task done.")
+
+    def action_party(self) -> None:
+        from mpoffice_tui.services import cases, contacts
+
+        if (c := self._case()) is None:
+            return
+
+        def search(office: Any, text: str) -> list[tuple[Text, Any]]:
+            found = contacts.list_contacts(office, text, limit=100)
+            if not found and not text.strip():
+                contacts.load_starter_contacts(office)
+                found = contacts.list_contacts(office, text, limit=100)
+            return [(Text.assemble((one_line(k.label), "bold"), "  ", (f"{k.kind} · {k.preferred_route}", "dim")), k)
+                    for k in found]
+
+        def picked(contact: Any) -> None:
+            if contact is None:
+                return
+            self._form(f"Add {one_line(contact.label)} to {c.ref}", [
+                Field("role", "Role", value="agency", required=True),
+                Field("contacted", "Contacted on (YYYY-MM-DD; sets the reply due date)", placeholder="optional"),
+            ], lambda office, v: cases.add_party(office, c.id, v["role"], contact_id=contact.id,
+                                                 contacted_on=v["contacted"] or None), "Third party added.")
+
+        self.app.push_screen(PickDialog("Add a third party: choose from the contacts directory", search,
+                                        placeholder="Council, DWP, police…"), picked)
+
+    def action_attach(self) -> None:
+        from mpoffice_tui.services import cases
+
+        if (c := self._case()) is None:
+            return
+        self._form(f"Attach a file to {c.ref}", [
+            Field("path", "Path of the file", required=True, placeholder="/home/me/letter.pdf"),
+        ], lambda office, v: cases.attach_file(office, c.id, Path(v["path"]).expanduser()), "File attached.",
+            intro="The file is kept encrypted inside the office database.")
+
+    def action_permission(self) -> None:
+        from mpoffice_tui.services import consent
+
+        if self.detail is None:
+            return
+        d = self.detail.detail
+        if not d.constituent:
+            self.notify("This case has no constituent.", severity="warning")
+            return
+        by = d.raised_by.name if d.raised_by else ""
+        self._form("Record written permission", [
+            Field("given_by", "Permission given by", value=by, required=True),
+            Field("given_on", "Given on (YYYY-MM-DD)", placeholder="today"),
+            Field("details", "Details", placeholder="e.g. signed form received by post"),
+        ], lambda office, v: consent.record(office, d.constituent.id, "third_party_permission", case=d.case.id,
+                                            given_by=v["given_by"], given_on=v["given_on"] or None,
+                                            details=v["details"] or None), "Permission recorded.",
+            intro=f"{one_line(d.constituent.name)} gives permission for this case to be raised for them.")
+
+    def action_constituent(self) -> None:
+        from mpoffice_tui.ui.screens.constituent import ConstituentScreen
+
+        if self.detail is None or not self.detail.detail.case.constituent_id:
+            return
+        self.app.push_screen(ConstituentScreen(self.detail.detail.case.constituent_id))
+
+    # -- letters ------------------------------------------------------------------------------
+    def action_letter(self) -> None:
+        from mpoffice_tui.services import letters
+
+        if self.detail is None:
+            return
+
+        def templates(office: Any) -> list[Any]:
+            found = letters.list_templates(office)
+            if not found:
+                letters.load_starter_templates(office)
+                found = letters.list_templates(office)
+            return found
+
+        run_office(self, "letter-templates", templates, self._letter_form)
+
+    def _letter_form(self, templates: list[Any]) -> None:
+        from mpoffice_tui.services import letters
+
+        if self.detail is None:
+            return
+        d = self.detail.detail
+        recipients = [("The constituent", "")] + [(one_line(p.name), p.contact_id) for p in d.parties if p.contact_id]
+        fields = [Field("template", "Template", "choice", templates[0].id if templates else None,
+                        [(t.name, t.id) for t in templates], required=True),
+                  Field("recipient", "To", "choice", "", recipients, required=True)]
+
+        def preview(office: Any, v: dict[str, Any]) -> dict[str, Any]:
+            t = next(t for t in templates if t.id == v["template"])
+            fields_ = letters.merge_fields(office, d.case.id, recipient_contact_id=v["recipient"] or None)
+            subject, _ = letters.render(t.subject, fields_)
+            body, unknown = letters.render(t.body, fields_)
+            return {**v, "subject": subject, "body": body, "unknown": unknown, "name": t.name}
+
+        def previewed(result: Any) -> None:
+            if not isinstance(result, dict):
+                return
+            text = Text()
+            if result["subject"]:
+                text.append(one_line(result["subject"]) + "\n\n", "bold")
+            text.append(clean(result["body"]))
+            if result["unknown"]:
+                text.append("\n\nUnknown merge fields left as typed: " + ", ".join(result["unknown"]), "bold red")
+
+            def chosen(button: str | None) -> None:
+                if button in ("save", "export"):
+                    self.save_letter(result["template"], result["recipient"] or None, export=button == "export")
+
+            self.app.push_screen(TextDialog(Text(f"Preview: {result['name']}", style="bold"), text,
+                                            [("save", "Save to timeline"), ("export", "Save and export .docx")]),
+                                 chosen)
+
+        self.app.push_screen(FormDialog(f"Write a letter on {d.case.ref}", fields, preview, submit_label="Preview"),
+                             previewed)
+
+    def save_letter(self, template_id: str, contact_id: str | None, *, export: bool) -> None:
+        from mpoffice_tui.services import letters
+
+        if (c := self._case()) is None:
+            return
+
+        def saved(letter: Any) -> None:
+            self.load()
+            if export:
+                self.export_letter(letter.id)
+
+        run_office(self, "letter-save", lambda office: letters.write_letter(
+            office, c.id, template_id, recipient_contact_id=contact_id), saved, done="Letter saved on the timeline.")
+
+    def export_letter(self, letter_id: str) -> None:
+        from mpoffice_tui.services import letters
+
+        if (c := self._case()) is None:
+            return
+
+        def export(office: Any, v: dict[str, Any]) -> Path:
+            folder = Path(v["folder"]).expanduser()
+            if not folder.is_dir():
+                raise ValueError(f"{folder}: not a folder")
+            letter = letters.get_letter(office, letter_id)
+            slug = re.sub(r"[^A-Za-z0-9]+", "-", letter.recipient_name or "letter").strip("-")[:40] or "letter"
+            target = folder / f"{c.ref}-{letter.created_at[:10]}-{slug}.docx"
+            n = 2
+            while target.exists():
+                target = folder / f"{c.ref}-{letter.created_at[:10]}-{slug}-{n}.docx"
+                n += 1
+            return letters.save_docx(office, letter_id, target)
+
+        def done(path: Any) -> None:
+            if isinstance(path, Path):
+                self.notify(f"Saved {path}", markup=False)
+
+        self.app.push_screen(FormDialog("Export the letter as .docx", [
+            Field("folder", "Folder", value=str(Path.home() / "Documents" if (Path.home() / "Documents").is_dir()
+                                                  else Path.home()), required=True)],
+            export, intro="This writes a plain (unencrypted) Word file: keep it somewhere safe.",
+            submit_label="Export"), done)

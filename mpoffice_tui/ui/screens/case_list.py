@@ -1,0 +1,308 @@
+"""The case list: paged from SQL, sortable (key or header click), filters, debounced search, saved views."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
+
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.screens.base import OfficeScreen
+from mpoffice_tui.ui.screens.office_work import run_office
+from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
+
+# (sort key, descending by default, label); `s` cycles through them in this order
+SORT_CYCLE = (("opened", True, "newest first"), ("ref", False, "reference"), ("review", False, "review date"),
+              ("status", False, "status"), ("constituent", False, "constituent"), ("updated", True, "last change"),
+              ("priority", False, "priority"), ("category", False, "category"), ("assignee", False, "assignee"),
+              ("title", False, "title"))
+SORT_LABELS = {key: label for key, _, label in SORT_CYCLE}
+SORT_DEFAULT_DESC = {key: desc for key, desc, _ in SORT_CYCLE}
+COLUMN_SORTS = {0: "ref", 1: "title", 2: "constituent", 3: "status", 4: "category", 5: "assignee", 6: "opened",
+                7: "review"}
+VIEWS = ("all", "my_open", "overdue", "awaiting_agency", "closed_this_month")
+STATUS_SHORT = {"new": "new", "open": "open", "awaiting_constituent": "await const", "awaiting_third_party":
+                "await 3rd pty", "closed": "closed"}
+
+
+def status_label(status: str) -> str:
+    return STATUS_SHORT.get(status, (status or "").replace("_", " "))
+
+
+def flagged_ref(row: Any) -> str:
+    return ("⚠" if row.safety_caution else "") + row.ref
+
+
+class CasesScreen(OfficeScreen):
+    """Every case; `/` searches, `f` filters, `v`/tabs choose a saved view, `s` sorts, Enter opens."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search"),
+        Binding("f", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("d", "reverse", "Reverse", show=False),
+        Binding("v", "next_view", "View"),
+        Binding("n", "new_case", "New case"),
+        Binding("x", "clear", "Clear", show=False),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    class ViewCounts(Message):
+        def __init__(self, counts: dict[str, int]) -> None:
+            super().__init__()
+            self.counts = counts
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort = "opened"
+        self.descending = True
+        self.view = "all"
+        self.filters: dict[str, Any] = {}
+        self.search_text = ""
+        self._debounce: Timer | None = None
+        self.filter_obj: Any = None
+
+    def compose(self) -> ComposeResult:
+        from mpoffice_tui.services.cases import SAVED_VIEWS
+
+        yield Header()
+        yield Tabs(Tab("All cases", id="view-all"),
+                   *(Tab(SAVED_VIEWS[v].label, id=f"view-{v}") for v in VIEWS[1:]), id="case-views")
+        yield Input(placeholder="Search cases: reference, title, name, postcode, email  (/)", id="case-search")
+        yield Static("", id="cases-summary", classes="summary")
+        yield PagedTable([
+            Column("Ref", flagged_ref, width=9),
+            Column("Title", lambda r: r.title, min_width=14),
+            Column("Constituent", lambda r: r.constituent or "", width=18, min_width=12),
+            Column("Status", lambda r: status_label(r.status), width=13, drop_order=3),
+            Column("Category", lambda r: r.category, width=12, drop_order=5),
+            Column("Assignee", lambda r: r.assignee or "", width=12, drop_order=4),
+            Column("Opened", lambda r: (r.opened_at or "")[:10], width=10, drop_order=2),
+            Column("Review", lambda r: r.review_date or "", width=10, drop_order=1),
+        ], id="cases", empty_text="No cases match.")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#cases", PagedTable).focus()
+        self._load()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        if self.query_one("#cases", PagedTable).loaded:  # back from a case: show its changes
+            self._load(keep_cursor=True)
+
+    # -- the source ---------------------------------------------------------------------------
+    def current_filter(self, office: Any) -> Any:
+        from mpoffice_tui.services import cases
+
+        base = cases.CaseFilter() if self.view == "all" else cases.saved_view_filter(office, self.view)
+        f = self.filters
+        changes: dict[str, Any] = {}
+        if f.get("status"):
+            changes["statuses"] = (f["status"],)
+        if f.get("category"):
+            changes["categories"] = (f["category"],)
+        if f.get("assignee") == "(unassigned)":
+            changes["unassigned"] = True
+        elif f.get("assignee"):
+            changes["assignee_ids"] = (f["assignee"],)
+        if f.get("tag"):
+            changes["tags"] = (f["tag"],)
+        if f.get("overdue"):
+            changes["overdue"] = True
+        if f.get("awaiting"):
+            changes["awaiting_days"] = int(f["awaiting"])
+        if self.search_text.strip():
+            changes["text"] = self.search_text
+        return replace(base, **changes)
+
+    def _load(self, keep_cursor: bool = False) -> None:
+        from mpoffice_tui.services import cases
+
+        office = self.app.office
+        if office is None:  # locked meanwhile; this screen is on its way out
+            return
+        sort, desc, screen = self.sort, self.descending, self
+
+        def count() -> int:
+            screen.filter_obj = screen.current_filter(office)
+            return cases.count_cases(office, screen.filter_obj)
+
+        def fetch(offset: int, limit: int):
+            f = screen.filter_obj or screen.current_filter(office)
+            return cases.list_cases(office, f, sort=sort, descending=desc, offset=offset, limit=limit,
+                                    with_total=False).rows
+
+        self.query_one("#cases", PagedTable).set_source(count, fetch, keep_cursor=keep_cursor)
+        self.fetch("case-view-counts", cases.saved_view_counts, self.ViewCounts)
+
+    def describe(self, count: int) -> Text:
+        from mpoffice_tui.services.cases import SAVED_VIEWS, STATUS_LABELS
+
+        parts = [f"{count:,} case{'s' if count != 1 else ''}"]
+        if self.view != "all":
+            parts.append(SAVED_VIEWS[self.view].label)
+        f = self.filters
+        if f.get("status"):
+            parts.append(STATUS_LABELS.get(f["status"], f["status"]))
+        if f.get("category"):
+            parts.append(f"category {f['category']}")
+        if f.get("assignee"):
+            parts.append("unassigned" if f["assignee"] == "(unassigned)" else f"assignee {f.get('assignee_name', '')}")
+        if f.get("tag"):
+            parts.append(f"tag {f['tag']}")
+        if f.get("overdue"):
+            parts.append("overdue")
+        if f.get("awaiting"):
+            parts.append(f"awaiting > {f['awaiting']} working days")
+        if self.search_text.strip():
+            parts.append(f"matching “{self.search_text.strip()}”")
+        arrow = "↓" if self.descending else "↑"
+        parts.append(f"by {SORT_LABELS.get(self.sort, self.sort)} {arrow}")
+        return Text(" · ".join(parts))
+
+    @on(PagedTable.Loaded, "#cases")
+    def loaded(self, event: PagedTable.Loaded) -> None:
+        self.query_one("#cases-summary", Static).update(self.describe(event.count))
+
+    def on_cases_screen_view_counts(self, message: ViewCounts) -> None:
+        from mpoffice_tui.services.cases import SAVED_VIEWS
+
+        tabs = self.query_one("#case-views", Tabs)
+        for key, n in message.counts.items():
+            tab = tabs.query(f"#view-{key}")
+            if tab:
+                tab.first(Tab).label = Text(f"{SAVED_VIEWS[key].label} ({n:,})")
+
+    # -- actions -------------------------------------------------------------------------------
+    def action_sort(self) -> None:
+        keys = [k for k, _, _ in SORT_CYCLE]
+        self.set_sort(keys[(keys.index(self.sort) + 1) % len(keys)] if self.sort in keys else "opened")
+
+    def set_sort(self, sort: str, descending: bool | None = None) -> None:
+        self.sort = sort
+        self.descending = SORT_DEFAULT_DESC.get(sort, False) if descending is None else descending
+        self._load()
+
+    def action_reverse(self) -> None:
+        self.set_sort(self.sort, not self.descending)
+
+    def action_reload(self) -> None:
+        self._load(keep_cursor=True)
+
+    def action_search(self) -> None:
+        self.query_one("#case-search", Input).focus()
+
+    def action_clear(self) -> None:
+        self.filters = {}
+        self.search_text = ""
+        self.query_one("#case-search", Input).value = ""
+        self.set_view("all")
+
+    def action_next_view(self) -> None:
+        self.set_view(VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)])
+
+    def set_view(self, view: str) -> None:
+        if view == self.view:
+            self._load()
+        else:
+            self.query_one("#case-views", Tabs).active = f"view-{view}"  # its message loads the view
+
+    @on(Tabs.TabActivated, "#case-views")
+    def view_chosen(self, event: Tabs.TabActivated) -> None:
+        view = (event.tab.id or "view-all").removeprefix("view-")
+        if view != self.view:
+            self.view = view
+            self._load()
+
+    @on(Input.Changed, "#case-search")
+    def search_changed(self, event: Input.Changed) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        value = event.value
+        self._debounce = self.set_timer(0.25, lambda: self._apply_search(value))
+
+    def _apply_search(self, value: str) -> None:
+        if value != self.search_text:
+            self.search_text = value
+            self._load()
+
+    @on(Input.Submitted, "#case-search")
+    def search_submitted(self, event: Input.Submitted) -> None:
+        self._apply_search(event.value)
+        self.query_one("#cases", PagedTable).focus()
+
+    def key_escape(self) -> None:
+        if self.focused is self.query_one("#case-search", Input):
+            self.query_one("#cases", PagedTable).focus()
+
+    @on(PagedTable.HeaderClicked, "#cases")
+    def header_clicked(self, event: PagedTable.HeaderClicked) -> None:
+        sort = COLUMN_SORTS.get(event.column)
+        if sort:
+            self.set_sort(sort, not self.descending if sort == self.sort else None)
+
+    @on(PagedTable.RowSelected, "#cases")
+    def open_case(self, event: PagedTable.RowSelected) -> None:
+        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+
+        self.app.push_screen(CaseDetailScreen(event.row.id))
+
+    def action_filter(self) -> None:
+        def options(office: Any) -> tuple[list[str], list[Any]]:
+            from mpoffice_tui.services import cases, staff
+
+            return cases.categories(office), staff.list_staff(office)
+
+        run_office(self, "case-filter-options", options, lambda result: self._filter_dialog(*result))
+
+    def _filter_dialog(self, categories: list[str], staff: list[Any]) -> None:
+        from mpoffice_tui.services.cases import STATUS_LABELS, STATUSES
+
+        f = self.filters
+        names = {s.id: s.name for s in staff}
+        fields = [
+            Field("status", "Status", "choice", f.get("status"), [(STATUS_LABELS[s], s) for s in STATUSES],
+                  placeholder="Any status"),
+            Field("category", "Category", "choice", f.get("category"), [(c, c) for c in categories],
+                  placeholder="Any category"),
+            Field("assignee", "Assignee", "choice", f.get("assignee"),
+                  [("(unassigned)", "(unassigned)"), *((s.name, s.id) for s in staff)], placeholder="Anyone"),
+            Field("tag", "Tag", value=f.get("tag", ""), placeholder="e.g. urgent"),
+            Field("overdue", "Overdue review date", "check", bool(f.get("overdue"))),
+            Field("awaiting", "Awaiting a third party for more than N working days", value=f.get("awaiting", ""),
+                  placeholder="e.g. 20"),
+        ]
+
+        def check(_office: Any, values: dict[str, Any]) -> dict[str, Any]:
+            raw = (values.get("awaiting") or "").strip()
+            if raw and not (raw.isdigit() and 0 < int(raw) < 1000):
+                raise ValueError("working days must be a whole number, e.g. 20")
+            values["assignee_name"] = names.get(values.get("assignee") or "", "")
+            return values
+
+        def done(values: dict[str, Any] | None) -> None:
+            if values:
+                self.filters = {k: v for k, v in values.items() if v not in (None, "", False)}
+                self._load()
+
+        self.app.push_screen(FormDialog("Filter cases", fields, check, submit_label="Apply"), done)
+
+    def action_new_case(self) -> None:
+        from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog
+
+        def done(row: Any) -> None:
+            if row and row is not True:
+                from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+
+                self._load()
+                self.app.push_screen(CaseDetailScreen(row.id))
+
+        self.app.push_screen(NewCaseDialog(), done)

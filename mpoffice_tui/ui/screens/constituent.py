@@ -1,0 +1,289 @@
+"""A constituent: details, flags, every case, contact history, consent, duplicates (merge) and conflicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.dialogs.simple import ConfirmDialog
+from mpoffice_tui.ui.screens.base import OfficeScreen
+from mpoffice_tui.ui.screens.office_work import run_office
+from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.widgets.conflict_box import ConflictBox
+
+CONSENT_LABELS = {"implied": "Implied consent", "written": "Written consent",
+                  "third_party_permission": "Written permission for someone to act for them"}
+CHANNELS = {"email": "Email", "letter": "Letter", "phone": "Phone", "walk_in": "Walk-in", "surgery": "Surgery"}
+
+
+@dataclass(frozen=True)
+class LoadedPerson:
+    view: Any  # services.constituents.ConstituentView
+    duplicates: tuple[Any, ...]  # DuplicateMatch, this person first or second
+    conflicts: tuple[Any, ...]
+
+    @property
+    def id(self) -> str:
+        return self.view.person.id
+
+
+def load_person(office: Any, constituent_id: str) -> LoadedPerson:
+    from mpoffice_tui.services import constituents
+    from mpoffice_tui.sync.conflicts import list_conflicts
+
+    view = constituents.get(office, constituent_id)
+    dups = () if view.merged_into else tuple(constituents.duplicates(office, constituent_id, limit=50))
+    conflicts = [cf for cf in list_conflicts(office) if cf.tbl == "constituents" and cf.row_id == constituent_id]
+    return LoadedPerson(view, dups, tuple(conflicts))
+
+
+def case_label(c: Any) -> Text:
+    text = Text()
+    text.append(c.ref, "bold")
+    text.append("  ")
+    text.append(one_line(c.title))
+    text.append(f"  {c.status_label}" + (f" ({one_line(c.outcome)})" if c.outcome else ""), "dim")
+    text.append(f"  opened {(c.opened_at or '')[:10]}", "dim")
+    return text
+
+
+class ConstituentScreen(OfficeScreen):
+    """One person; Enter on a case opens it, `m` merges the highlighted duplicate into this record."""
+
+    DEFAULT_CSS = """
+    #person-head { padding: 0 1; height: auto; background: $panel; }
+    #person-flags { padding: 0 1; height: auto; color: $warning; text-style: bold; }
+    #person-flags.safety { background: $error 30%; color: $text; }
+    #person-tabs { height: 1fr; }
+    #person-tabs OptionList { height: 1fr; border: none; }
+    #person-consents { padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("n", "new_case", "New case"),
+        Binding("g", "consent", "Consent"),
+        Binding("m", "merge", "Merge"),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, person: Any) -> None:
+            super().__init__()
+            self.person = person
+
+    def __init__(self, constituent_id: str) -> None:
+        super().__init__()
+        self.constituent_id = constituent_id
+        self.person: LoadedPerson | None = None
+        self._history_cases: list[str | None] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Text("Loading…"), id="person-head")
+        yield Static("", id="person-flags")
+        yield ConflictBox(id="person-conflicts")
+        with TabbedContent(id="person-tabs"):
+            with TabPane("Cases", id="tab-cases"):
+                yield OptionList(id="person-cases")
+            with TabPane("Contact history", id="tab-history"):
+                yield OptionList(id="person-history")
+            with TabPane("Consent", id="tab-consent"):
+                yield Static("", id="person-consents")
+            with TabPane("Duplicates", id="tab-duplicates"):
+                yield OptionList(id="person-duplicates")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#person-flags").display = False
+        self.query_one("#person-conflicts").display = False
+        self.query_one("#person-cases").focus()
+        self.load()
+
+    def load(self) -> None:
+        pid = self.constituent_id
+        self.fetch("constituent", lambda office: load_person(office, pid), self.Loaded)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    @on(ConflictBox.Resolved)
+    def conflict_resolved(self) -> None:
+        self.load()
+
+    async def on_constituent_screen_loaded(self, message: Loaded) -> None:
+        loaded: LoadedPerson = message.person
+        self.person = loaded
+        v = loaded.view
+        p = v.person
+        head = Text()
+        head.append(one_line(p.name), "bold reverse")
+        if v.merged_into:
+            head.append("  merged into another record", "bold red")
+        if v.privacy_state and v.privacy_state != "active":
+            head.append(f"  {v.privacy_state.replace('_', ' ')}", "bold red")
+        head.append("\n")
+        for label, value in (("Address", ", ".join(x for x in (p.address, p.postcode) if x)), ("Email", p.email),
+                             ("Phone", p.phone), ("Born", v.date_of_birth), ("Elector", v.elector_key)):
+            if value:
+                head.append(f"{label}: ", "dim")
+                head.append(one_line(value))
+                head.append("  ")
+        open_n = sum(1 for c in v.cases if c.status != "closed")
+        head.append(f"\n{len(v.cases)} case{'s' if len(v.cases) != 1 else ''} ({open_n} open) · "
+                    f"{len(v.history)} contacts · {len(v.consents)} consents", "dim")
+        if v.merged_from:
+            head.append(f" · merged from {len(v.merged_from)}", "dim")
+        self.query_one("#person-head", Static).update(head)
+        flags = self.query_one("#person-flags", Static)
+        flags.display = bool(p.flags)
+        flags.update(Text("  ".join(f"⚠ {one_line(f)}" if f.startswith("SAFETY") else one_line(f) for f in p.flags)))
+        flags.set_class(p.safety_caution, "safety")
+        await self.query_one("#person-conflicts", ConflictBox).show(loaded.conflicts)
+
+        cases = self.query_one("#person-cases", OptionList)
+        cases.clear_options()
+        all_cases = [*v.cases, *v.other_cases]
+        cases.add_options([Option(case_label(c), id=c.id) for c in v.cases])
+        cases.add_options([Option(Text.assemble(case_label(c), ("  (raised for someone / other party)", "italic")),
+                                  id=c.id) for c in v.other_cases])
+        if not all_cases:
+            cases.add_option(Option(Text("No cases.", style="italic"), disabled=True))
+        history = self.query_one("#person-history", OptionList)
+        history.clear_options()
+        self._history_cases = [h.case_id for h in v.history]
+        for n, h in enumerate(v.history):
+            text = Text()
+            text.append((h.at or "")[:16].replace("T", " "), "dim")
+            text.append(f"  {CHANNELS.get(h.channel, h.channel)} {'in' if h.direction == 'in' else 'out'}  ", "bold")
+            text.append(one_line(h.subject))
+            if h.case_ref:
+                text.append(f"  {h.case_ref}", "dim")
+            history.add_option(Option(text, id=str(n)))
+        if not v.history:
+            history.add_option(Option(Text("No contact recorded.", style="italic"), disabled=True))
+        consent_text = Text()
+        for c in v.consents:
+            consent_text.append(f"{c.given_on or '?'}  ", "dim")
+            consent_text.append(CONSENT_LABELS.get(c.kind, c.kind), "bold")
+            if c.given_by:
+                consent_text.append(f", given by {one_line(c.given_by)}")
+            if c.details:
+                consent_text.append(f": {one_line(c.details)}")
+            consent_text.append("\n")
+        if not v.consents:
+            consent_text.append("No consent recorded. Press g to record it.", "italic")
+        self.query_one("#person-consents", Static).update(consent_text)
+        dups = self.query_one("#person-duplicates", OptionList)
+        dups.clear_options()
+        for n, d in enumerate(loaded.duplicates):
+            other = d.b if d.a.id == p.id else d.a
+            text = Text()
+            text.append(one_line(other.name), "bold")
+            text.append("  " + " · ".join(one_line(x) for x in (other.postcode, other.email, other.address1) if x))
+            text.append(f"  {d.reason} ({d.score:.0f})", "dim")
+            dups.add_option(Option(text, id=str(n)))
+        if not loaded.duplicates:
+            dups.add_option(Option(Text("No likely duplicates.", style="italic"), disabled=True))
+        self.query_one("#person-tabs", TabbedContent).get_tab("tab-duplicates").label = Text(
+            f"Duplicates ({len(loaded.duplicates)})")
+        self.sub_title = one_line(p.name)
+
+    @on(OptionList.OptionSelected, "#person-cases")
+    def open_case(self, event: OptionList.OptionSelected) -> None:
+        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+
+        if event.option.id:
+            self.app.push_screen(CaseDetailScreen(event.option.id))
+
+    @on(OptionList.OptionSelected, "#person-history")
+    def open_history(self, event: OptionList.OptionSelected) -> None:
+        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+
+        case_id = self._history_cases[int(event.option.id or 0)]
+        if case_id:
+            self.app.push_screen(CaseDetailScreen(case_id))
+        else:
+            self.notify("That contact is not on a case.")
+
+    @on(OptionList.OptionSelected, "#person-duplicates")
+    def duplicate_chosen(self) -> None:
+        self.action_merge()
+
+    def action_merge(self) -> None:
+        from mpoffice_tui.services import constituents
+
+        if self.person is None or not self.person.duplicates:
+            self.notify("No duplicates to merge.")
+            return
+        tabs = self.query_one("#person-tabs", TabbedContent)
+        dups = self.query_one("#person-duplicates", OptionList)
+        if tabs.active != "tab-duplicates":
+            tabs.active = "tab-duplicates"
+            dups.focus()
+            return
+        index = dups.highlighted or 0
+        match = self.person.duplicates[index]
+        me = self.person.view.person
+        other = match.b if match.a.id == me.id else match.a
+        question = Text()
+        question.append("Merge ")
+        question.append(one_line(other.name) + (f" ({one_line(other.postcode)})" if other.postcode else ""), "bold")
+        question.append(" into ")
+        question.append(one_line(me.name), "bold")
+        question.append("?\n\nTheir cases, messages, consents and requests move to this record; its empty details "
+                        "are filled from theirs. The other record is kept, marked as merged.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                run_office(self, "merge", lambda office: constituents.merge(office, me.id, other.id),
+                           lambda _: self.load(), done="Records merged.")
+
+        self.app.push_screen(ConfirmDialog(question, yes="Merge"), answered)
+
+    def action_consent(self) -> None:
+        from mpoffice_tui.services import consent
+
+        if self.person is None:
+            return
+        pid = self.person.id
+        cases = [(f"{c.ref} {one_line(c.title)}", c.id) for c in self.person.view.cases]
+
+        def finished(result: Any) -> None:
+            if result is not None:
+                self.notify("Consent recorded.")
+                self.load()
+
+        self.app.push_screen(FormDialog("Record consent", [
+            Field("kind", "Kind", "choice", "written", list((v, k) for k, v in CONSENT_LABELS.items()), required=True),
+            Field("case", "For the case", "choice", None, cases, placeholder="Any case"),
+            Field("given_by", "Given by (for permission to act for them)", placeholder="e.g. Jo Smith (daughter)"),
+            Field("given_on", "Given on (YYYY-MM-DD)", placeholder="today"),
+            Field("details", "Details", placeholder="optional"),
+        ], lambda office, v: consent.record(office, pid, v["kind"], case=v["case"], given_by=v["given_by"] or None,
+                                            given_on=v["given_on"] or None, details=v["details"] or None)), finished)
+
+    def action_new_case(self) -> None:
+        from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog
+        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+
+        if self.person is None:
+            return
+
+        def done(row: Any) -> None:
+            if row and row is not True:
+                self.load()
+                self.app.push_screen(CaseDetailScreen(row.id))
+
+        self.app.push_screen(NewCaseDialog(self.person.id, self.person.view.person.name), done)

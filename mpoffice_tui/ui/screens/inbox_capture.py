@@ -1,0 +1,197 @@
+"""Manual capture (a phone call, letter, walk-in or surgery visit) and mail import, as Inbox dialogs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, TextArea
+
+from mpoffice_tui.ui.screens.inbox_dialogs import Dialog, buttons
+from mpoffice_tui.ui.text import one_line
+
+CAPTURE_CHANNELS = (("phone", "Phone call"), ("letter", "Letter"), ("walk_in", "Walk-in"),
+                    ("surgery", "Surgery visit"))
+
+
+@dataclass(frozen=True)
+class CaptureAnswer:
+    channel: str
+    sender_name: str
+    sender_email: str | None
+    subject: str
+    body: str
+    case_ref: str | None
+    attachment_path: str | None
+
+
+class CaptureDialog(Dialog):
+    """Log a contact by keyboard: Tab between fields, Ctrl+S saves (Enter in a one-line field saves too)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save", priority=True)]
+
+    def __init__(self, channel: str = "phone", case_ref: str = "") -> None:
+        super().__init__()
+        self.channel, self.case_ref = channel, case_ref
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box capture-box"):
+            yield Label("Log a contact", classes="dialog-title")
+            with Horizontal(classes="form-row"):
+                yield Label("Kind", classes="form-label")
+                yield Select([(label, value) for value, label in CAPTURE_CHANNELS], value=self.channel,
+                             allow_blank=False, id="capture-channel", compact=True)
+            rows = (("capture-name", "Who", "name as given"), ("capture-email", "Email", "optional"),
+                    ("capture-subject", "Subject", "optional: a short summary"),
+                    ("capture-case", "Case ref", "optional: put it straight onto this case"),
+                    ("capture-file", "Scan", "optional: path of a scanned letter or file"))
+            for wid, label, hint in rows:
+                with Horizontal(classes="form-row"):
+                    yield Label(label, classes="form-label")
+                    yield Input(self.case_ref if wid == "capture-case" else "", placeholder=hint, id=wid, compact=True)
+            yield TextArea(id="capture-body", placeholder="What was said or written", compact=True)
+            yield Label("Ctrl+S saves · Tab moves · Esc cancels", classes="dialog-hint")
+            yield buttons("Save")
+
+    def on_mount(self) -> None:
+        self.query_one("#capture-name", Input).focus()
+
+    def _value(self, wid: str) -> str:
+        return self.query_one(f"#{wid}", Input).value.strip()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, ".ok")
+    def action_save(self) -> None:
+        name = self._value("capture-name")
+        body = self.query_one("#capture-body", TextArea).text.strip()
+        if not name:
+            self.notify("Who was it? Give a name.", severity="warning")
+            self.query_one("#capture-name", Input).focus()
+            return
+        if not body and not self._value("capture-subject"):
+            self.notify("Write what was said (or a subject) first.", severity="warning")
+            self.query_one("#capture-body", TextArea).focus()
+            return
+        scan = self._value("capture-file")
+        if scan and not Path(scan).expanduser().is_file():
+            self.notify(f"{scan}: no such file", severity="error")
+            return
+        self.dismiss(CaptureAnswer(str(self.query_one("#capture-channel", Select).value), name,
+                                   self._value("capture-email") or None, self._value("capture-subject"), body,
+                                   self._value("capture-case") or None,
+                                   str(Path(scan).expanduser()) if scan else None))
+
+
+class ImportDialog(Dialog):
+    """Import mail: a path, then a progress bar while a worker imports, then the summary."""
+
+    BINDINGS = [Binding("escape", "close", "Close")]
+
+    def __init__(self, initial: str = "") -> None:
+        super().__init__()
+        self.initial = initial
+        self.running = False
+        self.report = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box import-box"):
+            yield Label("Import mail", classes="dialog-title")
+            yield Label(".eml, .msg, mbox files or a Maildir/folder of them")
+            yield Input(self.initial, placeholder="path to a file or folder", id="import-path", compact=True)
+            yield ProgressBar(total=None, show_eta=False, id="import-progress")
+            with VerticalScroll(id="import-summary-box"):
+                yield Static("", id="import-summary")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Import", variant="primary", id="import-go", compact=True)
+                yield Button("Close", id="import-close", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#import-progress").display = False
+        self.query_one("#import-path", Input).focus()
+
+    def action_close(self) -> None:
+        if self.running:
+            self.notify("The import is still running; it will finish on its own.", severity="warning")
+            return
+        self.dismiss(self.report)
+
+    @on(Button.Pressed, "#import-close")
+    def _close(self) -> None:
+        self.action_close()
+
+    @on(Input.Submitted, "#import-path")
+    @on(Button.Pressed, "#import-go")
+    def start(self) -> None:
+        if self.running:
+            return
+        raw = self.query_one("#import-path", Input).value.strip()
+        if not raw:
+            self.notify("Type the path of a mail file or folder.", severity="warning")
+            return
+        path = Path(raw).expanduser()
+        if not path.exists():
+            self.query_one("#import-summary", Static).update(Text(f"{one_line(raw)}: no such file or folder",
+                                                                  style="bold red"))
+            return
+        office = getattr(self.app, "office", None)
+        if office is None:
+            return
+        self.running = True
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=None, progress=0)
+        self.query_one("#import-summary", Static).update(Text("Importing…"))
+        self.query_one("#import-go", Button).disabled = True
+        self._import(office, path)
+
+    @work(thread=True, exclusive=True, group="inbox-import")
+    def _import(self, office, path: Path) -> None:
+        from mpoffice_tui.services import inbox
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self.query_one("#import-progress", ProgressBar).update,
+                                      total=max(total, 1), progress=done)
+
+        try:
+            report = inbox.import_paths(office, [path], progress=progress)
+        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            self.app.call_from_thread(self._failed, f"{path}: {exc}")
+            return
+        self.app.call_from_thread(self._done, report)
+
+    def _failed(self, message: str) -> None:
+        self.running = False
+        self.query_one("#import-go", Button).disabled = False
+        self.query_one("#import-summary", Static).update(Text(one_line(message), style="bold red"))
+
+    def _done(self, report) -> None:
+        self.running = False
+        self.report = report
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(total=1, progress=1)
+        self.query_one("#import-go", Button).disabled = False
+        self.query_one("#import-summary", Static).update(summary_text(report))
+        self.query_one("#import-close", Button).focus()
+
+
+def summary_text(report) -> Text:
+    """The import summary: counts, then each rejected item with its file, position and reason."""
+    text = Text()
+    text.append(f"{report.imported} imported", "bold")
+    text.append(f", {report.duplicates} already here, {len(report.rejected)} rejected")
+    extra = [f"{report.auto_filed} auto-filed" if report.auto_filed else "",
+             f"{report.suggested} with a suggestion" if report.suggested else "",
+             f"{report.campaign} in campaigns" if report.campaign else ""]
+    if any(extra):
+        text.append("\n" + ", ".join(x for x in extra if x))
+    for r in report.rejected:
+        where = Path(r.file).name + (f" [{r.position}]" if r.position else "")
+        text.append("\n✗ ", "bold red")
+        text.append(one_line(where), "bold")
+        text.append(": " + one_line(r.reason))
+    return text

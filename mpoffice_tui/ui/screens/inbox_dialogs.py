@@ -1,0 +1,304 @@
+"""Small modal dialogs for the Inbox: keys help, confirm, choose, ask for a path, search-and-pick, new case.
+
+Every dialog is driven by the keyboard (Enter confirms, Escape cancels) and by the mouse (buttons,
+clicks on a list). Outside text is shown as plain `Text`, never as markup. Dialogs that search the
+office do so in thread workers through a `search(office, text)` function given by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from mpoffice_tui.ui.text import clean, one_line
+
+
+class Dialog(ModalScreen):
+    """A centred box; Escape cancels (dismisses with None)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CLASSES = "inbox-dialog"
+    DEFAULT_CSS = """
+    Dialog { align: center middle; background: $background 60%; }
+    Dialog .dialog-box {
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: round $accent; background: $panel; padding: 0 1;
+    }
+    Dialog .dialog-title { text-style: bold; width: 100%; content-align: center middle; margin-bottom: 1; }
+    Dialog .dialog-hint { color: $text-muted; margin-top: 1; }
+    Dialog .dialog-text { height: auto; margin-bottom: 1; }
+    Dialog .dialog-scroll { height: auto; max-height: 18; }
+    Dialog .dialog-buttons { height: auto; align-horizontal: right; }
+    Dialog .dialog-buttons Button { margin-left: 2; min-width: 10; }
+    Dialog .capture-box .form-row { margin-bottom: 0; }
+    Dialog .capture-box TextArea { margin-top: 1; }
+    Dialog .form-row { height: 1; margin-bottom: 1; }
+    Dialog .form-label { width: 10; }
+    Dialog .form-row Input, Dialog .form-row Select { width: 1fr; }
+    Dialog Input { margin-bottom: 1; }
+    Dialog .form-row Input { margin-bottom: 0; }
+    Dialog OptionList { height: auto; max-height: 10; }
+    Dialog TextArea { height: 4; }
+    Dialog #import-summary-box { height: auto; max-height: 10; }
+    """
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, ".cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+
+def buttons(ok: str = "OK") -> Horizontal:
+    return Horizontal(Button(ok, variant="primary", classes="ok", compact=True),
+                      Button("Cancel", classes="cancel", compact=True),
+                      classes="dialog-buttons")
+
+
+class KeysHelp(Dialog):
+    """The Inbox key map."""
+
+    BINDINGS = [Binding("escape,question_mark,q,enter", "cancel", "Close")]
+
+    def __init__(self, keys: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        for n, (key, what) in enumerate(self.keys):
+            if n:
+                text.append("\n")
+            text.append(f"{key:>12}  ", "bold")
+            text.append(what)
+        with Vertical(classes="dialog-box"):
+            yield Label("Inbox keys", classes="dialog-title")
+            with VerticalScroll(classes="dialog-scroll"):
+                yield Static(text, id="keys-help")
+            yield Label("Esc or ? closes", classes="dialog-hint")
+
+
+class ConfirmDialog(Dialog):
+    """A question: Enter or y says yes, Escape or n says no."""
+
+    BINDINGS = [Binding("escape,n", "cancel", "No"), Binding("enter,y", "yes", "Yes")]
+
+    def __init__(self, title: str, question: str) -> None:
+        super().__init__()
+        self.title_text, self.question = title, question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(Text(clean(self.question)), classes="dialog-text")
+            yield buttons("Yes")
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, ".ok")
+    def _ok(self) -> None:
+        self.dismiss(True)
+
+
+class ChooseDialog(Dialog):
+    """Pick one of a few options (up/down and Enter, or a click); dismisses with the option's value."""
+
+    def __init__(self, title: str, options: Sequence[tuple[str, str]], hint: str = "") -> None:
+        super().__init__()
+        self.title_text, self.options, self.hint = title, list(options), hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield OptionList(*(Option(Text(one_line(label)), id=f"o{n}") for n, (_, label) in enumerate(self.options)),
+                             id="choices", markup=False, compact=True)
+            if self.hint:
+                yield Label(self.hint, classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        choices = self.query_one("#choices", OptionList)
+        choices.highlighted = 0
+        choices.focus()
+
+    @on(OptionList.OptionSelected, "#choices")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.options[event.option_index][0])
+
+
+class AskDialog(Dialog):
+    """One line of input (a folder, a path); Enter confirms."""
+
+    def __init__(self, title: str, prompt: str, value: str = "", placeholder: str = "", ok: str = "OK") -> None:
+        super().__init__()
+        self.title_text, self.prompt, self.value, self.placeholder, self.ok = title, prompt, value, placeholder, ok
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.prompt)
+            yield Input(self.value, placeholder=self.placeholder, id="answer", compact=True)
+            yield buttons(self.ok)
+
+    def on_mount(self) -> None:
+        self.query_one("#answer", Input).focus()
+
+    @on(Input.Submitted, "#answer")
+    @on(Button.Pressed, ".ok")
+    def _submit(self) -> None:
+        value = self.query_one("#answer", Input).value.strip()
+        if value:
+            self.dismiss(value)
+        else:
+            self.notify("Type something first, or press Escape.", severity="warning")
+
+
+SearchFn = Callable[[Any, str], list[tuple[str, str]]]  # (office, text) -> [(value, label)]
+
+
+class PickDialog(Dialog):
+    """Type to search, pick a result (Enter or a click). With `free_text`, Enter on no result returns the text."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("down", "to_list", "Results", show=False)]
+
+    def __init__(self, title: str, prompt: str, search: SearchFn, initial: str = "", free_text: bool = False) -> None:
+        super().__init__()
+        self.title_text, self.prompt, self.search, self.initial = title, prompt, search, initial
+        self.free_text = free_text
+        self.results: list[tuple[str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.prompt)
+            yield Input(self.initial, id="query", compact=True)
+            yield OptionList(id="results", markup=False, compact=True)
+            yield Label("Enter picks the first (or highlighted) result · Down moves into the list",
+                        classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#query", Input).focus()
+        if self.initial:
+            self._search(self.initial)
+
+    @on(Input.Changed, "#query")
+    def _changed(self, event: Input.Changed) -> None:
+        self._search(event.value)
+
+    @work(thread=True, exclusive=True, group="pick-search")
+    def _search(self, text: str) -> None:
+        office = getattr(self.app, "office", None)
+        if office is None or len(text.strip()) < 2:
+            self.app.call_from_thread(self._show, [])
+            return
+        try:
+            results = self.search(office, text.strip())
+        except Exception:  # noqa: BLE001 - a bad query shows nothing rather than a traceback
+            results = []
+        self.app.call_from_thread(self._show, results)
+
+    def _show(self, results: list[tuple[str, str]]) -> None:
+        self.results = results
+        found = self.query_one("#results", OptionList)
+        found.clear_options()
+        found.add_options([Option(Text(one_line(label))) for _, label in results])
+        if results:
+            found.highlighted = 0
+
+    def action_to_list(self) -> None:
+        if self.results:
+            self.query_one("#results", OptionList).focus()
+
+    @on(Input.Submitted, "#query")
+    def _submit(self) -> None:
+        found = self.query_one("#results", OptionList)
+        if self.results:
+            self.dismiss(self.results[found.highlighted or 0][0])
+        elif self.free_text and self.query_one("#query", Input).value.strip():
+            self.dismiss(self.query_one("#query", Input).value.strip())
+        else:
+            self.notify("Nothing found yet: keep typing, or press Escape.", severity="warning")
+
+    @on(OptionList.OptionSelected, "#results")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.results[event.option_index][0])
+
+
+# -- new case -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CasePrefill:
+    """What the new-case form starts with, worked out from the message (sender and signature)."""
+
+    message_id: str
+    title: str
+    known: str | None  # a known constituent or elector the case will be for (then no person fields)
+    forenames: str = ""
+    surname: str = ""
+    email: str = ""
+    postcode: str = ""
+
+
+@dataclass(frozen=True)
+class NewCaseAnswer:
+    title: str
+    category: str
+    person: dict[str, str] | None  # the person fields as edited, when they differ from the pre-fill
+
+
+class NewCaseDialog(Dialog):
+    """Open a case from a message: title, category, and the constituent pre-filled. Enter confirms."""
+
+    FIELDS = (("forenames", "Forenames"), ("surname", "Surname"), ("email", "Email"), ("postcode", "Postcode"))
+
+    def __init__(self, prefill: CasePrefill) -> None:
+        super().__init__()
+        self.prefill = prefill
+
+    def compose(self) -> ComposeResult:
+        p = self.prefill
+        with Vertical(classes="dialog-box"):
+            yield Label("New case from this message", classes="dialog-title")
+            with Horizontal(classes="form-row"):
+                yield Label("Title", classes="form-label")
+                yield Input(one_line(p.title), id="case-title", compact=True)
+            with Horizontal(classes="form-row"):
+                yield Label("Category", classes="form-label")
+                yield Input("General", id="case-category", compact=True)
+            if p.known:
+                yield Static(Text.assemble(("For: ", "bold"), one_line(p.known)), id="case-known")
+            else:
+                for name, label in self.FIELDS:
+                    with Horizontal(classes="form-row"):
+                        yield Label(label, classes="form-label")
+                        yield Input(one_line(getattr(p, name)), id=f"person-{name}", compact=True)
+            yield Label("Enter opens the case · Tab moves between fields · Esc cancels", classes="dialog-hint")
+            yield buttons("Open case")
+
+    def on_mount(self) -> None:
+        self.query_one("#case-title", Input).focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, ".ok")
+    def _submit(self) -> None:
+        title = self.query_one("#case-title", Input).value.strip()
+        category = self.query_one("#case-category", Input).value.strip() or "General"
+        person = None
+        if not self.prefill.known:
+            values = {name: self.query_one(f"#person-{name}", Input).value.strip() for name, _ in self.FIELDS}
+            if any(values[k] != one_line(getattr(self.prefill, k)) for k in values):
+                if not (values["surname"] or values["forenames"] or values["email"]):
+                    self.notify("Give the constituent a name or an email.", severity="warning")
+                    return
+                person = values
+        self.dismiss(NewCaseAnswer(title or one_line(self.prefill.title), category, person))

@@ -1,0 +1,321 @@
+"""The Register of Interests tab: entries, a form to add one, "not advantaged by the pass", the checker.
+
+Keys (on the entries table): `a` (or Ctrl+N anywhere in the tab) adds an entry, `n` marks the
+highlighted entry not advantaged by the pass (with a reason). The year box chooses the calendar year of
+the entries and of the checker's verdicts (empty: every year). All database work runs in thread workers
+through `services.interests`, which also enforces who may see whose entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
+from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
+
+if TYPE_CHECKING:
+    from mpoffice_tui.services.interests import Entry, Verdict
+
+KINDS = ("employment", "gift", "benefit", "bursary", "councillor", "party")  # as services.interests.KINDS
+
+
+def _pounds(pence: int) -> str:
+    return f"£{pence // 100:,}" if pence % 100 == 0 else f"£{pence / 100:,.2f}"
+
+
+def _run(widget, job: Callable[[], Any], reply: Callable[[Any], Message],
+         failed: Callable[[str], Message] | None = None) -> None:
+    """Run `job()` in a thread worker; post `reply(result)` (or `failed(message)`) to `widget`."""
+    def work() -> None:
+        try:
+            result = job()
+        except Exception as exc:  # noqa: BLE001 - a message for the person, never a traceback
+            if failed is not None:
+                widget.post_message(failed(str(exc)))
+            else:
+                widget.app.call_from_thread(widget.app.notify, one_line(str(exc)), severity="error")
+            return
+        widget.post_message(reply(result))
+
+    widget.run_worker(work, thread=True, exclusive=True, group=f"interests-{id(widget)}")
+
+
+def verdicts_text(verdicts: list[Verdict], year: int | None) -> Text:
+    out = Text()
+    if not verdicts:
+        out.append("No entries to check" + (f" for {year}." if year else "."), "italic")
+        return out
+    for v in verdicts:
+        if v.must_register:
+            out.append("MUST REGISTER", "bold red")
+            out.append(f"  by {v.register_by}", "bold")
+        else:
+            out.append("not registrable", "bold green")
+        out.append(f"  {one_line(v.staff_name)} · {one_line(v.source)} · {v.year} · {_pounds(v.total_pence)} "
+                   f"(threshold {_pounds(v.threshold_pence)})")
+        if v.crossed_on:
+            out.append(f" · crossed on {v.crossed_on}")
+        out.append("\n  " + one_line(v.explanation) + "\n\n")
+    return out
+
+
+class InterestsPane(Vertical):
+    """Entries of the Register of Interests and the checker's verdicts for a chosen year."""
+
+    BINDINGS = [
+        Binding("a", "add", "Add entry"),
+        Binding("ctrl+n", "add", "Add entry", show=False),
+        Binding("n", "not_advantaged", "Not advantaged"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, year: int | None, me: str, entries: list[Entry], verdicts: list[Verdict]) -> None:
+            super().__init__()
+            self.year, self.me, self.entries, self.verdicts = year, me, entries, verdicts
+
+    class Changed(Message):
+        def __init__(self, entry: Any) -> None:
+            super().__init__()
+            self.entry = entry
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.entries: list[Entry] = []
+        self.verdicts: list[Verdict] = []
+        self.me = ""
+        self.loaded_year: int | None = None
+        self.loads = 0  # how many times entries and verdicts have arrived
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="interests-bar"):
+            yield Label("Year ")
+            yield Input(str(date.today().year), id="interests-year", max_length=4, restrict=r"\d*")
+            yield Static(Text("a add an entry · n not advantaged by the pass · empty year: all years"),
+                         classes="summary")
+        yield PagedTable([
+            Column("Date", lambda e: e.received_on, width=10),
+            Column("Staff", lambda e: e.staff_name, min_width=10, drop_order=2),
+            Column("Kind", lambda e: e.kind, width=10),
+            Column("Source", lambda e: e.source, min_width=14),
+            Column("Value", lambda e: _pounds(e.value_pence), width=9),
+            Column("Charity", lambda e: "yes" if e.to_charity else "", width=7, drop_order=3),
+            Column("Not advantaged", lambda e: e.not_advantaged_reason or "", min_width=12, drop_order=1),
+        ], id="interests-entries", empty_text="No entries for this year: press a to add one.")
+        yield Label("Checker", id="verdicts-title")
+        with VerticalScroll(id="verdicts"):
+            yield Static("", id="verdicts-text")
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def focus_entries(self) -> None:
+        self.query_one("#interests-entries", PagedTable).focus()
+
+    @property
+    def year(self) -> int | None:
+        text = self.query_one("#interests-year", Input).value.strip()
+        return int(text) if len(text) == 4 else None
+
+    def reload(self) -> None:
+        office = getattr(self.app, "office", None)
+        if office is None:
+            return
+        year = self.year
+
+        def job():
+            from mpoffice_tui.services import interests as svc
+            from mpoffice_tui.services import staff
+
+            me = staff.current(office)
+            return year, me.name if me else "", svc.list_entries(office, year=year), svc.check(office, year=year)
+
+        _run(self, job, lambda r: self.Loaded(*r))
+
+    def on_interests_pane_loaded(self, message: Loaded) -> None:
+        message.stop()
+        if message.year != self.year:
+            return
+        self.entries, self.verdicts, self.me, self.loaded_year = (
+            message.entries, message.verdicts, message.me, message.year)
+        entries = list(message.entries)
+        self.query_one("#interests-entries", PagedTable).set_source(
+            lambda: len(entries), lambda offset, limit: entries[offset:offset + limit], keep_cursor=True)
+        self.query_one("#verdicts-title", Label).update(
+            f"Checker: {message.year}" if message.year else "Checker: every year")
+        self.query_one("#verdicts-text", Static).update(verdicts_text(message.verdicts, message.year))
+        self.loads += 1
+
+    @on(Input.Changed, "#interests-year")
+    def year_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        value = event.value.strip()
+        if not value or len(value) == 4:
+            self.reload()
+
+    @on(Input.Submitted, "#interests-year")
+    def year_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_entries()
+
+    def action_add(self) -> None:
+        def done(saved: object) -> None:
+            if saved:
+                self.app.notify("Entry recorded.")
+                self.reload()
+
+        self.app.push_screen(InterestForm(self.me), done)
+
+    def action_not_advantaged(self) -> None:
+        entry = self.query_one("#interests-entries", PagedTable).cursor_row
+        if entry is None:
+            self.app.notify("Choose an entry first.", severity="warning")
+            return
+        office = self.app.office
+
+        def done(reason: str | None) -> None:
+            if not reason:
+                return
+
+            def job():
+                from mpoffice_tui.services import interests as svc
+
+                return svc.mark_not_advantaged(office, entry.id, reason)
+
+            _run(self, job, self.Changed)
+
+        self.app.push_screen(ReasonScreen(entry), done)
+
+    def on_interests_pane_changed(self, message: Changed) -> None:
+        message.stop()
+        self.app.notify("Marked not advantaged by the pass.")
+        self.reload()
+
+
+class InterestForm(ModalScreen[bool]):
+    """Add an entry by keyboard: Tab moves between fields, Enter in a field or Ctrl+S saves."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    class Saved(Message):
+        def __init__(self, entry: Any) -> None:
+            super().__init__()
+            self.entry = entry
+
+    class Failed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, staff_name: str = "") -> None:
+        super().__init__()
+        self.staff_name = staff_name
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="interest-form", classes="form-box"):
+            yield Label("New Register of Interests entry", classes="form-title")
+            yield Label("Staff member")
+            yield Input(self.staff_name, id="f-staff")
+            yield Label("Kind")
+            yield Select([(k, k) for k in KINDS], value="gift", allow_blank=False, id="f-kind")
+            yield Label("Source (who paid or gave it)")
+            yield Input(id="f-source")
+            yield Label("Value in pounds")
+            yield Input(id="f-value", placeholder="e.g. 450 or 120.50")
+            yield Label("Date received (YYYY-MM-DD)")
+            yield Input(date.today().isoformat(), id="f-date")
+            yield Label("Description")
+            yield Input(id="f-description")
+            yield Checkbox("Passed to charity (it still counts)", id="f-charity")
+            yield Static("", id="f-error")
+            yield Static(Text("Enter or Ctrl+S saves · Esc cancels"), classes="summary")
+
+    def on_mount(self) -> None:
+        self.query_one("#f-source" if self.staff_name else "#f-staff", Input).focus()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        office = getattr(self.app, "office", None)
+        if office is None:
+            return
+        values = {name: self.query_one(f"#f-{name}", Input).value.strip()
+                  for name in ("staff", "source", "value", "date", "description")}
+        kind = self.query_one("#f-kind", Select).value
+        charity = self.query_one("#f-charity", Checkbox).value
+        error = self.query_one("#f-error", Static)
+        if not values["staff"] or not values["source"] or not values["value"]:
+            error.update(Text("Staff member, source and value are needed.", style="bold red"))
+            return
+        self.saving = True
+
+        def job():
+            from mpoffice_tui.services import interests as svc
+
+            pence = svc.parse_pounds(values["value"])
+            return svc.add_entry(office, staff=values["staff"], kind=str(kind), source=values["source"],
+                                 value_pence=pence, received_on=values["date"],
+                                 description=values["description"], to_charity=bool(charity))
+
+        _run(self, job, self.Saved, self.Failed)
+
+    def on_interest_form_saved(self, message: Saved) -> None:
+        self.dismiss(True)
+
+    def on_interest_form_failed(self, message: Failed) -> None:
+        self.saving = False
+        self.query_one("#f-error", Static).update(Text(one_line(message.error), style="bold red"))
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class ReasonScreen(ModalScreen["str | None"]):
+    """Why an entry is not advantaged by the pass (Enter saves, Esc cancels)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__()
+        self.entry = entry
+
+    def compose(self) -> ComposeResult:
+        e = self.entry
+        with Vertical(id="reason-form", classes="form-box"):
+            yield Label("Not advantaged by the pass", classes="form-title")
+            yield Static(Text(f"{e.received_on} · {one_line(e.staff_name)} · {one_line(e.source)} · "
+                              f"{_pounds(e.value_pence)}"))
+            yield Label("Reason")
+            yield Input(id="reason")
+            yield Static("", id="reason-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    @on(Input.Submitted, "#reason")
+    def submitted(self, event: Input.Submitted) -> None:
+        reason = event.value.strip()
+        if not reason:
+            self.query_one("#reason-error", Static).update(Text("Say why, so the verdict can show it.",
+                                                                style="bold red"))
+            return
+        self.dismiss(reason)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,154 @@
+"""Import electoral register files from the TUI: a path input, a progress bar, a summary with bad rows.
+
+The import runs `services.register.import_register` in a thread worker; the format, encoding and
+delimiter of each file are detected. Several files (split exports, several councils) are separated by
+";"; a folder means every file in it. Dismissed with the ImportSummary (or None if nothing was imported).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, ProgressBar, Static
+
+from mpoffice_tui.ui.text import one_line
+
+if TYPE_CHECKING:
+    from mpoffice_tui.services.register import ImportSummary
+
+MAX_PROBLEMS_SHOWN = 50
+
+
+def split_paths(text: str) -> list[Path]:
+    """ "a.csv; b.tsv" -> paths; quotes are dropped, ~ expanded, a folder becomes its files."""
+    out: list[Path] = []
+    for part in text.replace("\n", ";").split(";"):
+        part = part.strip().strip("\"'").strip()
+        if not part:
+            continue
+        path = Path(part).expanduser()
+        if path.is_dir():
+            out += sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        else:
+            out.append(path)
+    return out
+
+
+def summary_text(summary: ImportSummary) -> Text:
+    """What was imported, file by file, with each unreadable row and its reason."""
+    out = Text()
+    verdict = "Imported" if summary.ok else "Imported with problems" if summary.imported else "Nothing imported"
+    out.append(f"{verdict}: {summary.imported:,} electors in {summary.seconds:.1f} s; "
+               f"{summary.failed_rows} unreadable row{'s' if summary.failed_rows != 1 else ''}; "
+               f"{summary.failed_files} unreadable file{'s' if summary.failed_files != 1 else ''}.\n",
+               "bold" if summary.ok else "bold yellow")
+    if summary.replaced:
+        out.append(f"Replaced {summary.replaced:,} electors of earlier publications; constituent links kept "
+                   f"{summary.links_kept}, no longer on the register {summary.links_lost}.\n")
+    for f in summary.files:
+        name = one_line(Path(f.path).name)
+        if f.error:
+            out.append(f"\nFAILED  {name}: ", "bold red")
+            out.append(one_line(f.error) + "\n")
+            continue
+        out.append(f"\n{'ok' if f.ok else 'PART'}  {name}", "bold")
+        out.append(f": {one_line(f.format)}, {f.encoding}, council {one_line(f.council)}, "
+                   f"published {f.published_on}: {f.imported:,} electors"
+                   + (f", {f.skipped} placeholder rows skipped" if f.skipped else "") + "\n")
+        for p in f.problems[:MAX_PROBLEMS_SHOWN]:
+            out.append(f"    row {p.row}: {one_line(p.reason)}\n", "yellow")
+        if len(f.problems) > MAX_PROBLEMS_SHOWN:
+            out.append(f"    … and {len(f.problems) - MAX_PROBLEMS_SHOWN} more unreadable rows\n", "yellow")
+    return out
+
+
+class ImportRegisterScreen(ModalScreen["ImportSummary | None"]):
+    """Ask for register files, import them with a progress bar, show the summary."""
+
+    BINDINGS = [Binding("escape", "close", "Close")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summary: ImportSummary | None = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="import-box"):
+            yield Label("Import electoral register files", id="import-title")
+            yield Static(Text("Council exports (Xpress, Halarose/Idox EROS, Idox Elections, Democracy Counts): "
+                              "the format is read from the header row. Several files: separate with ';'. "
+                              "A folder: every file in it. Enter imports; Esc closes."), id="import-help")
+            yield Input(placeholder="/path/to/register.csv; /path/to/part2.csv", id="import-paths")
+            yield ProgressBar(total=None, show_eta=False, id="import-progress")
+            yield Static("", id="import-status")
+            with VerticalScroll(id="import-summary-box"):
+                yield Static("", id="import-summary")
+
+    def on_mount(self) -> None:
+        self.query_one("#import-paths", Input).focus()
+
+    @on(Input.Submitted, "#import-paths")
+    def start(self, event: Input.Submitted) -> None:
+        if self.busy:
+            return
+        office = getattr(self.app, "office", None)
+        status = self.query_one("#import-status", Static)
+        if office is None:
+            return
+        if not event.value.strip():
+            status.update(Text("Type the path of at least one register file.", style="bold"))
+            return
+        self.busy = True
+        self.query_one("#import-paths", Input).disabled = True
+        self.query_one("#import-summary", Static).update("")
+        status.update(Text("Reading the files…"))
+        self._import(office, event.value)
+
+    @work(thread=True, exclusive=True, group="register-import")
+    def _import(self, office, text: str) -> None:
+        from mpoffice_tui.services import register as reg
+
+        paths = split_paths(text)  # here, not on the event loop: a network folder can be slow
+
+        def progress(done: int, total: int, label: str) -> None:
+            self.app.call_from_thread(self._progress, done, total, label)
+
+        try:
+            summary = reg.import_register(office, paths, progress=progress)
+        except Exception as exc:  # noqa: BLE001 - shown, never a traceback; the import rolled back
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._done, summary)
+
+    def _progress(self, done: int, total: int, label: str) -> None:
+        self.query_one("#import-progress", ProgressBar).update(total=max(total, 1), progress=done)
+        self.query_one("#import-status", Static).update(
+            Text(f"Importing {one_line(label)}: {done:,} of {total:,} electors"))
+
+    def _failed(self, error: str) -> None:
+        self.busy = False
+        self.query_one("#import-paths", Input).disabled = False
+        self.query_one("#import-status", Static).update(Text(f"Import failed, nothing changed: {one_line(error)}",
+                                                             style="bold red"))
+
+    def _done(self, summary: ImportSummary) -> None:
+        self.busy = False
+        self.summary = summary if summary.imported else self.summary
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(total=max(summary.imported, 1), progress=max(summary.imported, 1))
+        self.query_one("#import-status", Static).update(Text("Done. Esc closes; or import more files."))
+        self.query_one("#import-summary", Static).update(summary_text(summary))
+        paths = self.query_one("#import-paths", Input)
+        paths.disabled = False
+        paths.focus()
+
+    def action_close(self) -> None:
+        if not self.busy:
+            self.dismiss(self.summary)

@@ -1,0 +1,104 @@
+"""Due today / overdue: review dates of open cases and open tasks (mine, or everyone's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static
+
+from mpoffice_tui.ui.screens.base import OfficeScreen
+from mpoffice_tui.ui.screens.office_work import run_office
+from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
+
+
+@dataclass(frozen=True)
+class ReminderRow:
+    item: Any
+    when: str  # "overdue" | "today"
+
+
+class RemindersScreen(OfficeScreen):
+    """Enter opens the case; `x` completes a task; `m` shows only mine / everyone's."""
+
+    BINDINGS = [Binding("m", "mine", "Mine/all"), Binding("x", "done", "Task done"),
+                Binding("r", "reload", "Reload", show=False)]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mine = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="reminders-summary", classes="summary")
+        yield PagedTable([
+            Column("Due", lambda r: r.item.due, width=10),
+            Column("Late", lambda r: f"{r.item.working_days_overdue} wd" if r.when == "overdue" else "today",
+                   width=6),
+            Column("Case", lambda r: r.item.case_ref, width=9),
+            Column("What", lambda r: ("Review: " if r.item.kind == "review" else "Task: ") + r.item.title
+                   + f" ({r.item.case_title})", min_width=20),
+            Column("Who", lambda r: r.item.assignee or "", width=14, drop_order=1),
+        ], id="reminders", empty_text="Nothing due today or overdue.")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#reminders", PagedTable).focus()
+        self._load()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        if self.query_one("#reminders", PagedTable).loaded:
+            self._load(keep_cursor=True)
+
+    def _load(self, keep_cursor: bool = False) -> None:
+        from mpoffice_tui.services import reminders
+
+        office = self.app.office
+        if office is None:
+            return
+        mine = office.staff_id if self.mine else None
+        rows: list[ReminderRow] = []
+        summary: list[str] = []
+
+        def count() -> int:
+            r = reminders.due(office, assignee_id=mine)
+            rows[:] = [ReminderRow(i, "overdue") for i in r.overdue] + [ReminderRow(i, "today") for i in r.due_today]
+            summary[:] = [f"{len(r.overdue)} overdue · {len(r.due_today)} due today ({r.today})"]
+            return len(rows)
+
+        self._summary = summary
+        self.query_one("#reminders", PagedTable).set_source(count, lambda o, n: rows[o:o + n],
+                                                            keep_cursor=keep_cursor)
+
+    @on(PagedTable.Loaded, "#reminders")
+    def loaded(self) -> None:
+        who = "mine" if self.mine else "everyone's"
+        self.query_one("#reminders-summary", Static).update(Text(" · ".join([*self._summary, who])))
+
+    def action_mine(self) -> None:
+        self.mine = not self.mine
+        self._load()
+
+    def action_reload(self) -> None:
+        self._load(keep_cursor=True)
+
+    def action_done(self) -> None:
+        from mpoffice_tui.services import cases
+
+        row = self.query_one("#reminders", PagedTable).cursor_row
+        if row is None or row.item.task_id is None:
+            self.notify("Choose a task (a review date is changed on the case).")
+            return
+        run_office(self, "reminder-done", lambda office: cases.complete_task(office, row.item.task_id),
+                   lambda _: self._load(keep_cursor=True), done="Task done.")
+
+    @on(PagedTable.RowSelected, "#reminders")
+    def open_case(self, event: PagedTable.RowSelected) -> None:
+        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+
+        self.app.push_screen(CaseDetailScreen(event.row.item.case_id))

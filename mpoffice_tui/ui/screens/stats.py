@@ -1,0 +1,134 @@
+"""Statistics: cases by month, category and status, staff workload, time to close; charts and CSV export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual_plotext import PlotextPlot
+
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.screens.base import OfficeScreen
+from mpoffice_tui.ui.text import one_line
+
+
+def short(label: str, width: int = 14) -> str:
+    label = one_line(label)
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+class StatsScreen(OfficeScreen):
+    """Charts drawn in the terminal (plotext); `e` exports every figure as CSV."""
+
+    DEFAULT_CSS = """
+    #stats-tabs { height: 1fr; }
+    #stats-tabs PlotextPlot { height: 1fr; }
+    .stats-table { height: auto; padding: 0 1; }
+    """
+    BINDINGS = [Binding("e", "export", "Export CSV"), Binding("r", "reload", "Reload")]
+
+    class Loaded(Message):
+        def __init__(self, stats: Any) -> None:
+            super().__init__()
+            self.stats = stats
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stats: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Text("Loading…"), id="stats-summary", classes="summary")
+        with TabbedContent(id="stats-tabs"):
+            with TabPane("By month", id="tab-month"):
+                yield PlotextPlot(id="plot-month")
+            with TabPane("By category", id="tab-category"):
+                yield PlotextPlot(id="plot-category")
+            with TabPane("Workload", id="tab-workload"):
+                yield PlotextPlot(id="plot-workload")
+                yield Static("", id="workload-table", classes="stats-table")
+            with TabPane("Time to close", id="tab-close"):
+                yield Static("", id="close-table", classes="stats-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        from mpoffice_tui.services.stats import office_stats
+
+        self.fetch("stats", office_stats, self.Loaded)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def on_stats_screen_loaded(self, message: Loaded) -> None:
+        s = self.stats = message.stats
+        by_status = ", ".join(f"{c.key.replace('_', ' ')} {c.count:,}" for c in s.by_status)
+        self.query_one("#stats-summary", Static).update(
+            Text(f"{s.total:,} cases · {s.open:,} open · {by_status} · to {s.today}"))
+        month = self.query_one("#plot-month", PlotextPlot)
+        plt = month.plt
+        plt.clear_figure()
+        labels = [m.month[2:] for m in s.by_month]
+        plt.multiple_bar(labels, [[m.opened for m in s.by_month], [m.closed for m in s.by_month]],
+                         labels=["opened", "closed"])
+        plt.title("Cases opened and closed by month")
+        month.refresh()
+        cat = self.query_one("#plot-category", PlotextPlot)
+        plt = cat.plt
+        plt.clear_figure()
+        top = list(s.open_by_category[:10])[::-1]
+        plt.bar([short(c.key) for c in top], [c.count for c in top], orientation="horizontal", width=0.3)
+        plt.title("Open cases by category")
+        cat.refresh()
+        work = self.query_one("#plot-workload", PlotextPlot)
+        plt = work.plt
+        plt.clear_figure()
+        staff = list(s.workload[:8])[::-1]
+        plt.bar([short(w.staff) for w in staff], [w.open_cases for w in staff], orientation="horizontal",
+                width=0.3)
+        plt.title("Open cases by assignee")
+        work.refresh()
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for col in ("Staff", "Open", "Overdue reviews", "Open tasks", "Closed (30 days)"):
+            table.add_column(col, justify="left" if col == "Staff" else "right")
+        for w in s.workload:
+            table.add_row(Text(one_line(w.staff)), str(w.open_cases), str(w.overdue_reviews), str(w.open_tasks),
+                          str(w.closed_last_30_days))
+        self.query_one("#workload-table", Static).update(table)
+        close = Table(box=None, pad_edge=False, header_style="bold")
+        for col in ("Category", "Closed", "Median days", "Mean days"):
+            close.add_column(col, justify="left" if col == "Category" else "right")
+        for t in s.time_to_close:
+            close.add_row(Text(one_line(t.category), style="bold" if t.category == "All" else ""), str(t.closed),
+                          "" if t.median_days is None else f"{t.median_days:g}",
+                          "" if t.mean_days is None else f"{t.mean_days:g}")
+        self.query_one("#close-table", Static).update(close)
+
+    def action_export(self) -> None:
+        from mpoffice_tui.services.stats import office_stats, stats_csv
+
+        def export(office: Any, v: dict[str, Any]) -> Path:
+            target = Path(v["path"]).expanduser()
+            if target.is_dir():
+                target = target / f"mpoffice-stats-{self.stats.today if self.stats else 'today'}.csv"
+            try:
+                target.write_text(stats_csv(office_stats(office)), encoding="utf-8")
+            except OSError as exc:
+                raise ValueError(f"{target}: cannot write ({exc.strerror or exc})") from exc
+            return target
+
+        def done(path: Any) -> None:
+            if isinstance(path, Path):
+                self.notify(f"Saved {path}", markup=False)
+
+        self.app.push_screen(FormDialog("Export statistics as CSV", [
+            Field("path", "File or folder", value=str(Path.home()), required=True)], export,
+            intro="Counts only: no personal data.", submit_label="Export"), done)

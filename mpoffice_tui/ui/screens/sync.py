@@ -1,0 +1,304 @@
+"""The Sync screen (F8): this machine, its peers, bundles, changes waiting, conflicts and the sync folder.
+
+Keys: Ctrl+R syncs now (export to and import from the sync folder); Enter in the folder box sets the
+sync folder (empty: stop syncing); on the conflicts table `1` keeps this value, `2` keeps that one,
+`e` edits it, `g` goes to the case it belongs to. Loading and syncing run in thread workers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Header, Input, Label, Static
+
+from mpoffice_tui.ui.screens.base import OfficeScreen
+from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
+
+if TYPE_CHECKING:
+    from mpoffice_tui.services.status import SyncOverview
+    from mpoffice_tui.sync.auto import SyncResult
+
+
+class SyncFinished(Message):
+    """The app finished a sync (by timer, by key, or on unlock); `result` is None if it failed."""
+
+    def __init__(self, result: SyncResult | None, error: str = "") -> None:
+        super().__init__()
+        self.result, self.error = result, error
+
+
+def describe(result: SyncResult | None, error: str = "") -> str:
+    """One sentence about a sync run."""
+    if result is None:
+        return f"Sync failed: {error}" if error else "Sync failed."
+    if not result.online:
+        return f"Offline: {result.message}"
+    text = (f"Synced: {result.exported} change{'s' if result.exported != 1 else ''} exported, "
+            f"{result.new_changes} new change{'s' if result.new_changes != 1 else ''} imported from "
+            f"{len(result.imported)} bundle{'s' if len(result.imported) != 1 else ''}.")
+    if result.refused:
+        text += " Refused: " + " ".join(result.refused)
+    return text
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "(empty)"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _when(iso: str | None) -> str:
+    return (iso or "never").replace("T", " ")[:16]
+
+
+class ConflictTable(PagedTable):
+    """Open conflicts, with the keys to settle them."""
+
+    BINDINGS = [
+        Binding("1", "screen.resolve('this')", "Keep this"),
+        Binding("2", "screen.resolve('that')", "Keep that"),
+        Binding("e", "screen.edit", "Edit"),
+        Binding("g", "screen.go", "Go to"),
+    ]
+
+
+class SyncScreen(OfficeScreen):
+    """Sync with the office's other machines."""
+
+    BINDINGS = [
+        Binding("ctrl+r", "sync_now", "Sync now"),
+        Binding("ctrl+f", "folder", "Sync folder"),
+    ]
+
+    class Overview(Message):
+        def __init__(self, overview: SyncOverview) -> None:
+            super().__init__()
+            self.overview = overview
+
+    class Resolved(Message):
+        def __init__(self, conflict: Any) -> None:
+            super().__init__()
+            self.conflict = conflict
+
+    class FolderSet(Message):
+        def __init__(self, folder: str | None, error: str = "") -> None:
+            super().__init__()
+            self.folder, self.error = folder, error
+
+    class GoTo(Message):
+        def __init__(self, case_id: str | None) -> None:
+            super().__init__()
+            self.case_id = case_id
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.overview: SyncOverview | None = None
+        self.loads = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="sync-top"):
+            yield Static("", id="sync-machine")
+            yield Static("", id="sync-state")
+            with Horizontal(id="sync-folder-row"):
+                yield Label("Sync folder ")
+                yield Input(placeholder="a OneDrive/SharePoint folder, network share or USB stick; Enter sets it",
+                            id="sync-folder")
+        yield Label("Other machines", classes="section")
+        yield PagedTable([
+            Column("Code", lambda p: p.code, width=5),
+            Column("Label", lambda p: p.label, min_width=10),
+            Column("Acknowledged", lambda p: f"{sum(p.acknowledged.values()):,} changes", width=14),
+            Column("Last bundle from it", lambda p: _when(p.last_import_at), width=19),
+            Column("Retired", lambda p: "retired" if p.retired else "", width=7, drop_order=2),
+            Column("Site id", lambda p: p.site, min_width=12, drop_order=1),
+        ], id="sync-peers", empty_text="No other machine yet: `mpoffice sync invite` enrols one.")
+        yield Label("Open conflicts", classes="section")
+        yield ConflictTable([
+            Column("Record", lambda c: f"{c.tbl} {c.row_id[-8:]}", min_width=14),
+            Column("Field", lambda c: c.field, width=14),
+            Column("This (shown)", lambda c: _value(c.this_value), min_width=14),
+            Column("That (lost)", lambda c: _value(c.that_value), min_width=14),
+            Column("From", lambda c: c.that_code, width=5, drop_order=1),
+        ], id="sync-conflicts", empty_text="No conflicts: nobody's edit was lost.")
+        yield Static("", id="sync-result", classes="summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        folder = getattr(self.app, "settings", None) and self.app.settings.sync_folder
+        self.query_one("#sync-folder", Input).value = folder or ""
+        self.query_one("#sync-conflicts", PagedTable).focus()
+        last = getattr(self.app, "last_sync", None)
+        if last is not None:
+            self.query_one("#sync-result", Static).update(Text(one_line(describe(*last))))
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.reload()
+
+    def reload(self) -> None:
+        settings = self.app.settings  # type: ignore[attr-defined]
+
+        def query(office):
+            from mpoffice_tui.services.status import sync_overview
+
+            return sync_overview(office, settings)
+
+        self.fetch("sync-overview", query, self.Overview)
+
+    def on_sync_screen_overview(self, message: Overview) -> None:
+        o = self.overview = message.overview
+        s = o.summary
+        self.query_one("#sync-machine", Static).update(Text.assemble(
+            ("This machine: ", "bold"), (s.site_code, "bold"), (f" · site id {s.site_id}", "")))
+        state = Text()
+        state.append(one_line(o.line), "bold")
+        state.append(f"\n{s.waiting} change{'s' if s.waiting != 1 else ''} waiting for another machine · "
+                     f"{s.conflicts} open conflict{'s' if s.conflicts != 1 else ''}\n"
+                     f"Last bundle exported {_when(o.last_export_at)} · last bundle imported "
+                     f"{_when(o.last_import_at)} · last sync {_when(s.last_sync_at)}")
+        self.query_one("#sync-state", Static).update(state)
+        peers, found = list(s.peers), list(o.conflicts)
+        self.query_one("#sync-peers", PagedTable).set_source(
+            lambda: len(peers), lambda offset, limit: peers[offset:offset + limit], keep_cursor=True)
+        self.query_one("#sync-conflicts", PagedTable).set_source(
+            lambda: len(found), lambda offset, limit: found[offset:offset + limit], keep_cursor=True)
+        self.loads += 1
+
+    # -- sync now and the folder ------------------------------------------------------------------
+    def action_sync_now(self) -> None:
+        if not self.app.settings.sync_folder:  # type: ignore[attr-defined]
+            self.query_one("#sync-result", Static).update(
+                Text("No sync folder yet: type one above and press Enter."))
+            self.query_one("#sync-folder", Input).focus()
+            return
+        self.query_one("#sync-result", Static).update(Text("Syncing…"))
+        self.app.sync_now()  # type: ignore[attr-defined]
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        self.query_one("#sync-result", Static).update(Text(one_line(describe(message.result, message.error))))
+        self.reload()
+
+    def action_folder(self) -> None:
+        self.query_one("#sync-folder", Input).focus()
+
+    @on(Input.Submitted, "#sync-folder")
+    def folder_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip().strip("\"'")
+
+        def work() -> None:
+            from pathlib import Path
+
+            if not text:
+                self.post_message(self.FolderSet(None))
+                return
+            folder = Path(text).expanduser()
+            if not folder.is_dir():
+                self.post_message(self.FolderSet(None, f"{folder}: no such folder (is the drive connected?)"))
+                return
+            self.post_message(self.FolderSet(str(folder.resolve())))
+
+        self.run_worker(work, thread=True, exclusive=True, group="sync-folder")
+
+    def on_sync_screen_folder_set(self, message: FolderSet) -> None:
+        result = self.query_one("#sync-result", Static)
+        if message.error:
+            result.update(Text(one_line(message.error), style="bold red"))
+            return
+        self.app.set_sync_folder(message.folder)  # type: ignore[attr-defined]
+        self.query_one("#sync-folder", Input).value = message.folder or ""
+        result.update(Text(f"Sync folder set to {one_line(message.folder)}; syncing now." if message.folder
+                           else "Sync folder cleared: this machine no longer syncs on its own."))
+        self.reload()
+
+    # -- conflicts ----------------------------------------------------------------------------------
+    def _conflict(self) -> Any | None:
+        return self.query_one("#sync-conflicts", PagedTable).cursor_row
+
+    def action_resolve(self, choice: str, value: Any = None) -> None:
+        conflict = self._conflict()
+        if conflict is None:
+            return
+
+        def query(office):
+            from mpoffice_tui.sync import conflicts
+
+            return conflicts.resolve(office, conflict.id, choice, value)
+
+        self.fetch("sync-resolve", query, self.Resolved)
+
+    def on_sync_screen_resolved(self, message: Resolved) -> None:
+        c = message.conflict
+        self.query_one("#sync-result", Static).update(Text(f"Settled {one_line(c.tbl)} {one_line(c.field)}."))
+        self.reload()
+        self.app.refresh_status()  # type: ignore[attr-defined]
+
+    def action_edit(self) -> None:
+        conflict = self._conflict()
+        if conflict is None:
+            return
+
+        def done(value: str | None) -> None:
+            if value is not None:
+                self.action_resolve("edit", value)
+
+        self.app.push_screen(EditConflictScreen(conflict), done)
+
+    def action_go(self) -> None:
+        conflict = self._conflict()
+        if conflict is None:
+            return
+
+        def query(office):
+            from mpoffice_tui.services.status import case_for
+
+            return case_for(office, conflict.tbl, conflict.row_id)
+
+        self.fetch("sync-go", query, self.GoTo)
+
+    async def on_sync_screen_go_to(self, message: GoTo) -> None:
+        if message.case_id is None:
+            self.app.notify("This record does not belong to a case; settle it here.", severity="warning")
+            return
+        await self.app.open_case(message.case_id)  # type: ignore[attr-defined]
+
+
+class EditConflictScreen(ModalScreen["str | None"]):
+    """Type the value a conflicting field should have (both values shown)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, conflict: Any) -> None:
+        super().__init__()
+        self.conflict = conflict
+
+    def compose(self) -> ComposeResult:
+        c = self.conflict
+        with Vertical(id="conflict-form", classes="form-box"):
+            yield Label(f"Settle {one_line(c.tbl)} · {one_line(c.field)}", classes="form-title")
+            yield Static(Text(f"This (shown): {one_line(_value(c.this_value))}\n"
+                              f"That (from machine {one_line(c.that_code)}): {one_line(_value(c.that_value))}"))
+            yield Input(_value(c.this_value) if c.this_value is not None else "", id="conflict-value")
+            yield Static(Text("Enter keeps the value typed · Esc cancels"), classes="summary")
+
+    def on_mount(self) -> None:
+        self.query_one("#conflict-value", Input).focus()
+
+    @on(Input.Submitted, "#conflict-value")
+    def submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

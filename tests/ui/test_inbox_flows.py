@@ -1,0 +1,241 @@
+"""The Inbox screen under Pilot on real encrypted offices filled through the services with real mail files."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, TextArea
+
+from mpoffice_tui.config import Settings
+from mpoffice_tui.db.models import Case, Constituent, Message
+from mpoffice_tui.services import inbox
+from mpoffice_tui.ui.app import make_app
+from mpoffice_tui.ui.screens.inbox import InboxScreen
+from mpoffice_tui.ui.screens.inbox_capture import CaptureDialog, ImportDialog
+from mpoffice_tui.ui.screens.inbox_dialogs import NewCaseDialog
+from mpoffice_tui.ui.widgets.paged_table import PagedTable
+
+PASSPHRASE = "correct horse battery"
+SIZE = (80, 24)  # the smallest terminal the app promises to work in
+NO_IDLE = Settings(idle_lock_minutes=0)
+MAIL = Path(__file__).parent.parent / "fixtures" / "mail"
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+def eml(folder: Path, name: str, sender: str, subject: str, body: str, msgid: str) -> Path:
+    path = folder / name
+    path.write_text(f"From: {sender}\nTo: office@example.org\nSubject: {subject}\n"
+                    f"Date: Mon, 09 Mar 2026 10:00:00 +0000\nMessage-ID: <{msgid}>\n"
+                    f"Content-Type: text/plain; charset=utf-8\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+def messages(app) -> PagedTable:
+    return app.screen.query_one("#messages", PagedTable)
+
+
+async def ready(pilot, lane_key: str | None = None, rows: int | None = None) -> PagedTable:
+    """Wait for the inbox, optionally switch lane (1-5), and wait for its rows."""
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and messages(app).loaded)
+    if lane_key:
+        await pilot.press(lane_key)
+    table = app.screen.query_one("#campaigns" if lane_key == "4" else "#messages", PagedTable)
+    await wait_for(pilot, lambda: table.loaded and (rows is None or table.row_count == rows)
+                   and (table.row_count == 0 or table.cursor_row is not None))
+    return table
+
+
+async def wait_preview(pilot, message_id: str) -> None:
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: screen.detail is not None and screen.detail.id == message_id)
+
+
+def detail(app, message_id: str):
+    return inbox.get_message(app.office, message_id)
+
+
+@pytest.fixture
+def mail_office(office, office_path, tmp_path):
+    """An office with one constituent and her open case, and three messages imported from files:
+    one from her (a suggestion), one from a stranger with a signature, one quoting her case's reference."""
+    with office.writing() as w:
+        who = w.insert(Constituent, forenames="Ada", surname="Okafor", email="ada@example.org", postcode="AB1 2CD")
+        case = w.insert(Case, ref="A-00007", title="Damp flat", constituent_id=who.id, status="open",
+                        opened_at="2024-01-02T10:00:00Z")
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    eml(folder, "a.eml", "Ada Okafor <ada@example.org>", "Still damp", "The damp is back.", "a1@example.org")
+    eml(folder, "b.eml", "Mary Jones <mary.j@example.net>", "Bus stop moved",
+        "Our bus stop has gone.\n\nKind regards,\nMary Jones\n3 Mill Lane\nWX1 2AB", "b1@example.net")
+    eml(folder, "c.eml", "Housing Team <housing@council.example>", "Your ref A-00007",
+        "We have inspected the flat.", "c1@council.example")
+    report = inbox.import_paths(office, [folder])
+    assert report.imported == 3 and report.suggested == 1 and report.auto_filed == 1
+    ids = {inbox.get_message(office, i).subject: i for i in report.message_ids}
+    office.close()
+    return office_path, ids, case.id
+
+
+async def test_accept_suggestion_in_one_key(mail_office):
+    path, ids, case_id = mail_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await ready(pilot, "3", rows=1)
+        mid = ids["Still damp"]
+        await wait_preview(pilot, mid)
+        meta = str(app.screen.query_one("#preview-meta").render())
+        assert "Suggested: case A-00007" in meta and "ada@example.org" in meta  # the suggestion and its reason
+        await pilot.press("a")
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 0)
+        assert detail(app, mid).case_id == case_id and detail(app, mid).triage == "done"
+
+
+async def test_new_case_with_constituent_prefilled(mail_office):
+    path, ids, _ = mail_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, rows=1)
+        mid = ids["Bus stop moved"]
+        await wait_preview(pilot, mid)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewCaseDialog))
+        values = {n: app.screen.query_one(f"#person-{n}", Input).value
+                  for n in ("forenames", "surname", "email", "postcode")}
+        assert values == {"forenames": "Mary", "surname": "Jones", "email": "mary.j@example.net",
+                          "postcode": "WX1 2AB"}
+        assert app.screen.query_one("#case-title", Input).value == "Bus stop moved"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and detail(app, mid).case_id)
+        with app.office.read() as s:
+            person = s.get(Constituent, detail(app, mid).constituent_id)
+            case = s.get(Case, detail(app, mid).case_id)
+        assert (person.surname, person.email, person.postcode) == ("Jones", "mary.j@example.net", "WX1 2AB")
+        assert case.title == "Bus stop moved" and case.constituent_id == person.id
+
+
+async def test_ignore_then_restore(mail_office):
+    path, ids, _ = mail_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await ready(pilot, rows=1)
+        mid = ids["Bus stop moved"]
+        await wait_preview(pilot, mid)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 0)
+        assert detail(app, mid).triage == "ignored"
+        done = await ready(pilot, "5", rows=1)
+        assert done.cursor_row.id == mid
+        await wait_preview(pilot, mid)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: done.loaded and done.row_count == 0)
+        assert detail(app, mid).triage == "new"
+
+
+async def test_undo_auto_filing(mail_office):
+    path, ids, case_id = mail_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await ready(pilot, "2", rows=1)
+        mid = ids["Your ref A-00007"]
+        await wait_preview(pilot, mid)
+        meta = str(app.screen.query_one("#preview-meta").render())
+        assert "Auto-filed to A-00007" in meta and "case reference A-00007 quoted in the subject" in meta
+        await pilot.press("u")
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 0)
+        after = detail(app, mid)
+        assert after.triage == "suggested" and after.case_id is None and after.suggested_case_id == case_id
+
+
+async def test_capture_phone_call_onto_a_case(mail_office):
+    path, _, case_id = mail_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaptureDialog))
+        await pilot.press(*"Ada Okafor")  # the name field has the focus; the kind is a phone call already
+        app.screen.query_one("#capture-case", Input).value = "a-00007"
+        app.screen.query_one("#capture-body", TextArea).text = "Rang: the damp is [b]worse[/b]."
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        with app.office.read() as s:
+            from sqlmodel import select
+
+            calls = s.exec(select(Message).where(Message.channel == "phone")).all()
+        assert len(calls) == 1
+        assert calls[0].case_id == case_id and calls[0].triage == "done" and calls[0].sender_name == "Ada Okafor"
+        assert calls[0].body_text == "Rang: the damp is [b]worse[/b]."
+
+
+async def test_import_mail_from_the_tui_reports_the_bad_file(office, office_path, tmp_path):
+    office.close()
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    shutil.copy(MAIL / "encoded_headers.eml", folder)
+    shutil.copy(MAIL / "empty.eml", folder)
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await ready(pilot, rows=0)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, ImportDialog))
+        dialog = app.screen
+        dialog.query_one("#import-path", Input).value = str(folder)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: dialog.report is not None and not dialog.running)
+        summary = str(dialog.query_one("#import-summary").render())
+        assert "1 imported" in summary and "1 rejected" in summary and "empty.eml" in summary
+        assert dialog.query_one("#import-progress").display
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and table.loaded and table.row_count == 1)
+
+
+async def test_campaign_lane_shows_the_group_and_the_flagged_message(office, office_path):
+    inbox.import_paths(office, [MAIL / "campaign.mbox"])
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        groups = await ready(pilot, "4", rows=1)
+        group = groups.cursor_row
+        assert group.waiting == 40 and group.flagged == 1
+        await wait_for(pilot, lambda: "1 flagged" in str(app.screen.query_one("#preview-meta").render()))
+        await pilot.press("enter")
+        table = messages(app)
+        await wait_for(pilot, lambda: table.display and table.loaded and table.row_count == 40
+                       and table.cursor_row is not None)
+        first = table.cursor_row
+        assert "differs_from_campaign" in first.flags  # the flagged one is first, and it opens
+        await wait_preview(pilot, first.id)
+        assert "pension credit" in str(app.screen.query_one("#preview-body").render())
+        assert "differs from the campaign" in str(app.screen.query_one("#preview-meta").render())
+        await pilot.press("backspace")
+        await wait_for(pilot, lambda: app.screen.query_one("#campaigns").display)
+
+
+async def test_markup_and_escapes_in_a_subject_are_shown_literally(office, office_path):
+    with office.writing() as w:
+        w.insert_many(Message, [dict(channel="email", sender_name="[red]Eve[/]", sender_email="eve@example.org",
+                                     subject="[bold red]x[/] \x1b[31mred\x1b[0m", body_text="[b]hi[/b]\x1b]0;title\x07",
+                                     received_at="2026-03-01T09:00:00Z", content_hash="h1", triage="new")])
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=(100, 24)) as pilot:
+        table = await ready(pilot, rows=1)
+        await wait_preview(pilot, table.cursor_row.id)
+        await pilot.pause(0.05)
+        head = str(app.screen.query_one("#preview-head").render())
+        body = str(app.screen.query_one("#preview-body").render())
+        line = "".join(segment.text for segment in table.render_line(1))
+        for shown in (head, line):
+            assert "[bold red]x[/]" in shown and "[red]Eve[/]" in shown and "\x1b" not in shown
+        assert "[b]hi[/b]" in body and "\x1b" not in body and "\x07" not in body
