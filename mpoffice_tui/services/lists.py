@@ -141,15 +141,6 @@ class CaseRow:
     review_date: str | None
 
 
-CASE_SORTS: dict[str, tuple[str, str]] = {
-    # key: (label, ORDER BY)
-    "opened": ("newest first", "c.opened_at DESC, c.rowid DESC"),
-    "ref": ("reference", "c.ref"),
-    "review": ("review date", "c.review_date IS NULL, c.review_date, c.ref"),
-    "status": ("status", "c.status, c.opened_at DESC, c.rowid DESC"),
-    "constituent": ("constituent", "p.surname, p.forenames, c.ref"),
-}
-
 _CASE_COLUMNS = (
     "c.id, c.ref, c.title, trim(coalesce(p.forenames, '') || ' ' || coalesce(p.surname, '')), "
     "c.status, c.category, coalesce(s.name, ''), substr(c.opened_at, 1, 10), c.review_date "
@@ -158,22 +149,6 @@ _CASE_SELECT = (
     f"SELECT {_CASE_COLUMNS} FROM cases c LEFT JOIN constituents p ON p.id = c.constituent_id "
     "LEFT JOIN staff s ON s.id = c.assignee_id "
 )
-
-
-def count_cases(office: Office) -> int:
-    with office.engine.connect() as conn:
-        return int(conn.exec_driver_sql("SELECT count(*) FROM cases WHERE deleted = 0").scalar() or 0)
-
-
-def page_cases(office: Office, offset: int, limit: int, sort: str = "opened") -> list[CaseRow]:
-    order = CASE_SORTS.get(sort, CASE_SORTS["opened"])[1]
-    join = "LEFT JOIN constituents p ON p.id = c.constituent_id " if "p." in order else ""
-    keys_sql = f"SELECT c.rowid FROM cases c {join}WHERE c.deleted = 0 ORDER BY {order} LIMIT ? OFFSET ?"
-    rows_sql = (f"SELECT c.rowid, {_CASE_COLUMNS} FROM cases c LEFT JOIN constituents p ON p.id = c.constituent_id "
-                "LEFT JOIN staff s ON s.id = c.assignee_id WHERE c.rowid IN ({keys})")
-    with office.engine.connect() as conn:
-        rows = _in_order(conn, keys_sql, (int(limit), int(offset)), rows_sql)
-    return [CaseRow(*r) for r in rows]
 
 
 def find_cases(office: Office, text: str, limit: int = 20) -> list[CaseRow]:
@@ -196,91 +171,6 @@ def case_id_for_ref(office: Office, ref: str) -> str | None:
         row = conn.exec_driver_sql("SELECT id FROM cases WHERE ref = ? AND deleted = 0",
                                    (ref.strip().upper(),)).fetchone()
     return row[0] if row else None
-
-
-# -- case detail ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TimelineItem:
-    at: str
-    kind: str  # message | note | task | letter
-    title: str
-    body: str
-    who: str
-
-
-@dataclass(frozen=True)
-class CaseDetail:
-    id: str
-    ref: str
-    title: str
-    status: str
-    outcome: str | None
-    category: str
-    priority: str
-    assignee: str
-    opened: str
-    review_date: str | None
-    confidential: bool
-    constituent: str
-    constituent_contact: str
-    flags: tuple[str, ...]
-    timeline: tuple[TimelineItem, ...]
-
-
-def case_detail(office: Office, case_id: str, *, max_items: int = 500) -> CaseDetail | None:
-    """A case, its constituent's flags, and its timeline (messages, notes, tasks, letters) by date."""
-    with office.engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            "SELECT c.id, c.ref, c.title, c.status, c.outcome, c.category, c.priority, "
-            "coalesce(s.name, ''), substr(c.opened_at, 1, 10), c.review_date, c.confidential, "
-            "trim(coalesce(p.title || ' ', '') || coalesce(p.forenames, '') || ' ' || coalesce(p.surname, '')), "
-            "p.preferred_name, p.email, p.phone, p.postcode, p.safety_caution, p.safety_details, p.vulnerable, "
-            "p.interpreter_language, p.accessibility, p.privacy_state "
-            "FROM cases c LEFT JOIN constituents p ON p.id = c.constituent_id "
-            "LEFT JOIN staff s ON s.id = c.assignee_id WHERE c.id = ?", (case_id,)).fetchone()
-        if row is None:
-            return None
-        items = conn.exec_driver_sql(
-            "SELECT at, kind, title, body, who FROM ("
-            " SELECT m.received_at AS at, 'message' AS kind,"
-            "  (CASE m.direction WHEN 'out' THEN 'To ' ELSE 'From ' END) ||"
-            "  coalesce(nullif(m.sender_name, ''), m.sender_email, m.channel) || ': ' || m.subject AS title,"
-            "  substr(m.body_text, 1, 400) AS body, m.channel AS who"
-            "  FROM messages m WHERE m.case_id = ?1 AND m.deleted = 0"
-            " UNION ALL SELECT n.created_at, 'note', 'Note (' || n.kind || ')', n.body, coalesce(s.name, '')"
-            "  FROM notes n LEFT JOIN staff s ON s.id = n.author_id WHERE n.case_id = ?1 AND n.deleted = 0"
-            " UNION ALL SELECT coalesce(t.due_date, t.created_at), 'task',"
-            "  (CASE WHEN t.done THEN 'Task done: ' ELSE 'Task due: ' END) || t.title, '', coalesce(s.name, '')"
-            "  FROM tasks t LEFT JOIN staff s ON s.id = t.assignee_id WHERE t.case_id = ?1 AND t.deleted = 0"
-            " UNION ALL SELECT coalesce(l.sent_on, l.created_at), 'letter',"
-            "  'Letter to ' || l.recipient_name || ': ' || l.subject, substr(l.body_text, 1, 400),"
-            "  coalesce(s.name, '') FROM letters l LEFT JOIN staff s ON s.id = l.author_id"
-            "  WHERE l.case_id = ?1 AND l.deleted = 0"
-            ") ORDER BY at LIMIT ?2", (case_id, int(max_items))).fetchall()
-    (cid, ref, title, status, outcome, category, priority, assignee, opened, review, confidential,
-     name, preferred, email, phone, postcode, safety, safety_details, vulnerable, interpreter,
-     accessibility, privacy) = row
-    flags: list[str] = []
-    if safety:
-        flags.append("SAFETY CAUTION" + (f": {safety_details}" if safety_details else ""))
-    if vulnerable:
-        flags.append("Vulnerable")
-    if interpreter:
-        flags.append(f"Interpreter: {interpreter}")
-    if accessibility:
-        flags.append(f"Accessibility: {accessibility}")
-    if privacy and privacy != "active":
-        flags.append(f"Privacy: {privacy.replace('_', ' ')}")
-    if preferred:
-        name = f"{name} (prefers {preferred})"
-    contact = " · ".join(x for x in (email, phone, postcode) if x)
-    return CaseDetail(
-        id=cid, ref=ref, title=title, status=status, outcome=outcome, category=category,
-        priority=priority, assignee=assignee, opened=opened, review_date=review,
-        confidential=bool(confidential), constituent=name or "(no constituent)",
-        constituent_contact=contact, flags=tuple(flags),
-        timeline=tuple(TimelineItem(a or "", k, t or "", b or "", w or "") for a, k, t, b, w in items),
-    )
 
 
 # -- register ---------------------------------------------------------------------------------

@@ -189,15 +189,17 @@ _INSERT = (f"INSERT INTO electors ({', '.join(_ELECTOR_COLS)}) "
 
 def _rows_for(parsed: ParsedFile, council: str, pub_id: str, seen: dict[str, int]) -> list[tuple]:
     out = []
+    fold, key_of, name_key = n.fold, n.elector_key, n.name_key
     for i, r in enumerate(parsed.records):
-        key = n.elector_key(council, surname=r.surname, forename=r.forename, uprn_value=r.uprn,
-                            postcode_value=r.postcode, address=r.address, pd=r.pd, eno=r.eno, suffix=r.suffix)
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] > 1:  # two people of the same name at one address
-            key = f"{key}-{seen[key]}"
-        out.append((f"{pub_id}.{i:x}", pub_id, key, r.pd, r.eno, r.suffix, r.markers, r.title, r.forename, r.surname,
+        folded = fold(f"{r.forename} {r.surname}")
+        key = key_of(council, surname=r.surname, forename=r.forename, uprn_value=r.uprn, postcode_value=r.postcode,
+                     address=r.address, pd=r.pd, eno=r.eno, suffix=r.suffix, folded_name=folded)
+        count = seen[key] = seen.get(key, 0) + 1
+        if count > 1:  # two people of the same name at one address
+            key = f"{key}-{count}"
+        out.append((f"{pub_id}.{i:06x}", pub_id, key, r.pd, r.eno, r.suffix, r.markers, r.title, r.forename, r.surname,
                     r.initials, r.date_of_birth, r.attainment_date, r.franchise, int(r.open_register_optout),
-                    r.address, r.postcode, r.uprn, n.name_key(r.forename, r.surname)))
+                    r.address, r.postcode, r.uprn, name_key(r.forename, r.surname, folded)))
     return out
 
 
@@ -573,12 +575,13 @@ def _hits(conn, chosen: list[tuple[float, str, tuple]]) -> list[Hit]:
     for i in range(0, len(places), 400):
         chunk = places[i:i + 400]
         marks = ",".join("(?, ?)" for _ in chunk)
-        for r in conn.exec_driver_sql(
-                f"SELECT * FROM (SELECT {_COLS}, row_number() OVER w AS rn, count(*) OVER (PARTITION BY "
-                f"e.postcode, e.address) AS size {_FROM} WHERE e.postcode IN ({','.join('?' * len(chunk))}) "
-                f"AND (e.postcode, e.address) IN (VALUES {marks}) "
+        for r in conn.exec_driver_sql(  # rank the people at each address first, then read only those shown
+                f"SELECT {_COLS}, h.size FROM (SELECT * FROM (SELECT e.rowid AS rid, row_number() OVER w AS rn, "
+                "count(*) OVER (PARTITION BY e.postcode, e.address) AS size FROM electors e "
+                f"WHERE e.postcode IN ({','.join('?' * len(chunk))}) AND (e.postcode, e.address) IN (VALUES {marks}) "
                 "WINDOW w AS (PARTITION BY e.postcode, e.address ORDER BY e.pd, e.eno, e.suffix)) "
-                f"WHERE rn <= {HOUSEHOLD_SHOWN + 1}",
+                f"WHERE rn <= {HOUSEHOLD_SHOWN + 1}) h JOIN electors e ON e.rowid = h.rid "
+                "LEFT JOIN register_publication p ON p.id = e.publication_id ORDER BY h.rn",
                 tuple(p[0] for p in chunk) + tuple(x for p in chunk for x in p)).fetchall():
             homes[(r[9], r[8])].append(r)
             sizes[(r[9], r[8])] = r[-1]

@@ -229,14 +229,14 @@ class OfficeApp(App[int]):
         while self.current_mode == "locked" and len(self.screen_stack) > 1:
             self.pop_screen()
         await self.switch_mode("locked")
+        if isinstance(self.screen, UnlockScreen):  # say why at once (dropping the modes below awaits)
+            self.screen.show_locked(reason)
         for mode, screen in DATA_MODES.items():
             await self.remove_mode(mode)
             self.add_mode(mode, screen)
-        await asyncio.to_thread(self._final_sync, office)
+        if self.settings.sync_folder:  # one last sync before the office closes
+            await asyncio.to_thread(self._final_sync, office)
         office.close()
-        unlock = self.screen
-        if isinstance(unlock, UnlockScreen):
-            unlock.show_locked(reason)
 
     # -- idle auto-lock ------------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:

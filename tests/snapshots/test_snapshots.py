@@ -95,8 +95,9 @@ def test_register_screen(snap_compare, demo_office_path):
         await wait_for(pilot, lambda: isinstance(app.screen, RegisterScreen) and _loaded(app, "#electors"))
         await pilot.press(*"WX1")
         await pilot.pause(0.3)
-        await wait_for(pilot, lambda: _loaded(app, "#electors") and "WX1" in str(
-            app.screen.query_one("#register-summary").render()))
+        await wait_for(pilot, lambda: _loaded(app, "#electors") and app.screen.result is not None
+                       and app.screen.result.query == "WX1" and "WX1" in str(
+                           app.screen.query_one("#elector-card").render()))
         app.screen.query_one("#register-search", Input).cursor_blink = False
         await _settle(pilot)
 

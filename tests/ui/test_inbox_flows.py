@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -11,11 +12,11 @@ from textual.widgets import Input, TextArea
 
 from mpoffice_tui.config import Settings
 from mpoffice_tui.db.models import Case, Constituent, Message
-from mpoffice_tui.services import inbox
+from mpoffice_tui.services import inbox, replies
 from mpoffice_tui.ui.app import make_app
 from mpoffice_tui.ui.screens.inbox import InboxScreen
 from mpoffice_tui.ui.screens.inbox_capture import CaptureDialog, ImportDialog
-from mpoffice_tui.ui.screens.inbox_dialogs import NewCaseDialog
+from mpoffice_tui.ui.screens.inbox_dialogs import AskDialog, ChooseDialog, ConfirmDialog, NewCaseDialog
 from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 PASSPHRASE = "correct horse battery"
@@ -44,10 +45,15 @@ def messages(app) -> PagedTable:
     return app.screen.query_one("#messages", PagedTable)
 
 
+def mounted(app) -> bool:
+    """The Inbox is on screen with its widgets mounted (the screen exists a moment before its children)."""
+    return isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")) and messages(app).loaded
+
+
 async def ready(pilot, lane_key: str | None = None, rows: int | None = None) -> PagedTable:
     """Wait for the inbox, optionally switch lane (1-5), and wait for its rows."""
     app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and messages(app).loaded)
+    await wait_for(pilot, lambda: mounted(app))
     if lane_key:
         await pilot.press(lane_key)
     table = app.screen.query_one("#campaigns" if lane_key == "4" else "#messages", PagedTable)
@@ -220,6 +226,56 @@ async def test_campaign_lane_shows_the_group_and_the_flagged_message(office, off
         assert "differs from the campaign" in str(app.screen.query_one("#preview-meta").render())
         await pilot.press("backspace")
         await wait_for(pilot, lambda: app.screen.query_one("#campaigns").display)
+        await pilot.press("A")  # one acknowledgement per sender, into the outbox
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(replies.list_outbox(app.office)) == 40)
+        assert replies.list_outbox(app.office)[0].body.startswith("Dear ")
+
+
+async def test_reply_attachment_and_outbox_export(office, office_path, tmp_path):
+    inbox.import_paths(office, [MAIL / "attachment.eml"])
+    office.close()
+    out = tmp_path / "out"
+    out.mkdir()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await ready(pilot, rows=1)
+        mid = table.cursor_row.id
+        await wait_preview(pilot, mid)
+        assert "Attachments:" in str(app.screen.query_one("#preview-meta").render())
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, (AskDialog, ChooseDialog)))
+        if isinstance(app.screen, ChooseDialog):
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, AskDialog))
+        app.screen.query_one("#answer", Input).value = str(out)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(out.iterdir()))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChooseDialog) or replies.list_outbox(app.office))
+        if isinstance(app.screen, ChooseDialog):
+            await pilot.press("enter")
+        await wait_for(pilot, lambda: len(replies.list_outbox(app.office)) == 1)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskDialog))
+        app.screen.query_one("#answer", Input).value = str(out / "eml")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (out / "eml").is_dir() and any((out / "eml").glob("*.eml")))
+        assert b"X-Unsent: 1" in next((out / "eml").glob("*.eml")).read_bytes()
+
+
+async def test_drop_folder_is_scanned(office, office_path, tmp_path):
+    office.close()
+    drop = tmp_path / "dropfolder"
+    drop.mkdir()
+    shutil.copy(MAIL / "encoded_headers.eml", drop)
+    os.utime(drop / "encoded_headers.eml", (time.time() - 60, time.time() - 60))
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=Settings(idle_lock_minutes=0, drop_folder=str(drop)))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await ready(pilot)
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 1)
+        assert (drop / "processed" / "encoded_headers.eml").exists()
 
 
 async def test_markup_and_escapes_in_a_subject_are_shown_literally(office, office_path):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from conftest import PASSPHRASE
 from textual.widgets import Input
 
+from conftest import PASSPHRASE
 from mpoffice_tui.config import Settings
 from mpoffice_tui.services import interests as svc
 from mpoffice_tui.ui.app import make_app
@@ -59,9 +59,11 @@ async def test_add_entry_see_verdict_then_not_advantaged(office, office_path):
         await wait_for(pilot, lambda: isinstance(app.screen, InterestForm))
         form = app.screen
         assert form.query_one("#f-staff", Input).value == "Ann Manager"
-        await pilot.press(*"Acme Lobbying Ltd", "tab", *"200", "tab")  # source, value, then the date
-        form.query_one("#f-date", Input).value = ""
-        await pilot.press(*"2025-03-02", "enter")
+        form.query_one("#f-source", Input).value = "Acme Lobbying Ltd"
+        await pilot.press("tab", *"200", "tab")  # source, value, then the date
+        assert form.focused is form.query_one("#f-date", Input)
+        form.query_one("#f-date", Input).value = "2025-03-02"
+        await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, InterestForm))
         await wait_for(pilot, lambda: entries.loaded and entries.row_count == 2)
         verdicts = shown(app, "#verdicts-text")
@@ -72,7 +74,8 @@ async def test_add_entry_see_verdict_then_not_advantaged(office, office_path):
         await wait_for(pilot, lambda: entries.cursor_row is not None and entries.cursor_row.value_pence == 20000)
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, ReasonScreen))
-        await pilot.press(*"Family friend, nothing to do with the pass", "enter")
+        app.screen.query_one("#reason", Input).value = "Family friend, nothing to do with the pass"
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "MUST REGISTER" not in shown(app, "#verdicts-text"))
         verdicts = shown(app, "#verdicts-text")
         assert "not advantaged by the pass" in verdicts and "Family friend" in verdicts
@@ -88,7 +91,8 @@ async def test_form_refuses_a_bad_value_and_keeps_the_form(office, office_path):
         await wait_for(pilot, lambda: pane.loads >= 1)
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, InterestForm))
-        await pilot.press(*"Someone", "tab", *"lots", "enter")
+        app.screen.query_one("#f-source", Input).value = "Someone"
+        await pilot.press("tab", *"lots", "enter")
         await wait_for(pilot, lambda: "not an amount" in shown(app, "#f-error"))
         assert isinstance(app.screen, InterestForm)
         await pilot.press("escape")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import PASSPHRASE
 from textual.widgets import Input
 
+from conftest import PASSPHRASE
 from mpoffice_tui.config import Settings
 from mpoffice_tui.ui.app import make_app
 from mpoffice_tui.ui.screens.inbox import InboxScreen

@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE
 from textual.widgets import Input
 
+from conftest import PASSPHRASE
 from mpoffice_tui.config import Settings
 from mpoffice_tui.db.engine import create_office, open_office
 from mpoffice_tui.db.models import Constituent
@@ -100,9 +100,8 @@ async def test_conflict_kept_and_settled_from_the_sync_screen(replicas):
         with b.writing() as w:
             w.update(w.get(Constituent, jo), phone="from B")
         auto.sync_folder_once(b, folder)
-    with open_office(a_path, PASSPHRASE) as a:
-        with a.writing() as w:
-            w.update(w.get(Constituent, jo), phone="from A")
+    with open_office(a_path, PASSPHRASE) as a, a.writing() as w:
+        w.update(w.get(Constituent, jo), phone="from A")
 
     settings = Settings(idle_lock_minutes=0, sync_folder=str(folder), sync_interval_seconds=3600)
     app = make_app(a_path, passphrase=PASSPHRASE, settings=settings)
@@ -132,7 +131,9 @@ async def test_setting_the_sync_folder_from_the_screen(office, office_path, tmp_
         assert "sync not set up" in app.sub_title
         await pilot.press("f8")
         await wait_for(pilot, lambda: isinstance(app.screen, SyncScreen) and app.screen.loads >= 1)
-        await pilot.press("ctrl+f", *str(tmp_path / "missing"), "enter")
+        await pilot.press("ctrl+f")
+        app.screen.query_one("#sync-folder", Input).value = str(tmp_path / "missing")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "no such folder" in str(app.screen.query_one("#sync-result").render()))
         app.screen.query_one("#sync-folder", Input).value = str(folder)
         await pilot.press("enter")

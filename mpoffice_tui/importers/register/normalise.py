@@ -3,10 +3,10 @@ and the stable elector key that links constituents to electors across publicatio
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import date, datetime
 from functools import lru_cache
+from hashlib import blake2b
 
 from anyascii import anyascii
 
@@ -51,8 +51,6 @@ def outward_code(text: str) -> str | None:
 def uprn(value: str | None) -> str | None:
     """A UPRN without zero padding; None when missing or zero."""
     v = clean(value)
-    if not v:
-        return None
     if v.isdigit():
         v = v.lstrip("0")
     return v or None
@@ -120,29 +118,31 @@ def fold(text: str | None) -> str:
     return _SEP.sub(" ", t).strip()
 
 
-def name_key(forename: str, surname: str) -> str:
-    """Folded "forename surname" plus joined forms of hyphenated/apostrophe names (search aid)."""
-    base = fold(f"{forename} {surname}")
-    joined = fold(surname).replace(" ", "")
+def name_key(forename: str, surname: str, folded: str | None = None) -> str:
+    """Folded "forename surname" plus joined forms of hyphenated/apostrophe names (search aid).
+    `folded` is fold(f"{forename} {surname}") when the caller already has it."""
+    base = fold(f"{forename} {surname}") if folded is None else folded
+    joined = fold(surname).replace(" ", "") if surname else ""
     extra = f" {joined}" if joined and joined not in base.split() else ""
     return base + extra
 
 
 def elector_key(council: str, *, surname: str, forename: str, uprn_value: str | None, postcode_value: str,
-                address: str, pd: str, eno: int | None, suffix: int) -> str:
+                address: str, pd: str, eno: int | None, suffix: int, folded_name: str | None = None) -> str:
     """A key for the same person at the same address in any publication of the council's register.
 
     Elector numbers are re-sequenced at each canvass, so the key is built from the name and the
     property (UPRN, or postcode and address); an entry without a name (anonymous) falls back to its
-    number. Hashed so that the key itself says nothing about the person.
+    number. Hashed so that the key itself says nothing about the person. `folded_name` is
+    fold(f"{forename} {surname}") when the caller already has it.
     """
-    name = fold(f"{forename} {surname}")
+    name = fold(f"{forename} {surname}") if folded_name is None else folded_name
     if name:
         place = uprn_value or f"{postcode_value}|{fold(address)}"
         basis = f"{fold(council)}|{place}|{name}"
     else:
         basis = f"{fold(council)}|#{pd}|{eno}|{suffix}"
-    return "E" + hashlib.blake2b(basis.encode("utf-8"), digest_size=10).hexdigest()
+    return "E" + blake2b(basis.encode("utf-8"), digest_size=10).hexdigest()
 
 
 def today() -> date:

@@ -41,7 +41,7 @@ class NewCaseDialog(ModalScreen[Any]):
         self.elector_key: str | None = None
         self._people: list[Any] = []
         self._suggestions: list[Any] = []
-        self._timers: dict[str, Timer] = {}
+        self._debouncers: dict[str, Timer] = {}
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -82,9 +82,9 @@ class NewCaseDialog(ModalScreen[Any]):
 
     # -- finding the person ----------------------------------------------------------------------
     def _debounce(self, key: str, fn: Any) -> None:
-        if key in self._timers:
-            self._timers[key].stop()
-        self._timers[key] = self.set_timer(0.25, fn)
+        if key in self._debouncers:
+            self._debouncers[key].stop()
+        self._debouncers[key] = self.set_timer(0.25, fn)
 
     @on(Input.Changed, "#nc-search")
     def search_changed(self, event: Input.Changed) -> None:

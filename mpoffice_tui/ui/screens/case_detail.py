@@ -378,9 +378,9 @@ class CaseDetailScreen(OfficeScreen):
         if (c := self._case()) is None or self.detail is None:
             return
         self._form(f"Assign {c.ref}", [
-            Field("staff", "Assign to", "choice", c.assignee_id or "",
-                  [("(nobody)", ""), *((s.name, s.id) for s in self.detail.staff)], required=True),
-        ], lambda office, v: cases.assign(office, c.id, v["staff"] or None), "Assigned.")
+            Field("staff", "Assign to", "choice", c.assignee_id or "-",
+                  [("(nobody)", "-"), *((s.name, s.id) for s in self.detail.staff)], required=True),
+        ], lambda office, v: cases.assign(office, c.id, None if v["staff"] == "-" else v["staff"]), "Assigned.")
 
     def action_review(self) -> None:
         from mpoffice_tui.services import cases
@@ -502,14 +502,15 @@ class CaseDetailScreen(OfficeScreen):
         if self.detail is None:
             return
         d = self.detail.detail
-        recipients = [("The constituent", "")] + [(one_line(p.name), p.contact_id) for p in d.parties if p.contact_id]
+        recipients = [("The constituent", "constituent")] + [(one_line(p.name), p.contact_id) for p in d.parties if p.contact_id]
         fields = [Field("template", "Template", "choice", templates[0].id if templates else None,
                         [(t.name, t.id) for t in templates], required=True),
-                  Field("recipient", "To", "choice", "", recipients, required=True)]
+                  Field("recipient", "To", "choice", "constituent", recipients, required=True)]
 
         def preview(office: Any, v: dict[str, Any]) -> dict[str, Any]:
             t = next(t for t in templates if t.id == v["template"])
-            fields_ = letters.merge_fields(office, d.case.id, recipient_contact_id=v["recipient"] or None)
+            contact = None if v["recipient"] == "constituent" else v["recipient"]
+            fields_ = letters.merge_fields(office, d.case.id, recipient_contact_id=contact)
             subject, _ = letters.render(t.subject, fields_)
             body, unknown = letters.render(t.body, fields_)
             return {**v, "subject": subject, "body": body, "unknown": unknown, "name": t.name}
@@ -526,7 +527,8 @@ class CaseDetailScreen(OfficeScreen):
 
             def chosen(button: str | None) -> None:
                 if button in ("save", "export"):
-                    self.save_letter(result["template"], result["recipient"] or None, export=button == "export")
+                    contact = None if result["recipient"] == "constituent" else result["recipient"]
+                    self.save_letter(result["template"], contact, export=button == "export")
 
             self.app.push_screen(TextDialog(Text(f"Preview: {result['name']}", style="bold"), text,
                                             [("save", "Save to timeline"), ("export", "Save and export .docx")]),

@@ -43,6 +43,11 @@ def flagged_ref(row: Any) -> str:
 class CasesScreen(OfficeScreen):
     """Every case; `/` searches, `f` filters, `v`/tabs choose a saved view, `s` sorts, Enter opens."""
 
+    DEFAULT_CSS = """
+    #case-views { height: 2; }
+    #case-search { height: 1; border: none; padding: 0 1; background: $boost; }
+    #case-search:focus { background: $primary 20%; }
+    """
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("f", "filter", "Filter"),
@@ -81,11 +86,11 @@ class CasesScreen(OfficeScreen):
             Column("Ref", flagged_ref, width=9),
             Column("Title", lambda r: r.title, min_width=14),
             Column("Constituent", lambda r: r.constituent or "", width=18, min_width=12),
-            Column("Status", lambda r: status_label(r.status), width=13, drop_order=3),
+            Column("Status", lambda r: status_label(r.status), width=13, drop_order=1),
             Column("Category", lambda r: r.category, width=12, drop_order=5),
             Column("Assignee", lambda r: r.assignee or "", width=12, drop_order=4),
-            Column("Opened", lambda r: (r.opened_at or "")[:10], width=10, drop_order=2),
-            Column("Review", lambda r: r.review_date or "", width=10, drop_order=1),
+            Column("Opened", lambda r: (r.opened_at or "")[:10], width=10, drop_order=3),
+            Column("Review", lambda r: r.review_date or "", width=10, drop_order=2),
         ], id="cases", empty_text="No cases match.")
         yield Footer()
 

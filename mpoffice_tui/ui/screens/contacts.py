@@ -21,6 +21,10 @@ from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 class ContactsScreen(OfficeScreen):
     """Councils, police, NHS bodies, agencies' MP hotlines, ministers; `/` searches, `a` adds, Enter edits."""
 
+    DEFAULT_CSS = """
+    #contact-search { height: 1; border: none; padding: 0 1; background: $boost; }
+    #contact-search:focus { background: $primary 20%; }
+    """
     BINDINGS = [Binding("slash", "search", "Search"), Binding("a", "add", "Add"),
                 Binding("l", "starter", "Load starter list", show=False), Binding("escape", "leave_search", show=False)]
 

@@ -71,16 +71,16 @@ LANE_HINTS = {
 KEYMAP: tuple[tuple[str, str, str], ...] = (
     ("j / ↓", "next", "Next message"),
     ("k / ↑", "previous", "Previous message"),
-    ("a", "accept", "Accept the suggestion (file it to the suggested case, or open a case for the person)"),
-    ("n", "new_case", "New case from this message (constituent pre-filled; Enter confirms)"),
+    ("a", "accept", "Accept the suggestion (its case, or a new case for its person)"),
+    ("n", "new_case", "New case, constituent pre-filled (Enter confirms)"),
     ("f", "file_case", "File to a case by reference"),
     ("l", "link", "Link to a constituent (search)"),
     ("m", "campaign", "Mark as a campaign email"),
     ("i", "ignore", "Ignore (moves to Done/Ignored)"),
-    ("u", "undo", "Undo auto-filing (Auto-filed lane) / restore (Done lane)"),
+    ("u", "undo", "Undo auto-filing (Auto-filed) / restore (Done lane)"),
     ("r", "reply", "Draft a reply from a template into the outbox"),
-    ("A", "acknowledge", "Draft one acknowledgement for every sender in the campaign"),
-    ("o", "export_outbox", "Export the outbox as .eml files to a folder (nothing is sent)"),
+    ("A", "acknowledge", "Acknowledge every sender in the campaign (drafts)"),
+    ("o", "export_outbox", "Export the outbox as .eml files (nothing is sent)"),
     ("x", "export_attachment", "Export an attachment to a folder"),
     ("c", "capture", "Log a phone call, letter, walk-in or surgery visit"),
     ("g", "import_mail", "Import mail from a file or folder"),
@@ -177,6 +177,7 @@ class InboxScreen(OfficeScreen):
         self.campaign: Any = None  # the open campaign group (Campaigns lane), else None
         self.detail: Any = None  # MessageDetail of the previewed message
         self.counts: dict[str, int] = {}
+        self.acting: set[str] = set()  # messages with a change being saved
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -230,20 +231,36 @@ class InboxScreen(OfficeScreen):
         mid = self.current_id()
         if mid is None:
             self.notify("No message selected.", severity="warning")
+        elif mid in self.acting:
+            self.notify("Still saving the last change to this message…", severity="warning")
+            return None
         return mid
 
     def run_office(self, call: Callable[[Any], Any], done: Callable[[Any], None] | None = None, *,
-                   refresh: bool = True) -> None:
+                   refresh: bool = True, message_id: str | None = None) -> None:
         """Run `call(office)` in a thread worker, then `done(result)` on the event loop and refresh the lane.
 
         An `OfficeError` (a clear, expected refusal) becomes a warning; anything else an error notice.
+        While it runs, `message_id` takes no second action (a double key press acts once).
         """
         office = self.app.office  # type: ignore[attr-defined]
         if office is None:
             return
         app = self.app
+        if message_id:
+            self.acting.add(message_id)
 
         def work() -> None:
+            try:
+                _work()
+            finally:
+                if message_id:
+                    try:
+                        app.call_from_thread(self.acting.discard, message_id)
+                    except Exception:  # noqa: BLE001 - the app is closing
+                        self.acting.discard(message_id)
+
+        def _work() -> None:
             from mpoffice_tui.db.errors import OfficeError
 
             try:
@@ -361,6 +378,7 @@ class InboxScreen(OfficeScreen):
         self.detail = None
         for part in ("head", "meta", "body"):
             self.query_one(f"#preview-{part}", Static).update("")
+        self.query_one("#preview-meta").display = False
 
     @on(PagedTable.Loaded)
     def loaded(self, event: PagedTable.Loaded) -> None:
@@ -399,9 +417,15 @@ class InboxScreen(OfficeScreen):
                         "bold yellow")
         meta.append("Enter opens the messages · A drafts one acknowledgement for every sender", "dim")
         self.query_one("#preview-head", Static).update(head)
-        self.query_one("#preview-meta", Static).update(meta)
+        self._set_meta(meta)
         self.query_one("#preview-body", Static).update(Text(clean(group.template_text).expandtabs(4)))
         self.query_one("#preview", VerticalScroll).scroll_home(animate=False)
+
+    def _set_meta(self, meta: Text) -> None:
+        meta.rstrip()
+        widget = self.query_one("#preview-meta", Static)
+        widget.update(meta)
+        widget.display = bool(meta.plain)
 
     def on_inbox_screen_preview(self, message: Preview) -> None:
         view = message.view
@@ -409,7 +433,7 @@ class InboxScreen(OfficeScreen):
             return  # a stale answer: the cursor has moved on
         self.detail = view
         self.query_one("#preview-head", Static).update(preview_head(view))
-        self.query_one("#preview-meta", Static).update(preview_meta(view))
+        self._set_meta(preview_meta(view))
         self.query_one("#preview-body", Static).update(Text(clean(view.body_text).expandtabs(4)))
         self.query_one("#preview", VerticalScroll).scroll_home(animate=False)
 
@@ -417,7 +441,7 @@ class InboxScreen(OfficeScreen):
     def action_accept(self) -> None:
         mid = self._need_message()
         if mid:
-            self.run_office(lambda office: _inbox().accept_suggestion(office, mid), self._filed)
+            self.run_office(lambda office: _inbox().accept_suggestion(office, mid), self._filed, message_id=mid)
 
     def _filed(self, filed: Any) -> None:
         verb = "New case" if filed.created_case else "Filed to case"
@@ -431,7 +455,8 @@ class InboxScreen(OfficeScreen):
     def _ask_new_case(self, prefill: CasePrefill) -> None:
         def answered(answer: NewCaseAnswer | None) -> None:
             if answer is not None:
-                self.run_office(lambda office: open_case(office, prefill.message_id, answer), self._filed)
+                self.run_office(lambda office: open_case(office, prefill.message_id, answer), self._filed,
+                                message_id=prefill.message_id)
 
         self.app.push_screen(NewCaseDialog(prefill), answered)
 
@@ -442,7 +467,7 @@ class InboxScreen(OfficeScreen):
 
         def answered(ref: str | None) -> None:
             if ref:
-                self.run_office(lambda office: _inbox().file_to_case(office, mid, ref), self._filed)
+                self.run_office(lambda office: _inbox().file_to_case(office, mid, ref), self._filed, message_id=mid)
 
         self.app.push_screen(PickDialog("File to a case", "Case reference or words of its title", search_cases,
                                         free_text=True), answered)
@@ -486,7 +511,7 @@ class InboxScreen(OfficeScreen):
     def action_ignore(self) -> None:
         mid = self._need_message()
         if mid:
-            self.run_office(lambda office: _inbox().ignore(office, mid), lambda _: self.notify("Ignored (u restores)"))
+            self.run_office(lambda office: _inbox().ignore(office, mid), lambda _: self.notify("Ignored (u restores)"), message_id=mid)
 
     def action_undo(self) -> None:
         if self.lane == "auto_filed":

@@ -80,7 +80,7 @@ class KeysHelp(Dialog):
         for n, (key, what) in enumerate(self.keys):
             if n:
                 text.append("\n")
-            text.append(f"{key:>12}  ", "bold")
+            text.append(f"{key:>10}  ", "bold")
             text.append(what)
         with Vertical(classes="dialog-box"):
             yield Label("Inbox keys", classes="dialog-title")

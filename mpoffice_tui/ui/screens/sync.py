@@ -176,6 +176,7 @@ class SyncScreen(OfficeScreen):
         self.query_one("#sync-conflicts", PagedTable).set_source(
             lambda: len(found), lambda offset, limit: found[offset:offset + limit], keep_cursor=True)
         self.loads += 1
+        self.refresh_bindings()
 
     # -- sync now and the folder ------------------------------------------------------------------
     def action_sync_now(self) -> None:
@@ -224,6 +225,11 @@ class SyncScreen(OfficeScreen):
         self.reload()
 
     # -- conflicts ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("resolve", "edit", "go"):  # offered (and shown in the footer) only with a conflict
+            return bool(self.overview and self.overview.conflicts)
+        return True
+
     def _conflict(self) -> Any | None:
         return self.query_one("#sync-conflicts", PagedTable).cursor_row
 

@@ -1,8 +1,8 @@
 """A table that shows only the visible window of a long list, fetched from SQL in pages.
 
     table = PagedTable([Column("Ref", lambda r: r.ref, width=8), Column("Title", lambda r: r.title)])
-    table.set_source(count=lambda: lists.count_cases(office),
-                     fetch=lambda offset, limit: lists.page_cases(office, offset, limit))
+    table.set_source(count=lambda: cases.count_cases(office, f),
+                     fetch=lambda offset, limit: cases.list_cases(office, f, offset=offset, limit=limit).rows)
 
 `count()` and `fetch(offset, limit)` run in a thread worker (never on the event loop); rows can be
 any objects (frozen dataclasses from `services/lists.py`), turned into cell text by each column's

@@ -1,0 +1,46 @@
+"""SVG snapshot of the Sync screen on the small demo office (the random site id is masked)."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+
+from mpoffice_tui.config import Settings
+from mpoffice_tui.ui.app import make_app
+from mpoffice_tui.ui.screens.inbox import InboxScreen
+from mpoffice_tui.ui.screens.sync import SyncScreen
+
+PASSPHRASE = "correct horse battery"  # the conftest's demo office passphrase
+SIZE = (100, 30)
+NO_IDLE = Settings(idle_lock_minutes=0)
+
+
+async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+async def _settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.2)
+
+
+def test_sync_screen(snap_compare, demo_office_path):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and "sync" in app.sub_title)
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: isinstance(app.screen, SyncScreen) and app.screen.loads >= 1)
+        await _settle(pilot)
+        site_id = app.screen.overview.summary.site_id
+        machine = app.screen.query_one("#sync-machine")
+        assert site_id in str(machine.render())
+        machine.update(Text(str(machine.render()).replace(site_id, "<site id>")))  # differs per build
+        await _settle(pilot)
+
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

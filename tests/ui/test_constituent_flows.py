@@ -1,0 +1,99 @@
+"""The constituent view under Pilot: a duplicate found and merged with nothing lost."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from sqlalchemy import text
+
+from mpoffice_tui.config import Settings
+from mpoffice_tui.db.engine import open_office
+from mpoffice_tui.db.models import Message
+from mpoffice_tui.services import cases, consent, constituents
+from mpoffice_tui.ui.app import make_app
+from mpoffice_tui.ui.dialogs.simple import ConfirmDialog
+from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+from mpoffice_tui.ui.screens.case_list import CasesScreen
+from mpoffice_tui.ui.screens.constituent import ConstituentScreen
+from mpoffice_tui.ui.screens.inbox import InboxScreen
+from mpoffice_tui.ui.widgets.paged_table import PagedTable
+
+PASSPHRASE = "correct horse battery"
+SIZE = (100, 30)
+NO_IDLE = Settings(idle_lock_minutes=0)
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+async def to_cases(pilot) -> PagedTable:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+    await pilot.press("f3")
+    await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and app.screen.query_one("#cases").loaded)
+    return app.screen.query_one("#cases", PagedTable)
+
+
+def detail_loaded(app) -> bool:
+    return isinstance(app.screen, CaseDetailScreen) and app.screen.detail is not None
+
+
+def person_loaded(app, check=lambda p: True) -> bool:
+    return isinstance(app.screen, ConstituentScreen) and app.screen.person is not None and check(app.screen.person)
+
+
+async def test_duplicate_constituent_merged_with_nothing_lost(office, office_path):
+    keep = constituents.create(office, forenames="Mary", surname="O'Brien", postcode="WX1 2AB", email=None)
+    other = constituents.create(office, forenames="Marie", surname="O'Brian", postcode="wx1 2ab",
+                                email="marie@example.org", phone="07700 900123", vulnerable=True)
+    kept_case = cases.create_case(office, constituent_id=keep.id, title="Damp in the flat")
+    other_case = cases.create_case(office, constituent_id=other.id, title="PIP assessment")
+    with office.writing() as w:
+        w.insert(Message, channel="email", direction="in", sender_email="marie@example.org", subject="About my PIP",
+                 body_text="Please help", received_at="2026-01-05T10:00:00Z", triage="done",
+                 content_hash=hashlib.sha256(b"pip").hexdigest(), case_id=other_case.id, constituent_id=other.id)
+    consent.record(office, other.id, "written", details="signed form")
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await to_cases(pilot)
+        await wait_for(pilot, lambda: table.cursor_row is not None)
+        if table.cursor_row.id != kept_case.id:
+            await pilot.press("down")
+            await wait_for(pilot, lambda: table.cursor_row.id == kept_case.id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: detail_loaded(app))
+        await pilot.press("o")
+        await wait_for(pilot, lambda: person_loaded(app))
+        person = app.screen.person
+        assert person.id == keep.id and len(person.view.cases) == 1 and len(person.duplicates) == 1
+        assert "Duplicates (1)" in str(app.screen.query_one("#person-tabs").get_tab("tab-duplicates").label)
+        await pilot.press("m")  # shows the duplicates
+        await pilot.press("m")  # merge the highlighted one
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert "Marie O'Brian" in str(app.screen.question)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: person_loaded(app, lambda p: len(p.view.cases) == 2))
+        v = app.screen.person.view
+        assert {c.id for c in v.cases} == {kept_case.id, other_case.id}
+        assert len(v.history) == 1 and len(v.consents) == 1 and [m.id for m in v.merged_from] == [other.id]
+        assert v.person.email == "marie@example.org" and v.person.vulnerable  # blanks filled, flags kept
+        assert not app.screen.person.duplicates
+    again = open_office(office_path, PASSPHRASE)
+    try:
+        with again.engine.connect() as conn:
+            merged = conn.execute(text("SELECT merged_into, deleted, forenames, surname FROM constituents "
+                                       "WHERE id = :id"), {"id": other.id}).fetchone()
+            moved = conn.execute(text("SELECT count(*) FROM messages WHERE constituent_id = :id"),
+                                 {"id": keep.id}).scalar()
+        assert merged == (keep.id, 1, "Marie", "O'Brian")  # the other record is still readable
+        assert moved == 1
+        assert cases.get_case(again, other_case.ref).constituent.id == keep.id
+    finally:
+        again.close()
