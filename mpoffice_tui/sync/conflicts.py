@@ -42,7 +42,7 @@ def list_conflicts(office, tbl: str | None = None, row_id: str | None = None) ->
     with office.engine.connect() as conn:
         codes = {s.site: s.code for s in state.sites(conn).values()}
         codes[office.site_id] = office.site_code
-        for cid, t, rid, field, site, value in conn.exec_driver_sql(sql + " ORDER BY tbl, row_id, field", args):
+        for cid, t, rid, field, site, value in conn.exec_driver_sql(sql + " ORDER BY tbl, row_id, field", tuple(args)):
             row = conn.exec_driver_sql(f'SELECT "{field}" FROM "{t}" WHERE id = ?', (rid,)).fetchone()
             out.append(ConflictView(cid, t, rid, field, row[0] if row else None,
                                     decode_value(json.loads(value)), site, codes.get(site, "?")))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,31 +22,38 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from mpoffice_tui.ui.commands import OfficeCommands
-from mpoffice_tui.ui.screens.cases import CaseDetailScreen, CasesScreen
-from mpoffice_tui.ui.screens.contacts import ContactsScreen
-from mpoffice_tui.ui.screens.inbox import InboxScreen
-from mpoffice_tui.ui.screens.register import RegisterScreen
-from mpoffice_tui.ui.screens.reminders import RemindersScreen
-from mpoffice_tui.ui.screens.sync import SyncFinished, SyncScreen
 from mpoffice_tui.ui.screens.unlock import UnlockScreen
-from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 if TYPE_CHECKING:
     from mpoffice_tui.config import Settings
     from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 STATUS_REFRESH_SECONDS = 5.0
-DATA_MODES: dict[str, type[Screen]] = {"inbox": InboxScreen, "cases": CasesScreen, "register": RegisterScreen,
-                                          "sync": SyncScreen}
+# The data screens are imported when first shown (or by the preload worker after the first frame),
+# so the unlock screen paints as fast as a bare Textual app.
+SCREEN_CLASSES = {
+    "inbox": ("mpoffice_tui.ui.screens.inbox", "InboxScreen"),
+    "cases": ("mpoffice_tui.ui.screens.case_list", "CasesScreen"),
+    "register": ("mpoffice_tui.ui.screens.register", "RegisterScreen"),
+    "sync": ("mpoffice_tui.ui.screens.sync", "SyncScreen"),
+    "reminders": ("mpoffice_tui.ui.screens.reminders", "RemindersScreen"),
+    "stats": ("mpoffice_tui.ui.screens.stats", "StatsScreen"),
+    "contacts": ("mpoffice_tui.ui.screens.contacts", "ContactsScreen"),
+}
+# Modules the preload worker imports while the person types (not stats: plotext waits until asked).
+PRELOAD_SCREENS = ("inbox", "cases", "register", "sync", "reminders", "contacts")
 
 
-def _stats_screen() -> Screen:
-    from mpoffice_tui.ui.screens.stats import StatsScreen  # plotext only when the statistics are opened
+def _lazy_screen(mode: str) -> Callable[[], Screen]:
+    def make() -> Screen:
+        module, name = SCREEN_CLASSES[mode]
+        return getattr(importlib.import_module(module), name)()
 
-    return StatsScreen()
+    return make
 
 
-DATA_MODES.update({"reminders": RemindersScreen, "stats": _stats_screen, "contacts": ContactsScreen})  # casework
+DATA_MODES: dict[str, Callable[[], Screen]] = {mode: _lazy_screen(mode) for mode in SCREEN_CLASSES}
 
 
 class OfficeApp(App[int]):
@@ -103,6 +111,9 @@ class OfficeApp(App[int]):
         import mpoffice_tui.db.engine  # noqa: F401
         import mpoffice_tui.services.lists  # noqa: F401
         import mpoffice_tui.services.status  # noqa: F401
+
+        for mode in PRELOAD_SCREENS:
+            importlib.import_module(SCREEN_CLASSES[mode][0])
 
     def take_auto_passphrase(self) -> str | None:
         """The passphrase given to make_app, once (a lock later always asks a person)."""
@@ -191,6 +202,8 @@ class OfficeApp(App[int]):
             self.notify(f"{result.new_changes} new change{'s' if result.new_changes != 1 else ''} "
                         "from the office's other machines.")
         self.refresh_status()
+        from mpoffice_tui.ui.screens.sync import SyncFinished
+
         self.screen.post_message(SyncFinished(*outcome))
 
     def _final_sync(self, office: Office) -> None:
@@ -214,6 +227,8 @@ class OfficeApp(App[int]):
         if self.office is None:
             return
         await self.switch_mode("cases")
+        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+
         await self.push_screen(CaseDetailScreen(case_id))
 
     async def lock(self, reason: str) -> None:

@@ -88,7 +88,7 @@ async def test_wrong_then_right_passphrase(closed_office):
         message = str(app.screen.query_one("#unlock-message").render())
         assert "Wrong passphrase" in message and "Traceback" not in message
         await unlock(pilot)
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
         assert app.title == "Office of Jane Smith MP"
         await wait_for(pilot, lambda: "sync not set up" in app.sub_title)
         assert note is not None
@@ -109,7 +109,7 @@ async def test_move_through_screens_and_inbox_lanes(closed_office):
     path, _ = closed_office
     app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
         inbox = table(app, "#messages")
         await wait_for(pilot, lambda: inbox.loaded)
         assert inbox.row_count == 10
@@ -141,14 +141,14 @@ async def test_move_through_screens_and_inbox_lanes(closed_office):
         await pilot.press(*"okafor")
         await wait_for(pilot, lambda: electors.loaded and electors.row_count == 3)
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
 
 
 async def test_case_detail_and_back(closed_office):
     path, ids = closed_office
     app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and table(app, "#cases").loaded)
         await pilot.press("end")
@@ -172,7 +172,7 @@ async def test_palette_goes_to_case_by_reference(closed_office):
     path, ids = closed_office
     app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
         await pilot.press("ctrl+p")
         await pilot.press(*"A-00002")
         await pilot.pause(0.6)  # the palette debounces and searches in a thread
@@ -185,7 +185,7 @@ async def test_lock_closes_the_office_and_unlock_again(closed_office):
     path, _ = closed_office
     app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
         with pytest.raises(OfficeInUse):
             open_office(path, PASSPHRASE)
         await pilot.press("f3")
@@ -210,7 +210,7 @@ async def test_idle_auto_lock(closed_office):
     path, _ = closed_office
     app = make_app(path, passphrase=PASSPHRASE, settings=Settings(idle_lock_minutes=0.01))  # 0.6 s
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
         await wait_for(pilot, lambda: app.office is None, timeout=5)
         assert isinstance(app.screen, UnlockScreen)
         assert "without use" in str(app.screen.query_one("#unlock-message").render())

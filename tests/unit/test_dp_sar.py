@@ -102,7 +102,7 @@ def test_pack_redacts_third_parties_and_confidential_notes(office, tmp_path):
     assert "Zebedee Thirdpartyson" in full and "CONFSECRET" in full
     with office.engine.connect() as conn:
         acts = [a for (a,) in conn.exec_driver_sql("SELECT action FROM audit_events WHERE action IN "
-                                                   "('sar.pack', 'note.view_confidential') ORDER BY at")]
+                                                   "('sar.pack', 'note.view_confidential') ORDER BY at, rowid")]
     assert acts == ["sar.pack", "sar.pack", "note.view_confidential"]
 
 

@@ -103,3 +103,19 @@ def test_suggest_prefers_same_postcode(loaded):
     hits = reg.suggest(loaded, "Jonathan", "Smith", "bb10 1ab")
     assert hits[0].elector.postcode == "BB10 1AB"
     assert reg.suggest(loaded, "", "") == []
+
+
+def test_big_household_lists_the_first_in_number_order_and_counts_the_rest(office):
+    with office.engine.begin() as conn:  # a hostel: 20 people at one address, inserted out of order
+        conn.exec_driver_sql(
+            "INSERT INTO electors (id, publication_id, elector_key, pd, eno, suffix, forename, surname, address, "
+            "postcode, name_key, markers, open_register_optout) VALUES (?, 'x', ?, 'HB', ?, 0, 'Resident', ?, "
+            "'1 Hostel Row', 'BB99 9AA', '', '', 0)",
+            [(f"h{i}", f"k{i}", i, f"Number{i}") for i in range(20, 0, -1)])
+    result = reg.lookup(office, "BB99 9AA")
+    first = result.hits[0]
+    assert first.elector.number == "HB-1"
+    assert [o.number for o in first.household] == [f"HB-{i}" for i in range(2, 2 + reg.HOUSEHOLD_SHOWN)]
+    assert first.household_more == 19 - reg.HOUSEHOLD_SHOWN
+    last = result.hits[-1]
+    assert last.elector.number == "HB-20" and last.household[0].number == "HB-1"

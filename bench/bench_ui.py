@@ -1,0 +1,135 @@
+"""UI latency, measured on the real app under Pilot (headless, 120×40) on the demo office.
+
+Figures: inbox first rows after unlock, case list first rows after F3, keypress down / pagedown in the
+case list (p50/p95 over ~60 presses each), case detail data on screen for the case with the most
+timeline items. Pilot itself costs tens of ms per awaited action, so each figure is shown raw and as
+the app's own cost: raw minus the median of a key that does nothing, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+
+from bench.harness import Ctx, Row
+
+SIZE = (120, 40)
+PRESSES = 60
+BASELINE_PRESSES = 30
+NOOP_KEY = "f12"  # bound to nothing in the app
+
+
+def _biggest_case(office) -> tuple[str, int]:
+    from bench.bench_cases import _biggest_case as biggest
+
+    return biggest(office)
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))]
+
+
+async def _until(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Let the app run until `condition()` holds, then until it is idle (the new state painted)."""
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the screen did not reach the expected state")
+        await asyncio.sleep(0.001)
+    await pilot.pause()
+
+
+async def _measure(path, passphrase: str, case_id: str) -> dict[str, float | list[float]]:
+    from mpoffice_tui.config import Settings
+    from mpoffice_tui.ui.app import make_app
+    from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen, TimelineEntry
+    from mpoffice_tui.ui.screens.case_list import CasesScreen
+    from mpoffice_tui.ui.screens.inbox import InboxScreen
+    from mpoffice_tui.ui.widgets.paged_table import PagedTable
+
+    out: dict[str, float | list[float]] = {}
+    app = make_app(path, passphrase=passphrase, settings=Settings(idle_lock_minutes=0))
+    unlocked: list[float] = []
+    original = app.office_unlocked
+
+    def office_unlocked(office) -> None:
+        unlocked.append(time.perf_counter())
+        original(office)
+
+    app.office_unlocked = office_unlocked  # type: ignore[method-assign]
+
+    def shown(table: PagedTable) -> bool:
+        return table.loaded and (table.row_count == 0 or table.row_at(int(table.scroll_y)) is not None)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, InboxScreen)
+                     and shown(app.screen.query_one("#messages", PagedTable)), timeout=120)
+        out["inbox"] = (time.perf_counter() - unlocked[0]) * 1000
+        await pilot.pause(0.3)
+
+        base: list[float] = []
+        for _ in range(BASELINE_PRESSES):
+            t0 = time.perf_counter()
+            await pilot.press(NOOP_KEY)
+            await pilot.pause()
+            base.append((time.perf_counter() - t0) * 1000)
+        out["baseline"] = base
+
+        t0 = time.perf_counter()
+        await pilot.press("f3")
+        await _until(pilot, lambda: isinstance(app.screen, CasesScreen)
+                     and shown(app.screen.query_one("#cases", PagedTable)))
+        out["f3"] = (time.perf_counter() - t0) * 1000
+        table = app.screen.query_one("#cases", PagedTable)
+        await pilot.pause(0.3)
+
+        for key, name in (("down", "down"), ("pagedown", "pagedown")):
+            times = []
+            for _ in range(PRESSES):
+                before = table.cursor
+                t0 = time.perf_counter()
+                await pilot.press(key)
+                await _until(pilot, lambda b=before: table.cursor != b and table.cursor_row is not None)
+                times.append((time.perf_counter() - t0) * 1000)
+            out[name] = times
+
+        t0 = time.perf_counter()
+        await app.push_screen(CaseDetailScreen(case_id))
+        screen = app.screen
+        await _until(pilot, lambda: isinstance(screen, CaseDetailScreen) and screen.detail is not None
+                     and len(screen.query(TimelineEntry)) == len(screen.detail.detail.timeline))
+        out["detail"] = (time.perf_counter() - t0) * 1000
+        out["detail_items"] = float(len(screen.detail.detail.timeline))
+    return out
+
+
+def measure(ctx: Ctx) -> dict[str, float | list[float]]:
+    case_id, _ = _biggest_case(ctx.office)
+    with ctx.closed() as path:
+        return asyncio.run(_measure(path, ctx.passphrase, case_id))
+
+
+def rows(ctx: Ctx) -> list[Row]:
+    m = measure(ctx)
+    base = statistics.median(m["baseline"])  # type: ignore[arg-type]
+    out = [Row.info("ui: Pilot baseline (a key that does nothing)", base, "ms",
+                    f"median of {BASELINE_PRESSES}; subtracted below")]
+    inbox = m["inbox"]
+    out.append(Row.at_most("ui: inbox first rows after unlock", inbox, "ms", 150,  # type: ignore[arg-type]
+                           "from unlocked to rows on screen (no Pilot action in between)"))
+    f3 = m["f3"]
+    out.append(Row.at_most("ui: case list first rows after F3 (app's own)", f3 - base, "ms", 150,  # type: ignore[operator]
+                           f"raw {f3:.0f} ms"))
+    for name in ("down", "pagedown"):
+        times: list[float] = m[name]  # type: ignore[assignment]
+        p50, p95 = statistics.median(times), _pct(times, 95)
+        out.append(Row.at_most(f"ui: case list {name} p95 (app's own)", p95 - base, "ms", 30,
+                               f"raw p50 {p50:.0f} / p95 {p95:.0f} ms, own p50 {p50 - base:.0f} ms, "
+                               f"{len(times)} presses"))
+    detail = m["detail"]
+    out.append(Row.at_most("ui: case detail data on screen", detail, "ms", 100,  # type: ignore[arg-type]
+                           f"{m['detail_items']:.0f} timeline items; push_screen to all items mounted"))
+    return out
