@@ -21,12 +21,16 @@ The register is local to this machine's office file: never synced, exported or b
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -423,41 +427,209 @@ def _fetch(conn, rowids: list[int]) -> list[tuple]:
     return out
 
 
-def _name_scores(q: str, initials: list[str], rows: list[tuple]) -> list[float]:
-    """0-100 for each candidate (rowid, forename, surname): the best of four fuzzy comparisons of the folded names, moved by
-    whether the query's initials fit. Each comparison runs over all candidates in one C-level pass."""
+# -- name ranking --------------------------------------------------------------------------------
+_PARTICLES = {"o", "ua", "ui", "ni", "nic", "mac", "mc", "ap", "ab", "de", "na", "a"}
+_GLUED = {"o", "d"}  # single letters that begin a surname when typed apart: "O Sullivan", "D Souza"
+COVER = 78  # a query part "matches" a name part at this fuzz.ratio or better
+FORENAME_WEIGHT, SURNAME_WEIGHT = 0.4, 0.6
+EQUIVALENT = 0.95  # an equivalent form (Murphy for Ó Murchú) counts a little below the spelling itself
+
+
+def _joined(text: str) -> str:
+    return n.fold(text).replace(" ", "")
+
+
+@cache
+def surname_equivalents() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Folded joined surname -> (its equivalent joined forms, their index terms), from
+    data/surname_equivalents.csv (anglicised and Gaelic/Welsh forms of one surname; pairs sharing a
+    form make one group)."""
+    groups: dict[str, set[str]] = {}
+    spelt: dict[str, str] = {}
+    text = (resources.files("mpoffice_tui") / "data" / "surname_equivalents.csv").read_text(encoding="utf-8")
+    for row in list(csv.reader(io.StringIO(text)))[1:]:
+        forms = [f for f in row[:2] if f.strip()]
+        if len(forms) < 2:
+            continue
+        keys = [_joined(f) for f in forms]
+        for f, k in zip(forms, keys, strict=True):
+            spelt.setdefault(k, f)
+        merged = set(keys).union(*(groups.get(k, set()) for k in keys))
+        for k in merged:
+            groups[k] = merged
+    out = {}
+    for k, group in groups.items():
+        terms = {w for g in group for w in n.fold(spelt[g]).split() if w not in _PARTICLES and len(w) > 2}
+        out[k] = (tuple(sorted(group - {k})), tuple(sorted(terms)))
+    return out
+
+
+def _equivalent_terms(tokens: list[str], long: list[str]) -> dict[int, set[str]]:
+    """Index terms of the surname equivalents named by the query, per position in `long`.
+
+    A surname may be typed across tokens ("o sullivan", "mac donald"), so spans of up to three
+    tokens are tried; the terms go to every long token of the span (any one of them then finds it).
+    """
+    eq = surname_equivalents()
+    out: dict[int, set[str]] = defaultdict(set)
+    where = {}
+    j = 0
+    for i, t in enumerate(tokens):
+        if len(t) >= 2:
+            where[i] = j
+            j += 1
+    for end in range(len(tokens)):
+        for start in range(max(0, end - 2), end + 1):
+            key = "".join(tokens[start:end + 1])
+            if key in eq:
+                for i in range(start, end + 1):
+                    if i in where:
+                        out[where[i]].update(eq[key][1])
+    return out
+
+
+def _variants(long: list[str], tokens: list[str]) -> list[tuple[list[str], list[str]]]:
+    """(name parts, initials) readings of the query: single letters as initials, and (when a query
+    has "O Sullivan" or "D Souza") the letter glued to the word after it."""
+    out = [(long, [t for t in tokens if len(t) == 1])]
+    if any(t in _GLUED for t in tokens[:-1]):
+        parts: list[str] = []
+        initials: list[str] = []
+        glue = ""
+        for t in tokens:
+            if len(t) == 1 and t in _GLUED and not glue:
+                glue = t
+                continue
+            if len(t) == 1:
+                initials += [glue, t] if glue else [t]
+                glue = ""
+                continue
+            parts.append(glue + t)
+            glue = ""
+        if glue:
+            initials.append(glue)
+        if parts and parts != long:
+            out.append((parts, initials))
+    return out
+
+
+def _part_scores(queries: set[str], names: list[str], forms_of) -> dict[str, list[float]]:
+    """For each query string, its best weighted fuzz.ratio against the forms of each name."""
+    forms: list[str] = []
+    owner: list[int] = []
+    weight: list[float] = []
+    for i, name in enumerate(names):
+        for form, w in forms_of(name):
+            forms.append(form)
+            owner.append(i)
+            weight.append(w)
+    out = {}
+    for q in queries:
+        best = [0.0] * len(names)
+        for _, score, k in process.extract(q, forms, scorer=fuzz.ratio, limit=None, score_cutoff=40):
+            s = score * weight[k]
+            if s > best[owner[k]]:
+                best[owner[k]] = s
+        out[q] = best
+    return out
+
+
+def _forename_forms(f: str) -> list[tuple[str, float]]:
+    words = f.split()
+    return [(f, 1.0)] + [(w, 1.0 if i == 0 else 0.9) for i, w in enumerate(words) if len(words) > 1]
+
+
+def _surname_forms(s: str) -> list[tuple[str, float]]:
+    joined = s.replace(" ", "")
+    words = s.split()
+    out = [(joined, 1.0)] + [(w, 0.9) for w in words if len(words) > 1 and len(w) > 2]
+    eq = surname_equivalents().get(joined)
+    return out + [(e, EQUIVALENT) for e in eq[0]] if eq else out
+
+
+def _readings(parts: list[str]) -> list[tuple[str, str]]:
+    """(forename part, surname part) readings of the name parts: either order, any split, or all one."""
+    out = [("", "".join(parts)), (" ".join(parts), "")]
+    for k in range(1, len(parts)):
+        out.append((" ".join(parts[:k]), "".join(parts[k:])))
+        out.append((" ".join(parts[k:]), "".join(parts[:k])))
+    return out
+
+
+def _name_scores(q: str, initials: list[str], rows: list[tuple], tokens: list[str] | None = None) -> list[float]:
+    """A score for each candidate (rowid, forename, surname); above 100 only to order the best.
+
+    Forename and surname are scored apart (surname forms include its Gaelic/Welsh/anglicised
+    equivalents) and combined, 0.4 forename + 0.6 surname, over every reading of the query (either
+    order, any split). When every query part matches a name part (fuzz.ratio >= COVER) the score is
+    lifted into a band above any candidate matching only some parts, so "Siobhan O Sullivan" finds
+    Siobhán Ó Súilleabháin before Brian O'Sullivan. The whole-name comparisons (reordered, joined,
+    typo-tolerant) still count, below that band unless nearly exact; initials given move the score.
+    """
     names = [(n.fold(r[1]), n.fold(r[2])) for r in rows]
     full = [f"{f} {s}".strip() for f, s in names]
-    best = [0.0] * len(rows)
+    whole = [0.0] * len(rows)
     for query, choices, scorer in (
             (q, full, fuzz.WRatio), (q, full, fuzz.token_sort_ratio),
             (q.replace(" ", ""), [c.replace(" ", "") for c in full], fuzz.ratio),
             (q, [f"{f} {s.replace(' ', '')}" for f, s in names], fuzz.token_sort_ratio)):
         for _, score, i in process.extract(query, choices, scorer=scorer, limit=None):
-            if score > best[i]:
-                best[i] = score
+            if score > whole[i]:
+                whole[i] = score
+    variants = _variants(q.split(), tokens if tokens is not None else q.split() + initials)
+    fnames = sorted({f for f, _ in names})
+    snames = sorted({s for _, s in names})
+    fidx = {f: i for i, f in enumerate(fnames)}
+    sidx = {s: i for i, s in enumerate(snames)}
+    readings = [(_readings(parts), inits) for parts, inits in variants]
+    fq = {f for rs, _ in readings for f, _ in rs if f}
+    sq = {s for rs, _ in readings for _, s in rs if s}
+    fs = _part_scores(fq, fnames, _forename_forms)
+    ss = _part_scores(sq, snames, _surname_forms)
     out = []
-    for (forename, surname), cand, score in zip(names, full, best, strict=True):
+    for (forename, surname), cand, old in zip(names, full, whole, strict=True):
         if not cand:
             out.append(0.0)
             continue
-        if initials:
-            letters = [w[0] for w in forename.split()] + [w[0] for w in surname.split()]
-            score += 8 if all(i in letters for i in initials) else -25
-        out.append(min(score, 100.0))
+        fi, si = fidx[forename], sidx[surname]
+        letters = [w[0] for w in forename.split()] + [w[0] for w in surname.split()]
+        best = 0.0
+        for rs, inits in readings:
+            score = old if old >= 98 else min(old, 93.0)
+            for fpart, spart in rs:
+                a = fs[fpart][fi] if fpart else None
+                b = ss[spart][si] if spart else None
+                if a is None:
+                    s, covered = b, b >= COVER
+                elif b is None:
+                    s, covered = a, a >= COVER
+                else:
+                    s, covered = FORENAME_WEIGHT * a + SURNAME_WEIGHT * b, a >= COVER and b >= COVER
+                s = 80 + 0.2 * s if covered else min(s, 93.0)
+                if s > score:
+                    score = s
+            if inits:
+                score += 8 if all(i in letters for i in inits) else -25
+            if score > best:
+                best = score
+        out.append(best)
     return out
 
 
-def _name_candidates(office: Office, conn, q_tokens: list[str]) -> list[tuple[int, str, str]]:
+def _name_candidates(office: Office, conn, q_tokens: list[str],
+                     all_tokens: list[str] | None = None) -> list[tuple[int, str, str]]:
     """(rowid, forename, surname) of the electors worth scoring for these name tokens.
 
     Every token (or a close spelling of it) first; when that finds few, all tokens but one (one word
     wrong or missing); when that still finds few, each token alone, the rarest given the most room.
+    A surname with Gaelic/Welsh/anglicised equivalents (data/surname_equivalents.csv) finds them too.
     """
     terms, docs = _vocab(office, conn)
+    equivalents = _equivalent_terms(all_tokens if all_tokens is not None else q_tokens, q_tokens)
     groups = []
-    for t in q_tokens:
+    for j, t in enumerate(q_tokens):
         alts = _alternatives(t, terms)
+        alts += [e for e in sorted(equivalents.get(j, ())) if e in docs and e != t and e not in alts]
         weight = sum(docs.get(a, 0) for a in alts) + docs.get(t, 0)
         groups.append((weight, _fts_group(t, alts)))
     if not groups:
@@ -533,8 +705,9 @@ def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
                 long = [t for t in tokens if len(t) >= 2]
                 initials = [t for t in tokens if len(t) == 1]
                 q = " ".join(long)
-                cands = _name_candidates(office, conn, long)
-                good = {c[0]: s for s, c in zip(_name_scores(q, initials, cands), cands, strict=True) if s >= 70}
+                cands = _name_candidates(office, conn, long, tokens)
+                good = {c[0]: s for s, c in zip(_name_scores(q, initials, cands, tokens), cands, strict=True)
+                        if s >= 70}
                 scored = [(good[r[0]], "name", r) for r in _fetch(conn, list(good))]
                 kind = "name" if scored or kind != "address" else kind
             if not scored and kind == "name":
@@ -611,7 +784,7 @@ def _hits(conn, chosen: list[tuple[float, str, tuple]]) -> list[Hit]:
             place = (r[9], r[8] or "")
             others = tuple(view(o) for o in homes.get(place, ()) if o[0] != r[0])[:HOUSEHOLD_SHOWN]
             more = max(0, sizes.get(place, 1) - 1 - len(others))
-        hits.append(Hit(view(r), round(float(score), 1), how, others, tuple(links.get(r[1], ())), more))
+        hits.append(Hit(view(r), round(min(float(score), 100.0), 1), how, others, tuple(links.get(r[1], ())), more))
     return hits
 
 

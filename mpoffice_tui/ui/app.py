@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 STATUS_REFRESH_SECONDS = 5.0
+PRELOAD_DELAY_SECONDS = 0.15
 # The data screens are imported when first shown (or by the preload worker after the first frame),
 # so the unlock screen paints as fast as a bare Textual app.
 SCREEN_CLASSES = {
@@ -100,7 +101,12 @@ class OfficeApp(App[int]):
         self.set_interval(STATUS_REFRESH_SECONDS, self.refresh_status)  # picks up writes made on any screen
 
     def on_ready(self) -> None:
-        """After the first frame: import the database stack and start unlocking (keyring/passphrase)."""
+        """After the first frame has settled, import the database stack and start unlocking
+        (keyring/passphrase). The short delay keeps the import's CPU work (it holds the GIL for about
+        half a second) from competing with the first paints."""
+        self.set_timer(PRELOAD_DELAY_SECONDS, self._start_preload)
+
+    def _start_preload(self) -> None:
         self.preload()
         if isinstance(self.screen, UnlockScreen):
             self.screen.begin()

@@ -223,3 +223,14 @@ def test_app_module_does_not_import_the_database_stack():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def test_unlock_with_the_mouse(closed_office):
+    path, _ = closed_office
+    app = make_app(path, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and not app.screen.busy)
+        app.screen.query_one("#passphrase", Input).value = PASSPHRASE
+        await pilot.click("#unlock-button")
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        assert app.office is not None
