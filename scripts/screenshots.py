@@ -78,7 +78,7 @@ async def render_all(db: Path, out: Path, size: tuple[int, int]) -> list[Path]:
         shots.append(await _shoot(app, pilot, out, "case-detail"))
         await pilot.press("escape", "f4")
         await _wait(pilot, lambda: app.current_mode == "register" and _table_ready(app, "#electors"))
-        await pilot.press(*"WX1")
+        await pilot.press(*"Siobhan O Sullivan")
         await pilot.pause(0.4)
         await _wait(pilot, lambda: _table_ready(app, "#electors"))
         app.screen.query_one("#register-search", Input).cursor_blink = False
@@ -87,6 +87,14 @@ async def render_all(db: Path, out: Path, size: tuple[int, int]) -> list[Path]:
         await pilot.press(*"A-0002")
         await pilot.pause(0.8)
         shots.append(await _shoot(app, pilot, out, "palette"))
+        await pilot.press("escape", "f6")
+        await _wait(pilot, lambda: app.current_mode == "stats")
+        await pilot.pause(2.0)
+        shots.append(await _shoot(app, pilot, out, "statistics"))
+        await pilot.press("f8")
+        await _wait(pilot, lambda: app.current_mode == "sync")
+        await pilot.pause(1.0)
+        shots.append(await _shoot(app, pilot, out, "sync"))
     return shots
 
 
