@@ -5,6 +5,8 @@
     mpoffice case REF [--json]
     mpoffice case REF note TEXT [--confidential]
     mpoffice case REF set [--status S] [--outcome O] [--assignee A] [--review-date D]
+    mpoffice case REF chase [--party NAME] [--json]   (a chase letter to a third party overdue a reply)
+    mpoffice chases [--json]                          (third parties overdue a reply, across cases)
     mpoffice case new --constituent WHO --category C [--title T] [--forenames F --surname S --postcode P]
     mpoffice stats [--json | --csv] [--months N]
     mpoffice reminders [--mine] [--json]
@@ -66,6 +68,10 @@ def register(sub) -> None:
     fmt.add_argument("--csv", action="store_true")
     p.add_argument("--months", type=int, default=12)
     p.set_defaults(handler=cmd_stats)
+
+    p = sub.add_parser("chases", help="third parties overdue a reply (UK working days), across open cases")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_chases)
 
     p = sub.add_parser("reminders", help="review dates and tasks due today or overdue")
     p.add_argument("--mine", action="store_true", help="only mine")
@@ -170,6 +176,13 @@ def _set_parser() -> _Parser:
     return p
 
 
+def _chase_parser() -> _Parser:
+    p = _Parser(prog="mpoffice case REF chase", add_help=False)
+    p.add_argument("--party", metavar="NAME", help="which third party (words of its organisation)")
+    p.add_argument("--json", action="store_true")
+    return p
+
+
 def cmd_case(args, ctx) -> int:
     words = list(args.words)
     if "--json" in words:
@@ -187,7 +200,9 @@ def cmd_case(args, ctx) -> int:
         return _case_note(ref, _note_parser().parse_args(rest), args.json, ctx)
     if action == "set":
         return _case_set(ref, _set_parser().parse_args(rest), args.json, ctx)
-    raise UsageError(f"unknown case action {action!r}: use note or set")
+    if action == "chase":
+        return _case_chase(ref, _chase_parser().parse_args(rest), args.json, ctx)
+    raise UsageError(f"unknown case action {action!r}: use note, set or chase")
 
 
 def _case_show(ref: str, as_json: bool, ctx) -> int:
@@ -284,6 +299,51 @@ def _case_new(a, as_json: bool, ctx) -> int:
     else:
         print(f"Opened {row.ref} for {_clean(person.name)}" + (" (new constituent)" if created else "")
               + f": {_clean(row.title)}")
+    return EXIT_OK
+
+
+# -- chasing --------------------------------------------------------------------------------------
+def _chase_dict(i) -> dict:
+    return {"party_id": i.party_id, "case_ref": i.case_ref, "organisation": i.organisation,
+            "contacted_on": i.contacted_on, "reply_due": i.reply_due, "working_days_late": i.working_days_late}
+
+
+def _case_chase(ref: str, a, as_json: bool, ctx) -> int:
+    """Write a chase letter to one of the case's third parties overdue a reply."""
+    from mpoffice_tui.services import letters
+    from mpoffice_tui.services.cases import find_case_id
+
+    office = ctx.office()
+    case_id = find_case_id(office, ref)
+    due = [i for i in letters.chase_due(office) if i.case_id == case_id]
+    if a.party:
+        due = [i for i in due if a.party.casefold() in i.organisation.casefold()]
+    if not due:
+        raise UsageError(f"{ref}: no third party" + (f" matching {a.party!r}" if a.party else "")
+                         + " is overdue a reply")
+    if len(due) > 1:
+        names = "; ".join(_clean(i.organisation) for i in due)
+        raise UsageError(f"{ref}: several third parties are overdue a reply ({names}): choose one with --party")
+    letter = letters.write_chase_letter(office, due[0].party_id)
+    if as_json or a.json:
+        emit_json({"chased": _chase_dict(due[0]), "letter_id": letter.id, "case_ref": letter.case_ref,
+                   "recipient": letter.recipient_name, "subject": letter.subject, "body": letter.body_text})
+    else:
+        print(f"Chase letter to {_clean(letter.recipient_name)} saved on {letter.case_ref} "
+              f"({due[0].working_days_late} working days late)")
+    return EXIT_OK
+
+
+def cmd_chases(args, ctx) -> int:
+    from mpoffice_tui.services import letters
+
+    due = letters.chase_due(ctx.office())
+    if args.json:
+        emit_json({"chases": [_chase_dict(i) for i in due]})
+        return EXIT_OK
+    _table([{**_chase_dict(i), "organisation": _clean(i.organisation)} for i in due],
+           ["case_ref", "organisation", "contacted_on", "reply_due", "working_days_late"])
+    print(f"({len(due)} third parties overdue a reply)")
     return EXIT_OK
 
 

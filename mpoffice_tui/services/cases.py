@@ -26,6 +26,7 @@ Reading::
     unlocking staff member; `viewer_role` can only narrow them (preview a volunteer's view), never widen.
     Each confidential note actually shown is audited (`note.view_confidential`).
     find_case_id(office, ref_or_id) -> id;  attachment_data(office, attachment_id) -> (filename, bytes)
+    export_attachment(office, attachment_id, dest) -> Path  (plaintext copy, audited)
 
 Acting (each one transaction through `office.writing()`, audited)::
 
@@ -561,6 +562,26 @@ def attachment_data(office: Office, attachment_id: str) -> tuple[str, bytes]:
     if r is None:
         raise OfficeError("no such attachment")
     return r[0], bytes(r[1] or b"")
+
+
+def export_attachment(office: Office, attachment_id: str, dest: str | Path, overwrite: bool = False) -> Path:
+    """Save an attachment out of a case (a plaintext file the user asked for), audited.
+    `dest` is a file, or a folder to put it in under its own name."""
+    name, data = attachment_data(office, attachment_id)
+    target = Path(dest)
+    if target.is_dir():
+        target = target / (Path(name).name or "attachment")
+    elif not target.parent.is_dir():
+        raise OfficeError(f"{target.parent}: not a folder")
+    if target.exists() and not overwrite:
+        raise OfficeError(f"{target}: already exists")
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise OfficeError(f"{target}: cannot write the file ({exc.strerror or exc})") from exc
+    with office.writing() as w:
+        w.audit("attachment.export", target=f"attachment:{attachment_id}", detail="saved from a case")
+    return target
 
 
 # -- writes -----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ left as they are and reported. A written letter is a `letters` row, so it appear
     letter_text(office, letter_id) -> str;  letter_docx(office, letter_id) -> bytes
     save_docx(office, letter_id, path)  (a plaintext file on purpose: the user asked for it)
     chase_due(office) -> [ChaseItem];  write_chase_letter(office, party_id) -> LetterView
+    preview_chase_letter(office, party_id) -> (subject, body, unknown_fields)
 """
 
 from __future__ import annotations
@@ -394,6 +395,21 @@ def chase_due(office: Office, on: str | date | None = None) -> list[ChaseItem]:
                                  working_days_between(due_day, day, nat)))
     out.sort(key=lambda i: (i.reply_due, i.case_ref))
     return out
+
+
+def preview_chase_letter(office: Office, party_id: str,
+                         template: str = "Chase a third party") -> tuple[str, str, list[str]]:
+    """The chase letter to a third party as it would be written: (subject, body, unknown fields)."""
+    with office.engine.connect() as conn:
+        r = conn.execute(text("SELECT case_id, contact_id FROM case_parties WHERE id = :id AND deleted = 0"),
+                         {"id": party_id}).fetchone()
+    if r is None or not r[1]:
+        raise OfficeError("no such third party on a case")
+    t = _template(office, template)
+    fields = merge_fields(office, r[0], recipient_contact_id=r[1], party_id=party_id)
+    subject, unknown_s = render(t.subject, fields)
+    body, unknown_b = render(t.body, fields)
+    return subject, body, list(dict.fromkeys(unknown_s + unknown_b))
 
 
 def write_chase_letter(office: Office, party_id: str, template: str = "Chase a third party") -> LetterView:

@@ -536,7 +536,7 @@ def _part_scores(queries: set[str], names: list[str], forms_of) -> dict[str, lis
 
 def _forename_forms(f: str) -> list[tuple[str, float]]:
     words = f.split()
-    return [(f, 1.0)] + [(w, 1.0 if i == 0 else 0.9) for i, w in enumerate(words) if len(words) > 1]
+    return [(f, 1.0)] + [(w, 0.97 if i == 0 else 0.9) for i, w in enumerate(words) if len(words) > 1]
 
 
 def _surname_forms(s: str) -> list[tuple[str, float]]:
@@ -586,34 +586,28 @@ def _name_scores(q: str, initials: list[str], rows: list[tuple], tokens: list[st
     sq = {s for rs, _ in readings for _, s in rs if s}
     fs = _part_scores(fq, fnames, _forename_forms)
     ss = _part_scores(sq, snames, _surname_forms)
-    out = []
-    for (forename, surname), cand, old in zip(names, full, whole, strict=True):
-        if not cand:
-            out.append(0.0)
-            continue
-        fi, si = fidx[forename], sidx[surname]
-        letters = [w[0] for w in forename.split()] + [w[0] for w in surname.split()]
-        best = 0.0
-        for rs, inits in readings:
-            score = old if old >= 98 else min(old, 93.0)
-            for fpart, spart in rs:
-                a = fs[fpart][fi] if fpart else None
-                b = ss[spart][si] if spart else None
-                if a is None:
-                    s, covered = b, b >= COVER
-                elif b is None:
-                    s, covered = a, a >= COVER
-                else:
-                    s, covered = FORENAME_WEIGHT * a + SURNAME_WEIGHT * b, a >= COVER and b >= COVER
-                s = 80 + 0.2 * s if covered else min(s, 93.0)
-                if s > score:
-                    score = s
-            if inits:
-                score += 8 if all(i in letters for i in inits) else -25
-            if score > best:
-                best = score
-        out.append(best)
-    return out
+    fi = [fidx[f] for f, _ in names]
+    si = [sidx[s] for _, s in names]
+    best = [0.0] * len(rows)
+    for rs, inits in readings:
+        score = [o if o >= 98 else min(o, 93.0) for o in whole]
+        for fpart, spart in rs:
+            if not fpart or not spart:
+                part, idx = (ss[spart], si) if spart else (fs[fpart], fi)
+                banded = [80 + 0.2 * x if x >= COVER else min(x, 93.0) for x in part]
+                vals = [banded[j] for j in idx]
+            else:
+                a, b = fs[fpart], ss[spart]
+                wa = [FORENAME_WEIGHT * x for x in a]
+                wb = [SURNAME_WEIGHT * x for x in b]
+                vals = [80 + 0.2 * (wa[i] + wb[j]) if a[i] >= COVER and b[j] >= COVER else min(wa[i] + wb[j], 93.0)
+                        for i, j in zip(fi, si, strict=True)]
+            score = list(map(max, score, vals))
+        if inits:
+            fits = [all(i in {w[0] for w in c.split()} for i in inits) for c in full]
+            score = [x + (8 if ok else -25) for x, ok in zip(score, fits, strict=True)]
+        best = list(map(max, best, score))
+    return [0.0 if not c else x for c, x in zip(full, best, strict=True)]
 
 
 def _name_candidates(office: Office, conn, q_tokens: list[str],

@@ -63,3 +63,32 @@ def test_cli_usage_errors(run):
     assert run("case", "A-00001", "frob").returncode == 2
     assert run("cases", "--sort", "nope").returncode == 2
     assert run("cases", "--status", "finished").returncode == 2
+
+
+def test_chases_listed_and_chase_letter_written(created_office, office_path, passphrase_file):
+    from mpoffice_tui.services import cases, constituents, contacts
+
+    office = created_office.office
+    person = constituents.create(office, forenames="Nia", surname="Bellweather", postcode="WX3 1AB")
+    row = cases.create_case(office, constituent_id=person.id, title="Blocked drain")
+    council = contacts.add_contact(office, organisation="Wexford Borough Council", reply_days=20)
+    cases.add_party(office, row.id, "agency", contact_id=council.id, contacted_on="2025-01-29")
+    office.close()
+    env = {**os.environ, "MPOFFICE_TODAY": "2025-03-05"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "mpoffice_tui", "--db", str(office_path),
+                               "--passphrase-file", str(passphrase_file), *args],
+                              capture_output=True, text=True, env=env, timeout=60)
+
+    r = run("chases", "--json")
+    assert r.returncode == 0, r.stderr
+    [due] = json.loads(r.stdout)["chases"]
+    assert due["case_ref"] == row.ref and due["working_days_late"] == 5
+    assert run("case", row.ref, "chase", "--party", "police").returncode == 2  # no such overdue party
+    r = run("case", row.ref, "chase", "--party", "wexford", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["recipient"] == "Wexford Borough Council" and row.ref in out["body"]
+    assert "29 January 2025" in out["body"]
+    assert json.loads(run("chases", "--json").stdout)["chases"] == []

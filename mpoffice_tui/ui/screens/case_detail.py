@@ -158,6 +158,7 @@ class CaseDetailScreen(OfficeScreen):
         Binding("T", "complete_task", "Task done", show=False),
         Binding("p", "party", "3rd party"),
         Binding("w", "letter", "Letter"),
+        Binding("C", "chase", "Chase", show=False),
         Binding("f", "attach", "Attach", show=False),
         Binding("o", "constituent", "Person"),
         Binding("g", "permission", "Permission", show=False),
@@ -169,9 +170,10 @@ class CaseDetailScreen(OfficeScreen):
             super().__init__()
             self.detail = detail
 
-    def __init__(self, case_id: str) -> None:
+    def __init__(self, case_id: str, chase_party: str | None = None) -> None:
         super().__init__()
         self.case_id = case_id
+        self.chase_party = chase_party  # open the chase form for this third party once loaded
         self.detail: LoadedCase | None = None
         self.missing = False
 
@@ -227,6 +229,8 @@ class CaseDetailScreen(OfficeScreen):
         side.display = bool(d.parties or d.tasks)
         await self._show_timeline(d.timeline, keep_focus=not first)
         self.sub_title = c.ref
+        if first and self.chase_party:
+            self.action_chase(self.chase_party)
 
     def _head(self, d: Any) -> Text:
         c = d.case
@@ -309,8 +313,47 @@ class CaseDetailScreen(OfficeScreen):
             self.app.push_screen(TextDialog(Text("Letter", style="bold"), item_full(item),
                                             [("export", "Export .docx")]), chosen)
         else:
+            files = self._item_attachments(item)
+
+            def chosen_file(button: str | None) -> None:
+                if button == "save-file":
+                    self.save_attachment(files)
+
+            buttons = [("save-file", "Save to folder")] if files else []
             self.app.push_screen(TextDialog(Text(KIND_LABELS.get(item.kind, "Message"), style="bold"),
-                                            item_full(item)))
+                                            item_full(item), buttons), chosen_file)
+
+    def _item_attachments(self, item: Any) -> list[Any]:
+        """The attachments (AttachmentView) of a timeline item: a file, or a message's files."""
+        if self.detail is None:
+            return []
+        found = self.detail.detail.attachments
+        if item.kind == "attachment":
+            return [a for a in found if a.id == item.id]
+        if item.kind == "message":
+            return [a for a in found if a.message_id == item.id]
+        return []
+
+    def save_attachment(self, files: list[Any]) -> None:
+        """Write one of the item's attachments into a folder (plaintext, audited)."""
+        from mpoffice_tui.services import cases
+
+        fields = [Field("folder", "Folder", value=str(Path.home() / "Documents" if (Path.home() / "Documents")
+                                                        .is_dir() else Path.home()), required=True)]
+        if len(files) > 1:
+            fields.insert(0, Field("file", "File", "choice", files[0].id,
+                                   [(one_line(a.filename), a.id) for a in files], required=True))
+
+        def save(office: Any, v: dict[str, Any]) -> Path:
+            return cases.export_attachment(office, v.get("file") or files[0].id, Path(v["folder"]).expanduser())
+
+        def done(path: Any) -> None:
+            if isinstance(path, Path):
+                self.notify(f"Saved {path}", markup=False)
+
+        self.app.push_screen(FormDialog("Save the file to a folder", fields, save, submit_label="Save",
+                                        intro="This writes a plain (unencrypted) copy: keep it somewhere safe."),
+                             done)
 
     @on(ConflictBox.Resolved)
     def conflict_resolved(self) -> None:
@@ -536,6 +579,73 @@ class CaseDetailScreen(OfficeScreen):
 
         self.app.push_screen(FormDialog(f"Write a letter on {d.case.ref}", fields, preview, submit_label="Preview"),
                              previewed)
+
+    # -- chasing third parties -------------------------------------------------------------------
+    def action_chase(self, party_id: str | None = None) -> None:
+        """List this case's third parties overdue a reply; write a chase letter to one."""
+        from mpoffice_tui.services import letters
+
+        if (c := self._case()) is None:
+            return
+        case_id = c.id
+
+        def overdue(office: Any) -> list[Any]:
+            return [i for i in letters.chase_due(office) if i.case_id == case_id]
+
+        run_office(self, "chase-due", overdue, lambda items: self.chase_form(items, party_id))
+
+    def chase_form(self, items: list[Any], party_id: str | None = None) -> None:
+        """Choose one overdue party (or the one given), preview the chase letter, then save/export it."""
+        from mpoffice_tui.services import letters
+
+        if self.detail is None:
+            return
+        if not items:
+            self.notify("No third party on this case is overdue a reply.")
+            return
+        d = self.detail.detail
+        choices = [(f"{one_line(i.organisation)}: reply due {i.reply_due}, {i.working_days_late} working days late",
+                    i.party_id) for i in items]
+
+        def preview(office: Any, v: dict[str, Any]) -> dict[str, Any]:
+            subject, body, unknown = letters.preview_chase_letter(office, v["party"])
+            to = next(i.organisation for i in items if i.party_id == v["party"])
+            return {**v, "subject": subject, "body": body, "unknown": unknown, "name": "Chase a third party",
+                    "to": to}
+
+        def previewed(result: Any) -> None:
+            if not isinstance(result, dict):
+                return
+            text = Text()
+            text.append("To: ", "dim")
+            text.append(one_line(result["to"]) + "\n\n")
+            if result["subject"]:
+                text.append(one_line(result["subject"]) + "\n\n", "bold")
+            text.append(clean(result["body"]))
+
+            def chosen(button: str | None) -> None:
+                if button in ("save", "export"):
+                    self.save_chase(result["party"], export=button == "export")
+
+            self.app.push_screen(TextDialog(Text(f"Preview: {result['name']}", style="bold"), text,
+                                            [("save", "Save to timeline"), ("export", "Save and export .docx")]),
+                                 chosen)
+
+        self.app.push_screen(FormDialog(f"Chase a third party on {d.case.ref}", [
+            Field("party", "Overdue a reply", "choice", party_id or items[0].party_id, choices, required=True),
+        ], preview, submit_label="Preview", intro="Third parties contacted who have not replied in time "
+                                                   "(UK working days)."), previewed)
+
+    def save_chase(self, party_id: str, *, export: bool) -> None:
+        from mpoffice_tui.services import letters
+
+        def saved(letter: Any) -> None:
+            self.load()
+            if export:
+                self.export_letter(letter.id)
+
+        run_office(self, "chase-save", lambda office: letters.write_chase_letter(office, party_id), saved,
+                   done="Chase letter saved on the timeline; the reply is due again.")
 
     def save_letter(self, template_id: str, contact_id: str | None, *, export: bool) -> None:
         from mpoffice_tui.services import letters

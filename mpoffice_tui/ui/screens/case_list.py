@@ -73,6 +73,7 @@ class CasesScreen(OfficeScreen):
         self.search_text = ""
         self._debounce: Timer | None = None
         self.filter_obj: Any = None
+        self._counts_due = False
 
     def compose(self) -> ComposeResult:
         from mpoffice_tui.services.cases import SAVED_VIEWS
@@ -145,8 +146,8 @@ class CasesScreen(OfficeScreen):
             return cases.list_cases(office, f, sort=sort, descending=desc, offset=offset, limit=limit,
                                     with_total=False).rows
 
+        self._counts_due = True  # counted once the list is on screen: first rows come first
         self.query_one("#cases", PagedTable).set_source(count, fetch, keep_cursor=keep_cursor)
-        self.fetch("case-view-counts", cases.saved_view_counts, self.ViewCounts)
 
     def describe(self, count: int) -> Text:
         from mpoffice_tui.services.cases import SAVED_VIEWS, STATUS_LABELS
@@ -176,6 +177,11 @@ class CasesScreen(OfficeScreen):
     @on(PagedTable.Loaded, "#cases")
     def loaded(self, event: PagedTable.Loaded) -> None:
         self.query_one("#cases-summary", Static).update(self.describe(event.count))
+        if self._counts_due:
+            from mpoffice_tui.services import cases
+
+            self._counts_due = False
+            self.fetch("case-view-counts", cases.saved_view_counts, self.ViewCounts)
 
     def on_cases_screen_view_counts(self, message: ViewCounts) -> None:
         from mpoffice_tui.services.cases import SAVED_VIEWS

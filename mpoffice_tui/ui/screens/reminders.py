@@ -1,4 +1,5 @@
-"""Due today / overdue: review dates of open cases and open tasks (mine, or everyone's)."""
+"""Due today / overdue: review dates of open cases and open tasks (mine, or everyone's), and third
+parties overdue a reply (with a key to write the chase letter)."""
 
 from __future__ import annotations
 
@@ -19,29 +20,62 @@ from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 @dataclass(frozen=True)
 class ReminderRow:
     item: Any
-    when: str  # "overdue" | "today"
+    when: str  # "overdue" | "today" | "chase"
+
+
+@dataclass(frozen=True)
+class ChaseReminder:
+    """A third party overdue a reply (services.letters.ChaseItem), shaped like a reminder row."""
+
+    chase: Any
+    kind = "chase"
+    task_id = None
+    assignee = None
+
+    @property
+    def due(self) -> str:
+        return self.chase.reply_due
+
+    @property
+    def working_days_overdue(self) -> int:
+        return self.chase.working_days_late
+
+    @property
+    def case_ref(self) -> str:
+        return self.chase.case_ref
+
+    @property
+    def case_id(self) -> str:
+        return self.chase.case_id
 
 
 class RemindersScreen(OfficeScreen):
-    """Enter opens the case; `x` completes a task; `m` shows only mine / everyone's."""
+    """Enter opens the case; `x` completes a task; `m` shows only mine / everyone's; `h` shows only third
+    parties overdue a reply; `k` writes a chase letter to the chosen one."""
 
     BINDINGS = [Binding("m", "mine", "Mine/all"), Binding("x", "done", "Task done"),
+                Binding("h", "chases", "Chases only"), Binding("k", "chase", "Chase"),
                 Binding("r", "reload", "Reload", show=False)]
 
     def __init__(self) -> None:
         super().__init__()
         self.mine = False
+        self.chases_only = False
 
     def compose(self) -> ComposeResult:
+        def what(r: ReminderRow) -> str:
+            if r.when == "chase":
+                return f"Chase: {r.item.chase.organisation} (no reply since {r.item.chase.contacted_on})"
+            return ("Review: " if r.item.kind == "review" else "Task: ") + r.item.title + f" ({r.item.case_title})"
+
         yield Header()
         yield Static("", id="reminders-summary", classes="summary")
         yield PagedTable([
             Column("Due", lambda r: r.item.due, width=10),
-            Column("Late", lambda r: f"{r.item.working_days_overdue} wd" if r.when == "overdue" else "today",
+            Column("Late", lambda r: f"{r.item.working_days_overdue} wd" if r.when != "today" else "today",
                    width=6),
             Column("Case", lambda r: r.item.case_ref, width=9),
-            Column("What", lambda r: ("Review: " if r.item.kind == "review" else "Task: ") + r.item.title
-                   + f" ({r.item.case_title})", min_width=20),
+            Column("What", what, min_width=20),
             Column("Who", lambda r: r.item.assignee or "", width=14, drop_order=1),
         ], id="reminders", empty_text="Nothing due today or overdue.")
         yield Footer()
@@ -56,19 +90,23 @@ class RemindersScreen(OfficeScreen):
             self._load(keep_cursor=True)
 
     def _load(self, keep_cursor: bool = False) -> None:
-        from mpoffice_tui.services import reminders
+        from mpoffice_tui.services import letters, reminders
 
         office = self.app.office
         if office is None:
             return
         mine = office.staff_id if self.mine else None
+        chases_only = self.chases_only
         rows: list[ReminderRow] = []
         summary: list[str] = []
 
         def count() -> int:
             r = reminders.due(office, assignee_id=mine)
-            rows[:] = [ReminderRow(i, "overdue") for i in r.overdue] + [ReminderRow(i, "today") for i in r.due_today]
-            summary[:] = [f"{len(r.overdue)} overdue · {len(r.due_today)} due today ({r.today})"]
+            chases = [ReminderRow(ChaseReminder(c), "chase") for c in letters.chase_due(office)]
+            due = [ReminderRow(i, "overdue") for i in r.overdue] + [ReminderRow(i, "today") for i in r.due_today]
+            rows[:] = chases if chases_only else due + chases
+            summary[:] = [f"{len(r.overdue)} overdue · {len(r.due_today)} due today ({r.today})",
+                          f"{len(chases)} third parties overdue a reply"]
             return len(rows)
 
         self._summary = summary
@@ -77,12 +115,27 @@ class RemindersScreen(OfficeScreen):
 
     @on(PagedTable.Loaded, "#reminders")
     def loaded(self) -> None:
-        who = "mine" if self.mine else "everyone's"
+        who = "chases only" if self.chases_only else "mine" if self.mine else "everyone's"
         self.query_one("#reminders-summary", Static).update(Text(" · ".join([*self._summary, who])))
 
     def action_mine(self) -> None:
         self.mine = not self.mine
         self._load()
+
+    def action_chases(self) -> None:
+        self.chases_only = not self.chases_only
+        self._load()
+
+    def action_chase(self) -> None:
+        """Open the case and its chase form for the chosen third party."""
+        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+
+        row = self.query_one("#reminders", PagedTable).cursor_row
+        if row is None or row.when != "chase":
+            self.notify("Choose a third party overdue a reply (h shows only those).")
+            return
+        chase = row.item.chase
+        self.app.push_screen(CaseDetailScreen(chase.case_id, chase_party=chase.party_id))
 
     def action_reload(self) -> None:
         self._load(keep_cursor=True)

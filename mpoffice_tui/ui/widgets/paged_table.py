@@ -256,8 +256,12 @@ class PagedTable(ScrollView, can_focus=True):
         if not self.loaded or not self.row_count:
             return
         top = int(self.scroll_y)
-        bottom = min(self.row_count - 1, top + max(self.size.height - 1, 1))
-        for block in {top // self.page_size, bottom // self.page_size, max(self.cursor, 0) // self.page_size}:
+        page = max(self.size.height - 1, 1)
+        bottom = min(self.row_count - 1, top + page)
+        needed = {top // self.page_size, bottom // self.page_size, max(self.cursor, 0) // self.page_size}
+        # one screen ahead either way, so a page up/down rarely waits for SQL
+        ahead = {max(0, top - page) // self.page_size, min(self.row_count - 1, bottom + page) // self.page_size}
+        for block in sorted(needed) + sorted(ahead - needed):
             self._request(block)
 
     def _announce(self) -> None:

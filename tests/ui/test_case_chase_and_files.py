@@ -1,0 +1,103 @@
+"""Chase letters for third parties overdue a reply (reminders F5 -> case -> letter on the timeline, and the
+CLI), and saving an attachment out of a case, on real encrypted offices under Pilot."""
+
+from __future__ import annotations
+
+from textual.widgets import TextArea
+
+from mpoffice_tui.db.engine import open_office
+from mpoffice_tui.services import cases, constituents, contacts, letters
+from mpoffice_tui.ui.app import make_app
+from mpoffice_tui.ui.dialogs.form import FormDialog
+from mpoffice_tui.ui.dialogs.simple import TextDialog
+from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen, TimelineEntry
+from mpoffice_tui.ui.screens.reminders import RemindersScreen
+from mpoffice_tui.ui.widgets.paged_table import PagedTable
+from tests.ui.test_case_flows import NO_IDLE, PASSPHRASE, SIZE, detail_loaded, to_cases, wait_for
+
+
+async def submit_form(pilot, **values) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+    for name, value in values.items():
+        widget = app.screen.query_one(f"#field-{name}")
+        if isinstance(widget, TextArea):
+            widget.text = value
+        else:
+            widget.value = value
+    await pilot.press("ctrl+s")
+
+
+def _overdue_case(office):
+    """A case whose council was contacted 25 working days before the pinned today (2025-03-05)."""
+    person = constituents.create(office, forenames="Nia", surname="Bellweather", title="Ms", postcode="WX3 1AB")
+    row = cases.create_case(office, constituent_id=person.id, title="Blocked drain", category="Housing")
+    council = contacts.add_contact(office, organisation="Wexford Borough Council", department="Drainage",
+                                   reply_days=20)
+    party = cases.add_party(office, row.id, "agency", contact_id=council.id, contacted_on="2025-01-29")
+    return row, party
+
+
+async def test_overdue_party_in_reminders_and_chase_letter_on_the_timeline(office, office_path, monkeypatch):
+    monkeypatch.setenv("MPOFFICE_TODAY", "2025-03-05")
+    row, party = _overdue_case(office)
+    [due] = letters.chase_due(office)
+    assert due.party_id == party.id and due.working_days_late == 5
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_cases(pilot)
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: isinstance(app.screen, RemindersScreen)
+                       and app.screen.query_one("#reminders").loaded)
+        await pilot.press("h")  # third parties overdue a reply only
+        table = app.screen.query_one("#reminders", PagedTable)
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 1 and table.cursor_row is not None)
+        assert table.cursor_row.when == "chase" and table.cursor_row.item.case_ref == row.ref
+        await pilot.press("k")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        await submit_form(pilot, party=party.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+        preview = str(app.screen.query_one("#dialog-body").render())
+        assert "Wexford Borough Council" in preview and row.ref in preview and "29 January 2025" in preview
+        await pilot.click("#text-save")
+        await wait_for(pilot, lambda: detail_loaded(app, lambda x: any(i.kind == "letter"
+                                                                         for i in x.detail.timeline)))
+        assert isinstance(app.screen, CaseDetailScreen)
+    office = open_office(office_path, PASSPHRASE)
+    try:
+        [letter_id] = [i.id for i in cases.get_case(office, row.ref).timeline if i.kind == "letter"]
+        text = letters.letter_text(office, letter_id)
+        assert "Wexford Borough Council" in text and row.ref in text and "Ms Nia Bellweather" in text
+        assert letters.chase_due(office) == []  # the reply is due again
+    finally:
+        office.close()
+
+
+async def test_attachment_saved_to_a_folder_and_audited(office, office_path, tmp_path):
+    person = constituents.create(office, forenames="Ola", surname="Pennant")
+    row = cases.create_case(office, constituent_id=person.id, title="Passport delay")
+    cases.attach_file(office, row.id, data=b"%PDF-1.4 receipt", filename="receipt.pdf")
+    office.close()
+    out = tmp_path / "out"
+    out.mkdir()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_cases(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: detail_loaded(app) and app.screen.query(TimelineEntry))
+        entry = next(e for e in app.screen.query(TimelineEntry) if e.item.kind == "attachment")
+        entry.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+        await pilot.click("#text-save-file")
+        await submit_form(pilot, folder=str(out))
+        await wait_for(pilot, lambda: (out / "receipt.pdf").exists())
+    assert (out / "receipt.pdf").read_bytes() == b"%PDF-1.4 receipt"
+    office = open_office(office_path, PASSPHRASE)
+    try:
+        with office.engine.connect() as conn:
+            actions = [r[0] for r in conn.exec_driver_sql("SELECT action FROM audit_events")]
+        assert "attachment.export" in actions
+    finally:
+        office.close()
