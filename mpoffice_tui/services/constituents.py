@@ -203,6 +203,20 @@ def update(office: Office, constituent_id: str, **fields) -> ConstituentRow:
     return row(office, constituent_id)
 
 
+def editable(office: Office, constituent_id: str) -> dict:
+    """The current value of every field the viewer may edit (safety details only for roles that may read
+    them), for an edit form: {field: value}."""
+    names = [f for f in EDITABLE if f != "elector_key"]
+    if not access.can(office, "safety.details"):
+        names.remove("safety_details")
+    with office.engine.connect() as conn:
+        r = conn.execute(text(f"SELECT {', '.join(names)} FROM constituents WHERE id = :id AND deleted = 0"),
+                         {"id": constituent_id}).fetchone()
+    if r is None:
+        raise OfficeError("no such constituent")
+    return dict(zip(names, r, strict=True))
+
+
 def find_or_create(office: Office, who: str | None, *, forenames: str | None = None,
                    surname: str | None = None, postcode: str | None = None, email: str | None = None,
                    ) -> tuple[ConstituentRow, bool]:

@@ -101,3 +101,67 @@ async def test_attachment_saved_to_a_folder_and_audited(office, office_path, tmp
         assert "attachment.export" in actions
     finally:
         office.close()
+
+
+async def test_case_raised_on_someones_behalf_shows_the_permission_banner_until_recorded(office, office_path):
+    from textual.widgets import Checkbox, Input, OptionList
+
+    from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog
+
+    constituents.create(office, forenames="Rhys", surname="Tanner", postcode="WX5 5RT")
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_cases(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewCaseDialog))
+        await pilot.press(*"Rhys Tanner")
+        people = app.screen.query_one("#nc-people", OptionList)
+        await wait_for(pilot, lambda: people.option_count >= 2)
+        people.focus()
+        people.highlighted = 1
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.person_id is not None)
+        app.screen.query_one("#nc-behalf", Checkbox).value = True
+        app.screen.query_one("#nc-raised-by", Input).value = "Gwen Tanner"
+        app.screen.query_one("#nc-title", Input).value = "Care home fees"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: detail_loaded(app))
+        d = app.screen.detail
+        assert d.detail.raised_by.name == "Gwen Tanner" and d.detail.constituent.name == "Rhys Tanner"
+        banner = app.screen.query_one("#case-consent")
+        assert banner.display and "Gwen Tanner" in str(banner.render())
+        await pilot.press("g")
+        await submit_form(pilot, details="signed form by post")
+        await wait_for(pilot, lambda: detail_loaded(app, lambda x: not x.consent.needs_permission))
+        assert not app.screen.query_one("#case-consent").display
+
+
+async def test_constituent_details_edited_from_the_constituent_view(office, office_path):
+    from mpoffice_tui.ui.screens.constituent import ConstituentScreen
+
+    person = constituents.create(office, forenames="Ivo", surname="Marsh", postcode="WX1 1AA")
+    cases.create_case(office, constituent_id=person.id, title="Bus pass")
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_cases(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: detail_loaded(app))
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConstituentScreen) and app.screen.person is not None)
+        await pilot.press("e")
+        await submit_form(pilot, email="ivo@example.org", postcode="wx9 9zz", interpreter_language="Polish",
+                          vulnerable=True)
+        await wait_for(pilot, lambda: app.screen.person is not None
+                       and app.screen.person.view.person.postcode == "WX9 9ZZ")
+        shown = app.screen.person.view.person
+        assert shown.email == "ivo@example.org" and shown.interpreter_language == "Polish" and shown.vulnerable
+    office = open_office(office_path, PASSPHRASE)
+    try:
+        assert constituents.editable(office, person.id)["surname"] == "Marsh"
+        with office.engine.connect() as conn:
+            actions = [r[0] for r in conn.exec_driver_sql("SELECT action FROM audit_events")]
+        assert "constituent.edit" in actions
+    finally:
+        office.close()

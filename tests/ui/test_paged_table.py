@@ -45,7 +45,7 @@ async def test_windowed_fetching_keyboard_and_mouse():
     app = TableApp()
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one(PagedTable)
-        await wait_for(pilot, lambda: table.cursor_row is not None)
+        await wait_for(pilot, lambda: table.loaded and table.cursor_row is not None)
         assert table.row_count == ROWS and table.cursor_row[0] == 0
         assert threading.main_thread().name not in app.threads  # fetched in a worker thread
         await pilot.press("down", "down", "pagedown")

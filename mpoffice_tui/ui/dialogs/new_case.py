@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mpoffice_tui.ui.dialogs.form import DIALOG_CSS, error_text
@@ -58,6 +58,8 @@ class NewCaseDialog(ModalScreen[Any]):
                         yield Input(id=f"nc-{name}")
                     yield Label("On the electoral register (choose to fill in):", id="nc-suggest-label")
                     yield OptionList(id="nc-suggest")
+                yield Checkbox("Raised by someone else on their behalf", id="nc-behalf")
+                yield Input(id="nc-raised-by", placeholder="Who raised it: name or email (new people are added)")
                 yield Label("Case title *")
                 yield Input(id="nc-title", placeholder="e.g. Universal Credit deduction")
                 yield Label("Category")
@@ -73,6 +75,7 @@ class NewCaseDialog(ModalScreen[Any]):
         self.query_one("#nc-new").display = False
         self.query_one("#nc-suggest-label").display = False
         self.query_one("#nc-suggest").display = False
+        self.query_one("#nc-raised-by").display = False
         if self.person_id:
             self._chosen(self.person_name)
             self.query_one("#nc-title").focus()
@@ -154,6 +157,13 @@ class NewCaseDialog(ModalScreen[Any]):
     def _chosen(self, name: str) -> None:
         chosen = self.query_one("#nc-chosen", Static)
         chosen.update(Text(f"For: {one_line(name)}") if name else Text("For: a new constituent"))
+
+    @on(Checkbox.Changed, "#nc-behalf")
+    def behalf_changed(self, event: Checkbox.Changed) -> None:
+        raised_by = self.query_one("#nc-raised-by", Input)
+        raised_by.display = event.value
+        if event.value:
+            raised_by.focus()
 
     # -- register suggestions ------------------------------------------------------------------
     @on(Input.Changed, "#nc-forenames, #nc-surname, #nc-postcode")
@@ -250,6 +260,11 @@ class NewCaseDialog(ModalScreen[Any]):
         if self.new_person and not (person["surname"] or person["forenames"]):
             self.show_error("A new constituent needs a name.")
             return
+        behalf = self.query_one("#nc-behalf", Checkbox).value
+        raised_by = self.query_one("#nc-raised-by", Input).value.strip() if behalf else ""
+        if behalf and not raised_by:
+            self.show_error("Say who raised the case on the constituent's behalf.")
+            return
         person_id, elector_key = self.person_id, self.elector_key
         self.busy = True
 
@@ -264,8 +279,15 @@ class NewCaseDialog(ModalScreen[Any]):
                     pid = constituents.create(office, forenames=person["forenames"], surname=person["surname"],
                                               **extra).id
                     self.app.call_from_thread(self._person_created, pid, person)  # a retry reuses it
+                raiser = None
+                if raised_by:
+                    words = [] if "@" in raised_by else raised_by.split()
+                    raiser = constituents.find_or_create(office, raised_by, forenames=" ".join(words[:-1]),
+                                                         surname=words[-1] if words else None)[0].id
+                    if raiser == pid:
+                        raise ValueError("the person who raised it is the constituent: untick “on their behalf”")
                 row = cases.create_case(office, constituent_id=pid, title=title, category=category,
-                                        review_date=review, assignee=office.staff_id)
+                                        review_date=review, assignee=office.staff_id, raised_by_id=raiser)
             except Exception as exc:  # noqa: BLE001 - shown in the form, nothing typed is lost
                 self.app.call_from_thread(self.show_error, error_text(exc))
                 return

@@ -72,6 +72,7 @@ class ConstituentScreen(OfficeScreen):
         Binding("n", "new_case", "New case"),
         Binding("g", "consent", "Consent"),
         Binding("m", "merge", "Merge"),
+        Binding("e", "edit", "Edit", show=False),
         Binding("r", "reload", "Reload", show=False),
     ]
 
@@ -273,6 +274,44 @@ class ConstituentScreen(OfficeScreen):
             Field("details", "Details", placeholder="optional"),
         ], lambda office, v: consent.record(office, pid, v["kind"], case=v["case"], given_by=v["given_by"] or None,
                                             given_on=v["given_on"] or None, details=v["details"] or None)), finished)
+
+    def action_edit(self) -> None:
+        """Edit names, contact details, address, flags and interpreter (safety details if the role may)."""
+        from mpoffice_tui.services import constituents
+
+        if self.person is None:
+            return
+        pid = self.person.id
+        run_office(self, "person-edit", lambda office: constituents.editable(office, pid), self._edit_form)
+
+    def _edit_form(self, current: dict[str, Any]) -> None:
+        from mpoffice_tui.services import constituents
+
+        pid = self.person.id if self.person else None
+        if pid is None:
+            return
+        labels = [("title", "Title"), ("forenames", "Forenames"), ("surname", "Surname"),
+                  ("preferred_name", "Preferred name"), ("email", "Email"), ("phone", "Phone"),
+                  ("address1", "Address"), ("address2", "Address line 2"), ("address3", "Address line 3"),
+                  ("town", "Town"), ("postcode", "Postcode"), ("date_of_birth", "Date of birth (YYYY-MM-DD)"),
+                  ("interpreter_language", "Interpreter language"), ("accessibility", "Accessibility needs")]
+        fields = [Field(k, label, value=current.get(k) or "", required=k == "surname") for k, label in labels]
+        fields += [Field("vulnerable", "Vulnerable", "check", bool(current.get("vulnerable"))),
+                   Field("safety_caution", "Safety caution", "check", bool(current.get("safety_caution")))]
+        if "safety_details" in current:
+            fields.append(Field("safety_details", "Safety details", "multiline", current.get("safety_details") or ""))
+
+        def save(office: Any, v: dict[str, Any]) -> Any:
+            changed = {k: val for k, val in v.items() if k in current
+                       and (bool(current[k]) != val if isinstance(val, bool) else (val or None) != (current[k] or None))}
+            return constituents.update(office, pid, **changed) if changed else True
+
+        def finished(result: Any) -> None:
+            if result is not None:
+                self.notify("Details saved.")
+                self.load()
+
+        self.app.push_screen(FormDialog("Edit details", fields, save), finished)
 
     def action_new_case(self) -> None:
         from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog

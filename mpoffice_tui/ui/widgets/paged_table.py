@@ -196,14 +196,17 @@ class PagedTable(ScrollView, can_focus=True):
         start = (around // size) * size
 
         def work() -> None:
+            # the first rows go on screen before the count (which can take longer than the page)
             try:
+                rows = fetch(start, size)
+                if rows and not get_current_worker().is_cancelled:
+                    self.post_message(self.PageLoaded(generation, start, rows, None))
                 total = count()
-                rows = fetch(start, size) if total else []
             except Exception as exc:  # noqa: BLE001 - e.g. the office locked meanwhile
                 self.post_message(self.LoadFailed(self, exc))
                 return
             if not get_current_worker().is_cancelled:
-                self.post_message(self.PageLoaded(generation, start, rows, total))
+                self.post_message(self.PageLoaded(generation, start, rows if total else [], total))
 
         self.run_worker(work, thread=True, exclusive=True, group=f"paged-count-{id(self)}")
 
@@ -230,6 +233,15 @@ class PagedTable(ScrollView, can_focus=True):
         block = message.start // self.page_size
         self._pending.discard(block)
         self._blocks[block] = list(message.rows)
+        if message.count is None and not self.loaded:  # first rows before the count: show them now
+            end = message.start + len(message.rows)  # a short page is the end of the list
+            self.row_count = end if len(message.rows) < self.page_size else max(self.row_count, end)
+            self.virtual_size = Size(self._content_width(), self.row_count + 1)
+            if self.cursor < 0:
+                self.cursor = 0
+            self._announce()
+            self.refresh()
+            return
         if message.count is not None:
             self.row_count = message.count
             self.loaded = True
@@ -419,7 +431,7 @@ class PagedTable(ScrollView, can_focus=True):
                 style = styles["empty"]
                 return Strip([Segment(set_cell_size(" " + self.empty_text, width), style)], width)
             return Strip.blank(width, base)
-        if index >= self.row_count or not self.loaded:
+        if index >= self.row_count or not (self.loaded or self._blocks):
             if not self.loaded and y == 1:
                 style = styles["placeholder"]
                 return Strip([Segment(set_cell_size(" Loading…", width), style)], width)
