@@ -280,9 +280,29 @@ class OfficeApp(App[int]):
     # -- palette and shutdown ------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # no "Screenshot": it would write the office's personal data to disk in plaintext
+        titles: set[str] = set()
         for command in super().get_system_commands(screen):
             if command.title != "Screenshot":
+                titles.add(command.title)
                 yield command
+        yield from self._binding_commands(screen, titles)
+
+    def _binding_commands(self, screen: Screen, taken: set[str]) -> Iterable[SystemCommand]:
+        """Every key of the current screen, footer-shown or not, also as a palette command: nothing is
+        reachable only by a key a person has to know."""
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or not active.enabled or binding.action.startswith("app.command"):
+                continue
+            title = f"{binding.description} ({self.get_key_display(binding)})"
+            if title in taken or binding.description in taken:
+                continue
+            taken.add(title)
+
+            async def run(node=active.node, action=binding.action) -> None:
+                await self.run_action(action, node)
+
+            yield SystemCommand(title, f"the {key} key on this screen", run)
 
     def on_unmount(self) -> None:
         if self.office is not None:

@@ -234,3 +234,22 @@ async def test_unlock_with_the_mouse(closed_office):
         await pilot.click("#unlock-button")
         await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
         assert app.office is not None
+
+
+async def test_every_screen_key_is_also_in_the_palette(closed_office):
+    """Keys hidden from the footer (e.g. the case's Chase key) are still listed in the command palette."""
+    path, _ = closed_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and table(app, "#cases").loaded)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen))
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert any(t.startswith("Chase (") for t in titles), titles
+        assert "Screenshot" not in titles
+        attach = next(c for c in app.get_system_commands(app.screen) if c.title.startswith("Attach ("))
+        detail = app.screen
+        await attach.callback()
+        await wait_for(pilot, lambda: app.screen is not detail)  # the attach form opened from the palette
