@@ -78,7 +78,8 @@ async def render_all(db: Path, out: Path, size: tuple[int, int]) -> list[Path]:
         shots.append(await _shoot(app, pilot, out, "case-detail"))
         await pilot.press("escape", "f4")
         await _wait(pilot, lambda: app.current_mode == "register" and _table_ready(app, "#electors"))
-        await pilot.press(*"Siobhan O Sullivan")
+        app.screen.query_one("#register-search", Input).value = "Siobhan O Sullivan"
+        await pilot.press("enter")
         await pilot.pause(0.4)
         await _wait(pilot, lambda: _table_ready(app, "#electors"))
         app.screen.query_one("#register-search", Input).cursor_blink = False

@@ -13,6 +13,7 @@ Money is whole pence.
 from __future__ import annotations
 
 from sqlalchemy import Index
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -83,6 +84,7 @@ class Case(Shared, table=True):
     """A piece of casework for a constituent."""
 
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_live_opened", "deleted", "opened_at"),)  # counts and newest-first pages
 
     ref: str = Field(index=True, unique=True)
     title: str

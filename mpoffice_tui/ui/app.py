@@ -69,10 +69,10 @@ class OfficeApp(App[int]):
         Binding("f2", "mode('inbox')", "Inbox", id="inbox"),
         Binding("f3", "mode('cases')", "Cases", id="cases"),
         Binding("f4", "mode('register')", "Register", id="register"),
-        Binding("f5", "mode('reminders')", "Due", id="reminders"),
-        Binding("f6", "mode('stats')", "Stats", id="stats"),
-        Binding("f7", "mode('contacts')", "Contacts", id="contacts"),
-        Binding("f8", "mode('sync')", "Sync", id="sync"),
+        Binding("f5", "mode('reminders')", "Due", id="reminders", show=False),
+        Binding("f6", "mode('stats')", "Stats", id="stats", show=False),
+        Binding("f7", "mode('contacts')", "Contacts", id="contacts", show=False),
+        Binding("f8", "mode('sync')", "Sync", id="sync", show=False),
         Binding("ctrl+l", "lock", "Lock", id="lock"),
     ]
 

@@ -82,6 +82,7 @@ CREATE INDEX ix_cases_assignee_id ON cases (assignee_id);
 CREATE INDEX ix_cases_campaign_id ON cases (campaign_id);
 CREATE INDEX ix_cases_category ON cases (category);
 CREATE INDEX ix_cases_constituent_id ON cases (constituent_id);
+CREATE INDEX ix_cases_live_opened ON cases (deleted, opened_at);
 CREATE INDEX ix_cases_opened_at ON cases (opened_at);
 CREATE UNIQUE INDEX ix_cases_ref ON cases (ref);
 CREATE INDEX ix_cases_review_date ON cases (review_date);

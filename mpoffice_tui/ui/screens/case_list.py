@@ -137,17 +137,23 @@ class CasesScreen(OfficeScreen):
             return
         sort, desc, screen = self.sort, self.descending, self
 
+        chosen: list[Any] = []  # this source's filter, made once in the first worker that needs it
+
+        def current() -> Any:
+            if not chosen:
+                chosen.append(screen.current_filter(office))
+                screen.filter_obj = chosen[0]
+            return chosen[0]
+
         def count() -> int:
-            screen.filter_obj = screen.current_filter(office)
-            return cases.count_cases(office, screen.filter_obj)
+            return cases.count_cases(office, current())
 
         def fetch(offset: int, limit: int):
-            f = screen.filter_obj or screen.current_filter(office)
-            return cases.list_cases(office, f, sort=sort, descending=desc, offset=offset, limit=limit,
+            return cases.list_cases(office, current(), sort=sort, descending=desc, offset=offset, limit=limit,
                                     with_total=False).rows
 
         self._counts_due = True  # counted once the list is on screen: first rows come first
-        self.query_one("#cases", PagedTable).set_source(count, fetch, keep_cursor=keep_cursor)
+        self.query_one("#cases", PagedTable).set_source(count, fetch, keep_cursor=keep_cursor, rows_first=True)
 
     def describe(self, count: int) -> Text:
         from mpoffice_tui.services.cases import SAVED_VIEWS, STATUS_LABELS

@@ -146,6 +146,7 @@ class PagedTable(ScrollView, can_focus=True):
         self.loaded = False  # True once the current source has been counted
         self._count: CountFn | None = None
         self._fetch: FetchFn | None = None
+        self._rows_first = False
         self._generation = 0
         self._blocks: dict[int, list[Any]] = {}
         self._pending: set[int] = set()
@@ -154,9 +155,15 @@ class PagedTable(ScrollView, can_focus=True):
         self._styles: dict[str, Any] = {}
 
     # -- public API -------------------------------------------------------------------------------
-    def set_source(self, count: CountFn, fetch: FetchFn, *, keep_cursor: bool = False) -> None:
-        """Show a new list: counts it and fetches the first window in a thread worker."""
-        self._count, self._fetch = count, fetch
+    def set_source(self, count: CountFn, fetch: FetchFn, *, keep_cursor: bool = False,
+                   rows_first: bool = False) -> None:
+        """Show a new list: counts it and fetches the first window in a thread worker.
+
+        `rows_first=True` fetches the first window before counting and shows it at once (for a big list
+        whose count is slower than a page); only for sources whose `fetch` does not depend on `count`
+        having run first.
+        """
+        self._count, self._fetch, self._rows_first = count, fetch, rows_first
         self.reload(keep_cursor=keep_cursor)
 
     def reload(self, *, keep_cursor: bool = True) -> None:
@@ -195,13 +202,18 @@ class PagedTable(ScrollView, can_focus=True):
         count, fetch, size = self._count, self._fetch, self.page_size
         start = (around // size) * size
 
+        rows_first = self._rows_first
+
         def work() -> None:
-            # the first rows go on screen before the count (which can take longer than the page)
             try:
-                rows = fetch(start, size)
-                if rows and not get_current_worker().is_cancelled:
-                    self.post_message(self.PageLoaded(generation, start, rows, None))
-                total = count()
+                if rows_first:  # the first rows go on screen before the (slower) count
+                    rows = fetch(start, size)
+                    if rows and not get_current_worker().is_cancelled:
+                        self.post_message(self.PageLoaded(generation, start, rows, None))
+                    total = count()
+                else:
+                    total = count()
+                    rows = fetch(start, size) if total else []
             except Exception as exc:  # noqa: BLE001 - e.g. the office locked meanwhile
                 self.post_message(self.LoadFailed(self, exc))
                 return
@@ -254,7 +266,10 @@ class PagedTable(ScrollView, can_focus=True):
         self._trim_cache()
         self._announce()
         self._ensure_window()
-        self.refresh()
+        top = int(self.scroll_y)
+        if message.count is not None or (message.start < top + self.size.height
+                                         and message.start + len(message.rows) > top):
+            self.refresh()  # a block fetched ahead, out of view, needs no new frame
 
     def _trim_cache(self, keep: int = 40) -> None:
         if len(self._blocks) <= keep:
