@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import asdict, dataclass, replace
@@ -40,10 +41,8 @@ def load(path: Path | None = None) -> Settings:
             values = {}
     settings = Settings(**values)
     if "MPOFFICE_IDLE_LOCK_MINUTES" in os.environ:
-        try:
+        with contextlib.suppress(ValueError):
             settings = replace(settings, idle_lock_minutes=float(os.environ["MPOFFICE_IDLE_LOCK_MINUTES"]))
-        except ValueError:
-            pass
     if "MPOFFICE_SYNC_FOLDER" in os.environ:
         settings = replace(settings, sync_folder=os.environ["MPOFFICE_SYNC_FOLDER"] or None)
     if "MPOFFICE_DROP_FOLDER" in os.environ:

@@ -13,7 +13,6 @@ Money is whole pence.
 from __future__ import annotations
 
 from sqlalchemy import Index
-from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 

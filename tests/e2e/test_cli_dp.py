@@ -7,9 +7,9 @@ import os
 import subprocess
 import sys
 
-from conftest import PASSPHRASE
 from dp_data import MARKER, add_staff, plant, scan_for
 
+from conftest import PASSPHRASE
 from mpoffice_tui.db.engine import create_office, open_office
 from mpoffice_tui.db.models import Constituent
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import PASSPHRASE
 from dp_data import add_staff
 
+from conftest import PASSPHRASE
 from mpoffice_tui.db.engine import open_office
 from mpoffice_tui.db.errors import WrongPassphrase
 from mpoffice_tui.services import audit, retention

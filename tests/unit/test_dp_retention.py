@@ -6,9 +6,9 @@ import json
 from datetime import date
 
 import pytest
-from conftest import PASSPHRASE
 from dp_data import MARKER, add_staff, plant, scan_for
 
+from conftest import PASSPHRASE
 from mpoffice_tui.db.engine import open_office
 from mpoffice_tui.db.errors import PermissionDenied
 from mpoffice_tui.services import retention

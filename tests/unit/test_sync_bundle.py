@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE
 
+from conftest import PASSPHRASE
 from mpoffice_tui.db.engine import open_office
 from mpoffice_tui.db.models import Constituent, Note
 from mpoffice_tui.sync import auto, bundle, conflicts, enrol, erase, status

@@ -12,10 +12,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import PASSPHRASE
 from mpoffice_tui.db.engine import create_office, open_office  # noqa: F401
 from mpoffice_tui.db.hlc import wall_ms
 from mpoffice_tui.db.models import SHARED_TABLES, Case, Constituent, Note
