@@ -92,6 +92,9 @@ async def test_wrong_then_right_passphrase(closed_office):
         assert app.title == "Office of Jane Smith MP"
         await wait_for(pilot, lambda: "sync not set up" in app.sub_title)
         assert note is not None
+        with app.office.engine.connect() as conn:  # the failed attempt is in the audit log now
+            failed = conn.exec_driver_sql("SELECT count(*) FROM audit_events WHERE action = 'unlock.failed'")
+            assert failed.fetchone()[0] == 1
 
 
 async def test_missing_key_slot_file_is_a_clear_message(closed_office):

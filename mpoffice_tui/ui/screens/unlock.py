@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,8 @@ class UnlockScreen(Screen):
     def unlock(self, passphrase: str | None) -> None:
         """Open the office (importing the database stack on first use) and post the result."""
         from mpoffice_tui.db import engine, keys
-        from mpoffice_tui.db.errors import OfficeError
+        from mpoffice_tui.db.errors import OfficeError, WrongPassphrase
+        from mpoffice_tui.services import audit
 
         path = Path(self.app.db_path)  # type: ignore[attr-defined]
         try:
@@ -121,11 +123,15 @@ class UnlockScreen(Screen):
             else:
                 office = engine.open_office(path, passphrase, use_keyring=False)
         except OfficeError as exc:
+            if isinstance(exc, WrongPassphrase):  # audited at the next successful unlock (files untouched now)
+                audit.note_unlock_failure(path, "wrong passphrase")
             self.post_message(self.Result(error=str(exc)))
             return
         except Exception as exc:  # noqa: BLE001 - never a traceback on the unlock screen
             self.post_message(self.Result(error=f"could not open {path.name}: {type(exc).__name__}: {exc}"))
             return
+        with contextlib.suppress(Exception):  # auditing must not stop a person working
+            audit.flush_unlock_failures(office)  # earlier failed attempts become audit events now
         self.post_message(self.Result(office=office))
 
     def on_unlock_screen_result(self, message: Result) -> None:
