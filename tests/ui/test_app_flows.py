@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
+from pilot_helpers import wait_for
 from sqlalchemy import insert
 from textual.widgets import Input
 
@@ -27,12 +27,6 @@ SIZE = (100, 30)
 NO_IDLE = Settings(idle_lock_minutes=0)
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
 
 
 def fill(office) -> dict:

@@ -3,9 +3,8 @@ a confidential note, a letter exported as .docx and re-read, the list's search, 
 
 from __future__ import annotations
 
-import time
-
 from docx import Document
+from pilot_helpers import to_cases, wait_for
 from textual.widgets import Input, OptionList, Select, TextArea
 
 from mpoffice_tui.config import Settings
@@ -17,28 +16,14 @@ from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog
 from mpoffice_tui.ui.dialogs.simple import TextDialog
 from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
 from mpoffice_tui.ui.screens.case_list import CasesScreen
-from mpoffice_tui.ui.screens.inbox import InboxScreen
-from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 PASSPHRASE = "correct horse battery"
 SIZE = (100, 30)
 NO_IDLE = Settings(idle_lock_minutes=0)
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
 
 
-async def to_cases(pilot) -> PagedTable:
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
-    await pilot.press("f3")
-    await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and app.screen.query_one("#cases").loaded)
-    return app.screen.query_one("#cases", PagedTable)
 
 
 def detail_loaded(app, check=lambda d: True) -> bool:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import time
 
+from pilot_helpers import to_cases, wait_for
 from sqlalchemy import text
 
 from mpoffice_tui.config import Settings
@@ -14,30 +14,15 @@ from mpoffice_tui.services import cases, consent, constituents
 from mpoffice_tui.ui.app import make_app
 from mpoffice_tui.ui.dialogs.simple import ConfirmDialog
 from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
-from mpoffice_tui.ui.screens.case_list import CasesScreen
 from mpoffice_tui.ui.screens.constituent import ConstituentScreen
-from mpoffice_tui.ui.screens.inbox import InboxScreen
-from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 PASSPHRASE = "correct horse battery"
 SIZE = (100, 30)
 NO_IDLE = Settings(idle_lock_minutes=0)
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
 
 
-async def to_cases(pilot) -> PagedTable:
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
-    await pilot.press("f3")
-    await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and app.screen.query_one("#cases").loaded)
-    return app.screen.query_one("#cases", PagedTable)
 
 
 def detail_loaded(app) -> bool:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pilot_helpers import wait_for
 from textual.widgets import Input, TextArea
 
 from mpoffice_tui.config import Settings
@@ -25,12 +26,6 @@ NO_IDLE = Settings(idle_lock_minutes=0)
 MAIL = Path(__file__).parent.parent / "fixtures" / "mail"
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
 
 
 def eml(folder: Path, name: str, sender: str, subject: str, body: str, msgid: str) -> Path:

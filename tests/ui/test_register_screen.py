@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
+from pilot_helpers import wait_for
 from textual.widgets import Input
 
 from conftest import PASSPHRASE
@@ -20,12 +20,6 @@ NO_IDLE = Settings(idle_lock_minutes=0)
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "register"
 
 
-async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
 
 
 def shown(app, selector: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
+from pilot_helpers import wait_for
 from textual.widgets import Input
 
 from conftest import PASSPHRASE
@@ -22,12 +22,6 @@ INVITE = "one-time invitation words"
 SIZE = (110, 32)
 
 
-async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
 
 
 @pytest.fixture

@@ -1,0 +1,32 @@
+"""Small helpers shared by the Pilot tests in tests/ui/."""
+
+from __future__ import annotations
+
+import time
+
+from mpoffice_tui.config import Settings
+
+SIZE = (100, 30)
+NO_IDLE = Settings(idle_lock_minutes=0)
+
+
+async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
+    """Let the app run until `condition()` holds (DB work happens in thread workers)."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.05)
+
+
+async def to_cases(pilot):
+    """From the Inbox, open the Cases screen and wait for its table; returns the table."""
+    from mpoffice_tui.ui.screens.case_list import CasesScreen
+    from mpoffice_tui.ui.screens.inbox import InboxScreen
+    from mpoffice_tui.ui.widgets.paged_table import PagedTable
+
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+    await pilot.press("f3")
+    await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and app.screen.query_one("#cases").loaded)
+    return app.screen.query_one("#cases", PagedTable)
