@@ -358,7 +358,7 @@ def _open_with(path: Path, slots: keys.KeySlots, data_key: bytes, slot: keys.Slo
     return Office(path, data_key, slots, Unlocked(slot.kind, slot.label, slot.staff_id), lock)
 
 
-def _check_files(path: Path) -> keys.KeySlots:
+def check_files(path: Path) -> keys.KeySlots:
     path = Path(path)
     if not path.exists():
         raise OfficeNotFound(f"{path}: no office here. Create one with `mpoffice init` (or "
@@ -378,7 +378,7 @@ def open_office(path: Path, passphrase: str | None = None, *, use_keyring: bool 
     Raises UnlockError subclasses with a clear message; the files are never changed on failure.
     """
     path = Path(path)
-    slots = _check_files(path)
+    slots = check_files(path)
     if passphrase is None:
         if use_keyring:
             found = slots.unlock_with_keyring()
@@ -391,7 +391,7 @@ def open_office(path: Path, passphrase: str | None = None, *, use_keyring: bool 
 
 def try_keyring(path: Path) -> Office | None:
     """Open with the keyring if this computer remembers the office; None if it does not."""
-    slots = _check_files(Path(path))
+    slots = check_files(Path(path))
     found = slots.unlock_with_keyring()
     return _open_with(Path(path), slots, *found) if found else None
 

@@ -3,6 +3,7 @@ CLI), and saving an attachment out of a case, on real encrypted offices under Pi
 
 from __future__ import annotations
 
+from pilot_helpers import NO_IDLE, SIZE, to_cases, wait_for
 from textual.widgets import TextArea
 
 from mpoffice_tui.db.engine import open_office
@@ -13,7 +14,7 @@ from mpoffice_tui.ui.dialogs.simple import TextDialog
 from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen, TimelineEntry
 from mpoffice_tui.ui.screens.reminders import RemindersScreen
 from mpoffice_tui.ui.widgets.paged_table import PagedTable
-from tests.ui.test_case_flows import NO_IDLE, PASSPHRASE, SIZE, detail_loaded, to_cases, wait_for
+from tests.ui.test_case_flows import PASSPHRASE, detail_loaded
 
 
 async def submit_form(pilot, **values) -> None:

@@ -112,7 +112,7 @@ class UnlockScreen(Screen):
             if passphrase is None:
                 if keys.usable_keyring() is None:
                     reason = keys.keyring_unavailable_reason()
-                    engine._check_files(path)  # report a missing office or key-slot file now
+                    engine.check_files(path)  # report a missing office or key-slot file now
                     self.post_message(self.Result(note=reason[:1].upper() + reason[1:] + "."))
                     return
                 office = engine.try_keyring(path)
