@@ -359,6 +359,7 @@ def _open_with(path: Path, slots: keys.KeySlots, data_key: bytes, slot: keys.Slo
 
 
 def check_files(path: Path) -> keys.KeySlots:
+    """The office file and its key slots, checked before any key is tried (clear messages)."""
     path = Path(path)
     if not path.exists():
         raise OfficeNotFound(f"{path}: no office here. Create one with `mpoffice init` (or "
