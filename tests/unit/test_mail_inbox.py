@@ -242,5 +242,5 @@ def test_whole_fixture_folder_in_one_go(office):
     report = inbox.import_paths(office, [FIX])
     reasons = {Path(r.file).name: r.reason for r in report.rejected}
     assert set(reasons) == {"empty.eml", "binary_junk.eml", "no_from.eml", "not_outlook.msg",
-                            "corrupt_outlook.msg", "broken_mime_empty.eml", "campaign.mbox"}
-    assert report.imported == 41 + 15
+                            "corrupt_outlook.msg", "broken_mime_empty.eml", "campaign.mbox", "README.md"}
+    assert report.imported == 41 + 15 + 2

@@ -84,6 +84,66 @@ def test_bad_files_are_rejected_with_a_reason(name, reason):
     assert item.file.endswith(name)
 
 
+def test_real_outlook_msg_with_jpeg_attachment():
+    # saved by Outlook (ANSI .msg) from a mail sent with Mutt; see fixtures/mail/README.md
+    name = "outlook_plain_jpeg_attached.msg"
+    item = one(name)
+    assert item.error is None
+    m = item.message
+    assert m.raw == (FIX / name).read_bytes()
+    assert m.sender_name == "Matijs van Zuijlen"
+    assert m.sender_email == "matijs.van.zuijlen@xs4all.nl"
+    assert m.recipients == "matijs@xxxxxx.nl"
+    assert m.subject == "test"
+    assert m.body_text == "test\n"
+    assert m.date == "2007-09-24T13:28:03.000000Z"  # Date: Mon, 24 Sep 2007 15:28:03 +0200
+    assert m.message_id == "<20070924132803.GB10141@matijs.net>"
+    assert m.in_reply_to is None and m.references == ()
+    [att] = m.attachments
+    assert (att.filename, att.content_type, len(att.data)) == ("test.jpg", "image/jpeg", 7681)
+    assert att.data.startswith(b"\xff\xd8\xff")
+    assert m.flags == ("outlook_msg",)
+
+
+def test_real_outlook_msg_8bit_strings_lose_nul_terminators_and_keep_cp1252_punctuation():
+    # an Exchange Online message exported from a PST as an 8-bit .msg with no code page property
+    name = "outlook_charset.msg"
+    m = one(name).message
+    assert m.raw == (FIX / name).read_bytes()
+    assert (m.sender_name, m.sender_email) == ("Joseph Q Bloggs", "joebloggs@example.org")
+    assert m.recipients == "joebloggs@example.org"
+    assert m.subject == "PST Export - Embedded Email Test"
+    assert m.body_text == "This email contains an email\u2026 Email-ception!!!\n\n"
+    assert m.date == "2019-10-09T05:55:10.000000Z"
+    assert m.message_id == "<ME2PR01MB44198426BA1B46A2296E6727E5950@ME2PR01MB4419.ausprd01.prod.outlook.com>"
+    assert m.attachments == ()
+    assert m.flags == ("outlook_msg",)
+
+
+def test_real_outlook_msgs_import_into_the_inbox_once(office):
+    from mpoffice_tui.services import inbox
+
+    paths = [FIX / "outlook_plain_jpeg_attached.msg", FIX / "outlook_charset.msg"]
+    report = inbox.import_paths(office, paths)
+    assert (report.imported, report.duplicates, report.rejected) == (2, 0, ())
+    rows = {r.subject: r for r in inbox.list_inbox(office, "new")}
+    assert sorted(rows) == ["PST Export - Embedded Email Test", "test"]
+    row = rows["test"]
+    assert (row.sender_name, row.sender_email, row.attachments) == (
+        "Matijs van Zuijlen", "matijs.van.zuijlen@xs4all.nl", 1)
+    assert "outlook_msg" in row.flags
+    assert inbox.raw_message(office, row.id) == paths[0].read_bytes()
+    detail = inbox.get_message(office, row.id)
+    assert detail.body_text == "test\n" and detail.message_id_header == "<20070924132803.GB10141@matijs.net>"
+    [att] = detail.attachments
+    assert (att.filename, att.content_type, att.size) == ("test.jpg", "image/jpeg", 7681)
+    other = inbox.get_message(office, rows["PST Export - Embedded Email Test"].id)
+    assert other.body_text.startswith("This email contains an email\u2026")
+    again = inbox.import_paths(office, paths)
+    assert (again.imported, again.duplicates) == (0, 2)
+    assert inbox.lane_counts(office)["new"] == 2
+
+
 def test_no_date_is_imported_and_flagged():
     m = one("no_date.eml").message
     assert m.date is None and "no_date" in m.flags

@@ -19,14 +19,18 @@ from mpoffice_tui.importers.mail.parse import (
 )
 
 _MSGID = re.compile(r"<[^<>\s]+>")
+# 8-bit .msg strings without a code page are read as ISO-8859-15, which turns Windows-1252 punctuation
+# (the ellipsis, curly quotes, dashes) into C1 control characters; map those back, as the .eml path does.
+_C1_AS_CP1252 = {c: bytes([c]).decode("cp1252") for c in range(0x80, 0xA0) if c not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
 
 
 def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
+        value = value.decode("utf-8", errors="replace")
+    # string properties may keep their NUL terminator
+    return str(value).rstrip("\x00").translate(_C1_AS_CP1252)
 
 
 def parse_msg(raw: bytes) -> ParsedMessage:
