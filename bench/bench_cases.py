@@ -3,9 +3,12 @@ search, saved-view counts, and a case detail with ~200 timeline items."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.harness import Ctx, Row, median_time
 
 RUNS = 7
+LONG_CASE = 200  # timeline items the case detail budget is set for
 
 
 def _biggest_case(office) -> tuple[str, int]:
@@ -21,13 +24,35 @@ def _biggest_case(office) -> tuple[str, int]:
     return (row[0], int(row[1])) if row else ("", 0)
 
 
-def _top_up(office, case_id: str, have: int, want: int = 200) -> None:
+def _top_up(office, case_id: str, have: int, want: int) -> None:
     """Add notes until the case has `want` timeline items (only on a scratch copy)."""
     from mpoffice_tui.db.models import Note
 
     with office.writing() as w:
         w.insert_many(Note, [{"case_id": case_id, "body": f"bench note {i}: " + "text " * 40, "kind": "note"}
                              for i in range(want - have)])
+
+
+def long_case(ctx: Ctx, want: int = LONG_CASE) -> tuple[Path, str, str]:
+    """(office path, case id, note) of a case with at least `want` timeline items, made once per run.
+
+    The demo's busiest case is used as it is when it is long enough; otherwise a scratch copy of the
+    office is made and the case topped up with notes."""
+    if "long_case" not in ctx.memo:
+        case_id, items = _biggest_case(ctx.office)
+        path, note = ctx.path, f"{items} timeline items"
+        if items < want:
+            from mpoffice_tui.db.engine import open_office
+
+            path = ctx.scratch_copy("long-case")
+            target = open_office(path, ctx.passphrase, use_keyring=False)
+            try:
+                _top_up(target, case_id, items, want)
+            finally:
+                target.close()
+            note = f"{items} items topped up to {want} with notes (scratch copy)"
+        ctx.memo["long_case"] = (path, case_id, note)
+    return ctx.memo["long_case"]  # type: ignore[return-value]
 
 
 def rows(ctx: Ctx) -> list[Row]:
@@ -54,16 +79,12 @@ def rows(ctx: Ctx) -> list[Row]:
     views = median_time(lambda: cs.saved_view_counts(office), RUNS) * 1000
     out.append(Row.info("case list: four saved-view counts", views, "ms"))
 
-    case_id, items = _biggest_case(office)
+    path, case_id, note = long_case(ctx)
     target = office
-    note = f"{items} timeline items"
-    if items < 200:
+    if path != ctx.path:
         from mpoffice_tui.db.engine import open_office
 
-        path = ctx.scratch_copy("cases-detail")
         target = open_office(path, ctx.passphrase, use_keyring=False)
-        _top_up(target, case_id, items)
-        note = f"{items} items topped up to 200 with notes (scratch copy)"
     try:
         detail = cs.get_case(target, case_id, viewer_role="manager")
         ms = median_time(lambda: cs.get_case(target, case_id, viewer_role="manager"), RUNS) * 1000

@@ -62,6 +62,7 @@ class Ctx:
     tmp: Path
     size: str
     build_seconds: float | None = None  # set when the office was built in this run
+    memo: dict[str, object] = field(default_factory=dict)  # shared between modules within one run
     _office: object | None = field(default=None, repr=False)
 
     @property

@@ -30,3 +30,11 @@ async def to_cases(pilot):
     await pilot.press("f3")
     await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and app.screen.query_one("#cases").loaded)
     return app.screen.query_one("#cases", PagedTable)
+
+
+def drawn_text(widget) -> str:
+    """The text a widget draws in its visible region, line by line, as the terminal would show it."""
+    from textual.geometry import Region
+
+    size = widget.size
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, size.width, size.height)))

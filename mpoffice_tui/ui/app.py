@@ -93,6 +93,7 @@ class OfficeApp(App[int]):
         self.last_sync: tuple | None = None  # (SyncResult | None, error) of the last automatic/manual sync
         self._sync_lock = threading.Lock()  # never two syncs of one office at once
         self._sync_timer = None
+        self._case_spare: Any = None  # the reusable case detail screen (see case_screen)
 
     # -- start-up ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -233,9 +234,22 @@ class OfficeApp(App[int]):
         if self.office is None:
             return
         await self.switch_mode("cases")
+        await self.push_screen(self.case_screen(case_id))
+
+    def case_screen(self, case_id: str, chase_party: str | None = None) -> Screen:
+        """The case detail screen to push for a case. One is kept and reused (building a screen costs
+        far more than loading a case); a second is made only when it is already open in some stack."""
         from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
 
-        await self.push_screen(CaseDetailScreen(case_id))
+        spare = self._case_spare
+        # Textual keeps one screen stack per mode (pinned Textual 8.2.8: there is no public way to ask)
+        if spare is None or any(spare in stack for stack in self._screen_stacks.values()):
+            if spare is not None:
+                return CaseDetailScreen(case_id, chase_party)
+            spare = self._case_spare = CaseDetailScreen()
+            self.install_screen(spare, "case-detail")
+        spare.show_case(case_id, chase_party)
+        return spare
 
     async def lock(self, reason: str) -> None:
         """Close the office, drop every screen that showed its data, and ask for the passphrase."""
@@ -255,6 +269,11 @@ class OfficeApp(App[int]):
         for mode, screen in DATA_MODES.items():
             await self.remove_mode(mode)
             self.add_mode(mode, screen)
+        if (spare := self._case_spare) is not None:  # it showed a case: a new one after the next unlock
+            self._case_spare = None
+            self.uninstall_screen(spare)
+            if spare.is_mounted:
+                await spare.remove()
         if self.settings.sync_folder:  # one last sync before the office closes
             await asyncio.to_thread(self._final_sync, office)
         office.close()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from pilot_helpers import wait_for
+from pilot_helpers import drawn_text, wait_for
 from sqlalchemy import insert
 from textual.widgets import Input
 
@@ -21,6 +21,7 @@ from mpoffice_tui.ui.screens.inbox import InboxScreen
 from mpoffice_tui.ui.screens.register import RegisterScreen
 from mpoffice_tui.ui.screens.unlock import UnlockScreen
 from mpoffice_tui.ui.widgets.paged_table import PagedTable
+from mpoffice_tui.ui.widgets.timeline import Timeline
 
 PASSPHRASE = "correct horse battery"
 SIZE = (100, 30)
@@ -159,8 +160,11 @@ async def test_case_detail_and_back(closed_office):
         assert "A-00002" in head and "Siobhán O'Brien" in head
         flags = str(app.screen.query_one("#case-flags").render())
         assert "SAFETY CAUTION" in flags and "Polish" in flags
-        await wait_for(pilot, lambda: app.screen.query(".timeline-item"))
-        assert "[bold]twice[/bold]" in str(app.screen.query(".timeline-item").first().render())
+        timeline = app.screen.query_one(Timeline)
+        await wait_for(pilot, lambda: timeline.items)
+        timeline.highlighted = 0
+        await pilot.pause()
+        assert "[bold]twice[/bold]" in drawn_text(timeline)
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen))
 

@@ -11,9 +11,10 @@ from mpoffice_tui.services import cases, constituents, contacts, letters
 from mpoffice_tui.ui.app import make_app
 from mpoffice_tui.ui.dialogs.form import FormDialog
 from mpoffice_tui.ui.dialogs.simple import TextDialog
-from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen, TimelineEntry
+from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
 from mpoffice_tui.ui.screens.reminders import RemindersScreen
 from mpoffice_tui.ui.widgets.paged_table import PagedTable
+from mpoffice_tui.ui.widgets.timeline import Timeline
 from tests.ui.test_case_flows import PASSPHRASE, detail_loaded
 
 
@@ -86,9 +87,9 @@ async def test_attachment_saved_to_a_folder_and_audited(office, office_path, tmp
     async with app.run_test(size=SIZE) as pilot:
         await to_cases(pilot)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: detail_loaded(app) and app.screen.query(TimelineEntry))
-        entry = next(e for e in app.screen.query(TimelineEntry) if e.item.kind == "attachment")
-        entry.focus()
+        await wait_for(pilot, lambda: detail_loaded(app) and app.screen.query_one(Timeline).items)
+        timeline = app.screen.query_one(Timeline)
+        timeline.highlighted = next(n for n, i in enumerate(timeline.items) if i.kind == "attachment")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
         await pilot.click("#text-save-file")

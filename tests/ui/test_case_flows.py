@@ -4,7 +4,7 @@ a confidential note, a letter exported as .docx and re-read, the list's search, 
 from __future__ import annotations
 
 from docx import Document
-from pilot_helpers import to_cases, wait_for
+from pilot_helpers import drawn_text, to_cases, wait_for
 from textual.widgets import Input, OptionList, Select, TextArea
 
 from mpoffice_tui.config import Settings
@@ -16,14 +16,11 @@ from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog
 from mpoffice_tui.ui.dialogs.simple import TextDialog
 from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
 from mpoffice_tui.ui.screens.case_list import CasesScreen
+from mpoffice_tui.ui.widgets.timeline import Timeline
 
 PASSPHRASE = "correct horse battery"
 SIZE = (100, 30)
 NO_IDLE = Settings(idle_lock_minutes=0)
-
-
-
-
 
 
 def detail_loaded(app, check=lambda d: True) -> bool:
@@ -76,7 +73,8 @@ async def test_case_from_new_constituent_closed_and_reopened_with_a_confidential
         await submit_form(pilot, body="Told us about [b]the debt[/b] in confidence", confidential=True)
         await wait_for(pilot, lambda: detail_loaded(app, lambda x: any(
             i.confidential for i in x.detail.timeline)))
-        shown = " ".join(str(w.render()) for w in app.screen.query(".timeline-item"))
+        await pilot.pause()
+        shown = drawn_text(app.screen.query_one(Timeline))
         assert "Confidential note" in shown and "[b]the debt[/b]" in shown
 
         # closing without an outcome is refused in the dialog, with nothing lost

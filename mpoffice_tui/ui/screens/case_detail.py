@@ -11,9 +11,8 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.dialogs.simple import PickDialog, TextDialog
@@ -21,6 +20,8 @@ from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.conflict_box import ConflictBox
+from mpoffice_tui.ui.widgets.key_bar import KeyBar
+from mpoffice_tui.ui.widgets.timeline import Timeline
 
 CHANNEL_LABELS = {"email": "Email", "letter": "Letter", "phone": "Phone call", "walk_in": "Walk-in",
                   "surgery": "Surgery"}
@@ -94,57 +95,30 @@ def item_full(item: Any) -> Text:
     return text
 
 
-class TimelineEntry(Static, can_focus=True):
-    """One timeline item; Enter opens it in full, up/down move between items."""
-
-    BINDINGS = [Binding("enter", "open", "Read", show=False), Binding("up", "step(-1)", show=False),
-                Binding("down", "step(1)", show=False)]
-
-    def __init__(self, item: Any, index: int) -> None:
-        self.item = item
-        self.index = index
-        text = item_heading(item)
-        if item.redacted:
-            text.append("\n(confidential: not shown to your role)", "italic dim")
-        else:
-            body = clean(item.body).strip().expandtabs(4)
-            if body:
-                lines = body.splitlines()
-                text.append("\n")
-                text.append("\n".join(lines[:PREVIEW_LINES]))
-                if len(lines) > PREVIEW_LINES:
-                    text.append(f"\n… {len(lines) - PREVIEW_LINES} more lines (Enter to read)", "dim italic")
-        super().__init__(text, classes=f"timeline-item kind-{item.kind}")
-
-    class Open(Message):
-        def __init__(self, item: Any) -> None:
-            super().__init__()
-            self.item = item
-
-    def action_open(self) -> None:
-        self.post_message(self.Open(self.item))
-
-    def on_click(self, event: Any) -> None:
-        if getattr(event, "chain", 1) >= 2:
-            self.action_open()
-
-    def action_step(self, delta: int) -> None:
-        siblings = [w for w in self.parent.children if isinstance(w, TimelineEntry)] if self.parent else []
-        n = self.index + delta
-        if 0 <= n < len(siblings):
-            siblings[n].focus()
-            siblings[n].scroll_visible(animate=False)
-        elif self.parent is not None:
-            self.parent.scroll_relative(y=delta * 3, animate=False)  # type: ignore[attr-defined]
+def item_preview(item: Any) -> Text:
+    """An item as the timeline lists it: its heading and the first few lines of its text."""
+    text = item_heading(item)
+    if item.redacted:
+        text.append("\n(confidential: not shown to your role)", "italic dim")
+        return text
+    body = clean(item.body).strip().expandtabs(4)
+    if body:
+        lines = body.splitlines()
+        text.append("\n")
+        text.append("\n".join(lines[:PREVIEW_LINES]))
+        if len(lines) > PREVIEW_LINES:
+            text.append(f"\n… {len(lines) - PREVIEW_LINES} more lines (Enter to read)", "dim italic")
+    return text
 
 
 class CaseDetailScreen(OfficeScreen):
-    """One case: who, what state, any warnings, and its timeline oldest first."""
+    """One case: who, what state, any warnings, and its timeline newest first.
+
+    One instance is built ahead of time and reused (`show_case`), so opening a case costs only its data."""
 
     DEFAULT_CSS = """
     #case-consent { padding: 0 1; height: auto; background: $warning 30%; color: $text; text-style: bold; }
     #case-side { padding: 0 1; height: auto; color: $text-muted; }
-    TimelineEntry:focus { background: $boost; text-style: none; border-left: thick $accent; }
     """
 
     BINDINGS = [
@@ -170,12 +144,11 @@ class CaseDetailScreen(OfficeScreen):
             super().__init__()
             self.detail = detail
 
-    def __init__(self, case_id: str, chase_party: str | None = None) -> None:
+    def __init__(self, case_id: str | None = None, chase_party: str | None = None) -> None:
         super().__init__()
         self.case_id = case_id
         self.chase_party = chase_party  # open the chase form for this third party once loaded
         self.detail: LoadedCase | None = None
-        self.missing = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -184,14 +157,28 @@ class CaseDetailScreen(OfficeScreen):
         yield Static("", id="case-consent")
         yield ConflictBox(id="case-conflicts")
         yield Static("", id="case-side")
-        yield VerticalScroll(id="timeline", can_focus=True)
-        yield Footer()
+        yield Timeline(item_preview, id="timeline")
+        yield KeyBar()
 
     def on_mount(self) -> None:
+        self._blank()
+        if self.case_id:
+            self.load()
+
+    def _blank(self) -> None:
         for wid in ("#case-flags", "#case-consent", "#case-conflicts", "#case-side"):
             self.query_one(wid).display = False
-        self.query_one("#timeline").focus()
-        self.load()
+        self.query_one("#case-head", Static).update(Text("Loading…"))
+        self.query_one(Timeline).show((), empty="")
+        self.sub_title = ""
+        self.query_one(Timeline).focus()
+
+    def show_case(self, case_id: str, chase_party: str | None = None) -> None:
+        """Show a case in this screen, built or not yet: nothing of the last case stays on it."""
+        self.case_id, self.chase_party, self.detail = case_id, chase_party, None
+        if self.is_mounted:  # else on_mount loads it
+            self._blank()
+            self.load()
 
     def action_back(self) -> None:
         self.dismiss()
@@ -200,12 +187,15 @@ class CaseDetailScreen(OfficeScreen):
         self.load()
 
     def load(self) -> None:
-        case_id = self.case_id
+        if (case_id := self.case_id) is None:
+            return
         self.fetch("case-detail", lambda office: load_case(office, case_id), self.Loaded)
 
     # -- showing ------------------------------------------------------------------------------
     async def on_case_detail_screen_loaded(self, message: Loaded) -> None:
         loaded: LoadedCase = message.detail
+        if self.case_id not in (loaded.id, loaded.ref):
+            return  # a late answer for the case this screen showed before
         first = self.detail is None
         self.detail = loaded
         d = loaded.detail
@@ -227,7 +217,7 @@ class CaseDetailScreen(OfficeScreen):
         side = self.query_one("#case-side", Static)
         side.update(self._side(d))
         side.display = bool(d.parties or d.tasks)
-        await self._show_timeline(d.timeline, keep_focus=not first)
+        self.query_one(Timeline).show(d.timeline[::-1], empty="Nothing on this case's timeline yet.")
         self.sub_title = c.ref
         if first and self.chase_party:
             self.action_chase(self.chase_party)
@@ -288,22 +278,8 @@ class CaseDetailScreen(OfficeScreen):
                                   for t in open_tasks[:4]))
         return text
 
-    async def _show_timeline(self, items: tuple[Any, ...], keep_focus: bool) -> None:
-        timeline = self.query_one("#timeline", VerticalScroll)
-        focused = self.focused.index if keep_focus and isinstance(self.focused, TimelineEntry) else None
-        await timeline.remove_children()
-        if not items:
-            await timeline.mount(Static(Text("Nothing on this case's timeline yet."), classes="empty"))
-            return
-        entries = [TimelineEntry(item, n) for n, item in enumerate(items)]
-        await timeline.mount_all(entries)
-        if focused is not None and focused < len(entries):
-            entries[focused].focus()
-        elif keep_focus:
-            timeline.scroll_end(animate=False)
-
-    @on(TimelineEntry.Open)
-    def open_item(self, event: TimelineEntry.Open) -> None:
+    @on(Timeline.Open)
+    def open_item(self, event: Timeline.Open) -> None:
         item = event.item
         if item.kind == "letter":
             def chosen(button: str | None) -> None:

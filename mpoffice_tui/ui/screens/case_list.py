@@ -11,12 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
+from textual.widgets import Header, Input, Static, Tab
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
+from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
+from mpoffice_tui.ui.widgets.tabs import Tabs
 
 # (sort key, descending by default, label); `s` cycles through them in this order
 SORT_CYCLE = (("opened", True, "newest first"), ("ref", False, "reference"), ("review", False, "review date"),
@@ -93,7 +95,7 @@ class CasesScreen(OfficeScreen):
             Column("Opened", lambda r: (r.opened_at or "")[:10], width=10, drop_order=3),
             Column("Review", lambda r: r.review_date or "", width=10, drop_order=2),
         ], id="cases", empty_text="No cases match.")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#cases", PagedTable).focus()
@@ -268,9 +270,7 @@ class CasesScreen(OfficeScreen):
 
     @on(PagedTable.RowSelected, "#cases")
     def open_case(self, event: PagedTable.RowSelected) -> None:
-        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
-
-        self.app.push_screen(CaseDetailScreen(event.row.id))
+        self.app.push_screen(self.app.case_screen(event.row.id))
 
     def action_filter(self) -> None:
         def options(office: Any) -> tuple[list[str], list[Any]]:
@@ -317,9 +317,7 @@ class CasesScreen(OfficeScreen):
 
         def done(row: Any) -> None:
             if row and row is not True:
-                from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
-
                 self._load()
-                self.app.push_screen(CaseDetailScreen(row.id))
+                self.app.push_screen(self.app.case_screen(row.id))
 
         self.app.push_screen(NewCaseDialog(), done)

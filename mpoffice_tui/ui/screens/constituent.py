@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Header, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
@@ -19,6 +19,7 @@ from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.conflict_box import ConflictBox
+from mpoffice_tui.ui.widgets.key_bar import KeyBar
 
 CONSENT_LABELS = {"implied": "Implied consent", "written": "Written consent",
                   "third_party_permission": "Written permission for someone to act for them"}
@@ -101,7 +102,7 @@ class ConstituentScreen(OfficeScreen):
                 yield Static("", id="person-consents")
             with TabPane("Duplicates", id="tab-duplicates"):
                 yield OptionList(id="person-duplicates")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#person-flags").display = False
@@ -203,18 +204,14 @@ class ConstituentScreen(OfficeScreen):
 
     @on(OptionList.OptionSelected, "#person-cases")
     def open_case(self, event: OptionList.OptionSelected) -> None:
-        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
-
         if event.option.id:
-            self.app.push_screen(CaseDetailScreen(event.option.id))
+            self.app.push_screen(self.app.case_screen(event.option.id))
 
     @on(OptionList.OptionSelected, "#person-history")
     def open_history(self, event: OptionList.OptionSelected) -> None:
-        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
-
         case_id = self._history_cases[int(event.option.id or 0)]
         if case_id:
-            self.app.push_screen(CaseDetailScreen(case_id))
+            self.app.push_screen(self.app.case_screen(case_id))
         else:
             self.notify("That contact is not on a case.")
 
@@ -315,7 +312,6 @@ class ConstituentScreen(OfficeScreen):
 
     def action_new_case(self) -> None:
         from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog
-        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
 
         if self.person is None:
             return
@@ -323,6 +319,6 @@ class ConstituentScreen(OfficeScreen):
         def done(row: Any) -> None:
             if row and row is not True:
                 self.load()
-                self.app.push_screen(CaseDetailScreen(row.id))
+                self.app.push_screen(self.app.case_screen(row.id))
 
         self.app.push_screen(NewCaseDialog(self.person.id, self.person.view.person.name), done)

@@ -9,12 +9,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 
 
@@ -44,7 +45,7 @@ class ContactsScreen(OfficeScreen):
             Column("Email / phone", lambda k: k.email or k.phone or "", width=24, drop_order=1),
             Column("Reply", lambda k: f"{k.reply_days} wd", width=6, drop_order=2),
         ], id="contacts", empty_text="No contacts: press l to load the starter directory, a to add one.")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#contacts", PagedTable).focus()

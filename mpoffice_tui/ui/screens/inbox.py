@@ -30,7 +30,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Static, Tab, Tabs
+from textual.widgets import Header, Static, Tab
 
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.inbox_capture import CaptureDialog, ImportDialog
@@ -45,7 +45,9 @@ from mpoffice_tui.ui.screens.inbox_dialogs import (
     PickDialog,
 )
 from mpoffice_tui.ui.text import clean, one_line
+from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
+from mpoffice_tui.ui.widgets.tabs import Tabs
 
 LANES = ("new", "auto_filed", "suggested", "campaigns", "done")
 LANE_LABELS = {"new": "New", "auto_filed": "Auto-filed", "suggested": "Suggested", "campaigns": "Campaigns",
@@ -201,7 +203,7 @@ class InboxScreen(OfficeScreen):
             yield Static("", id="preview-head")
             yield Static("", id="preview-meta")
             yield Static("", id="preview-body")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#campaigns").display = False

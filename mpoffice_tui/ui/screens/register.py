@@ -19,12 +19,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.interests import InterestsPane
 from mpoffice_tui.ui.screens.register_import import ImportRegisterScreen
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 
 if TYPE_CHECKING:
@@ -190,7 +191,7 @@ class RegisterScreen(OfficeScreen):
                 yield Static("", id="publications", classes="summary")
             with TabPane("Register of Interests", id="interests"):
                 yield InterestsPane(id="interests-pane")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#register-search", Input).focus()

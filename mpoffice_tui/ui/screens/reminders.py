@@ -10,10 +10,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
+from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 
 
@@ -78,7 +79,7 @@ class RemindersScreen(OfficeScreen):
             Column("What", what, min_width=20),
             Column("Who", lambda r: r.item.assignee or "", width=14, drop_order=1),
         ], id="reminders", empty_text="Nothing due today or overdue.")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#reminders", PagedTable).focus()
@@ -128,14 +129,12 @@ class RemindersScreen(OfficeScreen):
 
     def action_chase(self) -> None:
         """Open the case and its chase form for the chosen third party."""
-        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
-
         row = self.query_one("#reminders", PagedTable).cursor_row
         if row is None or row.when != "chase":
             self.notify("Choose a third party overdue a reply (h shows only those).")
             return
         chase = row.item.chase
-        self.app.push_screen(CaseDetailScreen(chase.case_id, chase_party=chase.party_id))
+        self.app.push_screen(self.app.case_screen(chase.case_id, chase_party=chase.party_id))
 
     def action_reload(self) -> None:
         self._load(keep_cursor=True)
@@ -152,6 +151,4 @@ class RemindersScreen(OfficeScreen):
 
     @on(PagedTable.RowSelected, "#reminders")
     def open_case(self, event: PagedTable.RowSelected) -> None:
-        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
-
-        self.app.push_screen(CaseDetailScreen(event.row.item.case_id))
+        self.app.push_screen(self.app.case_screen(event.row.item.case_id))

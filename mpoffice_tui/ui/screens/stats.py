@@ -10,12 +10,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.widgets.key_bar import KeyBar
 
 
 def short(label: str, width: int = 14) -> str:
@@ -55,7 +56,7 @@ class StatsScreen(OfficeScreen):
                 yield Static("", id="workload-table", classes="stats-table")
             with TabPane("Time to close", id="tab-close"):
                 yield Static("", id="close-table", classes="stats-table")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.load()

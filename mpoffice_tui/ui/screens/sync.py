@@ -17,10 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class SyncScreen(OfficeScreen):
             Column("From", lambda c: c.that_code, width=5, drop_order=1),
         ], id="sync-conflicts", empty_text="No conflicts: nobody's edit was lost.")
         yield Static("", id="sync-result", classes="summary")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         folder = getattr(self.app, "settings", None) and self.app.settings.sync_folder

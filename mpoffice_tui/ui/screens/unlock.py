@@ -12,7 +12,9 @@ from textual.app import ComposeResult
 from textual.containers import Center, Middle, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
+
+from mpoffice_tui.ui.widgets.key_bar import KeyBar
 
 
 class UnlockButton(Static):
@@ -48,7 +50,7 @@ class UnlockScreen(Screen):
             yield UnlockButton("Unlock", id="unlock-button")
             yield Static("", id="unlock-message")
             yield Static("", id="keyring-note")
-        yield Footer()
+        yield KeyBar()
 
     def begin(self) -> None:
         """Called once the first frame is on screen: unlock by the given passphrase or the keyring."""
