@@ -44,6 +44,9 @@ SCREEN_CLASSES = {
 }
 # Modules the preload worker imports while the person types (not stats: plotext waits until asked).
 PRELOAD_SCREENS = ("inbox", "cases", "register", "sync", "reminders", "contacts")
+# ...and what those screens import only when first used (a case, its services)
+PRELOAD_MODULES = ("mpoffice_tui.ui.screens.case_detail", "mpoffice_tui.services.cases",
+                   "mpoffice_tui.services.consent", "mpoffice_tui.services.inbox", "mpoffice_tui.sync.conflicts")
 
 
 def _lazy_screen(mode: str) -> Callable[[], Screen]:
@@ -119,8 +122,8 @@ class OfficeApp(App[int]):
         import mpoffice_tui.services.lists  # noqa: F401
         import mpoffice_tui.services.status  # noqa: F401
 
-        for mode in PRELOAD_SCREENS:
-            importlib.import_module(SCREEN_CLASSES[mode][0])
+        for module in (*(SCREEN_CLASSES[mode][0] for mode in PRELOAD_SCREENS), *PRELOAD_MODULES):
+            importlib.import_module(module)
 
     def take_auto_passphrase(self) -> str | None:
         """The passphrase given to make_app, once (a lock later always asks a person)."""
