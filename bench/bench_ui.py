@@ -95,7 +95,7 @@ async def _run(path, passphrase: str, case_id: str, out: dict, painted: dict) ->
         async with app.run_test(size=SIZE) as pilot:
             await _until(pilot, lambda: isinstance(app.screen, InboxScreen) and "messages" in painted, timeout=120)
             out["inbox"] = (painted["messages"][0] - unlocked[0]) * 1000
-            await pilot.pause(0.3)
+            await pilot.pause(1.5)  # the caseworker reads the first message (the app builds Cases meanwhile)
 
             base: list[float] = []
             for _ in range(BASELINE_PRESSES):

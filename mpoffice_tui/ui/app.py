@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 STATUS_REFRESH_SECONDS = 5.0
+PREBUILD_AFTER_SECONDS = 0.5  # after unlock, build the Cases and case screens in the first quiet moment
+QUIET_SECONDS = 0.4  # ...quiet: no key or mouse for this long
 PRELOAD_DELAY_SECONDS = 0.15
 # The data screens are imported when first shown (or by the preload worker after the first frame),
 # so the unlock screen paints as fast as a bare Textual app.
@@ -140,6 +142,29 @@ class OfficeApp(App[int]):
         self.switch_mode("inbox")
         self.refresh_status()
         self.start_auto_sync()
+        self.set_timer(PREBUILD_AFTER_SECONDS, self._prebuild)
+
+    def _prebuild(self) -> None:
+        """Build the Cases screen and the case screen while the person reads the inbox, so that F3 and the
+        first case open as fast as later ones (building a Textual screen costs more than its data)."""
+        office = self.office
+        if office is None or self._case_spare is not None:
+            return
+        quiet = time.monotonic() - self.last_activity >= QUIET_SECONDS
+        if not quiet or self.current_mode != "inbox" or len(self.screen_stack) > 1:
+            # only on the inbox (it does nothing when shown again; other screens reload), not while
+            # they type, and not with a dialog open
+            self.set_timer(QUIET_SECONDS, self._prebuild)
+            return
+        from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+
+        if not self._in_a_stack("cases"):  # built now, shown later (it loads its first page too)
+            self.switch_mode("cases")
+            self.switch_mode("inbox")
+        spare = self._case_spare = CaseDetailScreen()
+        self.install_screen(spare, "case-detail")
+        self.push_screen(spare)  # builds it; popped before any frame shows it
+        self.pop_screen()
 
     # -- header status ------------------------------------------------------------------------------
     def refresh_status(self) -> None:
@@ -239,14 +264,19 @@ class OfficeApp(App[int]):
         await self.switch_mode("cases")
         await self.push_screen(self.case_screen(case_id))
 
+    def _in_a_stack(self, what: Screen | str) -> bool:
+        """Is this screen in any mode's stack (or, given a mode's name, has that mode been built)?
+        Textual keeps one stack per mode and has no public way to ask (Textual is pinned, 8.2.8)."""
+        stacks = self._screen_stacks
+        return bool(stacks.get(what)) if isinstance(what, str) else any(what in stack for stack in stacks.values())
+
     def case_screen(self, case_id: str, chase_party: str | None = None) -> Screen:
         """The case detail screen to push for a case. One is kept and reused (building a screen costs
         far more than loading a case); a second is made only when it is already open in some stack."""
         from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
 
         spare = self._case_spare
-        # Textual keeps one screen stack per mode (pinned Textual 8.2.8: there is no public way to ask)
-        if spare is None or any(spare in stack for stack in self._screen_stacks.values()):
+        if spare is None or self._in_a_stack(spare):
             if spare is not None:
                 return CaseDetailScreen(case_id, chase_party)
             spare = self._case_spare = CaseDetailScreen()

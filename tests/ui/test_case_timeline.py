@@ -102,3 +102,21 @@ async def test_key_bar_keys_are_clickable_and_the_palette_key_stays_visible_at_8
         await pilot.click(KeyBar, offset=(line.index(" n Note ") + 1, 0))
         await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
         assert "note" in str(app.screen.query_one(".dialog-title").render()).lower()
+
+
+async def test_cases_and_the_case_screen_are_built_while_the_inbox_is_read(two_cases):
+    from mpoffice_tui.ui.screens.case_list import CasesScreen
+    from mpoffice_tui.ui.widgets.paged_table import PagedTable
+
+    path, long, _ = two_cases
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.focused is not None)
+        focused = app.focused
+        await pilot.pause(1.5)  # quiet: the app builds the other screens behind the inbox
+        assert isinstance(app.screen, InboxScreen) and app.focused is focused
+        screen = app.case_screen(long.id)
+        assert screen.is_mounted  # built already: opening it costs only the case's data
+        await pilot.press("f3")
+        assert isinstance(app.screen, CasesScreen)
+        assert app.screen.query_one("#cases", PagedTable).row_count == 2  # its first page was loaded too
