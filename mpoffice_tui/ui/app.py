@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 STATUS_REFRESH_SECONDS = 5.0
+STATUS_AFTER_UNLOCK_SECONDS = 0.3  # the header status and the first sync wait for the inbox's first rows
 PREBUILD_AFTER_SECONDS = 0.5  # after unlock, build the Cases and case screens in the first quiet moment
 QUIET_SECONDS = 0.4  # ...quiet: no key or mouse for this long
 PRELOAD_DELAY_SECONDS = 0.15
@@ -140,7 +141,7 @@ class OfficeApp(App[int]):
         self.title = office.name
         self.sub_title = "unlocked"
         self.switch_mode("inbox")
-        self.refresh_status()
+        self.set_timer(STATUS_AFTER_UNLOCK_SECONDS, self.refresh_status)  # after the inbox's first rows
         self.start_auto_sync()
         self.set_timer(PREBUILD_AFTER_SECONDS, self._prebuild)
 
@@ -194,7 +195,7 @@ class OfficeApp(App[int]):
         if self.office is not None and self.settings.sync_folder:
             interval = max(5.0, float(self.settings.sync_interval_seconds or 300))
             self._sync_timer = self.set_interval(interval, self.sync_now)
-            self.sync_now()
+            self.set_timer(STATUS_AFTER_UNLOCK_SECONDS, self.sync_now)  # once the screen has its rows
 
     def set_sync_folder(self, folder: str | None) -> None:
         """Use (and save in this machine's settings) a new sync folder; None stops syncing."""

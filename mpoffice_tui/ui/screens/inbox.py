@@ -179,6 +179,7 @@ class InboxScreen(OfficeScreen):
         self.campaign: Any = None  # the open campaign group (Campaigns lane), else None
         self.detail: Any = None  # MessageDetail of the previewed message
         self.counts: dict[str, int] = {}
+        self._counts_asked = False  # the first lane counts are asked for once the first page is shown
         self.acting: set[str] = set()  # messages with a change being saved
 
     def compose(self) -> ComposeResult:
@@ -208,8 +209,7 @@ class InboxScreen(OfficeScreen):
     def on_mount(self) -> None:
         self.query_one("#campaigns").display = False
         self.query_one("#messages", PagedTable).focus()
-        self._show_lane()
-        self.load_counts()
+        self._show_lane()  # the lane counts follow the first page (see `loaded`): rows first
         settings = getattr(self.app, "settings", None)
         if settings is not None and getattr(settings, "drop_folder", None):
             self.set_interval(max(5, int(getattr(settings, "drop_scan_seconds", 30) or 30)), self.scan_drop_folder)
@@ -384,6 +384,9 @@ class InboxScreen(OfficeScreen):
 
     @on(PagedTable.Loaded)
     def loaded(self, event: PagedTable.Loaded) -> None:
+        if not self._counts_asked:
+            self._counts_asked = True
+            self.load_counts()
         if event.count == 0 and event.table is self._table():
             self._clear_preview()
 
