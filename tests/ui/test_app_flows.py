@@ -194,9 +194,8 @@ async def test_lock_closes_the_office_and_unlock_again(closed_office):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen))
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen))
-        assert app.office is None and app.sub_title == "locked"
-        assert list(app._screen_stacks) == ["locked"]  # no screen that showed data is left
+        await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and list(app._screen_stacks) == ["locked"])
+        assert app.office is None and app.sub_title == "locked"  # and no screen that showed data is left
         assert not app.screen.query_one("#passphrase", Input).value
         other = open_office(path, PASSPHRASE)  # the file is really closed and unlocked
         other.close()
@@ -212,10 +211,10 @@ async def test_idle_auto_lock(closed_office):
     app = make_app(path, passphrase=PASSPHRASE, settings=Settings(idle_lock_minutes=0.01))  # 0.6 s
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
-        await wait_for(pilot, lambda: app.office is None, timeout=5)
+        # the office closes first; then every screen that showed its data is dropped
+        await wait_for(pilot, lambda: app.office is None and list(app._screen_stacks) == ["locked"], timeout=5)
         assert isinstance(app.screen, UnlockScreen)
         assert "without use" in str(app.screen.query_one("#unlock-message").render())
-        assert list(app._screen_stacks) == ["locked"]
 
 
 def test_app_module_does_not_import_the_database_stack():

@@ -74,8 +74,10 @@ def item_heading(item: Any) -> Text:
     else:
         label = KIND_LABELS.get(item.kind, item.kind.title())
     text.append(label, "bold red" if item.confidential else "bold")
-    text.append("  ")
-    text.append(one_line(item.title))
+    title = one_line(item.title)
+    if title and title != label:  # a plain note is titled "Note": say it once
+        text.append("  ")
+        text.append(title)
     if item.author:
         text.append("  ")
         text.append(one_line(item.author), "dim")
