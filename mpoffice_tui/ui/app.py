@@ -117,6 +117,21 @@ class OfficeApp(App[int]):
         self.preload()
         if isinstance(self.screen, UnlockScreen):
             self.screen.begin()
+        self.set_timer(PREBUILD_AFTER_SECONDS, self._prebuild_inbox)
+
+    def _prebuild_inbox(self, passes: int = 0) -> None:
+        """Build the (empty) Inbox screen while the passphrase is typed, so that after unlocking only its
+        rows are left to load. Never while they type: the unlock screen keeps what was typed anyway."""
+        if self.office is not None or self.current_mode != "locked" or passes >= 2:
+            return
+        if time.monotonic() - self.last_activity < QUIET_SECONDS or len(self.screen_stack) > 1:
+            self.set_timer(QUIET_SECONDS, lambda: self._prebuild_inbox(passes))
+            return
+        # built by the first pass; the second, once it is mounted, brings its styles up to date (a
+        # screen's styles are refreshed only while it is current and mounted)
+        self.switch_mode("inbox")  # shown at unlock; switched back before any frame shows it
+        self.switch_mode("locked")
+        self.set_timer(QUIET_SECONDS, lambda: self._prebuild_inbox(passes + 1))
 
     @work(thread=True, group="preload")
     def preload(self) -> None:
@@ -266,10 +281,16 @@ class OfficeApp(App[int]):
         await self.push_screen(self.case_screen(case_id))
 
     def _in_a_stack(self, what: Screen | str) -> bool:
-        """Is this screen in any mode's stack (or, given a mode's name, has that mode been built)?
-        Textual keeps one stack per mode and has no public way to ask (Textual is pinned, 8.2.8)."""
-        stacks = self._screen_stacks
-        return bool(stacks.get(what)) if isinstance(what, str) else any(what in stack for stack in stacks.values())
+        """Is this screen in any mode's stack (or, given a mode's name, has that mode been built)?"""
+        def stack(mode: str) -> list[Screen]:
+            try:
+                return self.get_screen_stack(mode)
+            except KeyError:  # a mode not built yet
+                return []
+
+        if isinstance(what, str):
+            return bool(stack(what))
+        return any(what in stack(mode) for mode in ("locked", *DATA_MODES))
 
     def case_screen(self, case_id: str, chase_party: str | None = None) -> Screen:
         """The case detail screen to push for a case. One is kept and reused (building a screen costs
@@ -303,6 +324,7 @@ class OfficeApp(App[int]):
         for mode, screen in DATA_MODES.items():
             await self.remove_mode(mode)
             self.add_mode(mode, screen)
+        self.set_timer(PREBUILD_AFTER_SECONDS, self._prebuild_inbox)
         if (spare := self._case_spare) is not None:  # it showed a case: a new one after the next unlock
             self._case_spare = None
             self.uninstall_screen(spare)

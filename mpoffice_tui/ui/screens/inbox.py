@@ -180,6 +180,7 @@ class InboxScreen(OfficeScreen):
         self.detail: Any = None  # MessageDetail of the previewed message
         self.counts: dict[str, int] = {}
         self._counts_asked = False  # the first lane counts are asked for once the first page is shown
+        self._started = False
         self.acting: set[str] = set()  # messages with a change being saved
 
     def compose(self) -> ComposeResult:
@@ -209,6 +210,17 @@ class InboxScreen(OfficeScreen):
     def on_mount(self) -> None:
         self.query_one("#campaigns").display = False
         self.query_one("#messages", PagedTable).focus()
+        self._start()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self._start()  # built while the office was locked (see OfficeApp._prebuild_inbox): load it now
+
+    def _start(self) -> None:
+        """Load the first lane, once, as soon as the office is open."""
+        if self._started or getattr(self.app, "office", None) is None:
+            return
+        self._started = True
         self._show_lane()  # the lane counts follow the first page (see `loaded`): rows first
         settings = getattr(self.app, "settings", None)
         if settings is not None and getattr(settings, "drop_folder", None):

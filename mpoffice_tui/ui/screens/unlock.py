@@ -64,7 +64,6 @@ class UnlockScreen(Screen):
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:
-            self.query_one("#passphrase", Input).value = ""
             self.query_one("#passphrase", Input).focus()
 
     # -- messages -----------------------------------------------------------------------------------
@@ -74,7 +73,8 @@ class UnlockScreen(Screen):
         message.update(Text(text))
 
     def show_locked(self, reason: str) -> None:
-        """Shown after a lock: why the office locked."""
+        """Shown after a lock: why the office locked, and an empty passphrase box."""
+        self.query_one("#passphrase", Input).value = ""
         self._set_message(reason)
 
     @property
