@@ -198,5 +198,6 @@ def rows(ctx: Ctx) -> list[Row]:
     out.append(Row.at_most("ui: case detail data on screen", detail, "ms", 100,  # type: ignore[arg-type]
                            f"{m['detail_items']:.0f} timeline items, open to the first frame of the timeline; "
                            f"again {m['detail_again']:.0f} ms; the first case opened after unlock "
-                           f"({m['detail_first_items']:.0f} items, building the screen) {m['detail_first']:.0f} ms"))
+                           f"({m['detail_first_items']:.0f} items; its screen built while the inbox was read) "
+                           f"{m['detail_first']:.0f} ms"))
     return out
