@@ -34,7 +34,7 @@ def pair_template(tmp_path_factory):
     a = create_office(root / "a.mpo", office_name="Office of Jane Smith MP", mp_name="Jane Smith MP",
                       staff_name="Ann Manager", passphrase=PASSPHRASE).office
     with a.writing() as w:
-        w.insert(Constituent, forenames="Jo", surname="Bloggs", phone="0100")
+        w.insert(Constituent, forenames="Jo", surname="Bloggs", phone="01632 960100")
     inv = enrol.invite(a, root, passphrase=INVITE, label="laptop")
     enrol.join(inv.path, INVITE, root / "b.mpo")
     a.close()
@@ -247,7 +247,7 @@ def test_erasure_blanks_the_row_and_its_history_on_every_machine(pair, tmp_path)
         with o.engine.connect() as conn:
             history = " ".join(r[0] for r in conn.exec_driver_sql("SELECT value FROM ops WHERE row_id = ?",
                                                                    (cid,)))
-        for secret in ("Bloggs", "jo@example.org", "07700", "0100"):
+        for secret in ("Bloggs", "jo@example.org", "07700", "01632 960100"):
             assert secret not in history
 
 
