@@ -5,11 +5,9 @@ MPOFFICE_TODAY is pinned to the demo's own today so saved-view counts and chart 
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from pilot_helpers import NO_IDLE, SIZE, wait_for
 
-from mpoffice_tui.config import Settings
 from mpoffice_tui.ui.app import make_app
 from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
 from mpoffice_tui.ui.screens.case_list import CasesScreen
@@ -18,21 +16,11 @@ from mpoffice_tui.ui.screens.inbox import InboxScreen
 from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 PASSPHRASE = "correct horse battery"
-SIZE = (100, 30)
-NO_IDLE = Settings(idle_lock_minutes=0)
 
 
 @pytest.fixture(autouse=True)
 def _pinned_today(monkeypatch):
     monkeypatch.setenv("MPOFFICE_TODAY", "2026-11-02")
-
-
-async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
 
 
 async def _settle(pilot) -> None:

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
+from pilot_helpers import NO_IDLE, SIZE, wait_for
 from rich.text import Text
 
-from mpoffice_tui.config import Settings
 from mpoffice_tui.ui.app import make_app
 from mpoffice_tui.ui.screens.inbox import InboxScreen
 from mpoffice_tui.ui.screens.sync import SyncScreen
 
 PASSPHRASE = "correct horse battery"  # the conftest's demo office passphrase
-SIZE = (100, 30)
-NO_IDLE = Settings(idle_lock_minutes=0)
-
-
-async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting for the app")
-        await pilot.pause(0.05)
 
 
 async def _settle(pilot) -> None:
