@@ -44,6 +44,7 @@ SCREEN_CLASSES = {
     "reminders": ("mpoffice_tui.ui.screens.reminders", "RemindersScreen"),
     "stats": ("mpoffice_tui.ui.screens.stats", "StatsScreen"),
     "contacts": ("mpoffice_tui.ui.screens.contacts", "ContactsScreen"),
+    "templates": ("mpoffice_tui.ui.screens.templates", "TemplatesScreen"),
 }
 # Modules the preload worker imports while the person types (not stats: plotext waits until asked).
 PRELOAD_SCREENS = ("inbox", "cases", "register", "sync", "reminders", "contacts")
@@ -79,6 +80,7 @@ class OfficeApp(App[int]):
         Binding("f6", "mode('stats')", "Stats", id="stats", show=False),
         Binding("f7", "mode('contacts')", "Contacts", id="contacts", show=False),
         Binding("f8", "mode('sync')", "Sync", id="sync", show=False),
+        Binding("f9", "mode('templates')", "Templates", id="templates", show=False),
         Binding("ctrl+l", "lock", "Lock", id="lock"),
     ]
 
@@ -100,6 +102,8 @@ class OfficeApp(App[int]):
         self._sync_lock = threading.Lock()  # never two syncs of one office at once
         self._sync_timer = None
         self._case_spare: Any = None  # the reusable case detail screen (see case_screen)
+        self._locking = False  # a lock is dropping the data screens
+        self._builds: set[asyncio.Future] = set()  # screens being built in the background (see _building)
 
     # -- start-up ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -122,16 +126,27 @@ class OfficeApp(App[int]):
     def _prebuild_inbox(self, passes: int = 0) -> None:
         """Build the (empty) Inbox screen while the passphrase is typed, so that after unlocking only its
         rows are left to load. Never while they type: the unlock screen keeps what was typed anyway."""
-        if self.office is not None or self.current_mode != "locked" or passes >= 2:
-            return
+        if self.office is not None or self.current_mode != "locked" or passes >= 2 or self._locking:
+            return  # (a lock in progress starts this again when it is done)
         if time.monotonic() - self.last_activity < QUIET_SECONDS or len(self.screen_stack) > 1:
             self.set_timer(QUIET_SECONDS, lambda: self._prebuild_inbox(passes))
             return
         # built by the first pass; the second, once it is mounted, brings its styles up to date (a
         # screen's styles are refreshed only while it is current and mounted)
-        self.switch_mode("inbox")  # shown at unlock; switched back before any frame shows it
+        self._building(self.switch_mode("inbox"))  # shown at unlock; switched back before any frame shows it
         self.switch_mode("locked")
         self.set_timer(QUIET_SECONDS, lambda: self._prebuild_inbox(passes + 1))
+
+    def _building(self, *mounts: Any) -> None:
+        """Note screens still being built in the background: a lock waits for them before dropping the
+        data screens (a screen removed while it mounts leaves Textual's Header in a broken state)."""
+        async def mounted() -> None:
+            for mount in mounts:
+                await mount
+
+        task = asyncio.ensure_future(mounted())
+        self._builds.add(task)
+        task.add_done_callback(self._builds.discard)
 
     @work(thread=True, group="preload")
     def preload(self) -> None:
@@ -175,11 +190,11 @@ class OfficeApp(App[int]):
         from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
 
         if not self._in_a_stack("cases"):  # built now, shown later (it loads its first page too)
-            self.switch_mode("cases")
+            self._building(self.switch_mode("cases"))
             self.switch_mode("inbox")
         spare = self._case_spare = CaseDetailScreen()
         self.install_screen(spare, "case-detail")
-        self.push_screen(spare)  # builds it; popped before any frame shows it
+        self._building(self.push_screen(spare))  # builds it; popped before any frame shows it
         self.pop_screen()
 
     # -- header status ------------------------------------------------------------------------------
@@ -311,6 +326,9 @@ class OfficeApp(App[int]):
         if self.office is None:
             return
         office, self.office = self.office, None
+        self._locking = True
+        if self._builds:  # screens still being built in the background: let them finish first
+            await asyncio.wait(set(self._builds), timeout=5)
         if self._sync_timer is not None:
             self._sync_timer.stop()
             self._sync_timer = None
@@ -321,15 +339,19 @@ class OfficeApp(App[int]):
         await self.switch_mode("locked")
         if isinstance(self.screen, UnlockScreen):  # say why at once (dropping the modes below awaits)
             self.screen.show_locked(reason)
+        # each mode is added back at once, before anything is awaited, so no mode is ever missing; the
+        # Inbox is built behind the unlock screen again only once the old screens are gone
         for mode, screen in DATA_MODES.items():
-            await self.remove_mode(mode)
+            removal = self.remove_mode(mode)
             self.add_mode(mode, screen)
-        self.set_timer(PREBUILD_AFTER_SECONDS, self._prebuild_inbox)
+            await removal
         if (spare := self._case_spare) is not None:  # it showed a case: a new one after the next unlock
             self._case_spare = None
             self.uninstall_screen(spare)
             if spare.is_mounted:
                 await spare.remove()
+        self._locking = False
+        self.set_timer(PREBUILD_AFTER_SECONDS, self._prebuild_inbox)
         if self.settings.sync_folder:  # one last sync before the office closes
             await asyncio.to_thread(self._final_sync, office)
         office.close()
@@ -365,7 +387,7 @@ class OfficeApp(App[int]):
     def _binding_commands(self, screen: Screen, taken: set[str]) -> Iterable[SystemCommand]:
         """Every key of the current screen, footer-shown or not, also as a palette command: nothing is
         reachable only by a key a person has to know."""
-        for key, active in screen.active_bindings.items():
+        for active in screen.active_bindings.values():
             binding = active.binding
             if not binding.description or not active.enabled or binding.action.startswith("app.command"):
                 continue
@@ -377,7 +399,7 @@ class OfficeApp(App[int]):
             async def run(node=active.node, action=binding.action) -> None:
                 await self.run_action(action, node)
 
-            yield SystemCommand(title, f"the {key} key on this screen", run)
+            yield SystemCommand(title, binding.tooltip or f"Press {self.get_key_display(binding)} on this screen", run)
 
     def on_unmount(self) -> None:
         if self.office is not None:

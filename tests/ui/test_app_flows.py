@@ -202,7 +202,9 @@ async def test_lock_closes_the_office_and_unlock_again(closed_office):
         await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen))
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and dropped(app, shown))
-        assert app.office is None and app.sub_title == "locked"  # and no screen that showed data is left
+        assert app.office is None  # and no screen that showed data is left
+        title = drawn_text(app.screen.query_one("HeaderTitle"))
+        assert "locked" in title and "Jane Smith" not in title
         assert not app.screen.query_one("#passphrase", Input).value
         other = open_office(path, PASSPHRASE)  # the file is really closed and unlocked
         other.close()
@@ -223,6 +225,33 @@ async def test_idle_auto_lock(closed_office):
         await wait_for(pilot, lambda: app.office is None and dropped(app, shown), timeout=5)
         assert isinstance(app.screen, UnlockScreen)
         assert "without use" in str(app.screen.query_one("#unlock-message").render())
+
+
+async def test_a_timer_firing_while_the_office_locks_finds_every_screen(closed_office):
+    """The lock drops each data screen and adds a fresh one; the Inbox built behind the unlock screen
+    runs on a timer, which may fire in between: it must never find a screen missing."""
+    import asyncio
+
+    path, _ = closed_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
+        done: list[str] = []
+
+        async def lock_while_the_timer_fires() -> None:  # run by the app, as its own timers are
+            locking = asyncio.ensure_future(app.lock("test"))
+            while not (app.office is None and app.current_mode == "locked"):
+                await asyncio.sleep(0)
+            app.last_activity = 0.0  # quiet: the timer builds the Inbox now
+            app._prebuild_inbox()  # what the timer does, mid-lock (it raised UnknownModeError)
+            await locking
+            done.append("locked")
+
+        app.call_later(lock_while_the_timer_fires)
+        await wait_for(pilot, lambda: done and isinstance(app.screen, UnlockScreen))
+        app.last_activity = 0.0
+        await wait_for(pilot, lambda: app._in_a_stack("inbox"))  # and once locked, it is built after all
+        assert isinstance(app.screen, UnlockScreen)
 
 
 def test_app_module_does_not_import_the_database_stack():
@@ -258,6 +287,7 @@ async def test_every_screen_key_is_also_in_the_palette(closed_office):
         assert any(t.startswith("Chase (") for t in titles), titles
         assert "Screenshot" not in titles
         attach = next(c for c in app.get_system_commands(app.screen) if c.title.startswith("Attach ("))
+        assert "encrypted" in attach.help  # says what the key does, not only which key it is
         detail = app.screen
         await attach.callback()
         await wait_for(pilot, lambda: app.screen is not detail)  # the attach form opened from the palette

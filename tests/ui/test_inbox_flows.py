@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pilot_helpers import wait_for
+from pilot_helpers import drawn_text, wait_for
 from textual.widgets import Input, TextArea
 
 from mpoffice_tui.config import Settings
@@ -73,7 +73,7 @@ def mail_office(office, office_path, tmp_path):
     with office.writing() as w:
         who = w.insert(Constituent, forenames="Ada", surname="Okafor", email="ada@example.org", postcode="AB1 2CD")
         case = w.insert(Case, ref="A-00007", title="Damp flat", constituent_id=who.id, status="open",
-                        opened_at="2024-01-02T10:00:00Z")
+                        category="Housing", opened_at="2024-01-02T10:00:00Z")
     folder = tmp_path / "mail"
     folder.mkdir()
     eml(folder, "a.eml", "Ada Okafor <ada@example.org>", "Still damp", "The damp is back.", "a1@example.org")
@@ -116,13 +116,18 @@ async def test_new_case_with_constituent_prefilled(mail_office):
         assert values == {"forenames": "Mary", "surname": "Jones", "email": "mary.j@example.net",
                           "postcode": "WX1 2AB"}
         assert app.screen.query_one("#case-title", Input).value == "Bus stop moved"
-        await pilot.press("enter")
+        category = app.screen.query_one("#case-category", Input)
+        category.focus()
+        category.value = ""
+        await pilot.press("h", "o", "u")
+        await wait_for(pilot, lambda: "housing" in drawn_text(category))  # a category the office already uses
+        await pilot.press("right", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and detail(app, mid).case_id)
         with app.office.read() as s:
             person = s.get(Constituent, detail(app, mid).constituent_id)
             case = s.get(Case, detail(app, mid).case_id)
         assert (person.surname, person.email, person.postcode) == ("Jones", "mary.j@example.net", "WX1 2AB")
-        assert case.title == "Bus stop moved" and case.constituent_id == person.id
+        assert case.title == "Bus stop moved" and case.constituent_id == person.id and case.category == "Housing"
 
 
 async def test_ignore_then_restore(mail_office):
@@ -169,11 +174,16 @@ async def test_capture_phone_call_onto_a_case(mail_office):
         app.screen.query_one("#capture-case", Input).value = "a-00007"
         app.screen.query_one("#capture-body", TextArea).text = "Rang: the damp is [b]worse[/b]."
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
-        with app.office.read() as s:
+
+        def phone_calls() -> list[Message]:
             from sqlmodel import select
 
-            calls = s.exec(select(Message).where(Message.channel == "phone")).all()
+            with app.office.read() as s:
+                return list(s.exec(select(Message).where(Message.channel == "phone")).all())
+
+        # the dialog closes at once; the call is saved by a worker just after
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and phone_calls())
+        calls = phone_calls()
         assert len(calls) == 1
         assert calls[0].case_id == case_id and calls[0].triage == "done" and calls[0].sender_name == "Ada Okafor"
         assert calls[0].body_text == "Rang: the damp is [b]worse[/b]."

@@ -9,12 +9,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 

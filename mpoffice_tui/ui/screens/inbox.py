@@ -30,7 +30,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Header, Static, Tab
+from textual.widgets import Static, Tab
 
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.inbox_capture import CaptureDialog, ImportDialog
@@ -45,6 +45,7 @@ from mpoffice_tui.ui.screens.inbox_dialogs import (
     PickDialog,
 )
 from mpoffice_tui.ui.text import clean, one_line
+from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.widgets.tabs import Tabs

@@ -19,12 +19,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.interests import InterestsPane
 from mpoffice_tui.ui.screens.register_import import ImportRegisterScreen
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 

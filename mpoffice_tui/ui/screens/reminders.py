@@ -10,10 +10,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
+from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 

@@ -17,10 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Header, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 

@@ -12,8 +12,9 @@ from textual.app import ComposeResult
 from textual.containers import Center, Middle, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 
+from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 
 
