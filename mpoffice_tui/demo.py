@@ -41,6 +41,7 @@ from mpoffice_tui.db.models import (
     Staff,
     Task,
 )
+from mpoffice_tui.services.letters import starter_templates
 from mpoffice_tui.services.refs import format_ref
 
 DEMO_TODAY = date(2026, 11, 2)
@@ -318,21 +319,21 @@ CAMPAIGN_EXTRA = (
 
 TEMPLATES = [
     ("Acknowledgement", "acknowledgement", "Your enquiry {case_ref}",
-     "{date}\n\nDear {constituent_name},\n\nThank you for contacting me about {case_title}. I have asked "
+     "{date}\n\n{salutation},\n\nThank you for contacting me about {case_title}. I have asked "
      "my caseworker to look into this for you and we will be in touch shortly. Please quote the "
      "reference {case_ref} if you contact my office.\n\nYours sincerely,\n\n{mp_name}\n{office_address}"),
     ("Letter to agency", "letter", "{constituent_name}: {case_ref}",
-     "{date}\n\nDear Sir or Madam,\n\nI am writing on behalf of my constituent {constituent_name}, of "
+     "{date}\n\n{salutation},\n\nI am writing on behalf of my constituent {constituent_name}, of "
      "{constituent_address}, who has contacted me about {case_title}. I would be grateful if you could "
      "look into this and let me have a reply.\n\nMy constituent has given consent for you to share "
      "information about this matter with me. My reference is {case_ref}.\n\nYours faithfully,\n\n"
      "{mp_name}\n{office_address}"),
     ("Chaser", "chase", "Reminder: {constituent_name}, {case_ref}",
-     "{date}\n\nDear Sir or Madam,\n\nI wrote to you about my constituent {constituent_name} and have not "
+     "{date}\n\n{salutation},\n\nI wrote to you about my constituent {constituent_name} and have not "
      "yet received a reply. I would be grateful for a response at your earliest convenience.\n\n"
      "Yours faithfully,\n\n{mp_name}\n{office_address}"),
     ("Closing letter", "letter", "Your enquiry {case_ref}",
-     "{date}\n\nDear {constituent_name},\n\nI am pleased to enclose the reply I have received about "
+     "{date}\n\n{salutation},\n\nI am pleased to enclose the reply I have received about "
      "{case_title}. I hope this resolves the matter; if not, please do get back in touch.\n\n"
      "Yours sincerely,\n\n{mp_name}\n{office_address}"),
 ]
@@ -455,6 +456,8 @@ class _Builder:
     def templates(self) -> None:
         rows = [{"id": new_id(), "name": n, "kind": k, "subject": s, "body": b,
                  "created_at": _stamp(_at(self.rng, DEMO_START))} for n, k, s, b in TEMPLATES]
+        rows += [{**t, "id": new_id(), "created_at": f"{DEMO_START.isoformat()}T09:00:00.000000Z"}  # no rng draw
+                 for t in starter_templates() if t["kind"] == "campaign"]
         _write(self.office, LetterTemplate, rows)
         self.template_rows = rows
 
@@ -691,7 +694,7 @@ class _Builder:
                 tpl = self.template_rows[1]
                 name = f"{who['title'] or ''} {who['forenames']} {who['surname']}".strip()
                 body = tpl["body"].format(
-                    date=contacted.strftime("%-d %B %Y"), constituent_name=name,
+                    date=f"{contacted.day} {contacted:%B %Y}", constituent_name=name, salutation="Dear Sir or Madam",
                     constituent_address=f"{who['address1']}, {who['town']} {who['postcode']}",
                     case_title=case["title"].lower(), case_ref=case["ref"], mp_name=f"{MP_NAME} MP",
                     office_address=OFFICE_ADDRESS)

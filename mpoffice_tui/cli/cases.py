@@ -5,6 +5,7 @@
     mpoffice case REF [--json]
     mpoffice case REF note TEXT [--confidential]
     mpoffice case REF set [--status S] [--outcome O] [--assignee A] [--review-date D]
+    mpoffice case REF letter TEMPLATE [--party NAME] [--docx PATH] [--json]
     mpoffice case REF chase [--party NAME] [--json]   (a chase letter to a third party overdue a reply)
     mpoffice chases [--json]                          (third parties overdue a reply, across cases)
     mpoffice case new --constituent WHO --category C [--title T] [--forenames F --surname S --postcode P]
@@ -54,9 +55,10 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_cases)
 
-    p = sub.add_parser("case", help="show a case, or: case REF note TEXT | case REF set ... | case new ...",
+    p = sub.add_parser("case", help="show a case, or: case REF note TEXT | set ... | letter TEMPLATE | chase | case new ...",
                        description="mpoffice case REF [--json] | case REF note TEXT [--confidential] | "
                        "case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] | "
+                       "case REF letter TEMPLATE [--party NAME] [--docx PATH] | case REF chase [--party NAME] | "
                        "case new --constituent WHO --category C [--title T]")
     p.add_argument("--json", action="store_true")
     p.add_argument("words", nargs=argparse.REMAINDER, metavar="REF|new ...")
@@ -183,13 +185,24 @@ def _chase_parser() -> _Parser:
     return p
 
 
+def _letter_parser() -> _Parser:
+    p = _Parser(prog="mpoffice case REF letter", add_help=False)
+    p.add_argument("template", nargs="+", help="the template's name (or words of it)")
+    p.add_argument("--party", metavar="NAME", help="to this third party on the case (words of its organisation); "
+                   "default: the constituent")
+    p.add_argument("--docx", metavar="PATH", help="also save the letter as .docx (a plaintext file)")
+    p.add_argument("--json", action="store_true")
+    return p
+
+
 def cmd_case(args, ctx) -> int:
     words = list(args.words)
     if "--json" in words:
         words.remove("--json")
         args.json = True
     if not words:
-        raise UsageError("say which case: mpoffice case REF [note TEXT | set ...], or mpoffice case new ...")
+        raise UsageError("say which case: mpoffice case REF [note TEXT | set ... | letter TEMPLATE], "
+                         "or mpoffice case new ...")
     if words[0] == "new":
         return _case_new(_new_parser().parse_args(words[1:]), args.json, ctx)
     ref, rest = words[0], words[1:]
@@ -202,7 +215,9 @@ def cmd_case(args, ctx) -> int:
         return _case_set(ref, _set_parser().parse_args(rest), args.json, ctx)
     if action == "chase":
         return _case_chase(ref, _chase_parser().parse_args(rest), args.json, ctx)
-    raise UsageError(f"unknown case action {action!r}: use note, set or chase")
+    if action == "letter":
+        return _case_letter(ref, _letter_parser().parse_args(rest), args.json, ctx)
+    raise UsageError(f"unknown case action {action!r}: use note, set, letter or chase")
 
 
 def _case_show(ref: str, as_json: bool, ctx) -> int:
@@ -331,6 +346,34 @@ def _case_chase(ref: str, a, as_json: bool, ctx) -> int:
     else:
         print(f"Chase letter to {_clean(letter.recipient_name)} saved on {letter.case_ref} "
               f"({due[0].working_days_late} working days late)")
+    return EXIT_OK
+
+
+def _case_letter(ref: str, a, as_json: bool, ctx) -> int:
+    """Write a letter from a template on the case (it goes on the timeline); optionally save the .docx."""
+    from mpoffice_tui.services import cases as cs
+    from mpoffice_tui.services import letters
+
+    office = ctx.office()
+    contact = None
+    if a.party:
+        parties = [p for p in cs.get_case(office, ref).parties
+                   if p.contact_id and a.party.casefold() in p.name.casefold()]
+        if len(parties) != 1:
+            raise UsageError(f"{ref}: {'no' if not parties else 'more than one'} third party with a contact "
+                             f"matches {a.party!r}")
+        contact = parties[0].contact_id
+    letter = letters.write_letter(office, ref, " ".join(a.template), recipient_contact_id=contact)
+    saved = letters.save_docx(office, letter.id, a.docx) if a.docx else None
+    if as_json or a.json:
+        emit_json({"letter_id": letter.id, "case_ref": letter.case_ref, "recipient": letter.recipient_name,
+                   "subject": letter.subject, "body": letter.body_text, "docx": str(saved) if saved else None,
+                   "unknown_fields": list(letter.unknown_fields)})
+        return EXIT_OK
+    print(f"Letter to {_clean(letter.recipient_name)} saved on {letter.case_ref}"
+          + (f"; .docx written to {saved} (a plaintext file: keep it safe)" if saved else ""))
+    if letter.unknown_fields:
+        print(f"  unknown merge fields left as typed: {', '.join(letter.unknown_fields)}")
     return EXIT_OK
 
 

@@ -4,7 +4,9 @@ A template's body and subject use {field} placeholders (see MERGE_FIELDS); unkno
 left as they are and reported. A written letter is a `letters` row, so it appears on the case timeline.
 
     load_starter_templates(office) -> int   (data/letter_templates/*.txt; idempotent by name)
-    list_templates(office) -> [TemplateView];  add_template(office, name, body, kind=, subject=)
+    list_templates(office) -> [TemplateView];  find_template(office, id_or_name) -> TemplateView
+    add_template(office, name, body, kind=, subject=);  update_template(...);  remove_template(office, t)
+    template_file(t) -> str   (the file format parse_template_file reads)
     merge_fields(office, case, recipient_contact_id=None, recipient="constituent") -> dict
     render(template_text, fields) -> (text, unknown_fields)
     write_letter(office, case, template, recipient_contact_id=None) -> LetterView (stored)
@@ -55,8 +57,16 @@ MERGE_FIELDS: dict[str, str] = {
     "office_email": "the office's email (setting office_email)",
     "staff_name": "who is writing",
     "date": "today, e.g. 5 March 2026",
+    "subject": "the subject of the email being answered (replies); the case title (letters)",
     "contacted_on": "when the third party was contacted (chase letters)",
     "reply_due": "when their reply was due (chase letters)",
+}
+KINDS: dict[str, str] = {
+    "letter": "a letter on a case (w on a case)",
+    "acknowledgement": "a first letter to the constituent on a new case",
+    "chase": "a chase letter to a third party that has not replied",
+    "reply": "an email reply to a message (r in the Inbox)",
+    "campaign": "an acknowledgement to every sender in a campaign (A in the Inbox)",
 }
 _FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
@@ -123,17 +133,53 @@ def list_templates(office: Office, kind: str | None = None) -> list[TemplateView
         return [TemplateView(*r) for r in conn.execute(text(sql + "ORDER BY name COLLATE NOCASE"), params)]
 
 
-def add_template(office: Office, name: str, body: str, *, kind: str = "letter", subject: str = "") -> TemplateView:
-    name = (name or "").strip()
+def _checked(name: str, body: str, kind: str, subject: str, *, office: Office, other_than: str | None = None
+             ) -> tuple[str, str, str, str]:
+    """The template's fields, tidied; OfficeError with the reason when it cannot be saved."""
+    name, subject = (name or "").strip(), (subject or "").strip()
     if not name or not (body or "").strip():
         raise OfficeError("a template needs a name and a body")
+    if kind not in KINDS:
+        raise OfficeError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
     _, unknown = render(subject + "\n" + body, dict.fromkeys(MERGE_FIELDS, ""))
     if unknown:
         raise OfficeError(f"template {name!r}: unknown merge field(s) {', '.join('{' + u + '}' for u in unknown)}")
+    if any(t.name.casefold() == name.casefold() and t.id != other_than for t in list_templates(office)):
+        raise OfficeError(f"there is already a template called {name!r}")
+    return name, body.strip() + "\n", kind, subject
+
+
+def add_template(office: Office, name: str, body: str, *, kind: str = "letter", subject: str = "") -> TemplateView:
+    name, body, kind, subject = _checked(name, body, kind, subject, office=office)
     with office.writing() as w:
         t = w.insert(LetterTemplate, name=name, kind=kind, subject=subject, body=body)
         w.audit("letter.template", target=f"letter_template:{t.id}", detail=name)
     return TemplateView(t.id, name, kind, subject, body)
+
+
+def update_template(office: Office, template: str, *, name: str, body: str, kind: str, subject: str = ""
+                    ) -> TemplateView:
+    """Change a template (by id or name); letters already written keep their own text."""
+    old = find_template(office, template)
+    name, body, kind, subject = _checked(name, body, kind, subject, office=office, other_than=old.id)
+    with office.writing() as w:
+        w.update(w.get(LetterTemplate, old.id), name=name, kind=kind, subject=subject, body=body)
+        w.audit("letter.template", target=f"letter_template:{old.id}", detail=f"{name} changed")
+    return TemplateView(old.id, name, kind, subject, body)
+
+
+def remove_template(office: Office, template: str) -> TemplateView:
+    """Delete a template (by id or name); letters already written from it are kept."""
+    t = find_template(office, template)
+    with office.writing() as w:
+        w.delete(w.get(LetterTemplate, t.id))
+        w.audit("letter.template", target=f"letter_template:{t.id}", detail=f"{t.name} removed")
+    return t
+
+
+def template_file(t: TemplateView) -> str:
+    """The template in the file format `templates add` reads (header, '---', body)."""
+    return f"name: {t.name}\nkind: {t.kind}\nsubject: {t.subject}\n---\n{t.body.rstrip()}\n"
 
 
 def load_starter_templates(office: Office) -> int:
@@ -146,21 +192,55 @@ def load_starter_templates(office: Office) -> int:
     return len(new)
 
 
-def _template(office: Office, template: str) -> TemplateView:
-    for t in list_templates(office):
-        if template in (t.id, t.name) or t.name.casefold() == template.casefold():
-            return t
-    if not list_templates(office):
+def find_template(office: Office, template: str) -> TemplateView:
+    """A template by id or name (any case); a new office's first use loads the starter templates."""
+    found = list_templates(office)
+    if not found:
         load_starter_templates(office)
-        for t in list_templates(office):
-            if template in (t.id, t.name) or t.name.casefold() == template.casefold():
-                return t
+        found = list_templates(office)
+    wanted = template.strip().casefold()
+    for t in found:
+        if template == t.id or t.name.casefold() == wanted:
+            return t
+    partial = [t for t in found if wanted and wanted in t.name.casefold()]
+    if len(partial) == 1:  # "closing" finds "Closing letter"
+        return partial[0]
+    if partial:
+        raise OfficeError(f"{template!r} could be any of: {', '.join(t.name for t in partial)}")
     raise OfficeError(f"no letter template {template!r}")
 
 
 # -- merge fields -----------------------------------------------------------------------------------
 def _address_lines(*parts: str | None) -> list[str]:
     return [p.strip() for p in parts if p and p.strip()]
+
+
+_PERSON_SQL = ("SELECT title, forenames, preferred_name, surname, address1, address2, address3, town, postcode "
+               "FROM constituents WHERE id = :id")
+
+
+def office_fields(office: Office) -> dict[str, str]:
+    """The merge fields every letter and reply shares: the MP, the office, who is writing, today."""
+    with office.engine.connect() as conn:
+        staff = conn.execute(text("SELECT name FROM staff WHERE id = :id"), {"id": office.staff_id}).fetchone()
+    return {"mp_name": settings.get(office, "mp_name") or office.meta("mp_name") or "",
+            "office_name": settings.get(office, "office_name") or office.name,
+            "office_address": settings.get(office, "office_address"),
+            "office_phone": settings.get(office, "office_phone"),
+            "office_email": settings.get(office, "office_email"),
+            "staff_name": staff[0] if staff else "", "date": long_date(today())}
+
+
+def _person_fields(p) -> dict[str, str]:
+    """The constituent's fields from a _PERSON_SQL row; 'Dear Ms Ó Súilleabháin' (title and surname), else
+    'Dear Siobhán'."""
+    fore = p[2] or p[1] or ""
+    lines = _address_lines(p[4], p[5], p[6], p[7], p[8])
+    salutation = f"Dear {p[0]} {p[3]}" if p[0] and p[3] else f"Dear {fore}" if fore else "Dear Sir or Madam"
+    return {"constituent_name": " ".join(x for x in (p[0], fore, p[3]) if x), "constituent_forename": fore,
+            "constituent_surname": p[3] or "", "constituent_address": "\n".join(lines),
+            "constituent_address_line": ", ".join(lines), "constituent_postcode": p[8] or "",
+            "salutation": salutation}
 
 
 def merge_fields(office: Office, case: str, *, recipient_contact_id: str | None = None,
@@ -172,8 +252,7 @@ def merge_fields(office: Office, case: str, *, recipient_contact_id: str | None 
     with office.engine.connect() as conn:
         c = conn.execute(text("SELECT ref, title, category, opened_at, outcome, constituent_id FROM cases "
                               "WHERE id = :id"), {"id": case_id}).fetchone()
-        p = conn.execute(text("SELECT title, forenames, preferred_name, surname, address1, address2, address3, "
-                              "town, postcode FROM constituents WHERE id = :id"), {"id": c[5]}).fetchone()
+        p = conn.execute(text(_PERSON_SQL), {"id": c[5]}).fetchone()
         k = None
         if recipient_contact_id:
             k = conn.execute(text("SELECT organisation, department, name, address FROM contacts WHERE id = :id"),
@@ -184,26 +263,12 @@ def merge_fields(office: Office, case: str, *, recipient_contact_id: str | None 
         if party_id:
             party = conn.execute(text("SELECT contacted_on, reply_due FROM case_parties WHERE id = :id"),
                                  {"id": party_id}).fetchone()
-        staff = conn.execute(text("SELECT name FROM staff WHERE id = :id"), {"id": office.staff_id}).fetchone()
     f: dict[str, str] = dict.fromkeys(MERGE_FIELDS, "")
-    if p is not None:
-        fore = p[2] or p[1] or ""
-        f["constituent_name"] = " ".join(x for x in (p[0], fore, p[3]) if x)
-        f["constituent_forename"] = fore
-        f["constituent_surname"] = p[3] or ""
-        lines = _address_lines(p[4], p[5], p[6], p[7], p[8])
-        f["constituent_address"] = "\n".join(lines)
-        f["constituent_address_line"] = ", ".join(lines)
-        f["constituent_postcode"] = p[8] or ""
+    f.update(office_fields(office))
+    person = _person_fields(p) if p is not None else {}
+    f.update({k_: v for k_, v in person.items() if k_ != "salutation"})
     f.update(case_ref=c[0], case_title=c[1], case_category=c[2], case_opened=long_date(c[3]),
-             case_outcome=c[4] or "")
-    f["mp_name"] = settings.get(office, "mp_name") or office.meta("mp_name") or ""
-    f["office_name"] = settings.get(office, "office_name") or office.name
-    f["office_address"] = settings.get(office, "office_address")
-    f["office_phone"] = settings.get(office, "office_phone")
-    f["office_email"] = settings.get(office, "office_email")
-    f["staff_name"] = staff[0] if staff else ""
-    f["date"] = long_date(today())
+             case_outcome=c[4] or "", subject=c[1])
     if k is not None:
         org = k[0] + (f", {k[1]}" if k[1] else "")
         f["recipient_name"] = k[2] or org
@@ -211,15 +276,39 @@ def merge_fields(office: Office, case: str, *, recipient_contact_id: str | None 
         f["recipient_department"] = k[1] or ""
         f["recipient_address"] = k[3] or ""
         f["salutation"] = f"Dear {k[2]}" if k[2] else "Dear Sir or Madam"
-    elif recipient == "constituent" and p is not None:
+    elif recipient == "constituent" and person:
         f["recipient_name"] = f["constituent_name"]
         f["recipient_address"] = f["constituent_address"]
-        f["salutation"] = f"Dear {p[0]} {p[3]}" if p[0] and p[3] else f"Dear {f['constituent_forename'] or 'constituent'}"
+        f["salutation"] = person["salutation"]
     else:
         f["salutation"] = "Dear Sir or Madam"
     if party is not None:
         f["contacted_on"] = long_date(party[0])
         f["reply_due"] = long_date(party[1])
+    return f
+
+
+def reply_fields(office: Office, *, case_id: str | None, constituent_id: str | None, name: str, subject: str,
+                 shared: dict[str, str] | None = None) -> dict[str, str]:
+    """Merge fields for an email reply: a letter's fields when the message is on a case; else the known
+    constituent's, else the sender's name. `shared` is office_fields(office), when already read."""
+    if case_id:
+        f = merge_fields(office, case_id)
+    else:
+        f = dict.fromkeys(MERGE_FIELDS, "") | (shared if shared is not None else office_fields(office))
+        p = None
+        if constituent_id:
+            with office.engine.connect() as conn:
+                p = conn.execute(text(_PERSON_SQL), {"id": constituent_id}).fetchone()
+        if p is not None:
+            f.update(_person_fields(p))
+        else:
+            name = " ".join(name.replace('"', "").split())
+            f.update(constituent_name=name, constituent_forename=name.split()[0] if " " in name else "",
+                     constituent_surname=name.split()[-1] if " " in name else name,
+                     salutation=f"Dear {name}" if name else "Dear Sir or Madam")
+        f["recipient_name"] = f["constituent_name"]
+    f["subject"] = subject or "your message"
     return f
 
 
@@ -246,7 +335,7 @@ def write_letter(office: Office, case: str, template: str, *, recipient_contact_
     """Render a template for a case and store the letter on the case's timeline."""
     from mpoffice_tui.services.cases import find_case_id
 
-    t = _template(office, template)
+    t = find_template(office, template)
     fields = merge_fields(office, case, recipient_contact_id=recipient_contact_id, recipient=recipient,
                           party_id=party_id)
     fields.update(extra_fields or {})
@@ -405,7 +494,7 @@ def preview_chase_letter(office: Office, party_id: str,
                          {"id": party_id}).fetchone()
     if r is None or not r[1]:
         raise OfficeError("no such third party on a case")
-    t = _template(office, template)
+    t = find_template(office, template)
     fields = merge_fields(office, r[0], recipient_contact_id=r[1], party_id=party_id)
     subject, unknown_s = render(t.subject, fields)
     body, unknown_b = render(t.body, fields)

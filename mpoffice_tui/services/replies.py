@@ -5,8 +5,9 @@ whose `raw` is a ready RFC 5322 message (with `X-Unsent: 1`, so Outlook opens it
 `export_outbox` writes the drafts as .eml files; exported replies become `sent` and, being messages
 on the case, appear on its timeline.
 
-Merge fields: {constituent_name} {case_ref} {mp_name} {office_name} {subject} {date}; an unknown
-field is left as written.
+Merge fields are the letters' (services.letters.MERGE_FIELDS, {salutation}, {case_ref}, {mp_name}…) plus
+{subject}; without a case the case fields are empty. An unknown field is left as written. Campaign
+acknowledgements use templates of kind `campaign`, replies those of kind `reply`.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, Constituent, LetterTemplate, Message
 from mpoffice_tui.importers.mail.parse import content_hash as content_hash_of
+from mpoffice_tui.services import letters
 
-DEFAULT_REPLY = ("Dear {constituent_name},\n\nThank you for contacting me. My office has recorded your "
+DEFAULT_REPLY = ("{salutation},\n\nThank you for contacting me. My office has recorded your "
                  "message under reference {case_ref} and a member of my team will be in touch.\n\n"
                  "Yours sincerely,\n\n{mp_name}\n")
-DEFAULT_ACK = ("Dear {constituent_name},\n\nThank you for writing to me about {subject}. I have received "
+DEFAULT_REPLY_UNFILED = ("{salutation},\n\nThank you for contacting me. A member of my team will look into "
+                         "your message and be in touch.\n\nYours sincerely,\n\n{mp_name}\n")
+DEFAULT_ACK = ("{salutation},\n\nThank you for writing to me about {subject}. I have received "
                "many messages on this issue and will respond in full as soon as I can.\n\n"
                "Yours sincerely,\n\n{mp_name}\n")
 
@@ -80,7 +84,7 @@ def _template(w, template: str | None, kind: str) -> tuple[str, str]:
                .order_by(LetterTemplate.name)).first()
     if t:
         return t.subject, t.body
-    return "", DEFAULT_ACK if kind == "acknowledgement" else DEFAULT_REPLY
+    return "", DEFAULT_ACK if kind == "campaign" else DEFAULT_REPLY
 
 
 def _build_raw(*, from_name: str, from_addr: str, to_name: str, to_addr: str, subject: str, body: str,
@@ -117,26 +121,23 @@ def _draft(office: Office, w, *, to_name: str, to_addr: str, subject: str, body:
     return Draft(draft_id, to_addr, subject, body, case.ref if case else None)
 
 
-def _fields(w, office: Office, *, name: str, case: Case | None, subject: str) -> dict[str, str]:
-    return {"constituent_name": name or "constituent", "case_ref": case.ref if case else "",
-            "mp_name": _setting(w, "mp_name") or office.meta("mp_name") or "",
-            "office_name": _setting(w, "office_name") or office.name, "subject": subject or "your message",
-            "date": datetime.now().strftime("%d %B %Y").lstrip("0")}
-
-
 def draft_reply(office: Office, msg_id: str, template: str | None = None, body: str | None = None) -> Draft:
     """Draft a reply to an incoming message (to its case's constituent, threaded with it)."""
-    with office.writing() as w:
-        msg = w.get(Message, msg_id)
+    with office.read() as s:
+        msg = s.get(Message, msg_id)
         if msg is None or msg.deleted:
             raise OfficeError(f"no message {msg_id!r}")
-        case = w.get(Case, msg.case_id) if msg.case_id else None
-        person = w.get(Constituent, msg.constituent_id) if msg.constituent_id else None
+        case = s.get(Case, msg.case_id) if msg.case_id else None
+        person = s.get(Constituent, msg.constituent_id) if msg.constituent_id else None
         name = (" ".join(x for x in (person.preferred_name or person.forenames, person.surname) if x)
                 if person else msg.sender_name or "")
         to_addr = msg.sender_email or (person.email if person else "") or ""
+    fields = letters.reply_fields(office, case_id=case.id if case else None, constituent_id=msg.constituent_id,
+                                  name=name, subject=msg.subject)
+    with office.writing() as w:
         tsubject, tbody = _template(w, template, "reply")
-        fields = _fields(w, office, name=name, case=case, subject=msg.subject)
+        if tbody is DEFAULT_REPLY and case is None:
+            tbody = DEFAULT_REPLY_UNFILED
         subject = merge(tsubject, fields) if tsubject else (
             msg.subject if msg.subject.lower().startswith("re:") else f"Re: {msg.subject}".strip())
         if case and case.ref not in subject:
@@ -150,12 +151,12 @@ def draft_reply(office: Office, msg_id: str, template: str | None = None, body: 
 
 
 def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: str | None = None) -> list[Draft]:
-    """One acknowledgement per distinct sender in a campaign (merge fields filled per sender)."""
-    drafts = []
-    with office.writing() as w:
-        conn = w.session.connection()
+    """One acknowledgement per distinct sender in a campaign (merge fields filled per sender), from the
+    office's first template of kind `campaign`, else a built-in one. Case letters (kind acknowledgement)
+    are not used: a campaign sender has no case to quote."""
+    with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT id, sender_name, sender_email, subject, message_id_header, references_header, constituent_id "
+            "SELECT sender_name, sender_email, subject, message_id_header, references_header, constituent_id "
             "FROM messages WHERE campaign_id = ? AND direction = 'in' AND deleted = 0 AND sender_email IS NOT NULL "
             "ORDER BY received_at", (campaign_id,)).fetchall()
         if not rows:
@@ -163,16 +164,19 @@ def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: 
         done = {r[0] for r in conn.exec_driver_sql(
             "SELECT lower(recipients) FROM messages WHERE campaign_id = ? AND direction = 'out' AND deleted = 0",
             (campaign_id,)).fetchall()}
-        tsubject, tbody = _template(w, template, "acknowledgement")
-        seen: set[str] = set()
-        for _mid, name, addr, subject, mid_header, refs, cid in rows:
-            key = addr.lower()
-            if key in seen or key in done:
-                continue
-            seen.add(key)
-            fields = _fields(w, office, name=name or "", case=None, subject=subject)
+    shared = letters.office_fields(office)
+    senders = {}
+    for name, addr, subject, mid_header, refs, cid in rows:
+        if addr.lower() not in done and addr.lower() not in senders:
+            fields = letters.reply_fields(office, case_id=None, constituent_id=cid, name=name or "",
+                                          subject=subject, shared=shared)
+            senders[addr.lower()] = (name or "", addr, subject, mid_header, refs, cid, fields)
+    drafts = []
+    with office.writing() as w:
+        tsubject, tbody = _template(w, template, "campaign")
+        for name, addr, subject, mid_header, refs, cid, fields in senders.values():
             subj = merge(tsubject, fields) if tsubject else f"Re: {subject}".strip()
-            drafts.append(_draft(office, w, to_name=name or "", to_addr=addr, subject=subj,
+            drafts.append(_draft(office, w, to_name=name, to_addr=addr, subject=subj,
                                  body=merge(tbody, fields), case=None, constituent_id=cid,
                                  campaign_id=campaign_id, in_reply_to=mid_header, references=refs))
         w.audit("campaign.acknowledge", target=f"campaign:{campaign_id}", detail=f"{len(drafts)} drafts")

@@ -24,6 +24,8 @@ class OfficeCommands(Provider):
             ("Statistics", "Charts of the casework, CSV export (F6)", partial(app.action_mode, "stats")),
             ("Contacts directory", "Councils, agencies, MP hotlines (F7)", partial(app.action_mode, "contacts")),
             ("Go to Sync", "Sync with the office's other machines (F8)", partial(app.action_mode, "sync")),
+            ("Letter templates", "Templates for letters, replies and campaign acknowledgements (F9)",
+             partial(app.action_mode, "templates")),
             ("Lock the office", "Close the database and ask for the passphrase (Ctrl+L)", app.action_lock),
         ]
 

@@ -92,3 +92,39 @@ def test_chases_listed_and_chase_letter_written(created_office, office_path, pas
     assert out["recipient"] == "Wexford Borough Council" and row.ref in out["body"]
     assert "29 January 2025" in out["body"]
     assert json.loads(run("chases", "--json").stdout)["chases"] == []
+
+
+def test_templates_and_a_letter_through_the_cli(run, tmp_path):
+    assert run("case", "new", "--forenames", "Ravi", "--surname", "Khatri", "--postcode", "WX3 1AB",
+               "--category", "Education", "--title", "School transport").returncode == 0
+    mine = tmp_path / "transport.txt"
+    mine.write_text("name: Transport update\nkind: letter\nsubject: Our ref {case_ref}\n---\n"
+                    "{salutation},\n\nAbout {case_titel}.\n\n{mp_name}\n", encoding="utf-8")
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(b"\xff\xfe not a template")
+    r = run("templates", "add", str(mine), str(broken))
+    assert r.returncode == 1
+    assert f"{mine}: template 'Transport update': unknown merge field(s) {{case_titel}}" in r.stdout
+    assert f"{broken}: not UTF-8 text" in r.stdout and "Traceback" not in r.stderr
+    mine.write_text(mine.read_text(encoding="utf-8").replace("case_titel", "case_title"), encoding="utf-8")
+    assert run("templates", "add", str(mine)).returncode == 0
+    assert run("templates", "add", str(mine)).returncode == 1  # the name is taken: --replace to replace it
+    listed = json.loads(run("templates", "--json").stdout)["templates"]
+    assert [t["name"] for t in listed] == ["Transport update"]
+    shown = run("templates", "show", "transport").stdout
+    assert shown.startswith("name: Transport update\nkind: letter\n") and "About {case_title}." in shown
+    assert "{salutation}" in run("templates", "fields").stdout
+
+    docx = tmp_path / "letter.docx"
+    r = run("case", "A-00001", "letter", "Transport", "update", "--docx", str(docx), "--json")
+    assert r.returncode == 0, r.stderr
+    letter = json.loads(r.stdout)
+    assert letter["body"].startswith("Dear Ravi,\n\nAbout School transport.") and letter["subject"] == "Our ref A-00001"
+    from docx import Document
+
+    assert "About School transport." in "\n".join(p.text for p in Document(str(docx)).paragraphs)
+    timeline = json.loads(run("case", "A-00001", "--json").stdout)["timeline"]
+    assert any(t["kind"] == "letter" for t in timeline)
+    assert run("templates", "remove", "transport update").returncode == 0
+    r = run("case", "A-00001", "letter", "transport update")
+    assert r.returncode != 0 and "no letter template" in r.stderr and "Traceback" not in r.stderr

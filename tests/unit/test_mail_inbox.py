@@ -146,6 +146,36 @@ def test_campaign_of_40_groups_and_flags_the_hidden_case(office):
     assert replies.draft_campaign_acknowledgements(office, camp.id) == []  # not twice
 
 
+def test_campaign_acknowledgements_use_the_campaign_template_not_a_case_letter(office):
+    """An office with the starter letters: the acknowledgement letter (kind acknowledgement) quotes a case,
+    which a campaign sender has not got; the campaign template is used and every field is filled."""
+    from mpoffice_tui.services import letters
+
+    letters.load_starter_templates(office)
+    imp(office, "campaign.mbox")
+    [camp] = campaigns.list_campaigns(office)
+    drafts = replies.draft_campaign_acknowledgements(office, camp.id)
+    assert len(drafts) == 40
+    for d in drafts:
+        assert "{" not in d.body + d.subject and "reference  " not in d.body
+    first = drafts[0]
+    assert first.body.startswith("Dear Amy Ahmed,") and "I have received many messages" in first.body
+    assert first.subject.startswith("Re: ") and first.body.rstrip().endswith("Jane Smith MP")
+
+
+def test_reply_salutation_uses_title_and_surname_and_an_unfiled_reply_quotes_no_reference(office):
+    _, person_id = make_case(office)
+    with office.writing() as w:
+        w.update(w.get(Constituent, person_id), title="Mr")
+    imp(office, "thread_original.eml")
+    [mid] = [m.id for lane in ("new", "suggested") for m in inbox.list_inbox(office, lane)]
+    unfiled = replies.draft_reply(office, mid)
+    assert unfiled.body.startswith("Dear Alan") and "reference" not in unfiled.body
+    inbox.file_to_case(office, mid, "A-00001")
+    filed = replies.draft_reply(office, mid)
+    assert filed.body.startswith("Dear Mr Thread,") and "reference A-00001" in filed.body
+
+
 def test_campaign_index_needs_three_senders_and_ignores_unrelated():
     index = campaigns.CampaignIndex()
     text = ("please support the clean rivers bill because sewage discharges harm wildlife and public "
@@ -196,7 +226,7 @@ def test_reply_draft_export_becomes_sent(office, tmp_path):
         else ids_by_subject(office, "new")["Blue badge renewal"]
     inbox.file_to_case(office, orig, "A-00001")
     draft = replies.draft_reply(office, orig)
-    assert draft.body.startswith("Dear Alan Thread,") and "A-00001" in draft.body
+    assert draft.body.startswith("Dear Alan,") and "A-00001" in draft.body  # no title: the forename
     assert "Jane Smith MP" in draft.body and draft.to == "alan@example.com"
     assert [d.id for d in replies.list_outbox(office)] == [draft.id]
     [exported] = replies.export_outbox(office, tmp_path / "out")
