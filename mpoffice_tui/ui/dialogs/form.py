@@ -61,6 +61,18 @@ DIALOG_CSS = """
 Action = Callable[[Any, dict[str, Any]], Any]
 
 
+def fit_fields(dialog: ModalScreen) -> None:
+    """Keep a dialog's buttons on screen in a small terminal: its `.dialog-fields` scroll within the
+    height the title, intro, error line and buttons leave."""
+    boxes, fields = dialog.query(".dialog-box"), dialog.query(".dialog-fields")
+    if not boxes or not fields:
+        return
+    box, scroller = boxes.first(), fields.first()
+    others = sum(w.outer_size.height + w.styles.margin.height for w in box.children if w is not scroller)
+    room = dialog.size.height - others - box.styles.gutter.height
+    scroller.styles.max_height = max(3, min(18, room))
+
+
 def error_text(exc: BaseException) -> str:
     """A one-line message for a failed action (never a traceback)."""
     return one_line(str(exc)) or exc.__class__.__name__
@@ -117,6 +129,9 @@ class FormDialog(ModalScreen[Any]):
         first = self.query("Input, TextArea, Select, Checkbox")
         if first:
             first.first().focus()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(fit_fields, self)
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

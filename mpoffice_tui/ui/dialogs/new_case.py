@@ -15,8 +15,9 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mpoffice_tui.ui.dialogs.form import DIALOG_CSS, error_text
+from mpoffice_tui.ui.dialogs.form import DIALOG_CSS, error_text, fit_fields
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.widgets.category_suggester import category_suggester
 
 NEW = "__new__"
 PERSON_FIELDS = (("forenames", "Forenames"), ("surname", "Surname"), ("postcode", "Postcode"), ("email", "Email"),
@@ -62,14 +63,17 @@ class NewCaseDialog(ModalScreen[Any]):
                 yield Input(id="nc-raised-by", placeholder="Who raised it: name or email (new people are added)")
                 yield Label("Case title *")
                 yield Input(id="nc-title", placeholder="e.g. Universal Credit deduction")
-                yield Label("Category")
-                yield Input("General", id="nc-category")
+                yield Label("Category (→ completes one the office uses)")
+                yield Input("General", id="nc-category", suggester=category_suggester(self.app))
                 yield Label("Review date (YYYY-MM-DD)")
                 yield Input(id="nc-review", placeholder="optional")
             yield Static("", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create", variant="primary", id="nc-create")
                 yield Button("Cancel", id="nc-cancel")
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(fit_fields, self)
 
     def on_mount(self) -> None:
         self.query_one("#nc-new").display = False

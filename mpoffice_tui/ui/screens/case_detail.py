@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.dialogs.simple import PickDialog, TextDialog
@@ -20,6 +20,7 @@ from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.conflict_box import ConflictBox
+from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.timeline import Timeline
 
@@ -124,21 +125,22 @@ class CaseDetailScreen(OfficeScreen):
     """
 
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("n", "note", "Note"),
-        Binding("c", "call", "Call"),
-        Binding("s", "status", "Status"),
-        Binding("a", "assign", "Assign"),
-        Binding("v", "review", "Review"),
-        Binding("t", "task", "Task"),
-        Binding("T", "complete_task", "Task done", show=False),
-        Binding("p", "party", "3rd party"),
-        Binding("w", "letter", "Letter"),
-        Binding("C", "chase", "Chase", show=False),
-        Binding("f", "attach", "Attach", show=False),
-        Binding("o", "constituent", "Person"),
-        Binding("g", "permission", "Permission", show=False),
-        Binding("r", "reload", "Reload", show=False),
+        Binding("escape", "back", "Back", tooltip="Back to where you came from"),
+        Binding("n", "note", "Note", tooltip="Add a note; tick Confidential to keep it from the constituent"),
+        Binding("c", "call", "Call", tooltip="Log a phone call on this case"),
+        Binding("s", "status", "Status", tooltip="Change the status (closing asks for an outcome)"),
+        Binding("a", "assign", "Assign", tooltip="Assign the case to a member of staff"),
+        Binding("v", "review", "Review", tooltip="Set the review date"),
+        Binding("t", "task", "Task", tooltip="Add a task with a due date"),
+        Binding("T", "complete_task", "Task done", show=False, tooltip="Mark one of the case's open tasks done"),
+        Binding("p", "party", "3rd party", tooltip="Add a third party (council, DWP, Home Office…) with a role"),
+        Binding("w", "letter", "Letter", tooltip="Write a letter from a template (.docx and plain text)"),
+        Binding("C", "chase", "Chase", show=False, tooltip="Chase a third party that has not replied in time"),
+        Binding("f", "attach", "Attach", show=False, tooltip="Attach a file (kept encrypted in the office)"),
+        Binding("o", "constituent", "Person", tooltip="Open the constituent: details, cases, consent, flags"),
+        Binding("g", "permission", "Permission", show=False,
+                tooltip="Record written permission for someone acting for the constituent"),
+        Binding("r", "reload", "Reload", show=False, tooltip="Read the case again from the office"),
     ]
 
     class Loaded(Message):
@@ -513,7 +515,7 @@ class CaseDetailScreen(OfficeScreen):
             if not found:
                 letters.load_starter_templates(office)
                 found = letters.list_templates(office)
-            return found
+            return [t for t in found if t.kind != "campaign"]  # those answer campaign emails, not a case
 
         run_office(self, "letter-templates", templates, self._letter_form)
 

@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Header, Input, Static, Tab
+from textual.widgets import Input, Static, Tab
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
+from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.widgets.tabs import Tabs
@@ -51,14 +52,15 @@ class CasesScreen(OfficeScreen):
     #case-search:focus { background: $primary 20%; }
     """
     BINDINGS = [
-        Binding("slash", "search", "Search"),
-        Binding("f", "filter", "Filter"),
-        Binding("s", "sort", "Sort"),
-        Binding("d", "reverse", "Reverse", show=False),
-        Binding("v", "next_view", "View"),
-        Binding("n", "new_case", "New case"),
-        Binding("x", "clear", "Clear", show=False),
-        Binding("r", "reload", "Reload", show=False),
+        Binding("slash", "search", "Search", tooltip="Search by reference, title, name, postcode or email"),
+        Binding("f", "filter", "Filter",
+                tooltip="Filter by status, category, assignee, tag, overdue or awaiting a third party"),
+        Binding("s", "sort", "Sort", tooltip="Sort by another column"),
+        Binding("d", "reverse", "Reverse", show=False, tooltip="Reverse the sort order"),
+        Binding("v", "next_view", "View", tooltip="Next saved view (My open cases, Overdue, Awaiting agency…)"),
+        Binding("n", "new_case", "New case", tooltip="Open a new case for a new or known constituent"),
+        Binding("x", "clear", "Clear", show=False, tooltip="Clear the search and filters"),
+        Binding("r", "reload", "Reload", show=False, tooltip="Read the list again from the office"),
     ]
 
     class ViewCounts(Message):

@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Header, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
@@ -19,6 +19,7 @@ from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.conflict_box import ConflictBox
+from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 
 CONSENT_LABELS = {"implied": "Implied consent", "written": "Written consent",
@@ -69,12 +70,12 @@ class ConstituentScreen(OfficeScreen):
     #person-consents { padding: 0 1; }
     """
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("n", "new_case", "New case"),
-        Binding("g", "consent", "Consent"),
-        Binding("m", "merge", "Merge"),
-        Binding("e", "edit", "Edit", show=False),
-        Binding("r", "reload", "Reload", show=False),
+        Binding("escape", "back", "Back", tooltip="Back to where you came from"),
+        Binding("n", "new_case", "New case", tooltip="Open a new case for this constituent"),
+        Binding("g", "consent", "Consent", tooltip="Record consent or written permission"),
+        Binding("m", "merge", "Merge", tooltip="Merge a duplicate into this constituent (all history kept)"),
+        Binding("e", "edit", "Edit", show=False, tooltip="Edit the constituent's details and flags"),
+        Binding("r", "reload", "Reload", show=False, tooltip="Read the constituent again from the office"),
     ]
 
     class Loaded(Message):

@@ -21,6 +21,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mpoffice_tui.ui.text import clean, one_line
+from mpoffice_tui.ui.widgets.category_suggester import category_suggester
 
 
 class Dialog(ModalScreen):
@@ -274,7 +275,7 @@ class NewCaseDialog(Dialog):
                 yield Input(one_line(p.title), id="case-title", compact=True)
             with Horizontal(classes="form-row"):
                 yield Label("Category", classes="form-label")
-                yield Input("General", id="case-category", compact=True)
+                yield Input("General", id="case-category", compact=True, suggester=category_suggester(self.app))
             if p.known:
                 yield Static(Text.assemble(("For: ", "bold"), one_line(p.known)), id="case-known")
             else:
@@ -282,7 +283,7 @@ class NewCaseDialog(Dialog):
                     with Horizontal(classes="form-row"):
                         yield Label(label, classes="form-label")
                         yield Input(one_line(getattr(p, name)), id=f"person-{name}", compact=True)
-            yield Label("Enter opens the case · Tab moves between fields · Esc cancels", classes="dialog-hint")
+            yield Label("Enter opens the case · → completes a category · Esc cancels", classes="dialog-hint")
             yield buttons("Open case")
 
     def on_mount(self) -> None:

@@ -1,0 +1,37 @@
+"""Completes a case category from those the office already uses, so "Hou" → accepts "Housing"."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual.suggester import Suggester
+
+
+class CategorySuggester(Suggester):
+    """Suggests the first category the office uses that starts with what was typed (→ accepts it).
+
+    The categories are read once, off the UI thread, the first time something is typed."""
+
+    def __init__(self, office: Any) -> None:
+        super().__init__(use_cache=False, case_sensitive=False)
+        self._office = office
+        self._known: list[str] | None = None
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value:
+            return None
+        if self._known is None:
+            from mpoffice_tui.services import cases
+
+            try:
+                self._known = await asyncio.to_thread(cases.categories, self._office)
+            except Exception:  # noqa: BLE001 - office locked or closed meanwhile: no suggestion
+                return None
+        return next((c for c in self._known if c.casefold().startswith(value)), None)
+
+
+def category_suggester(app: Any) -> CategorySuggester | None:
+    """A suggester for the app's open office, or None while no office is open."""
+    office = getattr(app, "office", None)
+    return CategorySuggester(office) if office is not None else None
