@@ -96,6 +96,10 @@ async def render_all(db: Path, out: Path, size: tuple[int, int]) -> list[Path]:
         await _wait(pilot, lambda: app.current_mode == "sync")
         await pilot.pause(1.0)
         shots.append(await _shoot(app, pilot, out, "sync"))
+        await pilot.press("f9")
+        await _wait(pilot, lambda: app.current_mode == "templates" and _table_ready(app, "#templates"))
+        await pilot.pause(0.3)
+        shots.append(await _shoot(app, pilot, out, "templates"))
     return shots
 
 
