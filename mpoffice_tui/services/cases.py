@@ -213,7 +213,7 @@ def _where(office: Office, f: CaseFilter, params: dict) -> tuple[str, bool]:
     if f.open_only:
         conds.append("c.status != 'closed'")
     if f.categories:
-        conds.append(f"c.category IN ({_in('cat', f.categories, params)})")
+        conds.append(f"c.category COLLATE NOCASE IN ({_in('cat', f.categories, params)})")
     if f.assignee_ids and f.unassigned:
         conds.append(f"(c.assignee_id IN ({_in('as', f.assignee_ids, params)}) OR c.assignee_id IS NULL)")
     elif f.assignee_ids:
@@ -619,6 +619,14 @@ def _check_status(status: str) -> str:
     return status
 
 
+def known_category(conn, category: str | None) -> str:
+    """The category as the office already spells it ("housing" is filed under "Housing"); "General" if none."""
+    category = " ".join((category or "").split()) or "General"
+    same = conn.exec_driver_sql("SELECT category FROM cases WHERE category = ? COLLATE NOCASE AND deleted = 0 "
+                                "LIMIT 1", (category,)).fetchone()
+    return same[0] if same else category
+
+
 def create_case(office: Office, *, constituent_id: str | None, title: str, category: str = "General",
                 assignee: str | None = None, priority: str = "normal", tags=(), review_date: str | None = None,
                 raised_by_id: str | None = None, confidential: bool = False, status: str = "new",
@@ -639,7 +647,7 @@ def create_case(office: Office, *, constituent_id: str | None, title: str, categ
         assignee_id = resolve_staff(w.session, assignee)
         now = now_iso()
         case = w.insert(Case, ref=refs.next_ref(office, w.session), title=title,
-                        category=(category or "General").strip() or "General", status=status,
+                        category=known_category(w.session.connection(), category), status=status,
                         priority=priority, assignee_id=assignee_id, constituent_id=constituent_id,
                         raised_by_id=raised_by_id, opened_at=now, confidential=confidential,
                         tags=normalise_tags(tags), review_date=review.isoformat() if review else None,
@@ -696,6 +704,11 @@ def change_status(office: Office, case: str, status: str, *, outcome: str | None
     outcome = (outcome or "").strip() or None
     if status == "closed" and not outcome:
         raise OfficeError("closing a case needs an outcome (e.g. " + ", ".join(OUTCOMES[:3]) + ")")
+    if outcome:  # one of the office's outcomes, so statistics count them together
+        known = {o.casefold(): o for o in OUTCOMES}
+        if outcome.casefold() not in known:
+            raise OfficeError(f"unknown outcome {outcome!r}: use one of {', '.join(OUTCOMES)}")
+        outcome = known[outcome.casefold()]
     with office.writing() as w:
         c = _case(w, case)
         old = c.status
@@ -879,20 +892,33 @@ def mark_party_replied(office: Office, party_id: str, on: str | date | None = No
         w.audit("case.party_replied", target=f"case:{p.case_id}", detail=p.id)
 
 
+def read_attachment(path: str | Path) -> bytes:
+    """A file's bytes to keep in the office: a regular file of at most MAX_ATTACHMENT bytes (read no
+    further than that: a device such as /dev/zero reports size 0 and never ends)."""
+    p = Path(path)
+    too_big = OfficeError(f"{p}: larger than {MAX_ATTACHMENT // (1024 * 1024)} MB")
+    try:
+        if not p.is_file():
+            raise OfficeError(f"{p}: not a file" if p.exists() else f"{p}: no such file")
+        if p.stat().st_size > MAX_ATTACHMENT:
+            raise too_big
+        with p.open("rb") as f:
+            data = f.read(MAX_ATTACHMENT + 1)
+    except OSError as exc:
+        raise OfficeError(f"{p}: cannot read the file ({exc.strerror or exc})") from exc
+    if len(data) > MAX_ATTACHMENT:
+        raise too_big
+    return data
+
+
 def attach_file(office: Office, case: str, path: str | Path | None = None, *, data: bytes | None = None,
                 filename: str | None = None, content_type: str | None = None) -> AttachmentView:
     """Keep a file with the case, encrypted inside the database (never copied elsewhere)."""
     if data is None:
         if path is None:
             raise OfficeError("give a file to attach")
-        p = Path(path)
-        try:
-            if p.stat().st_size > MAX_ATTACHMENT:
-                raise OfficeError(f"{p}: larger than {MAX_ATTACHMENT // (1024 * 1024)} MB")
-            data = p.read_bytes()
-        except OSError as exc:
-            raise OfficeError(f"{p}: cannot read the file ({exc.strerror or exc})") from exc
-        filename = filename or p.name
+        data = read_attachment(path)
+        filename = filename or Path(path).name
     if not filename:
         raise OfficeError("an attachment needs a file name")
     if len(data) > MAX_ATTACHMENT:

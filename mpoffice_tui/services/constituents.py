@@ -174,8 +174,26 @@ def _clean(fields: dict) -> dict:
             v = format_postcode(v)
         if k == "email" and v:
             v = v.strip()
+        if k == "date_of_birth" and v:
+            v = _birth_date(v)
         out[k] = v
     return out
+
+
+def _birth_date(value: str) -> str:
+    """'1966-04-07', or as written in the UK ('7/4/1966', '07.04.1966'), as an ISO date."""
+    from datetime import date
+
+    from mpoffice_tui.services.clock import today
+
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", value)
+    try:
+        born = date(int(m[3]), int(m[2]), int(m[1])) if m else date.fromisoformat(value)
+    except ValueError:
+        raise OfficeError(f"date of birth {value!r} is not a date: use YYYY-MM-DD or DD/MM/YYYY") from None
+    if not date(1900, 1, 1) <= born <= today():
+        raise OfficeError(f"date of birth {value!r} is not a possible birth date")
+    return born.isoformat()
 
 
 def create(office: Office, *, forenames: str = "", surname: str = "", **fields) -> ConstituentRow:
@@ -327,8 +345,10 @@ def _candidates(office: Office, constituent_id: str | None):
             raise OfficeError("no such constituent")
         others = conn.execute(text(
             base + " AND id != :id AND ((:e != '' AND lower(email) = :e) OR "
-            "(:pc != '' AND replace(upper(postcode), ' ', '') = :pc))"),
-            {"id": constituent_id, "e": (me[4] or "").strip().lower(), "pc": norm_postcode(me[5])}).fetchall()
+            "(:pc != '' AND replace(upper(postcode), ' ', '') = :pc) OR "
+            "(:sur != '' AND replace(replace(surname, '’', ''), '''', '') = :sur COLLATE NOCASE))"),
+            {"id": constituent_id, "e": (me[4] or "").strip().lower(), "pc": norm_postcode(me[5]),
+             "sur": re.sub(r"['’]", "", (me[2] or "").strip())}).fetchall()
         return [me, *others]
 
 
@@ -372,9 +392,13 @@ def duplicates(office: Office, constituent_id: str | None = None, threshold: flo
 
     by_email: dict[str, list[str]] = {}
     by_pc: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+    by_name: dict[str, list[tuple[str, bool]]] = {}
     for pid, fore, sur, pref, email, pc in people:
         if email and email.strip():
             by_email.setdefault(email.strip().lower(), []).append(pid)
+        for first in {fold_name(fore), fold_name(pref)} - {""}:
+            if fold_name(sur):
+                by_name.setdefault(f"{first} {fold_name(sur)}", []).append((pid, bool(norm_postcode(pc))))
         if norm_postcode(pc):
             forenames = tuple(x for x in {fold_name(fore), fold_name(pref)} if x)
             by_pc.setdefault(norm_postcode(pc), []).append((pid, fold_name(sur), forenames))
@@ -395,6 +419,11 @@ def duplicates(office: Office, constituent_id: str | None = None, threshold: flo
             score = name_similarity(asur, afores, bsur, bfores)
             if score >= threshold:
                 note(a, b, "similar name at the same postcode", score)
+    for named in by_name.values():  # e.g. a new record from an email, with no postcode yet
+        if len(named) <= 20:  # a common name: too many people to say which
+            for (a, a_pc), (b, b_pc) in combinations(named, 2):
+                if a != b and not (a_pc and b_pc):
+                    note(a, b, "same name; one has no postcode", 90.0)
     ordered = sorted(pairs.items(), key=lambda kv: -kv[1][1])[:limit]
     ids = {i for (a, b), _ in ordered for i in (a, b)}
     rows: dict[str, ConstituentRow] = {}

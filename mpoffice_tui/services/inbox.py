@@ -583,13 +583,20 @@ def _constituent_for(w, msg: Message) -> str | None:
 def new_case(office: Office, msg_id: str, title: str | None = None, category: str = "General",
              constituent_id: str | None = None) -> Filed:
     """Open a new case from a message (constituent pre-filled from sender and signature)."""
+    from mpoffice_tui.services.cases import known_category
+
     with office.writing() as w:
         msg = _message(w, msg_id)
+        if msg.case_id and msg.triage != "auto_filed":  # (an auto-filing may be put right this way)
+            filed = w.get(Case, msg.case_id)
+            raise OfficeError(f"this message is already filed to {filed.ref if filed else 'a case'}: "
+                              "file it to another case instead (f, or --case REF)")
         cid = constituent_id or _constituent_for(w, msg)
         ref = next_ref(office, w.session)
         now = utcnow()
         case = w.insert(Case, ref=ref, title=(title or msg.subject or "(no subject)").strip()[:200],
-                        category=category, status="new", constituent_id=cid, opened_at=now,
+                        category=known_category(w.session.connection(), category), status="new",
+                        constituent_id=cid, opened_at=now,
                         assignee_id=office.staff_id)
         w.update(msg, case_id=case.id, constituent_id=cid, triage="done")
         w.audit("case.create", target=f"case:{case.id}", detail=f"case {ref} opened from a message")
@@ -677,11 +684,10 @@ def capture(office: Office, channel: str, *, sender_name: str, body: str, subjec
         raise OfficeError(f"unknown channel {channel!r}: choose one of {', '.join(CHANNELS)}")
     data = None
     if attachment_path is not None:
+        from mpoffice_tui.services.cases import read_attachment
+
         p = Path(attachment_path)
-        try:
-            data = p.read_bytes()
-        except OSError as exc:
-            raise OfficeError(f"{p}: cannot read the file ({exc.strerror or exc})") from exc
+        data = read_attachment(p)
     import hashlib
 
     with office.writing() as w:

@@ -12,7 +12,7 @@ left as they are and reported. A written letter is a `letters` row, so it appear
     write_letter(office, case, template, recipient_contact_id=None) -> LetterView (stored)
     letter_text(office, letter_id) -> str;  letter_docx(office, letter_id) -> bytes
     save_docx(office, letter_id, path)  (a plaintext file on purpose: the user asked for it)
-    chase_due(office) -> [ChaseItem];  write_chase_letter(office, party_id) -> LetterView
+    chase_due(office) -> [ChaseItem];  write_chase_letter(office, party_id) -> LetterView  (chase_template)
     preview_chase_letter(office, party_id) -> (subject, body, unknown_fields)
 """
 
@@ -486,22 +486,33 @@ def chase_due(office: Office, on: str | date | None = None) -> list[ChaseItem]:
     return out
 
 
+def chase_template(office: Office) -> TemplateView:
+    """The office's chase letter: its first template of kind `chase` (the starter one when it has none)."""
+    found = list_templates(office, "chase")
+    if not found:
+        load_starter_templates(office)
+        found = list_templates(office, "chase")
+    if not found:
+        raise OfficeError("no chase letter template: add one of kind 'chase' (Templates screen, F9)")
+    return found[0]
+
+
 def preview_chase_letter(office: Office, party_id: str,
-                         template: str = "Chase a third party") -> tuple[str, str, list[str]]:
+                         template: str | None = None) -> tuple[str, str, list[str]]:
     """The chase letter to a third party as it would be written: (subject, body, unknown fields)."""
     with office.engine.connect() as conn:
         r = conn.execute(text("SELECT case_id, contact_id FROM case_parties WHERE id = :id AND deleted = 0"),
                          {"id": party_id}).fetchone()
     if r is None or not r[1]:
         raise OfficeError("no such third party on a case")
-    t = find_template(office, template)
+    t = find_template(office, template) if template else chase_template(office)
     fields = merge_fields(office, r[0], recipient_contact_id=r[1], party_id=party_id)
     subject, unknown_s = render(t.subject, fields)
     body, unknown_b = render(t.body, fields)
     return subject, body, list(dict.fromkeys(unknown_s + unknown_b))
 
 
-def write_chase_letter(office: Office, party_id: str, template: str = "Chase a third party") -> LetterView:
+def write_chase_letter(office: Office, party_id: str, template: str | None = None) -> LetterView:
     """A chase letter to a third party that has not replied; their reply is then due again in
     their reply days from today."""
     from mpoffice_tui.services.reminders import add_working_days, nation
@@ -512,7 +523,8 @@ def write_chase_letter(office: Office, party_id: str, template: str = "Chase a t
                          {"id": party_id}).fetchone()
     if r is None or not r[1]:
         raise OfficeError("no such third party on a case")
-    letter = write_letter(office, r[0], template, recipient_contact_id=r[1], party_id=party_id)
+    t = find_template(office, template) if template else chase_template(office)
+    letter = write_letter(office, r[0], t.id, recipient_contact_id=r[1], party_id=party_id)
     with office.writing() as w:
         party = w.get(CaseParty, party_id)
         w.update(party, reply_due=add_working_days(today(), int(r[2] or 20), nation(office)).isoformat())

@@ -171,8 +171,13 @@ async def test_capture_phone_call_onto_a_case(mail_office):
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureDialog))
         await pilot.press(*"Ada Okafor")  # the name field has the focus; the kind is a phone call already
-        app.screen.query_one("#capture-case", Input).value = "a-00007"
-        app.screen.query_one("#capture-body", TextArea).text = "Rang: the damp is [b]worse[/b]."
+        dialog = app.screen
+        dialog.query_one("#capture-case", Input).value = "a-99999"  # a typo: refused, nothing typed is lost
+        dialog.query_one("#capture-body", TextArea).text = "Rang: the damp is [b]worse[/b]."
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "A-99999" in drawn_text(dialog.query_one("#capture-error")).upper())
+        assert app.screen is dialog and dialog.query_one("#capture-body", TextArea).text.startswith("Rang")
+        dialog.query_one("#capture-case", Input).value = "a-00007"
         await pilot.press("ctrl+s")
 
         def phone_calls() -> list[Message]:

@@ -166,3 +166,28 @@ def test_assign_review_date_and_parties(office, people, monkeypatch):
     detail = cs.get_case(office, c.ref)
     assert [p.role for p in detail.parties] == ["agency", "relative"]
     assert detail.parties[1].name == "Raj Patel"
+
+
+def test_outcomes_are_the_offices_and_categories_are_matched_whatever_their_case(office, people):
+    housing = cs.create_case(office, constituent_id=people["mary"], title="Damp", category="Housing")
+    lower = cs.create_case(office, constituent_id=people["raj"], title="Mould", category="  housing ")
+    assert lower.category == "Housing"  # filed under the office's own category, not a new one
+    found = cs.list_cases(office, cs.CaseFilter(categories=("HOUSING",)), limit=10)
+    assert {r.id for r in found.rows} == {housing.id, lower.id}
+    with pytest.raises(OfficeError, match="unknown outcome 'bogus'"):
+        cs.change_status(office, housing.ref, "closed", outcome="bogus")
+    assert cs.case_row(office, housing.ref).status == "new"
+    cs.change_status(office, housing.ref, "closed", outcome="resolved")
+    assert cs.case_row(office, housing.ref).outcome == "Resolved"
+
+
+def test_only_a_regular_file_is_attached_and_never_read_past_the_limit(office, people, tmp_path):
+    case = cs.create_case(office, constituent_id=people["mary"], title="Damp")
+    with pytest.raises(OfficeError, match="not a file"):
+        cs.attach_file(office, case.ref, "/dev/zero")  # size 0, endless: refused at once
+    with pytest.raises(OfficeError, match="not a file"):
+        cs.attach_file(office, case.ref, tmp_path)
+    with pytest.raises(OfficeError, match="no such file"):
+        cs.attach_file(office, case.ref, tmp_path / "missing.pdf")
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4 scan")
+    assert cs.attach_file(office, case.ref, tmp_path / "scan.pdf").filename == "scan.pdf"

@@ -91,3 +91,22 @@ def test_merge_moves_everything_and_tombstones(office):
     with office.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM messages WHERE constituent_id = ?",
                                     (other.id,)).scalar() == 0
+
+
+def test_a_record_with_no_postcode_is_a_duplicate_of_the_same_name(office):
+    """A new record made from an email (name and address only) next to the known person."""
+    known = people.create(office, forenames="Beverley", surname="O'Sullivan", postcode="WX1 2AB", email="b@x.org")
+    from_mail = people.create(office, forenames="Beverley", surname="O’Sullivan", email="bev45@example.net")
+    elsewhere = people.create(office, forenames="Beverley", surname="O'Sullivan", postcode="LS1 1AA")
+    found = {frozenset((m.a.id, m.b.id)): m.reason for m in people.duplicates(office, from_mail.id)}
+    assert found[frozenset((known.id, from_mail.id))] == "same name; one has no postcode"
+    assert frozenset((known.id, elsewhere.id)) not in {frozenset((m.a.id, m.b.id)) for m in people.duplicates(office)}
+
+
+def test_date_of_birth_is_a_real_date_and_the_uk_way_of_writing_it_is_understood(office):
+    p = people.create(office, forenames="Ann", surname="Lee", date_of_birth="07/04/1966")
+    assert people.editable(office, p.id)["date_of_birth"] == "1966-04-07"
+    for bad in ("31/02/1990", "yesterday", "2999-01-01"):
+        with pytest.raises(OfficeError, match="date of birth"):
+            people.update(office, p.id, date_of_birth=bad)
+    assert people.editable(office, p.id)["date_of_birth"] == "1966-04-07"  # nothing changed

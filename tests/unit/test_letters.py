@@ -79,3 +79,16 @@ def test_templates_reject_unknown_fields(office):
         letters.add_template(office, "Bad", "Dear {constituent_nmae}")
     t = letters.add_template(office, "Short", "Dear {salutation}", subject="{case_ref}")
     assert t.name == "Short"
+
+
+def test_a_chase_letter_uses_the_offices_own_chase_template(office, case, monkeypatch):
+    """Whatever the office calls its chase letter (the demo's is "Chaser"), a chase uses it."""
+    letters.add_template(office, "Chaser", "{salutation},\n\nStill waiting since {contacted_on}.\n\n{mp_name}",
+                         kind="chase", subject="Reminder: {case_ref}")
+    council = contacts.add_contact(office, organisation="Towntown Council", reply_days=10)
+    party = cs.add_party(office, case.ref, "agency", contact_id=council.id, contacted_on="2025-03-05")
+    monkeypatch.setenv("MPOFFICE_TODAY", "2025-03-24")
+    subject, body, unknown = letters.preview_chase_letter(office, party.id)
+    assert subject == f"Reminder: {case.ref}" and "Still waiting since 5 March 2025" in body and not unknown
+    assert "Still waiting" in letters.write_chase_letter(office, party.id).body_text
+    assert [t.name for t in letters.list_templates(office)] == ["Chaser"]  # no starter letters added

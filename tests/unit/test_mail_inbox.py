@@ -274,3 +274,18 @@ def test_whole_fixture_folder_in_one_go(office):
     assert set(reasons) == {"empty.eml", "binary_junk.eml", "no_from.eml", "not_outlook.msg",
                             "corrupt_outlook.msg", "broken_mime_empty.eml", "campaign.mbox", "README.md"}
     assert report.imported == 41 + 15 + 2
+
+
+def test_a_filed_message_opens_no_second_case(office):
+    make_case(office)  # a "Benefit claim" case exists; its category is the office's spelling
+    imp(office, "encoded_headers.eml")
+    mid = ids_by_subject(office, "new")["Café licence and £100 fine"]
+    filed = inbox.new_case(office, mid, category="general")
+    assert filed.case_ref == "A-00002"
+    with pytest.raises(OfficeError, match="already filed to A-00002"):
+        inbox.new_case(office, mid)
+    with office.read() as s:
+        assert s.get(Case, filed.case_id).category == "General"  # "general" filed under the office's own
+        from sqlmodel import select
+
+        assert len(s.exec(select(Case)).all()) == 2  # no empty case left behind

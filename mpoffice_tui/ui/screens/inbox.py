@@ -640,15 +640,10 @@ class InboxScreen(OfficeScreen):
             if answer is None:
                 return
 
-            def done(_mid: str) -> None:
-                kind = CHANNELS.get(answer.channel, answer.channel)
-                self.notify(f"{kind} logged " + (f"onto case {answer.case_ref.upper()}" if answer.case_ref
-                                                 else "into the New lane"))
-
-            self.run_office(lambda office: _inbox().capture(
-                office, answer.channel, sender_name=answer.sender_name, body=answer.body, subject=answer.subject,
-                sender_email=answer.sender_email, case_ref=answer.case_ref,
-                attachment_path=answer.attachment_path), done)
+            kind = CHANNELS.get(answer.channel, answer.channel)  # saved by the dialog itself
+            self.notify(f"{kind} logged " + (f"onto case {answer.case_ref.upper()}" if answer.case_ref
+                                             else "into the New lane"))
+            self.refresh_lane()
 
         self.app.push_screen(CaptureDialog(), answered)
 

@@ -38,6 +38,7 @@ class CaptureDialog(Dialog):
     def __init__(self, channel: str = "phone", case_ref: str = "") -> None:
         super().__init__()
         self.channel, self.case_ref = channel, case_ref
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box capture-box"):
@@ -55,6 +56,7 @@ class CaptureDialog(Dialog):
                     yield Label(label, classes="form-label")
                     yield Input(self.case_ref if wid == "capture-case" else "", placeholder=hint, id=wid, compact=True)
             yield TextArea(id="capture-body", placeholder="What was said or written", compact=True)
+            yield Static("", id="capture-error")
             yield Label("Ctrl+S saves · Tab moves · Esc cancels", classes="dialog-hint")
             yield buttons("Save")
 
@@ -81,10 +83,33 @@ class CaptureDialog(Dialog):
         if scan and not Path(scan).expanduser().is_file():
             self.notify(f"{scan}: no such file", severity="error")
             return
-        self.dismiss(CaptureAnswer(str(self.query_one("#capture-channel", Select).value), name,
-                                   self._value("capture-email") or None, self._value("capture-subject"), body,
-                                   self._value("capture-case") or None,
-                                   str(Path(scan).expanduser()) if scan else None))
+        office = getattr(self.app, "office", None)
+        if office is None or self.saving:
+            return
+        self.saving = True
+        self.query_one("#capture-error", Static).update("")
+        self._save(office, CaptureAnswer(str(self.query_one("#capture-channel", Select).value), name,
+                                         self._value("capture-email") or None, self._value("capture-subject"),
+                                         body, self._value("capture-case") or None,
+                                         str(Path(scan).expanduser()) if scan else None))
+
+    @work(thread=True, exclusive=True, group="capture")
+    def _save(self, office: object, answer: CaptureAnswer) -> None:
+        """Saved here, so that a refusal (an unknown case reference) keeps the dialog and what was typed."""
+        from mpoffice_tui.services import inbox
+
+        try:
+            inbox.capture(office, answer.channel, sender_name=answer.sender_name, body=answer.body,
+                          subject=answer.subject, sender_email=answer.sender_email, case_ref=answer.case_ref,
+                          attachment_path=answer.attachment_path)
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog, never a traceback
+            self.app.call_from_thread(self._failed, one_line(str(exc)) or exc.__class__.__name__)
+            return
+        self.app.call_from_thread(self.dismiss, answer)
+
+    def _failed(self, message: str) -> None:
+        self.saving = False
+        self.query_one("#capture-error", Static).update(Text(message, style="bold red"))
 
 
 class ImportDialog(Dialog):
