@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "mpoffice_tui.cli.interests",
     "mpoffice_tui.cli.mail",
     "mpoffice_tui.cli.templates",
+    "mpoffice_tui.cli.settings",
 ]
 
 EPILOG = """\

@@ -9,6 +9,7 @@
     mpoffice case REF chase [--party NAME] [--json]   (a chase letter to a third party overdue a reply)
     mpoffice chases [--json]                          (third parties overdue a reply, across cases)
     mpoffice case new --constituent WHO --category C [--title T] [--forenames F --surname S --postcode P]
+    (`mpoffice case new --help`, `mpoffice case REF set --help`...: the options of each action)
     mpoffice stats [--json | --csv] [--months N]
     mpoffice reminders [--mine] [--json]
 """
@@ -17,10 +18,17 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 
 from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
 
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+MAX_AWAITING_DAYS = 365  # working days (about 17 months): the cutoff is counted back day by day
+_CASE_USAGE = ("mpoffice case REF [--json] | case REF note TEXT [--confidential] | "
+               "case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] | "
+               "case REF letter TEMPLATE [--party NAME] [--docx PATH] | case REF chase [--party NAME] | "
+               "case new --constituent WHO --category C [--title T]. "
+               "Each action has --help: mpoffice case new --help, mpoffice case REF set --help ...")
 
 
 def _table(rows: list[dict], columns: list[str]) -> None:
@@ -43,7 +51,7 @@ def register(sub) -> None:
     p.add_argument("--tag", action="append", default=[], metavar="T", help="(repeatable: all must match)")
     p.add_argument("--overdue", action="store_true", help="review date passed, case not closed")
     p.add_argument("--awaiting-days", type=int, metavar="N",
-                   help="awaiting a third party for more than N working days")
+                   help=f"awaiting a third party for more than N working days (0 to {MAX_AWAITING_DAYS})")
     p.add_argument("--open", dest="open_only", action="store_true", help="only cases not closed")
     p.add_argument("--search", metavar="TEXT", help="words of the reference, title, tags or constituent")
     p.add_argument("--view", metavar="V", help="saved view: my_open, overdue, awaiting_agency, closed_this_month")
@@ -56,10 +64,7 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_cases)
 
     p = sub.add_parser("case", help="show a case, or: case REF note TEXT | set ... | letter TEMPLATE | chase | case new ...",
-                       description="mpoffice case REF [--json] | case REF note TEXT [--confidential] | "
-                       "case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] | "
-                       "case REF letter TEMPLATE [--party NAME] [--docx PATH] | case REF chase [--party NAME] | "
-                       "case new --constituent WHO --category C [--title T]")
+                       description=_CASE_USAGE)
     p.add_argument("--json", action="store_true")
     p.add_argument("words", nargs=argparse.REMAINDER, metavar="REF|new ...")
     p.set_defaults(handler=cmd_case)
@@ -110,6 +115,9 @@ def cmd_cases(args, ctx) -> int:
         raise UsageError(f"unknown view {args.view!r}: choose one of {', '.join(cs.SAVED_VIEWS)}")
     if args.limit < 1 or args.offset < 0:
         raise UsageError("--limit must be at least 1 and --offset at least 0")
+    if args.awaiting_days is not None and not 0 <= args.awaiting_days <= MAX_AWAITING_DAYS:
+        raise UsageError(f"--awaiting-days {args.awaiting_days}: give a number of working days from 0 to "
+                         f"{MAX_AWAITING_DAYS}")
     office = ctx.office()
     base = cs.saved_view_filter(office, args.view) if args.view else cs.CaseFilter()
     ids, unassigned = _staff_ids(office, args.assignee)
@@ -138,40 +146,56 @@ def cmd_cases(args, ctx) -> int:
 
 
 # -- case -----------------------------------------------------------------------------------------
+class _Done(Exception):
+    """An action's parser ended the command (-h/--help printed its help): exit with `status`."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 class _Parser(argparse.ArgumentParser):
+    """An action's own options (after `case REF ACTION`): -h/--help prints them and exits 0."""
+
     def error(self, message):  # usage errors become UsageError (exit 2), not SystemExit
         raise UsageError(f"{self.prog}: {message}")
 
+    def exit(self, status=0, message=None):  # after --help: end the command, not the process
+        if message:
+            print(message, end="", file=sys.stderr)
+        raise _Done(status)
+
 
 def _new_parser() -> _Parser:
-    p = _Parser(prog="mpoffice case new", add_help=False)
+    p = _Parser(prog="mpoffice case new", description="Open a case for an existing constituent (--constituent) "
+                "or a new one (--forenames, --surname, --postcode, --email).")
     p.add_argument("--constituent", metavar="WHO", help="name, email or id of an existing constituent")
-    p.add_argument("--forenames")
-    p.add_argument("--surname")
-    p.add_argument("--postcode")
-    p.add_argument("--email")
-    p.add_argument("--category", required=True)
-    p.add_argument("--title")
-    p.add_argument("--assignee")
-    p.add_argument("--priority", default="normal")
-    p.add_argument("--tag", action="append", default=[])
-    p.add_argument("--review-date")
+    p.add_argument("--forenames", help="a new constituent's forenames")
+    p.add_argument("--surname", help="a new constituent's surname")
+    p.add_argument("--postcode", help="a new constituent's postcode")
+    p.add_argument("--email", help="a new constituent's email (or finds one by it)")
+    p.add_argument("--category", required=True, help="e.g. Housing, Benefits, Immigration")
+    p.add_argument("--title", help="default: 'CATEGORY enquiry'")
+    p.add_argument("--assignee", help="a staff name")
+    p.add_argument("--priority", default="normal", help="(default: normal)")
+    p.add_argument("--tag", action="append", default=[], help="(repeatable)")
+    p.add_argument("--review-date", help="YYYY-MM-DD")
     p.add_argument("--json", action="store_true")
     return p
 
 
 def _note_parser() -> _Parser:
-    p = _Parser(prog="mpoffice case REF note", add_help=False)
-    p.add_argument("text", nargs="+")
-    p.add_argument("--confidential", action="store_true")
+    p = _Parser(prog="mpoffice case REF note", description="Add a note to the case's timeline.")
+    p.add_argument("text", nargs="+", help="the note (the words are joined with spaces)")
+    p.add_argument("--confidential", action="store_true", help="not shown to volunteers")
     p.add_argument("--json", action="store_true")
     return p
 
 
 def _set_parser() -> _Parser:
-    p = _Parser(prog="mpoffice case REF set", add_help=False)
-    p.add_argument("--status")
-    p.add_argument("--outcome")
+    p = _Parser(prog="mpoffice case REF set", description="Change the case's status, assignee or review date.")
+    p.add_argument("--status", help="new, open, awaiting_constituent, awaiting_third_party, closed")
+    p.add_argument("--outcome", help="why it closed, e.g. Resolved (needed with --status closed)")
     p.add_argument("--assignee", help="a staff name, or 'none'")
     p.add_argument("--review-date", help="YYYY-MM-DD, or 'none' to clear")
     p.add_argument("--json", action="store_true")
@@ -179,14 +203,16 @@ def _set_parser() -> _Parser:
 
 
 def _chase_parser() -> _Parser:
-    p = _Parser(prog="mpoffice case REF chase", add_help=False)
+    p = _Parser(prog="mpoffice case REF chase", description="Write a chase letter to a third party on the case "
+                "that is overdue a reply.")
     p.add_argument("--party", metavar="NAME", help="which third party (words of its organisation)")
     p.add_argument("--json", action="store_true")
     return p
 
 
 def _letter_parser() -> _Parser:
-    p = _Parser(prog="mpoffice case REF letter", add_help=False)
+    p = _Parser(prog="mpoffice case REF letter", description="Write a letter on the case from a template "
+                "(mpoffice templates lists them).")
     p.add_argument("template", nargs="+", help="the template's name (or words of it)")
     p.add_argument("--party", metavar="NAME", help="to this third party on the case (words of its organisation); "
                    "default: the constituent")
@@ -203,6 +229,18 @@ def cmd_case(args, ctx) -> int:
     if not words:
         raise UsageError("say which case: mpoffice case REF [note TEXT | set ... | letter TEMPLATE], "
                          "or mpoffice case new ...")
+    try:
+        return _case_action(words, args, ctx)
+    except _Done as done:
+        return done.status
+
+
+def _case_action(words: list[str], args, ctx) -> int:
+    if words[0] in ("-h", "--help") or (words[0] != "new" and words[1:2] in (["-h"], ["--help"])):
+        import textwrap
+
+        print(textwrap.fill(f"usage: {_CASE_USAGE}", width=100, subsequent_indent="  "))
+        return EXIT_OK
     if words[0] == "new":
         return _case_new(_new_parser().parse_args(words[1:]), args.json, ctx)
     ref, rest = words[0], words[1:]

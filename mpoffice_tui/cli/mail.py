@@ -84,11 +84,15 @@ def cmd_import_mail(args, ctx) -> int:
 
 
 def cmd_inbox(args, ctx) -> int:
+    from mpoffice_tui.db.errors import OfficeError
     from mpoffice_tui.services import inbox
 
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
-    lane = inbox.lane_of(args.lane)
+    try:
+        lane = inbox.lane_of(args.lane)
+    except OfficeError as exc:  # an unknown lane is a mistake in the command, not in the office
+        raise UsageError(str(exc)) from None
     rows = inbox.list_inbox(ctx.office(), lane, limit=args.limit)
     if args.json:
         emit_json([r.__dict__ for r in rows])

@@ -42,6 +42,7 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "retention.erase": (_MANAGERS, "erase or anonymise personal data"),
     "transfer": (_MANAGERS, "transfer casework to another office"),
     "audit.read": (_MANAGERS, "read the audit log"),
+    "settings.change": (_MANAGERS, "change the office's settings"),
 }
 
 

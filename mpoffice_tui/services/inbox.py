@@ -128,6 +128,7 @@ class InboxRow:
     suggestion_reason: str | None
     flags: str
     attachments: int
+    recipients: str = ""  # who an outgoing message (a draft reply) is to
 
 
 @dataclass(frozen=True)
@@ -429,7 +430,8 @@ def lane_counts(office: Office) -> dict[str, int]:
 
 
 _LIST_COLS = ("m.id, m.received_at, m.channel, m.direction, coalesce(m.sender_name, ''), "
-              "coalesce(m.sender_email, ''), m.subject, m.triage, m.case_id, m.suggestion_reason, m.flags")
+              "coalesce(m.sender_email, ''), m.subject, m.triage, m.case_id, m.suggestion_reason, m.flags, "
+              "coalesce(m.recipients, '')")
 
 
 def list_inbox(office: Office, lane: str = "new", limit: int = 50, offset: int = 0) -> list[InboxRow]:
@@ -454,7 +456,7 @@ def list_inbox(office: Office, lane: str = "new", limit: int = 50, offset: int =
             f"SELECT message_id, count(*) FROM attachments WHERE message_id IN ({','.join('?' * len(ids))}) "
             "AND deleted = 0 GROUP BY message_id", ids).fetchall()) if ids else {}
     return [InboxRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], refs.get(r[8]), r[9], r[10] or "",
-                     atts.get(r[0], 0)) for r in rows]
+                     atts.get(r[0], 0), r[11]) for r in rows]
 
 
 def find_message(office: Office, token: str) -> str:

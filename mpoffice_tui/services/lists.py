@@ -22,10 +22,11 @@ LANES: dict[str, tuple[str, ...]] = {
     "suggested": ("suggested",),
     "campaigns": ("campaign",),
     "done": ("done", "ignored"),
+    "outbox": ("outbox",),
 }
 LANE_LABELS: dict[str, str] = {
     "new": "New", "auto_filed": "Auto-filed", "suggested": "Suggested", "campaigns": "Campaigns",
-    "done": "Done",
+    "done": "Done", "outbox": "Outbox",
 }
 
 
@@ -62,7 +63,7 @@ def lane_counts(office: Office) -> dict[str, int]:
     from mpoffice_tui.services import inbox
 
     counts = inbox.lane_counts(office)
-    return {**{lane: counts.get(inbox.lane_of(lane), 0) for lane in LANES}, "outbox": counts.get("outbox", 0)}
+    return {lane: counts.get(inbox.lane_of(lane), 0) for lane in LANES}
 
 
 def page_messages(office: Office, lane: str, offset: int, limit: int) -> list:

@@ -68,11 +68,11 @@ def _setting(w, key: str) -> str:
     return row[0] if row else ""
 
 
-def _template(w, template: str | None, kind: str) -> tuple[str, str]:
-    """(subject, body) of a named template (or id), else the office's first of that kind, else built-in."""
+def _template(s, template: str | None, kind: str) -> tuple[str, str]:
+    """(subject, body) of a named template (or id), else the office's first of that kind, else built-in;
+    `s` is a database session."""
     from sqlmodel import select
 
-    s = w.session
     if template:
         t = s.get(LetterTemplate, template) or s.exec(
             select(LetterTemplate).where(LetterTemplate.name == template, LetterTemplate.deleted == False)  # noqa: E712
@@ -121,8 +121,22 @@ def _draft(office: Office, w, *, to_name: str, to_addr: str, subject: str, body:
     return Draft(draft_id, to_addr, subject, body, case.ref if case else None)
 
 
-def draft_reply(office: Office, msg_id: str, template: str | None = None, body: str | None = None) -> Draft:
-    """Draft a reply to an incoming message (to its case's constituent, threaded with it)."""
+@dataclass(frozen=True)
+class Composed:
+    """A reply as it would be drafted, to read and change before it goes into the outbox."""
+
+    to: str
+    subject: str
+    body: str
+
+
+def compose_reply(office: Office, msg_id: str, template: str | None = None) -> Composed:
+    """The reply to an incoming message, merged from a template (nothing is written)."""
+    return _compose(office, msg_id, template)[0]
+
+
+def _compose(office: Office, msg_id: str, template: str | None) -> tuple[Composed, dict[str, str], Message,
+                                                                         Case | None]:
     with office.read() as s:
         msg = s.get(Message, msg_id)
         if msg is None or msg.deleted:
@@ -132,20 +146,34 @@ def draft_reply(office: Office, msg_id: str, template: str | None = None, body: 
         name = (" ".join(x for x in (person.preferred_name or person.forenames, person.surname) if x)
                 if person else msg.sender_name or "")
         to_addr = msg.sender_email or (person.email if person else "") or ""
+        tsubject, tbody = _template(s, template, "reply")
+    if not to_addr:
+        raise OfficeError("this message has no email address to reply to")
     fields = letters.reply_fields(office, case_id=case.id if case else None, constituent_id=msg.constituent_id,
                                   name=name, subject=msg.subject)
+    if tbody is DEFAULT_REPLY and case is None:
+        tbody = DEFAULT_REPLY_UNFILED
+    subject = merge(tsubject, fields) if tsubject else (
+        msg.subject if msg.subject.lower().startswith("re:") else f"Re: {msg.subject}".strip())
+    if case and case.ref not in subject:
+        subject = f"{subject} [{case.ref}]"
+    return Composed(f"{name} <{to_addr}>" if name else to_addr, subject, merge(tbody, fields)), fields, msg, case
+
+
+def draft_reply(office: Office, msg_id: str, template: str | None = None, body: str | None = None,
+                subject: str | None = None) -> Draft:
+    """Draft a reply to an incoming message (to its case's constituent, threaded with it) into the
+    outbox; `subject` and `body`, when given, are the caseworker's own (merge fields still filled)."""
+    composed, fields, msg, case = _compose(office, msg_id, template)
+    subject = merge(subject, fields).strip() if subject and subject.strip() else composed.subject
+    body = merge(body, fields) if body is not None else composed.body
+    if not body.strip():
+        raise OfficeError("the reply is empty")
+    name, _, addr = composed.to.rpartition(" <")
     with office.writing() as w:
-        tsubject, tbody = _template(w, template, "reply")
-        if tbody is DEFAULT_REPLY and case is None:
-            tbody = DEFAULT_REPLY_UNFILED
-        subject = merge(tsubject, fields) if tsubject else (
-            msg.subject if msg.subject.lower().startswith("re:") else f"Re: {msg.subject}".strip())
-        if case and case.ref not in subject:
-            subject = f"{subject} [{case.ref}]"
-        draft = _draft(office, w, to_name=name, to_addr=to_addr, subject=subject,
-                       body=merge(body if body is not None else tbody, fields), case=case,
-                       constituent_id=msg.constituent_id, campaign_id=None,
-                       in_reply_to=msg.message_id_header, references=msg.references_header)
+        draft = _draft(office, w, to_name=name, to_addr=addr.rstrip(">") if name else composed.to,
+                       subject=subject, body=body, case=case, constituent_id=msg.constituent_id,
+                       campaign_id=None, in_reply_to=msg.message_id_header, references=msg.references_header)
         w.audit("reply.draft", target=f"message:{draft.id}", detail=f"reply drafted{' on ' + case.ref if case else ''}")
         return draft
 
@@ -173,7 +201,7 @@ def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: 
             senders[addr.lower()] = (name or "", addr, subject, mid_header, refs, cid, fields)
     drafts = []
     with office.writing() as w:
-        tsubject, tbody = _template(w, template, "campaign")
+        tsubject, tbody = _template(w.session, template, "campaign")
         for name, addr, subject, mid_header, refs, cid, fields in senders.values():
             subj = merge(tsubject, fields) if tsubject else f"Re: {subject}".strip()
             drafts.append(_draft(office, w, to_name=name, to_addr=addr, subject=subj,
@@ -181,6 +209,16 @@ def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: 
                                  campaign_id=campaign_id, in_reply_to=mid_header, references=refs))
         w.audit("campaign.acknowledge", target=f"campaign:{campaign_id}", detail=f"{len(drafts)} drafts")
     return drafts
+
+
+def discard_draft(office: Office, draft_id: str) -> None:
+    """Throw away a draft still in the outbox (one exported as .eml is kept: it may have been sent)."""
+    with office.writing() as w:
+        msg = w.get(Message, draft_id)
+        if msg is None or msg.deleted or msg.triage != "outbox":
+            raise OfficeError("only a draft still in the outbox can be discarded")
+        w.delete(msg)
+        w.audit("reply.discard", target=f"message:{draft_id}", detail="draft discarded")
 
 
 def list_outbox(office: Office) -> list[Draft]:

@@ -25,3 +25,11 @@ def put(office: Office, key: str, value: str) -> None:
         else:
             w.update(row, value=value, deleted=False)
         w.audit("setting.change", target=f"setting:{key}", detail=f"{key} changed")
+
+
+def change(office: Office, key: str, value: str) -> None:
+    """A person's change to an office setting: the MP and managers only (it signs every letter)."""
+    from mpoffice_tui.services import access
+
+    access.require(office, "settings.change")
+    put(office, key, value)

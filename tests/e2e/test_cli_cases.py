@@ -128,3 +128,39 @@ def test_templates_and_a_letter_through_the_cli(run, tmp_path):
     assert run("templates", "remove", "transport update").returncode == 0
     r = run("case", "A-00001", "letter", "transport update")
     assert r.returncode != 0 and "no letter template" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_every_case_action_answers_help(run):
+    """`case new`, `case REF set|note|chase|letter` print their own help (exit 0), even without the arguments
+    they require; and nothing is changed."""
+    for args, usage, option in [
+        (("case", "new", "--help"), "usage: mpoffice case new", "--category"),
+        (("case", "new", "-h"), "usage: mpoffice case new", "--constituent"),
+        (("case", "A-00001", "set", "--help"), "usage: mpoffice case REF set", "--review-date"),
+        (("case", "A-00001", "set", "--status", "closed", "-h"), "usage: mpoffice case REF set", "--outcome"),
+        (("case", "A-00001", "note", "--help"), "usage: mpoffice case REF note", "--confidential"),
+        (("case", "A-00001", "chase", "-h"), "usage: mpoffice case REF chase", "--party"),
+        (("case", "A-00001", "letter", "--help"), "usage: mpoffice case REF letter", "--docx"),
+        (("case", "A-00001", "--help"), "usage: mpoffice case REF", "new --help"),
+    ]:
+        r = run(*args)
+        assert r.returncode == 0, (args, r.stderr)
+        assert r.stdout.startswith(usage) and option in r.stdout, (args, r.stdout)
+        assert r.stderr == "", (args, r.stderr)
+    assert json.loads(run("cases", "--json").stdout)["total"] == 0
+    r = run("case", "new", "--surname", "Khatri")  # still a usage error without --help
+    assert r.returncode == 2 and "--category" in r.stderr
+    r = run("case", "A-00001", "set", "--frob")
+    assert r.returncode == 2 and "unrecognized arguments: --frob" in r.stderr
+
+
+def test_awaiting_days_must_be_a_sensible_number(run):
+    for n in ("-1", "366", "100000"):
+        r = run("cases", "--awaiting-days", n)
+        assert r.returncode == 2, (n, r.stderr)
+        assert f"--awaiting-days {n}" in r.stderr and "0 to 365" in r.stderr and "Traceback" not in r.stderr
+    r = run("cases", "--awaiting-days", "soon")
+    assert r.returncode == 2 and "invalid int value" in r.stderr
+    for n in ("0", "365"):
+        r = run("cases", "--awaiting-days", n, "--json")
+        assert r.returncode == 0 and json.loads(r.stdout)["total"] == 0, (n, r.stderr)

@@ -50,7 +50,7 @@ def test_import_inbox_and_file(office, office_path, passphrase_file):
     p = run(office_path, passphrase_file, "inbox", "file", "nonexistent-id", "--case", "A-00001")
     assert p.returncode == 1 and "no message" in p.stderr and "Traceback" not in p.stderr
     p = run(office_path, passphrase_file, "inbox", "--lane", "bogus")
-    assert p.returncode == 1 and "unknown lane" in p.stderr
+    assert p.returncode == 2 and "unknown lane" in p.stderr  # a usage error (test_unknown_lane_is_a_usage_error)
 
 
 def test_escapes_never_reach_the_terminal(office, office_path, passphrase_file):
@@ -60,3 +60,13 @@ def test_escapes_never_reach_the_terminal(office, office_path, passphrase_file):
     assert p.returncode == 0
     assert "\x1b" not in p.stdout and "\x07" not in p.stdout
     assert "[link=http://evil.example]click[/link]" in p.stdout
+
+
+def test_unknown_lane_is_a_usage_error(office, office_path, passphrase_file):
+    office.close()
+    p = run(office_path, passphrase_file, "inbox", "--lane", "bogus")
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.strip() == ("mpoffice: unknown lane 'bogus': choose one of new, auto_filed, suggested, "
+                                "campaign, done, outbox, sent")
+    p = run(office_path, passphrase_file, "inbox", "--lane", "Auto-Filed", "--json")  # aliases still work
+    assert p.returncode == 0 and json.loads(p.stdout) == [], p.stderr

@@ -15,6 +15,7 @@ from mpoffice_tui.config import Settings
 from mpoffice_tui.db.models import Case, Constituent, Message
 from mpoffice_tui.services import inbox, replies
 from mpoffice_tui.ui.app import make_app
+from mpoffice_tui.ui.dialogs.form import FormDialog
 from mpoffice_tui.ui.screens.inbox import InboxScreen
 from mpoffice_tui.ui.screens.inbox_capture import CaptureDialog, ImportDialog
 from mpoffice_tui.ui.screens.inbox_dialogs import AskDialog, ChooseDialog, ConfirmDialog, NewCaseDialog
@@ -263,10 +264,17 @@ async def test_reply_attachment_and_outbox_export(office, office_path, tmp_path)
         await pilot.press("enter")
         await wait_for(pilot, lambda: any(out.iterdir()))
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChooseDialog) or replies.list_outbox(app.office))
+        await wait_for(pilot, lambda: isinstance(app.screen, (ChooseDialog, FormDialog)))
         if isinstance(app.screen, ChooseDialog):
             await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))  # the reply, to read and change first
+        reply = app.screen
+        body = reply.query_one("#field-body", TextArea)
+        assert body.text.startswith("Dear ") and not replies.list_outbox(app.office)
+        body.text = body.text.replace("Thank you for contacting me.", "Thank you for the [b]photos[/b].")
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(replies.list_outbox(app.office)) == 1)
+        assert "Thank you for the [b]photos[/b]." in replies.list_outbox(app.office)[0].body
         await pilot.press("o")
         await wait_for(pilot, lambda: isinstance(app.screen, AskDialog))
         app.screen.query_one("#answer", Input).value = str(out / "eml")
@@ -305,3 +313,34 @@ async def test_markup_and_escapes_in_a_subject_are_shown_literally(office, offic
         for shown in (head, line):
             assert "[bold red]x[/]" in shown and "[red]Eve[/]" in shown and "\x1b" not in shown
         assert "[b]hi[/b]" in body and "\x1b" not in body and "\x07" not in body
+
+
+async def test_outbox_lane_lists_drafts_to_their_recipient_and_discards_one(mail_office):
+    path, ids, case_id = mail_office
+    from mpoffice_tui.db.engine import open_office
+
+    office = open_office(path, PASSPHRASE)
+    try:
+        inbox.file_to_case(office, ids["Still damp"], "A-00007")
+        first = replies.draft_reply(office, ids["Still damp"])
+        second = replies.draft_reply(office, ids["Still damp"], body="Second thoughts")
+    finally:
+        office.close()
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await ready(pilot, "6", rows=2)  # the sixth lane: drafts waiting to be exported
+        assert {table.row_at(i).id for i in range(2)} == {first.id, second.id}
+        assert drawn_text(table).count("to ada@example.org") == 2  # who each draft is to
+        assert "Discard draft" in drawn_text(app.screen.query_one("KeyBar"))
+        await pilot.press("a")  # triage keys do nothing to a draft
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, InboxScreen) and len(replies.list_outbox(app.office)) == 2
+        doomed = table.cursor_row.id
+        await wait_preview(pilot, doomed)
+        assert "To: ada@example.org" in drawn_text(app.screen.query_one("#preview-head"))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: [d.id for d in replies.list_outbox(app.office)] == [
+            x for x in (first.id, second.id) if x != doomed])
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 1)

@@ -249,3 +249,19 @@ def test_erasure_blanks_a_conflict_kept_on_another_replica(office, tmp_path):
         assert not [h for h in scan_for(b, MARKER) if h.startswith("conflict.")]
     finally:
         b.close()
+
+
+def test_only_a_manager_changes_the_office_settings(office, office_path):
+    """The settings sign every letter and reply (the MP's name, the From address): not a caseworker's."""
+    from mpoffice_tui.services import settings
+
+    settings.change(office, "office_email", "casework@example.org")  # the office's creator is its manager
+    add_staff(office, "Cara Caseworker", "caseworker", "caseworker pass")
+    office.close()
+    worker = open_office(office_path, "caseworker pass")
+    try:
+        with pytest.raises(PermissionDenied, match="a caseworker cannot change the office's settings"):
+            settings.change(worker, "office_email", "me@example.org")
+        assert settings.get(worker, "office_email") == "casework@example.org"
+    finally:
+        worker.close()

@@ -50,9 +50,11 @@ from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.widgets.tabs import Tabs
 
-LANES = ("new", "auto_filed", "suggested", "campaigns", "done")
+LANES = ("new", "auto_filed", "suggested", "campaigns", "done", "outbox")
 LANE_LABELS = {"new": "New", "auto_filed": "Auto-filed", "suggested": "Suggested", "campaigns": "Campaigns",
-               "done": "Done/Ignored"}
+               "done": "Done/Ignored", "outbox": "Outbox"}
+# what the Outbox lane's drafts cannot do (they are replies, not mail to triage)
+TRIAGE_ACTIONS = frozenset({"accept", "new_case", "file_case", "link", "campaign", "ignore", "undo", "reply"})
 CHANNELS = {"email": "Email", "letter": "Letter", "phone": "Phone", "walk_in": "Walk-in", "surgery": "Surgery"}
 FLAG_LABELS = {
     "charset_replaced": "charset replaced (some characters could not be read)",
@@ -68,6 +70,7 @@ LANE_HINTS = {
     "suggested": "A match was found (reason below): a accept · n new case · f file elsewhere",
     "campaigns": "Campaign groups: Enter opens a group · A acknowledges every sender",
     "done": "Filed and ignored: u restores to New",
+    "outbox": "Drafts to send: o exports them as .eml for your mail client · d discards one",
 }
 
 # (key shown, action, description) for the help, the palette and the footer
@@ -84,12 +87,13 @@ KEYMAP: tuple[tuple[str, str, str], ...] = (
     ("r", "reply", "Draft a reply from a template into the outbox"),
     ("A", "acknowledge", "Acknowledge every sender in the campaign (drafts)"),
     ("o", "export_outbox", "Export the outbox as .eml files (nothing is sent)"),
+    ("d", "discard", "Discard a draft (Outbox lane)"),
     ("x", "export_attachment", "Export an attachment to a folder"),
     ("c", "capture", "Log a phone call, letter, walk-in or surgery visit"),
     ("g", "import_mail", "Import mail from a file or folder"),
     ("Enter", "", "Open a campaign group / the preview"),
     ("Backspace", "back", "Back to the campaign groups"),
-    ("[ ]  1-5", "", "Previous / next lane, or go to a lane"),
+    ("[ ]  1-6", "", "Previous / next lane, or go to a lane"),
     ("p", "focus_preview", "Move between the list and the preview"),
     ("?", "keys", "Show this key map"),
 )
@@ -101,6 +105,9 @@ def when(stamp: str) -> str:
 
 
 def sender_of(row: Any) -> str:
+    """Who it is from; for a draft reply (outgoing), who it is to."""
+    if row.direction == "out":
+        return f"to {row.recipients}" if row.recipients else ""
     return row.sender_name or row.sender_email or ""
 
 
@@ -157,6 +164,7 @@ class InboxScreen(OfficeScreen):
         Binding("r", "reply", "Reply", show=False),
         Binding("A", "acknowledge", "Acknowledge all", show=False),
         Binding("o", "export_outbox", "Export outbox", show=False),
+        Binding("d", "discard", "Discard draft"),
         Binding("x", "export_attachment", "Export attachment", show=False),
         Binding("c", "capture", "Log contact", show=False),
         Binding("g", "import_mail", "Import mail", show=False),
@@ -336,7 +344,7 @@ class InboxScreen(OfficeScreen):
             hint = f"{one_line(self.campaign.name)} · flagged first · Backspace: all campaigns · A: acknowledge"
         outbox = self.counts.get("outbox", 0)
         text = Text(hint)
-        if outbox:
+        if outbox and self.lane != "outbox":
             text.append(f"   Outbox {outbox} (o exports)", "bold")
         self.query_one("#inbox-hint", Static).update(text)
 
@@ -347,6 +355,26 @@ class InboxScreen(OfficeScreen):
             self.lane = lane
             self.campaign = None
             self._show_lane()
+            self.refresh_bindings()  # the Outbox lane has its own keys
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Triage keys act on incoming mail; on the Outbox lane the drafts are exported or discarded."""
+        if self.lane == "outbox":
+            return action not in TRIAGE_ACTIONS
+        return action != "discard"
+
+    def action_discard(self) -> None:
+        mid = self._need_message()
+        if not mid:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_office(lambda office: _replies().discard_draft(office, mid),
+                                lambda _: self.notify("Draft discarded"), message_id=mid)
+
+        self.app.push_screen(ConfirmDialog("Discard a draft", "Throw away this draft reply? It has not been sent."),
+                             confirmed)
 
     def action_lane(self, step: int) -> None:
         index = (LANES.index(self.lane) + step) % len(LANES)
@@ -555,9 +583,26 @@ class InboxScreen(OfficeScreen):
         def draft(template: str | None) -> None:
             if template is None:
                 return
-            self.run_office(lambda office: _replies().draft_reply(office, mid, template or None),
-                            lambda d: self.notify(f"Reply to {one_line(d.to) or 'the sender'} drafted into the "
-                                                  "outbox (o exports it)"))
+            self.run_office(lambda office: _replies().compose_reply(office, mid, template or None),
+                            lambda composed: edit(template or None, composed), refresh=False)
+
+        def edit(template: str | None, composed: Any) -> None:
+            """The reply to read and change before it waits in the outbox."""
+            from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+
+            def saved(d: Any) -> None:
+                if d is not None:
+                    self.notify(f"Reply to {one_line(d.to) or 'the sender'} drafted into the outbox "
+                                "(o exports it; nothing is sent)", markup=False)
+                    self.refresh_lane()
+
+            self.app.push_screen(FormDialog(
+                "Reply", [Field("subject", "Subject", value=composed.subject, required=True),
+                          Field("body", "Text", "multiline", composed.body, required=True)],
+                lambda office, v: _replies().draft_reply(office, mid, template, body=v["body"],
+                                                         subject=v["subject"]),
+                intro=Text.assemble(("To: ", "bold"), one_line(composed.to)), submit_label="Into the outbox"),
+                saved)
 
         def choose(templates: list) -> None:
             options = [("", "Standard reply")] + [(t.id, t.name) for t in templates]
@@ -692,6 +737,8 @@ def preview_head(view: Any) -> Text:
     head = Text()
     head.append(one_line(view.subject) or "(no subject)", "bold")
     head.append("\n")
+    if view.direction == "out":
+        sender = one_line(view.recipients or "")
     head.append(f"{'From' if view.direction == 'in' else 'To'}: ", "dim")
     head.append(sender or "(unknown)")
     head.append("   ")

@@ -1,0 +1,143 @@
+"""Office-wide settings: `settings` (list), `settings set KEY VALUE`, `settings unset KEY`.
+
+    mpoffice settings [list] [--json]
+    mpoffice settings set KEY VALUE        e.g. mpoffice settings set mp_name "Helen Marchbanks MP"
+    mpoffice settings unset KEY
+
+Letters and replies use these (their merge fields {mp_name}, {office_address}...; an exported reply is
+From: "mp_name <office_email>"). The office's settings are shared: they sync to every machine.
+In office_address, type \\n between the lines: "1 High Street\\nWexford\\nWX1 1AA".
+"""
+
+from __future__ import annotations
+
+import re
+
+from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
+
+KEYS: dict[str, str] = {
+    "mp_name": 'the MP\'s name as signed on letters and replies, e.g. "Helen Marchbanks MP"',
+    "office_name": "the office's name (letterheads)",
+    "office_address": "the office's postal address (letterheads; type \\n between lines)",
+    "office_phone": "the office's phone number",
+    "office_email": "the office's email address: the From address of exported replies",
+    "nation": "whose bank holidays are not working days: ENG (England), WLS (Wales), SCT (Scotland), "
+              "NIR (Northern Ireland)",
+}
+MULTILINE = frozenset({"office_address"})
+
+_CTRL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("settings", help="the office's settings: the MP's name, the office's address, phone, email",
+                       description="The office's settings, used by letters and replies. Keys: "
+                       + ", ".join(KEYS) + ".")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+    ssub = p.add_subparsers(dest="settings_command", metavar="ACTION")
+    q = ssub.add_parser("list", help="every setting, its value and what it is for")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_list)
+    q = ssub.add_parser("set", help="change a setting", description="Change a setting. Keys: "
+                        + "; ".join(f"{k}: {v}" for k, v in KEYS.items()) + ".")
+    q.add_argument("key", metavar="KEY", help=", ".join(KEYS))
+    q.add_argument("value", metavar="VALUE", help="the new value, as one argument (quote it); in office_address "
+                   "a \\n starts a new line")
+    q.set_defaults(handler=cmd_set)
+    q = ssub.add_parser("unset", help="clear a setting")
+    q.add_argument("key", metavar="KEY", help=", ".join(KEYS))
+    q.set_defaults(handler=cmd_unset)
+
+
+def known_key(key: str) -> str:
+    """The setting's key (any case; '-' as '_'), or UsageError listing the known keys."""
+    k = key.strip().lower().replace("-", "_")
+    if k not in KEYS:
+        raise UsageError(f"unknown setting {key!r}: choose one of {', '.join(KEYS)}")
+    return k
+
+
+def clean_value(key: str, value: str) -> str:
+    """The value to store, or UsageError saying what is wrong with it."""
+    if key in MULTILINE:
+        lines = value.replace("\\n", "\n").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        lines = [line.strip() for line in lines if line.strip()]  # no blank lines in an address
+        value = "\n".join(lines)
+        bad = any(_CTRL.search(line) for line in lines)
+    else:
+        value = value.strip()
+        bad = bool(_CTRL.search(value))
+    if bad:
+        where = "" if key in MULTILINE else " or line breaks"
+        raise UsageError(f"{key}: the value {value!r} has control characters{where} in it")
+    if key == "nation" and value:
+        from mpoffice_tui.services.reminders import normalise_nation
+
+        try:
+            value = normalise_nation(value)
+        except ValueError as exc:
+            raise UsageError(f"nation: {exc}") from None
+    if key == "office_email" and value and not looks_like_email(value):
+        raise UsageError(f"office_email: {value!r} does not look like an email address "
+                         "(one @, a dot in the domain, no spaces; e.g. casework@example.org)")
+    return value
+
+
+def looks_like_email(value: str) -> bool:
+    if not _EMAIL.fullmatch(value):
+        return False
+    domain = value.rpartition("@")[2]
+    return "." in domain and not domain.startswith(".") and not domain.endswith(".") and ".." not in domain
+
+
+def _shown(value: str) -> str:
+    """A value for one line of a table: control characters removed, lines joined with ', '."""
+    return ", ".join(_CTRL.sub("", line) for line in value.splitlines() if line.strip()) or "-"
+
+
+def cmd_list(args, ctx) -> int:
+    from mpoffice_tui.services import settings
+
+    office = ctx.office()
+    values = {k: settings.get(office, k) for k in KEYS}
+    values["nation"] = values["nation"] or "ENG"  # (the default)
+    if args.json:
+        emit_json({"settings": [{"key": k, "value": values[k] or None, "meaning": m} for k, m in KEYS.items()]})
+        return EXIT_OK
+    print_table([{"key": k, "value": _shown(values[k]), "meaning": m} for k, m in KEYS.items()],
+                ["key", "value", "meaning"])
+    print("(`mpoffice settings set KEY VALUE` changes one; `mpoffice settings unset KEY` clears it)")
+    return EXIT_OK
+
+
+def cmd_set(args, ctx) -> int:
+    from mpoffice_tui.services import settings
+
+    key = known_key(args.key)
+    value = clean_value(key, args.value)
+    office = ctx.office()
+    settings.change(office, key, value)
+    if value:
+        print(f"{key} set to {_shown(value)}")
+    else:
+        _say_unset(office, key)
+    return EXIT_OK
+
+
+def cmd_unset(args, ctx) -> int:
+    from mpoffice_tui.services import settings
+
+    key = known_key(args.key)
+    office = ctx.office()
+    settings.change(office, key, "")
+    _say_unset(office, key)
+    return EXIT_OK
+
+
+def _say_unset(office, key: str) -> None:
+    """Letters fall back to the names given when the office was created: say so, or it looks unchanged."""
+    fallback = {"mp_name": office.meta("mp_name") or "", "office_name": office.name}.get(key, "")
+    print(f"{key} unset" + (f" (letters and replies use {_shown(fallback)!r}, from when the office was created)"
+                            if fallback else ""))
