@@ -11,23 +11,10 @@ In office_address, type \\n between the lines: "1 High Street\\nWexford\\nWX1 1A
 
 from __future__ import annotations
 
-import re
-
 from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
-
-KEYS: dict[str, str] = {
-    "mp_name": 'the MP\'s name as signed on letters and replies, e.g. "Helen Marchbanks MP"',
-    "office_name": "the office's name (letterheads)",
-    "office_address": "the office's postal address (letterheads; type \\n between lines)",
-    "office_phone": "the office's phone number",
-    "office_email": "the office's email address: the From address of exported replies",
-    "nation": "whose bank holidays are not working days: ENG (England), WLS (Wales), SCT (Scotland), "
-              "NIR (Northern Ireland)",
-}
-MULTILINE = frozenset({"office_address"})
-
-_CTRL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+")
+from mpoffice_tui.db.errors import OfficeError
+from mpoffice_tui.services.office_settings import CONTROL
+from mpoffice_tui.services.office_settings import OFFICE_KEYS as KEYS
 
 
 def register(sub) -> None:
@@ -52,49 +39,28 @@ def register(sub) -> None:
 
 
 def known_key(key: str) -> str:
-    """The setting's key (any case; '-' as '_'), or UsageError listing the known keys."""
-    k = key.strip().lower().replace("-", "_")
-    if k not in KEYS:
-        raise UsageError(f"unknown setting {key!r}: choose one of {', '.join(KEYS)}")
-    return k
+    """The setting's key, or UsageError listing the known keys."""
+    from mpoffice_tui.services import office_settings
+
+    try:
+        return office_settings.office_key(key)
+    except OfficeError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def clean_value(key: str, value: str) -> str:
     """The value to store, or UsageError saying what is wrong with it."""
-    if key in MULTILINE:
-        lines = value.replace("\\n", "\n").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        lines = [line.strip() for line in lines if line.strip()]  # no blank lines in an address
-        value = "\n".join(lines)
-        bad = any(_CTRL.search(line) for line in lines)
-    else:
-        value = value.strip()
-        bad = bool(_CTRL.search(value))
-    if bad:
-        where = "" if key in MULTILINE else " or line breaks"
-        raise UsageError(f"{key}: the value {value!r} has control characters{where} in it")
-    if key == "nation" and value:
-        from mpoffice_tui.services.reminders import normalise_nation
+    from mpoffice_tui.services import office_settings
 
-        try:
-            value = normalise_nation(value)
-        except ValueError as exc:
-            raise UsageError(f"nation: {exc}") from None
-    if key == "office_email" and value and not looks_like_email(value):
-        raise UsageError(f"office_email: {value!r} does not look like an email address "
-                         "(one @, a dot in the domain, no spaces; e.g. casework@example.org)")
-    return value
-
-
-def looks_like_email(value: str) -> bool:
-    if not _EMAIL.fullmatch(value):
-        return False
-    domain = value.rpartition("@")[2]
-    return "." in domain and not domain.startswith(".") and not domain.endswith(".") and ".." not in domain
+    try:
+        return office_settings.clean_value(key, value)
+    except OfficeError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _shown(value: str) -> str:
     """A value for one line of a table: control characters removed, lines joined with ', '."""
-    return ", ".join(_CTRL.sub("", line) for line in value.splitlines() if line.strip()) or "-"
+    return ", ".join(CONTROL.sub("", line) for line in value.splitlines() if line.strip()) or "-"
 
 
 def cmd_list(args, ctx) -> int:

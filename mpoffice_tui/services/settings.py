@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.models import Setting
+from mpoffice_tui.services.office_settings import clean_value, office_key
 
 
 def get(office: Office, key: str, default: str = "") -> str:
@@ -18,18 +19,33 @@ def get(office: Office, key: str, default: str = "") -> str:
 
 def put(office: Office, key: str, value: str) -> None:
     """Create or change a setting (one op), audited."""
+    put_many(office, {key: value})
+
+
+def put_many(office: Office, values: dict[str, str]) -> None:
+    """Create or change settings together: all are written or none."""
     with office.writing() as w:
-        row = w.session.exec(select(Setting).where(Setting.key == key)).first()
-        if row is None:
-            w.insert(Setting, key=key, value=value)
-        else:
-            w.update(row, value=value, deleted=False)
-        w.audit("setting.change", target=f"setting:{key}", detail=f"{key} changed")
+        for key, value in values.items():
+            row = w.session.exec(select(Setting).where(Setting.key == key)).first()
+            if row is None:
+                w.insert(Setting, key=key, value=value)
+            else:
+                w.update(row, value=value, deleted=False)
+            w.audit("setting.change", target=f"setting:{key}", detail=f"{key} changed")
 
 
-def change(office: Office, key: str, value: str) -> None:
-    """A person's change to an office setting: the MP and managers only (it signs every letter)."""
+def change(office: Office, key: str, value: str) -> str:
+    """A person's change to one of OFFICE_KEYS (checked and tidied, see clean_value): the MP and managers
+    only (it signs every letter). Returns the value stored."""
+    return change_many(office, {key: value})[office_key(key)]
+
+
+def change_many(office: Office, values: dict[str, str]) -> dict[str, str]:
+    """Several of OFFICE_KEYS at once: every value is checked before any is written (a bad one changes
+    nothing). The MP and managers only. Returns the values stored."""
     from mpoffice_tui.services import access
 
+    cleaned = {office_key(key): clean_value(office_key(key), value) for key, value in values.items()}
     access.require(office, "settings.change")
-    put(office, key, value)
+    put_many(office, cleaned)
+    return cleaned

@@ -11,6 +11,12 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from mpoffice_tui.ui.text import one_line
 
 
+def _office_settings(app: object) -> None:
+    from mpoffice_tui.ui.dialogs.office_settings import open_office_settings
+
+    open_office_settings(app)
+
+
 class OfficeCommands(Provider):
     """Commands for the unlocked office; nothing is offered while the office is locked."""
 
@@ -26,6 +32,8 @@ class OfficeCommands(Provider):
             ("Go to Sync", "Sync with the office's other machines (F8)", partial(app.action_mode, "sync")),
             ("Letter templates", "Templates for letters, replies and campaign acknowledgements (F9)",
              partial(app.action_mode, "templates")),
+            ("Office settings", "The MP's name, the office's address, phone, email and nation",
+             partial(_office_settings, app)),
             ("Lock the office", "Close the database and ask for the passphrase (Ctrl+L)", app.action_lock),
         ]
 

@@ -7,8 +7,9 @@ from pilot_helpers import NO_IDLE, drawn_text, wait_for
 from textual.widgets import TextArea
 
 from mpoffice_tui.db.engine import open_office
-from mpoffice_tui.services import cases, constituents, letters
+from mpoffice_tui.services import cases, constituents, letters, settings
 from mpoffice_tui.ui.app import make_app
+from mpoffice_tui.ui.dialogs.form import FormDialog
 from mpoffice_tui.ui.dialogs.simple import ConfirmDialog, TextDialog
 from mpoffice_tui.ui.screens.inbox import InboxScreen
 from mpoffice_tui.ui.screens.templates import TemplateDialog, TemplatesScreen
@@ -80,3 +81,27 @@ async def test_add_use_edit_and_delete_a_template(office, office_path):
         assert any(i.kind == "letter" for i in cases.get_case(again, case.ref).timeline)
     finally:
         again.close()
+
+
+async def test_office_settings_from_the_palette_sign_the_letters(office, office_path):
+    person = constituents.create(office, forenames="Ravi", surname="Khatri", postcode="WX3 1AB")
+    case = cases.create_case(office, constituent_id=person.id, title="School transport")
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await pilot.press("ctrl+p")
+        await pilot.press(*"office settings")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        form = app.screen
+        await submit_form(pilot, office_address="Unit 4, Mill Lane\nWexford WX1 2AB", office_email="not an address")
+        await wait_for(pilot, lambda: "does not look like an email" in drawn_text(form.query_one(".dialog-error")))
+        assert app.screen is form  # refused in the form: nothing typed is lost, nothing saved
+        assert settings.get(app.office, "office_address") == ""
+        await submit_form(pilot, office_email="casework@example.org")
+        await wait_for(pilot, lambda: settings.get(app.office, "office_email") == "casework@example.org")
+        letters.load_starter_templates(app.office)
+        text = letters.letter_text(app.office, letters.write_letter(app.office, case.ref, "acknowledgement").id)
+        assert "Unit 4, Mill Lane" in text and "Wexford WX1 2AB" in text

@@ -1,0 +1,63 @@
+"""The office's own settings a person may change (the MP's name, the office's address...): their keys,
+meanings and checks. No database here: the CLI reads it to build its help (services.settings stores them)."""
+
+from __future__ import annotations
+
+import re
+
+from mpoffice_tui.db.errors import OfficeError
+
+OFFICE_KEYS: dict[str, str] = {
+    "mp_name": 'the MP\'s name as signed on letters and replies, e.g. "Helen Marchbanks MP"',
+    "office_name": "the office's name (letterheads)",
+    "office_address": "the office's postal address (letterheads; type \\n between lines)",
+    "office_phone": "the office's phone number",
+    "office_email": "the office's email address: the From address of exported replies",
+    "nation": "whose bank holidays are not working days: ENG (England), WLS (Wales), SCT (Scotland), "
+              "NIR (Northern Ireland)",
+}
+MULTILINE = frozenset({"office_address"})
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+")
+
+
+def office_key(key: str) -> str:
+    """The setting's key (any case; '-' as '_'), or OfficeError listing the known keys."""
+    k = key.strip().lower().replace("-", "_")
+    if k not in OFFICE_KEYS:
+        raise OfficeError(f"unknown setting {key!r}: choose one of {', '.join(OFFICE_KEYS)}")
+    return k
+
+
+def clean_value(key: str, value: str) -> str:
+    """The value to store, or OfficeError saying what is wrong with it."""
+    if key in MULTILINE:
+        lines = value.replace("\\n", "\n").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        lines = [line.strip() for line in lines if line.strip()]  # no blank lines in an address
+        value = "\n".join(lines)
+        bad = any(CONTROL.search(line) for line in lines)
+    else:
+        value = value.strip()
+        bad = bool(CONTROL.search(value))
+    if bad:
+        where = "" if key in MULTILINE else " or line breaks"
+        raise OfficeError(f"{key}: the value {value!r} has control characters{where} in it")
+    if key == "nation" and value:
+        from mpoffice_tui.services.reminders import normalise_nation
+
+        try:
+            value = normalise_nation(value)
+        except ValueError as exc:
+            raise OfficeError(f"nation: {exc}") from None
+    if key == "office_email" and value and not looks_like_email(value):
+        raise OfficeError(f"office_email: {value!r} does not look like an email address "
+                         "(one @, a dot in the domain, no spaces; e.g. casework@example.org)")
+    return value
+
+
+def looks_like_email(value: str) -> bool:
+    if not _EMAIL.fullmatch(value):
+        return False
+    domain = value.rpartition("@")[2]
+    return "." in domain and not domain.startswith(".") and not domain.endswith(".") and ".." not in domain
