@@ -773,7 +773,7 @@ class _Builder:
             channel=first_channel, direction="in", when=start, sender_name=name,
             sender_email=who["email"] if first_channel == "email" else None,
             subject=title if first_channel in ("email", "letter") else f"{first_channel.replace('_', '-')}: {title}",
-            body=body, triage=lane(start) if first_channel == "email" else "done", case_id=cid,
+            body=body, triage="done", case_id=cid,  # it opened the case: filed by hand, never auto-filed
             constituent_id=who["id"], author_id=None if first_channel == "email" else worker)
         last_in = None
         for k, when in enumerate(times, start=1):
@@ -797,6 +797,7 @@ class _Builder:
                     channel=channel, direction="in", when=when, sender_name=f"{contact['department']}, {org}",
                     sender_email=contact["email"] if channel == "email" else None,
                     subject=f"Your ref {ref}: {name}", triage=lane(when), case_id=cid, constituent_id=who["id"],
+                    suggestion_reason=f"case reference {ref} quoted in the subject",
                     body=(f"Dear Ms Marchbanks,\n\nYour ref: {ref}\n\n"
                           f"{rng.choice(AGENCY_REPLIES).format(name=name)}\n\nYours sincerely,\n\n"
                           f"{contact['department']}\n{org}"))
@@ -810,7 +811,7 @@ class _Builder:
                 msg = self._message(
                     channel="email", direction="in", when=when, sender_name=name, sender_email=who["email"],
                     subject=f"Re: {title} [{ref}]", triage=lane(when), case_id=cid, constituent_id=who["id"],
-                    in_reply_to=None, body=(f"Dear Ms Marchbanks,\n\nThank you for your help so far. "
+                    suggestion_reason=f"case reference {ref} quoted in the subject", in_reply_to=None, body=(f"Dear Ms Marchbanks,\n\nThank you for your help so far. "
                                             f"{rng.choice(FOLLOW_UPS)}\n\nRegards,\n{who['forenames']}"))
                 last_in = msg["message_id_header"]
             elif step == 7:

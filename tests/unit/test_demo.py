@@ -109,6 +109,9 @@ def test_inbox_lanes_channels_and_the_campaign(demo_office):
     assert _scalar(demo_office, "SELECT count(*) FROM messages WHERE triage='campaign' "
                                 "AND flags LIKE '%differs_from_campaign%'") == 1
     assert _scalar(demo_office, "SELECT count(*) FROM messages WHERE in_reply_to IS NOT NULL") > 0
+    # every auto-filed message says why (the reference it quotes); none is a case's own first message
+    assert _scalar(demo_office, "SELECT count(*) FROM messages WHERE triage='auto_filed' "
+                                "AND (suggestion_reason IS NULL OR suggestion_reason NOT LIKE 'case reference %')") == 0
     raw = _scalar(demo_office, "SELECT raw FROM messages WHERE channel='email' AND raw IS NOT NULL LIMIT 1")
     assert b"Message-ID: <" in raw
     overdue = _scalar(demo_office, f"SELECT count(*) FROM tasks WHERE done=0 AND due_date < "
