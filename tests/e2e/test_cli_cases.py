@@ -7,20 +7,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-
-@pytest.fixture
-def run(created_office, office_path, passphrase_file):
-    created_office.office.close()
-    env = {**os.environ, "MPOFFICE_TODAY": "2025-03-05"}
-
-    def _run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "mpoffice_tui", "--db", str(office_path),
-                               "--passphrase-file", str(passphrase_file), *args],
-                              capture_output=True, text=True, env=env, timeout=60)
-    return _run
-
 
 def test_case_flow_through_the_cli(run):
     r = run("case", "new", "--forenames", "Mary", "--surname", "O'Brien", "--postcode", "SW1A 1AA",

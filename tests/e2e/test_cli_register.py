@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-
-import pytest
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "register"
 
 
-@pytest.fixture
-def run(created_office, office_path, passphrase_file):
-    created_office.office.close()
-
-    def _run(*args):
-        env = {**os.environ, "MPOFFICE_NO_KEYRING": "1"}
-        return subprocess.run([sys.executable, "-m", "mpoffice_tui", "--db", str(office_path),
-                               "--passphrase-file", str(passphrase_file), *args],
-                              capture_output=True, text=True, env=env, timeout=120)
-    return _run
 
 
 def test_import_lookup_and_failures(run):

@@ -5,29 +5,14 @@ from __future__ import annotations
 
 import email
 import json
-import os
-import subprocess
-import sys
 from email import policy
 from pathlib import Path
-
-import pytest
 
 from conftest import PASSPHRASE
 
 FIX = Path(__file__).parents[1] / "fixtures" / "mail"
 
 
-@pytest.fixture
-def run(created_office, office_path, passphrase_file):
-    created_office.office.close()
-    env = {**os.environ, "MPOFFICE_TODAY": "2025-03-05"}
-
-    def _run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "mpoffice_tui", "--db", str(office_path),
-                               "--passphrase-file", str(passphrase_file), *map(str, args)],
-                              capture_output=True, text=True, env=env, timeout=60)
-    return _run
 
 
 def _values(run) -> dict:
