@@ -102,6 +102,7 @@ async def test_office_settings_from_the_palette_sign_the_letters(office, office_
         assert settings.get(app.office, "office_address") == ""
         await submit_form(pilot, office_email="casework@example.org")
         await wait_for(pilot, lambda: settings.get(app.office, "office_email") == "casework@example.org")
+        assert settings.get(app.office, "nation") == ""  # shown as England, untouched: not written
         letters.load_starter_templates(app.office)
         text = letters.letter_text(app.office, letters.write_letter(app.office, case.ref, "acknowledgement").id)
         assert "Unit 4, Mill Lane" in text and "Wexford WX1 2AB" in text

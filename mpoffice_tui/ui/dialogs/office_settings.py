@@ -22,9 +22,10 @@ def open_office_settings(app: Any) -> None:
     def read(office: Any) -> dict[str, str]:
         return {key: settings.get(office, key) for key in OFFICE_KEYS}
 
-    def show(values: dict[str, str]) -> None:
+    def show(stored: dict[str, str]) -> None:
+        values = {**stored, "nation": stored["nation"] or "ENG"}  # as shown (England unless set)
         fields = [Field(key, LABELS[key], "multiline" if key == "office_address" else
-                        "choice" if key == "nation" else "text", values[key] or ("ENG" if key == "nation" else ""),
+                        "choice" if key == "nation" else "text", values[key],
                         NATIONS if key == "nation" else ()) for key in OFFICE_KEYS]
 
         def save(office: Any, v: dict[str, Any]) -> list[str]:
