@@ -126,7 +126,8 @@ class OfficeApp(App[int]):
     def _prebuild_inbox(self, passes: int = 0) -> None:
         """Build the (empty) Inbox screen while the passphrase is typed, so that after unlocking only its
         rows are left to load. Never while they type: the unlock screen keeps what was typed anyway."""
-        if self.office is not None or self.current_mode != "locked" or passes >= 2 or self._locking:
+        if self.office is not None or self.current_mode != "locked" or passes >= 2 or self._locking \
+                or not self._showing():
             return  # (a lock in progress starts this again when it is done)
         if time.monotonic() - self.last_activity < QUIET_SECONDS or len(self.screen_stack) > 1:
             self.set_timer(QUIET_SECONDS, lambda: self._prebuild_inbox(passes))
@@ -136,6 +137,13 @@ class OfficeApp(App[int]):
         self._building(self.switch_mode("inbox"))  # shown at unlock; switched back before any frame shows it
         self.switch_mode("locked")
         self.set_timer(QUIET_SECONDS, lambda: self._prebuild_inbox(passes + 1))
+
+    def _showing(self) -> bool:
+        """Whether a screen is up (not while the app starts or shuts down): only then is one built ahead."""
+        try:
+            return bool(self.screen_stack)
+        except KeyError:  # the current mode's stack is gone: shutting down
+            return False
 
     def _building(self, *mounts: Any) -> None:
         """Note screens still being built in the background: a lock waits for them before dropping the
@@ -179,7 +187,7 @@ class OfficeApp(App[int]):
         """Build the Cases screen and the case screen while the person reads the inbox, so that F3 and the
         first case open as fast as later ones (building a Textual screen costs more than its data)."""
         office = self.office
-        if office is None or self._case_spare is not None:
+        if office is None or self._case_spare is not None or not self._showing():
             return
         quiet = time.monotonic() - self.last_activity >= QUIET_SECONDS
         if not quiet or self.current_mode != "inbox" or len(self.screen_stack) > 1:
