@@ -52,14 +52,9 @@ class Exported:
     path: Path
 
 
-class _Keep(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def merge(template: str, fields: dict[str, str]) -> str:
-    """Fill {field} placeholders; unknown fields and stray braces are left as they are."""
-    return re.sub(r"\{([a-z_]+)\}", lambda m: str(_Keep(fields)[m.group(1)]), template or "")
+    """Fill {field} placeholders as letters do; unknown fields and stray braces are left as they are."""
+    return letters.render(template, fields)[0]
 
 
 def _setting(w, key: str) -> str:

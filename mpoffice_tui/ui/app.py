@@ -147,7 +147,7 @@ class OfficeApp(App[int]):
 
     def _building(self, *mounts: Any) -> None:
         """Note screens still being built in the background: a lock waits for them before dropping the
-        data screens (a screen removed while it mounts leaves Textual's Header in a broken state)."""
+        data screens (removing a screen while it still mounts races its widgets)."""
         async def mounted() -> None:
             for mount in mounts:
                 await mount
