@@ -1,11 +1,10 @@
 """Snapshots of the casework screens on the small demo office: case list, case detail, constituent, statistics.
 
-MPOFFICE_TODAY is pinned to the demo's own today so saved-view counts and chart months never drift.
+MPOFFICE_TODAY is pinned (tests/snapshots/conftest.py) so saved-view counts and chart months never drift.
 """
 
 from __future__ import annotations
 
-import pytest
 from pilot_helpers import NO_IDLE, SIZE, wait_for
 
 from mpoffice_tui.ui.app import make_app
@@ -16,11 +15,6 @@ from mpoffice_tui.ui.screens.inbox import InboxScreen
 from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 PASSPHRASE = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _pinned_today(monkeypatch):
-    monkeypatch.setenv("MPOFFICE_TODAY", "2026-11-02")
 
 
 async def _settle(pilot) -> None:

@@ -344,3 +344,14 @@ async def test_outbox_lane_lists_drafts_to_their_recipient_and_discards_one(mail
         await wait_for(pilot, lambda: [d.id for d in replies.list_outbox(app.office)] == [
             x for x in (first.id, second.id) if x != doomed])
         await wait_for(pilot, lambda: table.loaded and table.row_count == 1)
+
+
+async def test_lane_counts_that_arrive_before_the_tabs_are_mounted_are_kept(office_path):
+    """Counts can reach the Inbox before its tabs are mounted (CI: NoMatches '#lane-new'): never a crash,
+    and the tabs show the counts once they are."""
+    app = make_app(office_path, settings=Settings(idle_lock_minutes=0))
+    async with app.run_test():
+        screen = InboxScreen()  # not mounted: no tab is in the DOM yet
+        screen.on_inbox_screen_counts(InboxScreen.Counts({"new": 3, "outbox": 1}))
+        assert screen.lane_tabs["new"].label.plain == "New 3"
+        assert screen.lane_tabs["outbox"].label.plain == "Outbox 1"

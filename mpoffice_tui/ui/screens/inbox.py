@@ -191,11 +191,15 @@ class InboxScreen(OfficeScreen):
         self._counts_asked = False  # the first lane counts are asked for once the first page is shown
         self._started = False
         self.acting: set[str] = set()  # messages with a change being saved
+        # kept by reference: counts may arrive before the tabs are mounted (a lock, a busy machine), and a
+        # label set on a Tab that is not mounted yet is simply shown once it is
+        self.lane_tabs = {lane: Tab(LANE_LABELS[lane], id=f"lane-{lane}") for lane in LANES}
+        self.hint = Static("", id="inbox-hint", classes="summary")
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Tabs(*(Tab(LANE_LABELS[lane], id=f"lane-{lane}") for lane in LANES), id="lanes")
-        yield Static("", id="inbox-hint", classes="summary")
+        yield Tabs(*self.lane_tabs.values(), id="lanes")
+        yield self.hint
         yield PagedTable([
             Column("Received", lambda r: when(r.received_at), width=16, drop_order=2),
             Column("From", sender_of, width=22, min_width=14),
@@ -346,7 +350,7 @@ class InboxScreen(OfficeScreen):
         text = Text(hint)
         if outbox and self.lane != "outbox":
             text.append(f"   Outbox {outbox} (o exports)", "bold")
-        self.query_one("#inbox-hint", Static).update(text)
+        self.hint.update(text)
 
     @on(Tabs.TabActivated, "#lanes")
     def lane_tab(self, event: Tabs.TabActivated) -> None:
@@ -411,9 +415,8 @@ class InboxScreen(OfficeScreen):
 
     def on_inbox_screen_counts(self, message: Counts) -> None:
         self.counts = message.counts
-        tabs = self.query_one("#lanes", Tabs)
-        for lane in LANES:
-            tabs.query_one(f"#lane-{lane}", Tab).label = f"{LANE_LABELS[lane]} {message.counts.get(lane, 0)}"
+        for lane, tab in self.lane_tabs.items():
+            tab.label = f"{LANE_LABELS[lane]} {message.counts.get(lane, 0)}"
         self._show_hint()
 
     # -- preview --------------------------------------------------------------------------------------
