@@ -179,7 +179,7 @@ def _new_parser() -> _Parser:
     p.add_argument("--assignee", help="a staff name")
     p.add_argument("--priority", default="normal", help="(default: normal)")
     p.add_argument("--tag", action="append", default=[], help="(repeatable)")
-    p.add_argument("--review-date", help="YYYY-MM-DD")
+    p.add_argument("--review-date", help="DD/MM/YYYY, YYYY-MM-DD, +14 (days) or +2w; default: the office's review_days setting")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -197,7 +197,7 @@ def _set_parser() -> _Parser:
     p.add_argument("--status", help="new, open, awaiting_constituent, awaiting_third_party, closed")
     p.add_argument("--outcome", help="why it closed, e.g. Resolved (needed with --status closed)")
     p.add_argument("--assignee", help="a staff name, or 'none'")
-    p.add_argument("--review-date", help="YYYY-MM-DD, or 'none' to clear")
+    p.add_argument("--review-date", help="DD/MM/YYYY, YYYY-MM-DD, +14 (days) or +2w, or 'none' to clear")
     p.add_argument("--json", action="store_true")
     return p
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
 from mpoffice_tui.db.errors import OfficeError
-from mpoffice_tui.services.office_settings import CONTROL
+from mpoffice_tui.services.office_settings import CONTROL, DEFAULT_REVIEW_DAYS
 from mpoffice_tui.services.office_settings import OFFICE_KEYS as KEYS
 
 
@@ -68,7 +68,8 @@ def cmd_list(args, ctx) -> int:
 
     office = ctx.office()
     values = {k: settings.get(office, k) for k in KEYS}
-    values["nation"] = values["nation"] or "ENG"  # (the default)
+    values["nation"] = values["nation"] or "ENG"  # (the defaults)
+    values["review_days"] = values["review_days"] or str(DEFAULT_REVIEW_DAYS)
     if args.json:
         emit_json({"settings": [{"key": k, "value": values[k] or None, "meaning": m} for k, m in KEYS.items()]})
         return EXIT_OK

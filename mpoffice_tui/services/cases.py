@@ -47,7 +47,7 @@ import hashlib
 import json
 import mimetypes
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -627,6 +627,16 @@ def known_category(conn, category: str | None) -> str:
     return same[0] if same else category
 
 
+def default_review_date(office: Office) -> date | None:
+    """Today plus the office's `review_days` setting (28 when unset; 0 means no review date)."""
+    from mpoffice_tui.services import settings
+    from mpoffice_tui.services.office_settings import DEFAULT_REVIEW_DAYS
+
+    value = settings.get(office, "review_days")
+    days = int(value) if value.isdigit() else DEFAULT_REVIEW_DAYS
+    return today() + timedelta(days=days) if days else None
+
+
 def create_case(office: Office, *, constituent_id: str | None, title: str, category: str = "General",
                 assignee: str | None = None, priority: str = "normal", tags=(), review_date: str | None = None,
                 raised_by_id: str | None = None, confidential: bool = False, status: str = "new",
@@ -640,7 +650,7 @@ def create_case(office: Office, *, constituent_id: str | None, title: str, categ
         raise OfficeError("a new case cannot start closed")
     if priority not in PRIORITIES:
         raise OfficeError(f"unknown priority {priority!r}: choose one of {', '.join(PRIORITIES)}")
-    review = parse_date(review_date, "review date")
+    review = parse_date(review_date, "review date") if review_date else default_review_date(office)
     with office.writing() as w:
         if constituent_id and w.get(Constituent, constituent_id) is None:
             raise OfficeError("no such constituent")

@@ -184,13 +184,14 @@ def _birth_date(value: str) -> str:
     """'1966-04-07', or as written in the UK ('7/4/1966', '07.04.1966'), as an ISO date."""
     from datetime import date
 
-    from mpoffice_tui.services.clock import today
+    from mpoffice_tui.services.clock import parse_date, today
 
-    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", value)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}", value.strip()):
+        raise OfficeError(f"date of birth {value!r} is not a date: use DD/MM/YYYY or YYYY-MM-DD")
     try:
-        born = date(int(m[3]), int(m[2]), int(m[1])) if m else date.fromisoformat(value)
-    except ValueError:
-        raise OfficeError(f"date of birth {value!r} is not a date: use YYYY-MM-DD or DD/MM/YYYY") from None
+        born = parse_date(value, "date of birth")
+    except ValueError as exc:
+        raise OfficeError(str(exc)) from None
     if not date(1900, 1, 1) <= born <= today():
         raise OfficeError(f"date of birth {value!r} is not a possible birth date")
     return born.isoformat()

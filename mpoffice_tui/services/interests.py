@@ -38,6 +38,7 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Interest, Staff
 from mpoffice_tui.services import access
+from mpoffice_tui.services.clock import parse_date
 
 KINDS = ("employment", "gift", "benefit", "bursary", "councillor", "party")
 KIND_WORDS = {"employment": "occupation or employment", "gift": "gift", "benefit": "benefit",
@@ -167,9 +168,12 @@ def add_entry(office: Office, *, staff: str, kind: str, source: str, value_pence
     if not source:
         raise OfficeError("an entry needs its source (who paid or gave it)")
     try:
-        date.fromisoformat(received_on)
-    except (TypeError, ValueError):
-        raise OfficeError(f"{received_on!r} is not a date (use YYYY-MM-DD)") from None
+        received = parse_date(received_on, "date received")
+    except ValueError as exc:
+        raise OfficeError(str(exc)) from None
+    if received is None:
+        raise OfficeError("an entry needs the date it was received")
+    received_on = received.isoformat()
     if value_pence < 0:
         raise OfficeError("a value cannot be negative")
     person = _staff(office, staff)

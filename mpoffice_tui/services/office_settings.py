@@ -15,8 +15,10 @@ OFFICE_KEYS: dict[str, str] = {
     "office_email": "the office's email address: the From address of exported replies",
     "nation": "whose bank holidays are not working days: ENG (England), WLS (Wales), SCT (Scotland), "
               "NIR (Northern Ireland)",
+    "review_days": "days from opening to a new case's first review date (0: none; default 28)",
 }
 MULTILINE = frozenset({"office_address"})
+DEFAULT_REVIEW_DAYS = 28
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+")
@@ -50,6 +52,8 @@ def clean_value(key: str, value: str) -> str:
             value = normalise_nation(value)
         except ValueError as exc:
             raise OfficeError(f"nation: {exc}") from None
+    if key == "review_days" and value and not (value.isdigit() and int(value) <= 366):
+        raise OfficeError(f"review_days: {value!r} is not a number of days from 0 to 366")
     if key == "office_email" and value and not looks_like_email(value):
         raise OfficeError(f"office_email: {value!r} does not look like an email address "
                          "(one @, a dot in the domain, no spaces; e.g. casework@example.org)")

@@ -27,7 +27,7 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, Constituent, Setting
 from mpoffice_tui.services import access
-from mpoffice_tui.services.sar import add_months
+from mpoffice_tui.services.clock import add_months
 
 POLICY_KEY = "retention.policy"
 ERASE = "$erase"  # the op field sync's merge treats as erasure (mpoffice_tui.sync.merge.ERASE)

@@ -14,7 +14,6 @@ asked for; the export is audited.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import html
 import json
@@ -30,6 +29,7 @@ from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import SubjectAccessRequest
 from mpoffice_tui.services import access
+from mpoffice_tui.services.clock import add_months
 
 FORMAT = "mpoffice-sar/1"
 REDACTED = "[third party]"
@@ -51,13 +51,6 @@ class PersonAmbiguous(OfficeError):
 
 
 # -- dates --------------------------------------------------------------------------------------
-def add_months(d: date, months: int) -> date:
-    """The same day `months` calendar months later (or earlier), clamped to that month's last day."""
-    m = d.month - 1 + months
-    year, month = d.year + m // 12, m % 12 + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
-
-
 def due_date(received: date) -> date:
     return add_months(received, 1)
 

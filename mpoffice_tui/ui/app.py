@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
 
 from mpoffice_tui.ui.commands import OfficeCommands
 from mpoffice_tui.ui.screens.unlock import UnlockScreen
@@ -82,6 +83,9 @@ class OfficeApp(App[int]):
         Binding("f8", "mode('sync')", "Sync", id="sync", show=False),
         Binding("f9", "mode('templates')", "Templates", id="templates", show=False),
         Binding("ctrl+l", "lock", "Lock", id="lock"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("question_mark,f1", "keys", "Keys", id="keys", show=False,
+                tooltip="Every key of this screen (this list)"),
     ]
 
     def __init__(self, db_path: Path, *, passphrase: str | None = None, settings: Settings | None = None):
@@ -205,6 +209,15 @@ class OfficeApp(App[int]):
         self._building(self.push_screen(spare))  # builds it; popped before any frame shows it
         self.pop_screen()
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification of the app, from any screen or thread: its text is cleaned and shown as
+        written, never parsed as markup (a name or file name such as "[/x]" would crash the app)."""
+        from mpoffice_tui.ui.text import clean
+
+        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout,
+                       markup=False)
+
     # -- header status ------------------------------------------------------------------------------
     def refresh_status(self) -> None:
         if self.office is not None:
@@ -289,9 +302,21 @@ class OfficeApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in ("mode", "lock") and self.office is None)
 
-    def action_mode(self, mode: str) -> None:
-        if self.office is not None and mode in DATA_MODES:
-            self.switch_mode(mode)
+    async def action_mode(self, mode: str) -> None:
+        """An F-key: that screen's main view (F3 is the case list, not the last case read there). A form
+        left open on that screen is kept, with what was typed in it."""
+        if self.office is None or mode not in DATA_MODES:
+            return
+        await self.switch_mode(mode)
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+            await self.pop_screen()
+
+    def action_keys(self) -> None:
+        """`?`: the keys of the screen in front (a screen may offer its own, fuller list)."""
+        from mpoffice_tui.ui.dialogs.keys import KeysHelp
+
+        if not isinstance(self.screen, KeysHelp):
+            self.push_screen(KeysHelp.for_screen(self.screen))
 
     async def action_lock(self) -> None:
         await self.lock("Locked. Type your passphrase to carry on.")

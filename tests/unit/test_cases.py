@@ -191,3 +191,17 @@ def test_only_a_regular_file_is_attached_and_never_read_past_the_limit(office, p
         cs.attach_file(office, case.ref, tmp_path / "missing.pdf")
     (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4 scan")
     assert cs.attach_file(office, case.ref, tmp_path / "scan.pdf").filename == "scan.pdf"
+
+
+def test_new_cases_get_the_offices_default_review_date(office, monkeypatch):
+    from mpoffice_tui.services import settings
+
+    monkeypatch.setenv("MPOFFICE_TODAY", "2027-01-31")
+    assert cs.create_case(office, constituent_id=None, title="Default").review_date == "2027-02-28"  # 28 days
+    settings.put(office, "review_days", "14")
+    assert cs.create_case(office, constituent_id=None, title="Fortnight").review_date == "2027-02-14"
+    assert cs.create_case(office, constituent_id=None, title="Typed", review_date="+2w").review_date == "2027-02-14"
+    assert cs.create_case(office, constituent_id=None, title="UK", review_date="01/03/2027").review_date \
+        == "2027-03-01"
+    settings.put(office, "review_days", "0")
+    assert cs.create_case(office, constituent_id=None, title="None").review_date is None

@@ -20,10 +20,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
+from mpoffice_tui.ui.dialogs.base import DIALOG_CSS, OfficeDialog, error_text, fit_fields
 from mpoffice_tui.ui.text import one_line
+
+__all__ = ["DIALOG_CSS", "Action", "Field", "FormDialog", "error_text", "fit_fields"]
 
 
 @dataclass(frozen=True)
@@ -39,50 +41,13 @@ class Field:
     required: bool = False
 
 
-DIALOG_CSS = """
-    align: center middle;
-    .dialog-box {
-        width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; background: $panel; padding: 0 1;
-    }
-    .dialog-wide { width: 96; }
-    .dialog-title { height: auto; margin-bottom: 1; }
-    .dialog-intro { height: auto; margin-bottom: 1; }
-    .dialog-fields { height: auto; max-height: 18; }
-    .dialog-label { margin-top: 1; }
-    .dialog-multiline { height: 6; }
-    .dialog-text { height: auto; max-height: 18; }
-    .dialog-error { height: auto; color: $error; text-style: bold; }
-    .dialog-buttons { height: auto; align-horizontal: right; }
-    .dialog-buttons Button { margin-left: 1; }
-    #pick-list { height: auto; max-height: 14; }
-"""
-
 Action = Callable[[Any, dict[str, Any]], Any]
 
 
-def fit_fields(dialog: ModalScreen) -> None:
-    """Keep a dialog's buttons on screen in a small terminal: its `.dialog-fields` scroll within the
-    height the title, intro, error line and buttons leave."""
-    boxes, fields = dialog.query(".dialog-box"), dialog.query(".dialog-fields")
-    if not boxes or not fields:
-        return
-    box, scroller = boxes.first(), fields.first()
-    others = sum(w.outer_size.height + w.styles.margin.height for w in box.children if w is not scroller)
-    room = dialog.size.height - others - box.styles.gutter.height
-    scroller.styles.max_height = max(3, min(18, room))
-
-
-def error_text(exc: BaseException) -> str:
-    """A one-line message for a failed action (never a traceback)."""
-    return one_line(str(exc)) or exc.__class__.__name__
-
-
-class FormDialog(ModalScreen[Any]):
+class FormDialog(OfficeDialog[Any]):
     """A form; `action(office, values)` runs in a thread worker on submit."""
 
-    DEFAULT_CSS = "FormDialog {" + DIALOG_CSS + "}"
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Save")]
+    BINDINGS = [Binding("ctrl+s", "submit", "Save", id="form-save")]
 
     def __init__(self, title: str, fields: Sequence[Field], action: Action | None = None, *,
                  intro: str | Text = "", submit_label: str = "Save") -> None:
@@ -110,7 +75,7 @@ class FormDialog(ModalScreen[Any]):
     def _widget(self, f: Field) -> ComposeResult:
         wid = f"field-{f.name}"
         if f.kind == "check":
-            yield Checkbox(f.label, bool(f.value), id=wid)
+            yield Checkbox(Text(f.label), bool(f.value), id=wid)
             return
         yield Label(Text(f.label + (" *" if f.required else "")), classes="dialog-label")
         if f.kind == "multiline":
@@ -118,7 +83,7 @@ class FormDialog(ModalScreen[Any]):
                             classes="dialog-multiline")
             yield area
         elif f.kind == "choice":
-            options = [(one_line(label), value) for label, value in f.choices]
+            options = [(Text(one_line(label)), value) for label, value in f.choices]
             values = [v for _, v in options]
             yield Select(options, id=wid, allow_blank=not f.required or f.value not in values,
                          value=f.value if f.value in values else Select.NULL, prompt=f.placeholder or "Choose")
@@ -129,9 +94,6 @@ class FormDialog(ModalScreen[Any]):
         first = self.query("Input, TextArea, Select, Checkbox")
         if first:
             first.first().focus()
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(fit_fields, self)
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -150,9 +112,6 @@ class FormDialog(ModalScreen[Any]):
     def show_error(self, message: str) -> None:
         self.busy = False
         self.query_one(".dialog-error", Static).update(Text(message))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     @on(Button.Pressed, "#dialog-cancel")
     def cancel_pressed(self) -> None:

@@ -10,12 +10,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mpoffice_tui.ui.dialogs.form import DIALOG_CSS, error_text, fit_fields
+from mpoffice_tui.ui.dialogs.base import OfficeDialog, error_text
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.category_suggester import category_suggester
 
@@ -24,15 +23,15 @@ PERSON_FIELDS = (("forenames", "Forenames"), ("surname", "Surname"), ("postcode"
                  ("phone", "Phone"), ("address1", "Address"), ("town", "Town"))
 
 
-class NewCaseDialog(ModalScreen[Any]):
+class NewCaseDialog(OfficeDialog[Any]):
     """Dismisses with the new case's CaseRow (None when cancelled)."""
 
-    DEFAULT_CSS = "NewCaseDialog {" + DIALOG_CSS + "}" + """
+    DEFAULT_CSS = """
     NewCaseDialog #nc-people, NewCaseDialog #nc-suggest { height: auto; max-height: 6; }
     NewCaseDialog #nc-new { height: auto; }
     NewCaseDialog #nc-chosen { height: auto; color: $success; text-style: bold; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Create")]
+    BINDINGS = [Binding("ctrl+s", "submit", "Create", id="new-case-create")]
 
     def __init__(self, constituent_id: str | None = None, constituent_name: str = "") -> None:
         super().__init__()
@@ -65,15 +64,12 @@ class NewCaseDialog(ModalScreen[Any]):
                 yield Input(id="nc-title", placeholder="e.g. Universal Credit deduction")
                 yield Label("Category (→ completes one the office uses)")
                 yield Input("General", id="nc-category", suggester=category_suggester(self.app))
-                yield Label("Review date (YYYY-MM-DD)")
+                yield Label("Review date (DD/MM/YYYY, +14 days, +2w; empty: the office's default)")
                 yield Input(id="nc-review", placeholder="optional")
             yield Static("", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create", variant="primary", id="nc-create")
                 yield Button("Cancel", id="nc-cancel")
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(fit_fields, self)
 
     def on_mount(self) -> None:
         self.query_one("#nc-new").display = False

@@ -11,7 +11,8 @@ NATIONS = (("England", "ENG"), ("Wales", "WLS"), ("Scotland", "SCT"), ("Northern
 LABELS = {"mp_name": "The MP's name, as signed", "office_name": "The office's name",
           "office_address": "The office's address (letterheads)", "office_phone": "The office's phone",
           "office_email": "The office's email (From: of exported replies)",
-          "nation": "Bank holidays of (for working days)"}
+          "nation": "Bank holidays of (for working days)",
+          "review_days": "Days to a new case's first review (empty: 28; 0: none)"}
 
 
 def open_office_settings(app: Any) -> None:

@@ -10,20 +10,19 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mpoffice_tui.ui.dialogs.form import DIALOG_CSS, error_text
+from mpoffice_tui.ui.dialogs.base import OfficeDialog, error_text
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(OfficeDialog[bool]):
     """A question with Yes / No; `y`/`n`, Enter on a button, or Escape (no)."""
 
-    DEFAULT_CSS = "ConfirmDialog {" + DIALOG_CSS + "}"
-    BINDINGS = [Binding("escape", "answer(False)", "No"), Binding("y", "answer(True)", "Yes"),
-                Binding("n", "answer(False)", "No", show=False)]
+    BINDINGS = [Binding("escape", "answer(False)", "No", id="confirm-escape"),
+                Binding("y", "answer(True)", "Yes", id="confirm-yes"),
+                Binding("n", "answer(False)", "No", show=False, id="confirm-no")]
 
     def __init__(self, question: str | Text, yes: str = "Yes") -> None:
         super().__init__()
@@ -48,11 +47,10 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(event.button.id == "confirm-yes")
 
 
-class TextDialog(ModalScreen[Any]):
+class TextDialog(OfficeDialog[Any]):
     """A long text (a whole message, a letter preview) to read; extra buttons return their id."""
 
-    DEFAULT_CSS = "TextDialog {" + DIALOG_CSS + "}"
-    BINDINGS = [Binding("escape", "close", "Close")]
+    BINDINGS = [Binding("escape", "close", "Close", id="text-close")]
 
     def __init__(self, title: str | Text, body: Text, buttons: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__()
@@ -85,14 +83,13 @@ class TextDialog(ModalScreen[Any]):
 Search = Callable[[Any, str], Sequence[tuple[Text | str, Any]]]
 
 
-class PickDialog(ModalScreen[Any]):
+class PickDialog(OfficeDialog[Any]):
     """Type to search (debounced, in a thread worker), pick with up/down and Enter.
 
     `search(office, text)` returns (label, value) pairs; the dialog dismisses with the chosen value.
     """
 
-    DEFAULT_CSS = "PickDialog {" + DIALOG_CSS + "}"
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("down", "to_list", "List", show=False)]
+    BINDINGS = [Binding("down", "to_list", "List", show=False, id="pick-to-list")]
 
     def __init__(self, title: str, search: Search, *, placeholder: str = "Type to search",
                  initial: str = "", min_chars: int = 0) -> None:
@@ -166,5 +163,3 @@ class PickDialog(ModalScreen[Any]):
     def selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.values[event.option_index])
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)

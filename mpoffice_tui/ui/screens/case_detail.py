@@ -329,7 +329,7 @@ class CaseDetailScreen(OfficeScreen):
 
         def done(path: Any) -> None:
             if isinstance(path, Path):
-                self.notify(f"Saved {path}", markup=False)
+                self.notify(f"Saved {path}")
 
         self.app.push_screen(FormDialog("Save the file to a folder", fields, save, submit_label="Save",
                                         intro="This writes a plain (unencrypted) copy: keep it somewhere safe."),
@@ -346,7 +346,7 @@ class CaseDetailScreen(OfficeScreen):
     def _form(self, title: str, fields: list[Field], action: Any, done: str, intro: str = "") -> None:
         def finished(result: Any) -> None:
             if result is not None:
-                self.notify(done, markup=False)
+                self.notify(done)
                 self.load()
 
         self.app.push_screen(FormDialog(title, fields, action, intro=intro), finished)
@@ -411,7 +411,7 @@ class CaseDetailScreen(OfficeScreen):
         if (c := self._case()) is None:
             return
         self._form(f"Review date for {c.ref}", [
-            Field("date", "Review on (YYYY-MM-DD; empty clears it)", value=c.review_date or ""),
+            Field("date", "Review on (DD/MM/YYYY, +14, +2w; empty clears it)", value=c.review_date or ""),
         ], lambda office, v: cases.set_review_date(office, c.id, v["date"] or None), "Review date set.")
 
     def action_task(self) -> None:
@@ -421,7 +421,7 @@ class CaseDetailScreen(OfficeScreen):
             return
         self._form(f"Add a task to {c.ref}", [
             Field("title", "Task", required=True),
-            Field("due", "Due (YYYY-MM-DD)", placeholder="optional"),
+            Field("due", "Due (DD/MM/YYYY, +14, +2w)", placeholder="optional"),
             Field("staff", "For", "choice", c.assignee_id, [(s.name, s.id) for s in self.detail.staff],
                   placeholder="The case's assignee"),
         ], lambda office, v: cases.add_task(office, c.id, v["title"], due_date=v["due"] or None,
@@ -460,7 +460,7 @@ class CaseDetailScreen(OfficeScreen):
                 return
             self._form(f"Add {one_line(contact.label)} to {c.ref}", [
                 Field("role", "Role", value="agency", required=True),
-                Field("contacted", "Contacted on (YYYY-MM-DD; sets the reply due date)", placeholder="optional"),
+                Field("contacted", "Contacted on (DD/MM/YYYY or today; sets the reply due date)", placeholder="optional"),
             ], lambda office, v: cases.add_party(office, c.id, v["role"], contact_id=contact.id,
                                                  contacted_on=v["contacted"] or None), "Third party added.")
 
@@ -489,7 +489,7 @@ class CaseDetailScreen(OfficeScreen):
         by = d.raised_by.name if d.raised_by else ""
         self._form("Record written permission", [
             Field("given_by", "Permission given by", value=by, required=True),
-            Field("given_on", "Given on (YYYY-MM-DD)", placeholder="today"),
+            Field("given_on", "Given on (DD/MM/YYYY)", placeholder="today"),
             Field("details", "Details", placeholder="e.g. signed form received by post"),
         ], lambda office, v: consent.record(office, d.constituent.id, "third_party_permission", case=d.case.id,
                                             given_by=v["given_by"], given_on=v["given_on"] or None,
@@ -662,7 +662,7 @@ class CaseDetailScreen(OfficeScreen):
 
         def done(path: Any) -> None:
             if isinstance(path, Path):
-                self.notify(f"Saved {path}", markup=False)
+                self.notify(f"Saved {path}")
 
         self.app.push_screen(FormDialog("Export the letter as .docx", [
             Field("folder", "Folder", value=str(Path.home() / "Documents" if (Path.home() / "Documents").is_dir()

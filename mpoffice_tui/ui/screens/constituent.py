@@ -268,7 +268,7 @@ class ConstituentScreen(OfficeScreen):
             Field("kind", "Kind", "choice", "written", list((v, k) for k, v in CONSENT_LABELS.items()), required=True),
             Field("case", "For the case", "choice", None, cases, placeholder="Any case"),
             Field("given_by", "Given by (for permission to act for them)", placeholder="e.g. Jo Smith (daughter)"),
-            Field("given_on", "Given on (YYYY-MM-DD)", placeholder="today"),
+            Field("given_on", "Given on (DD/MM/YYYY)", placeholder="today"),
             Field("details", "Details", placeholder="optional"),
         ], lambda office, v: consent.record(office, pid, v["kind"], case=v["case"], given_by=v["given_by"] or None,
                                             given_on=v["given_on"] or None, details=v["details"] or None)), finished)
@@ -291,7 +291,7 @@ class ConstituentScreen(OfficeScreen):
         labels = [("title", "Title"), ("forenames", "Forenames"), ("surname", "Surname"),
                   ("preferred_name", "Preferred name"), ("email", "Email"), ("phone", "Phone"),
                   ("address1", "Address"), ("address2", "Address line 2"), ("address3", "Address line 3"),
-                  ("town", "Town"), ("postcode", "Postcode"), ("date_of_birth", "Date of birth (YYYY-MM-DD)"),
+                  ("town", "Town"), ("postcode", "Postcode"), ("date_of_birth", "Date of birth (DD/MM/YYYY)"),
                   ("interpreter_language", "Interpreter language"), ("accessibility", "Accessibility needs")]
         fields = [Field(k, label, value=current.get(k) or "", required=k == "surname") for k, label in labels]
         fields += [Field("vulnerable", "Vulnerable", "check", bool(current.get("vulnerable"))),

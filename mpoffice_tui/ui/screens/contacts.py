@@ -117,7 +117,7 @@ class ContactsScreen(OfficeScreen):
 
     def _done(self, result: Any) -> None:
         if result is not None:
-            self.notify(f"Saved {one_line(result.label)}.", markup=False)
+            self.notify(f"Saved {one_line(result.label)}.")
             self._load()
 
     def action_add(self) -> None:

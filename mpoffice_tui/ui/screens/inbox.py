@@ -596,7 +596,7 @@ class InboxScreen(OfficeScreen):
             def saved(d: Any) -> None:
                 if d is not None:
                     self.notify(f"Reply to {one_line(d.to) or 'the sender'} drafted into the outbox "
-                                "(o exports it; nothing is sent)", markup=False)
+                                "(o exports it; nothing is sent)")
                     self.refresh_lane()
 
             self.app.push_screen(FormDialog(

@@ -16,18 +16,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.category_suggester import category_suggester
 
 
-class Dialog(ModalScreen):
+class Dialog(OfficeDialog):
     """A centred box; Escape cancels (dismisses with None)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CLASSES = "inbox-dialog"
     DEFAULT_CSS = """
     Dialog { align: center middle; background: $background 60%; }
@@ -52,9 +51,6 @@ class Dialog(ModalScreen):
     Dialog TextArea { height: 4; }
     Dialog #import-summary-box { height: auto; max-height: 10; }
     """
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     @on(Button.Pressed, ".cancel")
     def _cancel_pressed(self) -> None:

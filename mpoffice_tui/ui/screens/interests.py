@@ -9,7 +9,6 @@ through `services.interests`, which also enforces who may see whose entries.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -18,9 +17,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
+from mpoffice_tui.services.clock import today, today_iso
+from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 
@@ -100,7 +100,7 @@ class InterestsPane(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="interests-bar"):
             yield Label("Year ")
-            yield Input(str(date.today().year), id="interests-year", max_length=4, restrict=r"\d*")
+            yield Input(str(today().year), id="interests-year", max_length=4, restrict=r"\d*")
             yield Static(Text("a add an entry · n not advantaged by the pass · empty year: all years"),
                          classes="summary")
         yield PagedTable([
@@ -202,10 +202,10 @@ class InterestsPane(Vertical):
         self.reload()
 
 
-class InterestForm(ModalScreen[bool]):
+class InterestForm(OfficeDialog[bool]):
     """Add an entry by keyboard: Tab moves between fields, Enter in a field or Ctrl+S saves."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save", id="interest-save")]
 
     class Saved(Message):
         def __init__(self, entry: Any) -> None:
@@ -223,23 +223,24 @@ class InterestForm(ModalScreen[bool]):
         self.saving = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="interest-form", classes="form-box"):
-            yield Label("New Register of Interests entry", classes="form-title")
-            yield Label("Staff member")
-            yield Input(self.staff_name, id="f-staff")
-            yield Label("Kind")
-            yield Select([(k, k) for k in KINDS], value="gift", allow_blank=False, id="f-kind")
-            yield Label("Source (who paid or gave it)")
-            yield Input(id="f-source")
-            yield Label("Value in pounds")
-            yield Input(id="f-value", placeholder="e.g. 450 or 120.50")
-            yield Label("Date received (YYYY-MM-DD)")
-            yield Input(date.today().isoformat(), id="f-date")
-            yield Label("Description")
-            yield Input(id="f-description")
-            yield Checkbox("Passed to charity (it still counts)", id="f-charity")
-            yield Static("", id="f-error")
-            yield Static(Text("Enter or Ctrl+S saves · Esc cancels"), classes="summary")
+        with Vertical(id="interest-form", classes="dialog-box"):
+            yield Static(Text("New Register of Interests entry"), classes="dialog-title")
+            with VerticalScroll(classes="dialog-fields"):
+                yield Label("Staff member")
+                yield Input(self.staff_name, id="f-staff")
+                yield Label("Kind")
+                yield Select([(k, k) for k in KINDS], value="gift", allow_blank=False, id="f-kind")
+                yield Label("Source (who paid or gave it)")
+                yield Input(id="f-source")
+                yield Label("Value in pounds")
+                yield Input(id="f-value", placeholder="e.g. 450 or 120.50")
+                yield Label("Date received (DD/MM/YYYY, today, -3 …)")
+                yield Input(today_iso(), id="f-date")
+                yield Label("Description")
+                yield Input(id="f-description")
+                yield Checkbox("Passed to charity (it still counts)", id="f-charity")
+            yield Static("", id="f-error", classes="dialog-error")
+            yield Static(Text("Enter or Ctrl+S saves · Esc cancels"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#f-source" if self.staff_name else "#f-staff", Input).focus()
@@ -286,10 +287,8 @@ class InterestForm(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class ReasonScreen(ModalScreen["str | None"]):
+class ReasonScreen(OfficeDialog["str | None"]):
     """Why an entry is not advantaged by the pass (Enter saves, Esc cancels)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, entry: Entry) -> None:
         super().__init__()
@@ -297,13 +296,13 @@ class ReasonScreen(ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         e = self.entry
-        with Vertical(id="reason-form", classes="form-box"):
-            yield Label("Not advantaged by the pass", classes="form-title")
+        with Vertical(id="reason-form", classes="dialog-box"):
+            yield Static(Text("Not advantaged by the pass"), classes="dialog-title")
             yield Static(Text(f"{e.received_on} · {one_line(e.staff_name)} · {one_line(e.source)} · "
                               f"{_pounds(e.value_pence)}"))
             yield Label("Reason")
             yield Input(id="reason")
-            yield Static("", id="reason-error")
+            yield Static("", id="reason-error", classes="dialog-error")
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
@@ -316,6 +315,3 @@ class ReasonScreen(ModalScreen["str | None"]):
                                                                 style="bold red"))
             return
         self.dismiss(reason)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -35,6 +35,6 @@ def run_office(node: DOMNode, group: str, query: Callable[[Any], Any], then: Cal
         if then is not None:
             app.call_from_thread(then, result)
         if done:
-            app.call_from_thread(app.notify, done, markup=False)
+            app.call_from_thread(app.notify, done)
 
     node.run_worker(work, thread=True, exclusive=exclusive, group=group)

@@ -15,9 +15,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Input, Label, ProgressBar, Static
+from textual.widgets import Input, ProgressBar, Static
 
+from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.text import one_line
 
 if TYPE_CHECKING:
@@ -69,10 +69,10 @@ def summary_text(summary: ImportSummary) -> Text:
     return out
 
 
-class ImportRegisterScreen(ModalScreen["ImportSummary | None"]):
+class ImportRegisterScreen(OfficeDialog["ImportSummary | None"]):
     """Ask for register files, import them with a progress bar, show the summary."""
 
-    BINDINGS = [Binding("escape", "close", "Close")]
+    BINDINGS = [Binding("escape", "close", "Close", id="register-import-close")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -80,15 +80,15 @@ class ImportRegisterScreen(ModalScreen["ImportSummary | None"]):
         self.busy = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="import-box"):
-            yield Label("Import electoral register files", id="import-title")
+        with Vertical(id="import-box", classes="dialog-box dialog-wide"):
+            yield Static(Text("Import electoral register files"), classes="dialog-title")
             yield Static(Text("Council exports (Xpress, Halarose/Idox EROS, Idox Elections, Democracy Counts): "
                               "the format is read from the header row. Several files: separate with ';'. "
                               "A folder: every file in it. Enter imports; Esc closes."), id="import-help")
             yield Input(placeholder="/path/to/register.csv; /path/to/part2.csv", id="import-paths")
             yield ProgressBar(total=None, show_eta=False, id="import-progress")
             yield Static("", id="import-status")
-            with VerticalScroll(id="import-summary-box"):
+            with VerticalScroll(id="import-summary-box", classes="dialog-text"):
                 yield Static("", id="import-summary")
 
     def on_mount(self) -> None:

@@ -129,7 +129,7 @@ class StatsScreen(OfficeScreen):
 
         def done(path: Any) -> None:
             if isinstance(path, Path):
-                self.notify(f"Saved {path}", markup=False)
+                self.notify(f"Saved {path}")
 
         self.app.push_screen(FormDialog("Export statistics as CSV", [
             Field("path", "File or folder", value=str(Path.home()), required=True)], export,

@@ -16,9 +16,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.header import Header
@@ -283,10 +283,8 @@ class SyncScreen(OfficeScreen):
         await self.app.open_case(message.case_id)  # type: ignore[attr-defined]
 
 
-class EditConflictScreen(ModalScreen["str | None"]):
+class EditConflictScreen(OfficeDialog["str | None"]):
     """Type the value a conflicting field should have (both values shown)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, conflict: Any) -> None:
         super().__init__()
@@ -294,12 +292,12 @@ class EditConflictScreen(ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         c = self.conflict
-        with Vertical(id="conflict-form", classes="form-box"):
-            yield Label(f"Settle {one_line(c.tbl)} · {one_line(c.field)}", classes="form-title")
+        with Vertical(id="conflict-form", classes="dialog-box"):
+            yield Static(Text(f"Settle {one_line(c.tbl)} · {one_line(c.field)}"), classes="dialog-title")
             yield Static(Text(f"This (shown): {one_line(_value(c.this_value))}\n"
                               f"That (from machine {one_line(c.that_code)}): {one_line(_value(c.that_value))}"))
             yield Input(_value(c.this_value) if c.this_value is not None else "", id="conflict-value")
-            yield Static(Text("Enter keeps the value typed · Esc cancels"), classes="summary")
+            yield Static(Text("Enter keeps the value typed · Esc cancels"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#conflict-value", Input).focus()
@@ -307,6 +305,3 @@ class EditConflictScreen(ModalScreen["str | None"]):
     @on(Input.Submitted, "#conflict-value")
     def submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -40,7 +40,7 @@ class TemplatesScreen(OfficeScreen):
         Binding("a", "add", "Add", tooltip="Add a template"),
         Binding("e", "edit", "Edit", tooltip="Edit the highlighted template (Enter does too)"),
         Binding("d", "delete", "Delete", tooltip="Delete the highlighted template; letters written from it are kept"),
-        Binding("question_mark", "fields", "Fields", tooltip="The merge fields and kinds a template can use"),
+        Binding("m", "fields", "Merge fields", tooltip="The merge fields and kinds a template can use"),
         Binding("l", "starter", "Load starter", show=False,
                 tooltip="Add the starter templates the office does not have yet"),
     ]
@@ -111,7 +111,7 @@ class TemplatesScreen(OfficeScreen):
 
     def _saved(self, t: Any) -> None:
         if t is not None:
-            self.notify(f"Saved the template {one_line(t.name)}.", markup=False)
+            self.notify(f"Saved the template {one_line(t.name)}.")
             self._load(keep_cursor=True)
 
     def action_add(self) -> None:
