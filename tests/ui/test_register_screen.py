@@ -117,3 +117,70 @@ async def test_volunteer_looks_up_one_elector_but_gets_no_bulk_list(demo_office_
         assert "not volunteers" in shown(app, "#register-summary")
         await search(pilot, screen, "Siobhan O Sullivan")
         assert screen.query_one("#electors", PagedTable).row_count > 0
+
+
+async def test_a_case_from_the_register_in_two_keys(demo_office_path):
+    """Enter on an elector opens a new case with their title, name, address and register link filled in;
+    saving opens the case, and the constituent is linked to the elector."""
+    from mpoffice_tui.db.engine import open_office
+    from mpoffice_tui.services import cases, register
+    from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog
+    from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_register(pilot)
+        await search(pilot, screen, "Colin Patel")
+        table = screen.query_one("#electors", PagedTable)
+        colin = table.cursor_row
+        assert colin.name == "Colin Patel" and not colin.known
+        await pilot.press("enter")  # the search box was submitted: the table has focus; Enter opens the form
+        await wait_for(pilot, lambda: isinstance(app.screen, NewCaseDialog))
+        form = app.screen
+        assert form.query_one("#nc-forenames", Input).value == "Colin"
+        assert form.query_one("#nc-surname", Input).value == "Patel"
+        assert form.query_one("#nc-postcode", Input).value == colin.postcode
+        street, town = form.query_one("#nc-address1", Input).value, form.query_one("#nc-town", Input).value
+        assert street and town and f"{street}, {town}" == colin.address
+        assert form.elector_key == colin.key
+        assert app.focused is form.query_one("#nc-title", Input)
+        await pilot.press(*"Council tax band")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen) and app.screen.detail is not None)
+        ref = app.screen.detail.detail.case.ref
+    office = open_office(demo_office_path, PASSPHRASE)
+    try:
+        case = cases.get_case(office, ref)
+        assert case.constituent.name == "Colin Patel"
+        hit = next(h for h in register.lookup(office, colin.number).hits if h.elector.key == colin.key)
+        assert [c.id for c in hit.constituents] == [case.constituent.id]  # linked to the register entry
+    finally:
+        office.close()
+
+
+async def test_the_new_case_forms_register_suggestions_take_enter_on_their_first_row(demo_office_path):
+    from pilot_helpers import to_cases
+
+    from mpoffice_tui.ui.dialogs.new_case import NEW, NewCaseDialog
+
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_cases(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewCaseDialog))
+        form = app.screen
+        await pilot.press(*"Zzyzx Nobody", "enter")  # nobody known: the list offers a new constituent
+        await wait_for(pilot, lambda: form.query_one("#nc-people").option_count >= 1)
+        people = form.query_one("#nc-people")
+        people.highlighted = next(i for i in range(people.option_count) if people.get_option_at_index(i).id == NEW)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: form.new_person)
+        form.query_one("#nc-forenames", Input).value = "Siobhan"
+        form.query_one("#nc-surname", Input).value = "O Sullivan"
+        form.query_one("#nc-surname", Input).focus()
+        await wait_for(pilot, lambda: bool(form._suggestions))  # noqa: SLF001
+        await pilot.press("enter")  # from the name field to the suggestions
+        await pilot.press("enter")  # the first row
+        await wait_for(pilot, lambda: form.elector_key is not None)
+        assert form.query_one("#nc-forenames", Input).value == "Siobhán"
+        assert app.focused is form.query_one("#nc-title", Input)

@@ -19,8 +19,18 @@ from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.category_suggester import category_suggester
 
 NEW = "__new__"
-PERSON_FIELDS = (("forenames", "Forenames"), ("surname", "Surname"), ("postcode", "Postcode"), ("email", "Email"),
-                 ("phone", "Phone"), ("address1", "Address"), ("town", "Town"))
+PERSON_FIELDS = (("honorific", "Title (Mr, Ms, Dr…)"), ("forenames", "Forenames"), ("surname", "Surname"),
+                 ("postcode", "Postcode"), ("email", "Email"), ("phone", "Phone"), ("address1", "Address"),
+                 ("town", "Town"))
+
+
+def elector_person(elector: Any) -> dict[str, str]:
+    """The new-constituent fields an electoral register entry fills in: name, title and address (the
+    register's one address line split into the street part and the town, its last part)."""
+    parts = [p.strip() for p in (elector.address or "").split(",") if p.strip()]
+    street, town = (parts[:-1], parts[-1]) if len(parts) > 1 else (parts, "")
+    return {"honorific": elector.title or "", "forenames": elector.forename or "", "surname": elector.surname or "",
+            "postcode": elector.postcode or "", "address1": ", ".join(street), "town": town}
 
 
 class NewCaseDialog(OfficeDialog[Any]):
@@ -33,11 +43,15 @@ class NewCaseDialog(OfficeDialog[Any]):
     """
     BINDINGS = [Binding("ctrl+s", "submit", "Create", id="new-case-create")]
 
-    def __init__(self, constituent_id: str | None = None, constituent_name: str = "") -> None:
+    def __init__(self, constituent_id: str | None = None, constituent_name: str = "", *,
+                 elector: Any = None) -> None:
+        """For a known constituent, or (`elector`, a register entry) for the person on the register:
+        their name, title, address and elector link are filled in."""
         super().__init__()
         self.person_id = constituent_id
         self.person_name = constituent_name
         self.new_person = False
+        self.elector = elector
         self.elector_key: str | None = None
         self._people: list[Any] = []
         self._suggestions: list[Any] = []
@@ -79,6 +93,8 @@ class NewCaseDialog(OfficeDialog[Any]):
         if self.person_id:
             self._chosen(self.person_name)
             self.query_one("#nc-title").focus()
+        elif self.elector is not None:
+            self._fill_from_elector(self.elector)
         else:
             self.query_one("#nc-search").focus()
             self._show_people([])
@@ -128,6 +144,18 @@ class NewCaseDialog(OfficeDialog[Any]):
             items.append(Option(label, id=str(n)))
         options.add_options(items)
         options.highlighted = 1 if found else 0
+
+    def _fill_from_elector(self, elector: Any) -> None:
+        """A new constituent from a register entry: every field it has, and the elector link."""
+        self.new_person = True
+        self.query_one("#nc-new").display = True
+        with self.prevent(Input.Changed):
+            for name, value in elector_person(elector).items():
+                self.query_one(f"#nc-{name}", Input).value = value
+            self.query_one("#nc-search", Input).value = one_line(elector.name)
+        self.elector_key = elector.key
+        self._chosen(f"{one_line(elector.name)} (on the register, {elector.number})")
+        self.query_one("#nc-title").focus()
 
     @on(Input.Submitted, "#nc-search")
     def search_submitted(self) -> None:
@@ -201,6 +229,18 @@ class NewCaseDialog(OfficeDialog[Any]):
                                                     (one_line(f"{e.address} {e.postcode}"), "dim")), id=str(n)))
         self.query_one("#nc-suggest-label").display = bool(hits)
         options.display = bool(hits)
+        if hits:
+            options.highlighted = 0  # Enter takes the first row
+
+    @on(Input.Submitted, "#nc-honorific, #nc-forenames, #nc-surname, #nc-postcode")
+    def name_submitted(self, event: Input.Submitted) -> None:
+        """Enter in a name or postcode field goes to the register's suggestions when there are some (Enter
+        again takes the first), else to the next field."""
+        event.stop()
+        if self._suggestions and self.query_one("#nc-suggest").display:
+            self.query_one("#nc-suggest").focus()
+        else:
+            self.focus_next()
 
     @on(OptionList.OptionSelected, "#nc-suggest")
     def suggestion_selected(self, event: OptionList.OptionSelected) -> None:
@@ -273,7 +313,8 @@ class NewCaseDialog(OfficeDialog[Any]):
                 parse_date(review, "review date")  # before anything is written
                 pid = person_id
                 if pid is None:
-                    extra = {k: v for k, v in person.items() if v and k not in ("forenames", "surname")}
+                    extra = {("title" if k == "honorific" else k): v for k, v in person.items()
+                             if v and k not in ("forenames", "surname")}
                     if elector_key:
                         extra["elector_key"] = elector_key
                     pid = constituents.create(office, forenames=person["forenames"], surname=person["surname"],

@@ -140,6 +140,8 @@ class RegisterScreen(OfficeScreen):
         Binding("ctrl+f", "search", "Search"),
         Binding("ctrl+o", "import_register", "Import register"),
         Binding("ctrl+t", "next_tab", "Other tab"),
+        Binding("n", "new_case", "New case", tooltip="A new case for the highlighted elector (Enter does too): "
+                "name, title, address and the register link filled in"),
         Binding("down", "to_results", "Results", show=False),
     ]
 
@@ -159,6 +161,13 @@ class RegisterScreen(OfficeScreen):
         def __init__(self, key: str, hit: Hit | None) -> None:
             super().__init__()
             self.key, self.hit = key, hit
+
+    class CaseFor(Message):
+        """The register entry (with any known constituent) a new case is to be opened for."""
+
+        def __init__(self, hit: Hit | None) -> None:
+            super().__init__()
+            self.hit = hit
 
     class Publications(Message):
         def __init__(self, text: Text) -> None:
@@ -303,6 +312,51 @@ class RegisterScreen(OfficeScreen):
         row = self.query_one("#electors", PagedTable).cursor_row
         if row is not None and row.key == message.key and message.hit is not None:
             self.query_one("#elector-card", Static).update(elector_card(message.hit))
+
+    # -- a case for the person on the register ---------------------------------------------------
+    @on(PagedTable.RowSelected, "#electors")
+    def selected(self, event: PagedTable.RowSelected) -> None:
+        self.action_new_case()
+
+    def action_new_case(self) -> None:
+        table = self.query_one("#electors", PagedTable)
+        row: ShownElector | None = table.cursor_row if self._tab() == "electoral" else None
+        if row is None:
+            self.notify("Find the person on the register first.", severity="warning")
+            return
+        if row.hit is not None:
+            self.on_register_screen_case_for(self.CaseFor(row.hit))
+            return
+        number, key = row.number, row.key
+
+        def hit_for(office: Office) -> Hit | None:
+            from mpoffice_tui.services import register as reg
+
+            return next((h for h in reg.lookup(office, number, limit=20).hits if h.elector.key == key), None)
+
+        self.fetch("elector-case", hit_for, self.CaseFor)
+
+    def on_register_screen_case_for(self, message: CaseFor) -> None:
+        from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog
+
+        hit = message.hit
+        if hit is None:
+            self.notify("That entry is no longer on the register.", severity="warning")
+            return
+        if _anonymous(hit.elector):
+            self.notify("An anonymous elector: their name and address are not on the register; type them.")
+            dialog = NewCaseDialog()
+        elif len(hit.constituents) == 1:  # already a known constituent: their record, not a second one
+            known = hit.constituents[0]
+            dialog = NewCaseDialog(known.id, known.name)
+        else:
+            dialog = NewCaseDialog(elector=hit.elector)
+
+        async def opened(row: Any) -> None:
+            if row:
+                await self.app.open_case(row.id)  # type: ignore[attr-defined]
+
+        self.app.push_screen(dialog, opened)
 
     # -- publications and import ------------------------------------------------------------------
     def _load_publications(self) -> None:
