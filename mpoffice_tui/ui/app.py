@@ -16,13 +16,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import events, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 
 from mpoffice_tui.ui.commands import OfficeCommands
+from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.screens.unlock import UnlockScreen
 
 if TYPE_CHECKING:
@@ -82,7 +86,7 @@ class OfficeApp(App[int]):
         Binding("f7", "mode('contacts')", "Contacts", id="contacts", show=False),
         Binding("f8", "mode('sync')", "Sync", id="sync", show=False),
         Binding("f9", "mode('templates')", "Templates", id="templates", show=False),
-        Binding("ctrl+l", "lock", "Lock", id="lock"),
+        Binding("ctrl+l", "lock", "Lock", id="lock", priority=True),  # from a form too
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark,f1", "keys", "Keys", id="keys", show=False,
                 tooltip="Every key of this screen (this list)"),
@@ -108,6 +112,8 @@ class OfficeApp(App[int]):
         self._case_spare: Any = None  # the reusable case detail screen (see case_screen)
         self._locking = False  # a lock is dropping the data screens
         self._builds: set[asyncio.Future] = set()  # screens being built in the background (see _building)
+        self._last_action: tuple[DOMNode, str] | None = None  # what opened the next dialog (see push_screen)
+        self._retype: tuple[Screen, str, dict[str, Any]] | None = None  # a kept dialog's text, to give back
 
     # -- start-up ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -186,6 +192,7 @@ class OfficeApp(App[int]):
         self.set_timer(STATUS_AFTER_UNLOCK_SECONDS, self.refresh_status)  # after the inbox's first rows
         self.start_auto_sync()
         self.set_timer(PREBUILD_AFTER_SECONDS, self._prebuild)
+        self._take_workspace(office)
 
     def _prebuild(self) -> None:
         """Build the Cases screen and the case screen while the person reads the inbox, so that F3 and the
@@ -217,6 +224,66 @@ class OfficeApp(App[int]):
 
         super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout,
                        markup=False)
+
+    # -- work kept across a lock (ui/workspace.py) --------------------------------------------------
+    class WorkspaceKept(Message):
+        """What the person was doing when the office last locked on them (read from the office)."""
+
+        def __init__(self, office: Office, kept: dict[str, Any]) -> None:
+            super().__init__()
+            self.office, self.kept = office, kept
+
+    @work(thread=True, exclusive=True, group="workspace")
+    def _take_workspace(self, office: Office) -> None:
+        from mpoffice_tui.services import workspace
+
+        try:
+            kept = workspace.take(office)
+        except Exception:  # noqa: BLE001 - a closed office: nothing to give back
+            return
+        if kept:
+            self.post_message(self.WorkspaceKept(office, kept))
+
+    @on(WorkspaceKept)
+    def _workspace_kept(self, message: WorkspaceKept) -> None:
+        if message.office is self.office:
+            self.run_worker(self._restore_workspace(message.kept), exclusive=True, group="workspace-restore")
+
+    async def _restore_workspace(self, kept: dict[str, Any]) -> None:
+        from mpoffice_tui.ui.workspace import restore
+
+        if self._builds:  # the inbox and the case screen being built behind the scenes
+            await asyncio.wait(set(self._builds), timeout=5)
+        await restore(self, kept)
+
+    def expect_dialog(self, below: Screen, name: str, typed: dict[str, Any]) -> None:
+        """The next dialog of this kind opened on `below` gets back what was typed in it before the lock."""
+        self._retype = (below, name, typed)
+
+    def retype_into(self, dialog: OfficeDialog) -> None:
+        """Called by every dialog once mounted: give it back its kept text, if it is the one expected."""
+        if self._retype is None or len(self.screen_stack) < 2:
+            return
+        below, name, typed = self._retype
+        if dialog.kept_name == name and self.screen_stack[-2] is below and self.screen is dialog:
+            self._retype = None
+            dialog.retype(typed)
+            self.notify("What you were typing before the office locked is back.")
+
+    def push_screen(self, screen: Any, callback: Any = None, wait_for_dismiss: bool = False, *,
+                    mode: str | None = None) -> Any:
+        """Push a screen; a dialog notes the action that opened it, so that a lock can open it again."""
+        if isinstance(screen, OfficeDialog) and screen.opener is None and self._last_action is not None:
+            node, action = self._last_action
+            if node is self.screen or (isinstance(node, Widget) and node.is_attached and node.screen is self.screen):
+                screen.opener = (node, action)
+        return super().push_screen(screen, callback, wait_for_dismiss, mode=mode)  # type: ignore[call-overload]
+
+    async def run_action(self, action: Any, default_namespace: DOMNode | None = None,
+                         namespaces: Any = None) -> bool:
+        if isinstance(action, str) and default_namespace is not None and not isinstance(default_namespace, App):
+            self._last_action = (default_namespace, action)
+        return await super().run_action(action, default_namespace, namespaces)
 
     # -- header status ------------------------------------------------------------------------------
     def refresh_status(self) -> None:
@@ -311,6 +378,10 @@ class OfficeApp(App[int]):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
             await self.pop_screen()
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C outside a text box: say how to quit (Textual's own message is markup)."""
+        self.notify("Press Ctrl+Q to quit.", title="Do you want to quit?")
+
     def action_keys(self) -> None:
         """`?`: the keys of the screen in front (a screen may offer its own, fuller list)."""
         from mpoffice_tui.ui.dialogs.keys import KeysHelp
@@ -358,6 +429,10 @@ class OfficeApp(App[int]):
         """Close the office, drop every screen that showed its data, and ask for the passphrase."""
         if self.office is None:
             return
+        from mpoffice_tui.ui.workspace import capture
+
+        kept = capture(self, list(DATA_MODES))  # before any screen is dropped
+        self._retype = None
         office, self.office = self.office, None
         self._locking = True
         if self._builds:  # screens still being built in the background: let them finish first
@@ -385,9 +460,23 @@ class OfficeApp(App[int]):
                 await spare.remove()
         self._locking = False
         self.set_timer(PREBUILD_AFTER_SECONDS, self._prebuild_inbox)
-        if self.settings.sync_folder:  # one last sync before the office closes
-            await asyncio.to_thread(self._final_sync, office)
-        office.close()
+        await asyncio.to_thread(self._close_office, office, kept)
+
+    def _close_office(self, office: Office, kept: dict[str, Any] | None) -> None:
+        """(In a thread) keep the person's work inside the office, sync one last time, close it."""
+        from mpoffice_tui.services import workspace
+
+        try:
+            if kept and kept.get("modes") and not workspace.save(office, kept):
+                self.call_from_thread(self.notify, "What was being typed was too long to keep across the lock.",
+                                      severity="warning")
+        except Exception as exc:  # noqa: BLE001 - never stops a lock: the office still closes
+            self.call_from_thread(self.notify, f"Could not keep your unfinished work: {exc}", severity="error")
+        finally:
+            try:
+                self._final_sync(office)
+            finally:
+                office.close()
 
     # -- idle auto-lock ------------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:

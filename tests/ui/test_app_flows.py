@@ -200,6 +200,7 @@ async def test_lock_closes_the_office_and_unlock_again(closed_office):
         await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and table(app, "#cases").loaded)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen))
+        case_id = app.screen.case_id
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and dropped(app, shown))
         assert app.office is None  # and no screen that showed data is left
@@ -210,7 +211,9 @@ async def test_lock_closes_the_office_and_unlock_again(closed_office):
         other.close()
         await pilot.press("f3")  # mode keys do nothing while locked
         assert isinstance(app.screen, UnlockScreen)
-        await unlock(pilot)
+        await unlock(pilot)  # back on the case that was open
+        await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen) and app.screen.case_id == case_id)
+        await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and table(app, "#messages").loaded)
         assert table(app, "#messages").row_count == 10
 

@@ -14,10 +14,14 @@ screen's below.
 
 from __future__ import annotations
 
-from typing import TypeVar
+import contextlib
+from typing import Any, TypeVar
 
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Select, TextArea
+from textual.widgets.select import InvalidSelectValueError
 
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
@@ -68,13 +72,61 @@ def error_text(exc: BaseException) -> str:
 
 
 class OfficeDialog(ModalScreen[T]):
-    """The base of every dialog: shared style, the dialog's keys in its footer, Escape cancels (None)."""
+    """The base of every dialog: shared style, the dialog's keys in its footer, Escape cancels (None).
+
+    Across a lock a dialog is opened again by the action that opened it (`opener`: the node and action
+    string, noted by the app when the dialog was pushed), then given back what had been typed in it
+    (`typed` / `retype`: every input, text area, choice and tick box with an id)."""
 
     DEFAULT_CSS = "OfficeDialog {" + DIALOG_CSS + "}"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.opener: tuple[DOMNode, str] | None = None
+
     def on_mount(self) -> None:
         self.mount(KeyBar(own_only=True))
+        retype = getattr(self.app, "retype_into", None)
+        if retype is not None:
+            self.call_after_refresh(retype, self)
+
+    @property
+    def kept_name(self) -> str:
+        """What kind of dialog this is, to match it when it is opened again (class and title)."""
+        return f"{type(self).__name__}:{getattr(self, 'form_title', '')}"
+
+    def typed(self) -> dict[str, Any]:
+        """What was typed or chosen in this dialog, by widget id."""
+        out: dict[str, Any] = {}
+        for widget in self.query("Input, TextArea, Select, Checkbox"):
+            if not widget.id:
+                continue
+            if isinstance(widget, TextArea):
+                out[widget.id] = widget.text
+            elif isinstance(widget, Select):
+                out[widget.id] = None if widget.is_blank() else widget.value
+            elif isinstance(widget, (Input, Checkbox)):
+                out[widget.id] = widget.value
+        return out
+
+    def retype(self, values: dict[str, Any]) -> None:
+        """Put back what `typed` kept (a choice no longer offered is left as it is)."""
+        for wid, value in values.items():
+            found = self.query(f"#{wid}")
+            if not found:
+                continue
+            widget = found.first()
+            if isinstance(widget, TextArea) and isinstance(value, str):
+                widget.text = value
+            elif isinstance(widget, Select):
+                with contextlib.suppress(InvalidSelectValueError):
+                    if value is not None:
+                        widget.value = value
+            elif isinstance(widget, Checkbox):
+                widget.value = bool(value)
+            elif isinstance(widget, Input) and isinstance(value, str):
+                widget.value = value
 
     def on_resize(self) -> None:
         self.call_after_refresh(fit_fields, self)

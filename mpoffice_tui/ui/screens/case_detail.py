@@ -119,6 +119,9 @@ class CaseDetailScreen(OfficeScreen):
 
     One instance is built ahead of time and reused (`show_case`), so opening a case costs only its data."""
 
+    KEEP_AS = "case"
+    LOADS_DATA = True
+
     DEFAULT_CSS = """
     #case-consent { padding: 0 1; height: auto; background: $warning 30%; color: $text; text-style: bold; }
     #case-side { padding: 0 1; height: auto; color: $text-muted; }
@@ -177,8 +180,12 @@ class CaseDetailScreen(OfficeScreen):
         self.sub_title = ""
         self.query_one(Timeline).focus()
 
+    def keep(self) -> dict[str, Any]:
+        return {"case_id": self.case_id}
+
     def show_case(self, case_id: str, chase_party: str | None = None) -> None:
         """Show a case in this screen, built or not yet: nothing of the last case stays on it."""
+        self.mark_loading()
         self.case_id, self.chase_party, self.detail = case_id, chase_party, None
         if self.is_mounted:  # else on_mount loads it
             self._blank()
@@ -223,6 +230,7 @@ class CaseDetailScreen(OfficeScreen):
         side.display = bool(d.parties or d.tasks)
         self.query_one(Timeline).show(d.timeline[::-1], empty="Nothing on this case's timeline yet.")
         self.sub_title = c.ref
+        self.mark_ready()
         if first and self.chase_party:
             self.action_chase(self.chase_party)
 

@@ -61,6 +61,9 @@ def case_label(c: Any) -> Text:
 class ConstituentScreen(OfficeScreen):
     """One person; Enter on a case opens it, `m` merges the highlighted duplicate into this record."""
 
+    KEEP_AS = "constituent"
+    LOADS_DATA = True
+
     DEFAULT_CSS = """
     #person-head { padding: 0 1; height: auto; background: $panel; }
     #person-flags { padding: 0 1; height: auto; color: $warning; text-style: bold; }
@@ -125,9 +128,13 @@ class ConstituentScreen(OfficeScreen):
     def conflict_resolved(self) -> None:
         self.load()
 
+    def keep(self) -> dict[str, Any]:
+        return {"constituent_id": self.constituent_id}
+
     async def on_constituent_screen_loaded(self, message: Loaded) -> None:
         loaded: LoadedPerson = message.person
         self.person = loaded
+        self.call_after_refresh(self.mark_ready)
         v = loaded.view
         p = v.person
         head = Text()

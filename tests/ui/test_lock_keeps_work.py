@@ -1,0 +1,96 @@
+"""A lock keeps the work: a half-written note survives Ctrl+L or an idle lock, kept encrypted inside the
+office (not in memory, not in a plain file), and unlocking returns to the same case with the same text."""
+
+from __future__ import annotations
+
+from pilot_helpers import NO_IDLE, SIZE, to_cases, wait_for
+from textual.widgets import Input, TextArea
+
+from mpoffice_tui.config import Settings
+from mpoffice_tui.db.engine import open_office
+from mpoffice_tui.db.errors import OfficeInUse
+from mpoffice_tui.ui.app import make_app
+from mpoffice_tui.ui.dialogs.form import FormDialog
+from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+from mpoffice_tui.ui.screens.unlock import UnlockScreen
+
+PASSPHRASE = "correct horse battery"
+NOTE = "Rang Wexford housing: Kwame's landlord agreed to fix the damp by Friday"
+
+
+async def unlock(pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and not app.screen.busy)
+    app.screen.query_one("#passphrase", Input).value = PASSPHRASE
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.office is not None)
+
+
+def kept_in_plaintext(office_path) -> bool:
+    """Is the note's text anywhere on disk in the clear (the office file, its WAL, anything beside it)?"""
+    needle = NOTE.encode("utf-8")
+    return any(needle in f.read_bytes() for f in office_path.parent.rglob("*") if f.is_file())
+
+
+async def start_a_note(pilot) -> str:
+    app = pilot.app
+    await to_cases(pilot)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen) and app.screen.detail is not None)
+    case_id = app.screen.case_id
+    await pilot.press("n")
+    await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+    app.screen.query_one(TextArea).text = NOTE
+    app.screen.query_one("#field-confidential").value = True
+    return case_id
+
+
+async def the_note_is_back(pilot, case_id: str) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, FormDialog) and app.screen.query_one(TextArea).text == NOTE)
+    assert app.current_mode == "cases"
+    below = app.screen_stack[-2]
+    assert isinstance(below, CaseDetailScreen) and below.case_id == case_id
+    assert app.screen.query_one("#field-confidential").value is True
+    await pilot.press("ctrl+s")  # and it saves as any note does
+    await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen) and app.screen.detail is not None
+                   and any(NOTE in (item.body or "") for item in app.screen.detail.detail.timeline))
+
+
+async def test_ctrl_l_keeps_a_half_written_note_encrypted_and_gives_it_back(demo_office_path):
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        case_id = await start_a_note(pilot)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and app.office is None)
+        opened = []
+
+        def closed_by_the_app() -> bool:
+            try:
+                opened.append(open_office(demo_office_path, PASSPHRASE))
+            except OfficeInUse:
+                return False
+            return True
+
+        await wait_for(pilot, closed_by_the_app)
+        office = opened[0]
+        # while locked: the text is in the office (encrypted), nowhere on disk in the clear
+        assert not kept_in_plaintext(demo_office_path)
+        try:
+            with office.engine.connect() as conn:
+                kept = [row[0] for row in conn.exec_driver_sql("SELECT value FROM office_meta WHERE key LIKE "
+                                                               "'workspace:%'")]
+        finally:
+            office.close()
+        assert len(kept) == 1 and NOTE in kept[0]
+        await unlock(pilot)
+        await the_note_is_back(pilot, case_id)
+
+
+async def test_an_idle_lock_keeps_it_too(demo_office_path):
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=Settings(idle_lock_minutes=0.05))  # 3 s
+    async with app.run_test(size=SIZE) as pilot:
+        case_id = await start_a_note(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and app.office is None, timeout=20)
+        await unlock(pilot)
+        await the_note_is_back(pilot, case_id)
