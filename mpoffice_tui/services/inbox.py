@@ -612,14 +612,15 @@ def find_cases_to_file(office: Office, text: str, limit: int = 12) -> list:
     if not text:
         return []
     found: dict[str, Any] = {}
-    compact = re.sub(r"\s+", "", text).upper()
-    if re.fullmatch(r"[A-Z]{0,2}-?\d+|[A-Z]{1,2}-", compact):
-        like = "%" + compact.replace("%", "").replace("_", "") + "%"
+    ref = re.fullmatch(r"([A-Z]{1,2})?-?(\d+)", re.sub(r"\s+", "", text).upper())
+    if ref:  # "A-00153", "a-153", "0015", "153": the site's letters, and digits anywhere in the number
+        prefix, digits = ref.group(1), ref.group(2)
         with office.engine.connect() as conn:
             ids = [r[0] for r in conn.exec_driver_sql(
-                "SELECT id FROM cases WHERE deleted = 0 AND ref LIKE ? "
-                "ORDER BY ref = ? DESC, status = 'closed', opened_at DESC, id LIMIT ?",
-                (like, compact, int(limit))).fetchall()]
+                "SELECT id FROM cases WHERE deleted = 0 AND ref LIKE ? AND substr(ref, instr(ref, '-') + 1) LIKE ? "
+                "ORDER BY CAST(substr(ref, instr(ref, '-') + 1) AS INTEGER) = ? DESC, status = 'closed', "
+                "opened_at DESC, id LIMIT ?",
+                (f"{prefix}-%" if prefix else "%", f"%{digits}%", int(digits), int(limit))).fetchall()]
         for case_id in ids:
             found[case_id] = case_row(office, case_id)
     if len(found) < limit:

@@ -247,8 +247,9 @@ def test_find_a_case_by_the_constituents_name_part_of_the_reference_or_the_title
     assert refs("okafor") == ["A-00001"]
     assert refs("Ada Okafor") == ["A-00001"]
     assert refs("153") == ["A-00153"] and refs("a-0015") == ["A-00153"] and refs("A-00001") == ["A-00001"]
+    assert refs("A-1") == ["A-00001", "A-00153"]  # the number itself first
     assert refs("badge") == ["A-00153"] and refs("damp") == ["A-00001"]
-    assert refs("A-0153") == [] and refs("nobody") == []
+    assert refs("A-1530") == [] and refs("B-153") == [] and refs("nobody") == []
 
 
 def test_filing_to_someone_elses_case_warns_first(office, tmp_path, ada):
