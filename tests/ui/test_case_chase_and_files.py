@@ -167,3 +167,24 @@ async def test_constituent_details_edited_from_the_constituent_view(office, offi
         assert "constituent.edit" in actions
     finally:
         office.close()
+
+
+async def test_a_reply_recorded_by_hand_in_reminders_stops_the_chase(office, office_path, monkeypatch):
+    """The council rang back: y on its chase row (F5) records the reply, and it is no longer listed."""
+    monkeypatch.setenv("MPOFFICE_TODAY", "2025-03-05")
+    row, party = _overdue_case(office)
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_cases(pilot)
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: isinstance(app.screen, RemindersScreen)
+                       and app.screen.query_one("#reminders").loaded)
+        await pilot.press("h")
+        table = app.screen.query_one("#reminders", PagedTable)
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 1 and table.cursor_row is not None)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 0)
+        assert letters.chase_due(app.office) == []
+        [p] = cases.get_case(app.office, row.ref).parties
+        assert p.id == party.id and p.replied_on == "2025-03-05"
