@@ -899,7 +899,7 @@ def link_constituent(office: Office, msg_id: str, constituent_id: str) -> None:
             raise OfficeError(f"no constituent {constituent_id!r}")
         r.update(msg, constituent_id=c.id)
         w.audit("message.link", target=f"message:{msg.id}", detail=f"linked to constituent {c.id}")
-        r.save(msg.id, "link", f"linked to {c.forenames} {c.surname}".strip(), msg.triage)
+        r.save(msg.id, "link", "linked to a constituent", msg.triage)
 
 
 def ignore(office: Office, msg_id: str) -> None:
@@ -940,7 +940,7 @@ def mark_campaign(office: Office, msg_id: str, campaign_id: str | None = None) -
         r = Recorder(w)
         msg = _incoming(w, msg_id)
         lane = msg.triage
-        flags, own = msg.flags or "", ""
+        flags = msg.flags or ""
         if campaign_id is None:
             camp = r.insert(Campaign, name=campaign_name(msg.subject), template_text=msg.body_text,
                             signature=signature_text(msg.body_text))
@@ -949,15 +949,11 @@ def mark_campaign(office: Office, msg_id: str, campaign_id: str | None = None) -
             camp = w.get(Campaign, campaign_id)
             if camp is None or camp.deleted:
                 raise OfficeError(f"no campaign {campaign_id!r}")
-            own = personal_text(msg.body_text, shingles(camp.template_text))
-            if own:
+            if personal_text(msg.body_text, shingles(camp.template_text)):
                 flags = _add_flag(flags, "differs_from_campaign")
-        changes = {"campaign_id": campaign_id, "triage": "campaign", "flags": flags}
-        if "differs_from_campaign" in flags.split(","):
-            changes["suggestion_reason"] = differs_reason(own)
-        r.update(msg, **changes)
+        r.update(msg, campaign_id=campaign_id, triage="campaign", flags=flags)
         w.audit("message.campaign", target=f"message:{msg.id}", detail=f"campaign {campaign_id}")
-        r.save(msg.id, "campaign", f"put in {camp.name}", lane)
+        r.save(msg.id, "campaign", "put in a campaign", lane)
         return campaign_id
 
 

@@ -7,7 +7,8 @@ record is pushed onto the message's undo stack, in the same transaction as the t
 
 The stacks are local to this machine (this replica's `office_meta`, keys `undo:<message id>`, never
 synced): undo is the person at this keyboard taking back what they just did. The undo itself is an
-ordinary write (ops that sync like any other change).
+ordinary write (ops that sync like any other change). A record holds ids, states, flags and dates, never
+a person's words or details (it is not reached by erasure): triage changes no free text.
 
 Undo refuses, with a reason, rather than lose someone's work: when a field it would put back has been
 changed since, or when a case the triage opened has work on it. A case opened by "new case" is
@@ -65,6 +66,8 @@ class Recorder:
         return obj
 
     def update(self, obj: Any, **changes: Any) -> Any:
+        if (obj.__tablename__, obj.id) in self.created:  # a row made here goes as a whole on undo
+            return self.w.update(obj, **changes)
         for field, value in changes.items():
             key = (obj.__tablename__, obj.id, field)
             if key in self.changed:

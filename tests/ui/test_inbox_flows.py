@@ -395,6 +395,15 @@ async def test_undo_from_the_lane_takes_back_an_ignore_and_a_filing(mail_office)
         await wait_for(pilot, lambda: isinstance(app.screen, PickDialog))
         await pilot.press(*"okafor", "enter")  # by the constituent's name
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # Ada's case, Mary's message
+        question = " ".join(drawn_text(app.screen.query_one(".dialog-text")).split())
+        assert "is Ada Okafor's case, but this message is from Mary Jones" in question
+        await pilot.press("enter")  # a second Enter is a no: nothing is filed by accident
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        assert detail(app, mid).case_id is None
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickDialog))
+        await pilot.press(*"okafor", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
         await wait_for(pilot, lambda: detail(app, mid).case_id == case_id and table.loaded and table.row_count == 0)
         await pilot.press("u")

@@ -466,7 +466,7 @@ class InboxScreen(OfficeScreen):
         if group.flagged:
             meta.append(f"{group.flagged} flagged: their text differs from the campaign and may carry a real case\n",
                         "bold yellow")
-        meta.append("Enter opens the messages · A drafts one acknowledgement for every sender", "dim")
+        meta.append("Enter opens the messages · A acknowledges the senders (flagged ones left out)", "dim")
         self.query_one("#preview-head", Static).update(head)
         self._set_meta(meta)
         self.query_one("#preview-body", Static).update(Text(clean(group.template_text).expandtabs(4)))
@@ -542,7 +542,7 @@ class InboxScreen(OfficeScreen):
             if not check.warning:
                 file(check.case_id)
                 return
-            self.app.push_screen(ConfirmDialog("Someone else's case?", check.warning),
+            self.app.push_screen(ConfirmDialog("Someone else's case?", check.warning, careful=True),
                                  lambda yes: file(check.case_id) if yes else None)
 
         def answered(case_id: str | None) -> None:
@@ -675,16 +675,19 @@ class InboxScreen(OfficeScreen):
             self.notify("Choose a campaign (Campaigns lane) or one of its messages first.", severity="warning")
             return
 
-        def draft(template: str | None) -> None:
+        def draft(template: str | None, left_out: int) -> None:
             self.run_office(lambda office: _replies().draft_campaign_acknowledgements(office, cid, template),
-                            drafted)
+                            lambda drafts: drafted(drafts, left_out))
 
-        def drafted(drafts: list) -> None:
+        def drafted(drafts: list, left_out: int) -> None:
             if self.lane == "campaigns" and self.campaign is not None and self.campaign.id == cid:
                 self.campaign = None
                 self._show_lane()
-            self.notify(f"{len(drafts)} acknowledgement(s) drafted into the outbox (o exports them); "
-                        "the campaign's messages are done")
+            text = (f"{len(drafts)} acknowledgement(s) drafted into the outbox (o exports them); the campaign's "
+                    "messages are done")
+            if left_out:
+                text += f"; {left_out} flagged message(s) wait in New or Suggested to be read"
+            self.notify(text)
 
         def previewed(template: str | None, preview: Any) -> None:
             if preview.senders == 0:
@@ -694,7 +697,7 @@ class InboxScreen(OfficeScreen):
                 return
             self.app.push_screen(PreviewDialog(f"Acknowledge {preview.senders} sender(s)", ack_preview_text(preview),
                                                ok=f"Draft {preview.senders}"),
-                                 lambda yes: draft(template) if yes else None)
+                                 lambda yes: draft(template, preview.left_out) if yes else None)
 
         def chosen(template: str | None) -> None:
             if template is None:

@@ -91,19 +91,32 @@ class KeysHelp(Dialog):
 
 
 class ConfirmDialog(Dialog):
-    """A question: Enter or y says yes, Escape or n says no."""
+    """A question: Enter or y says yes, Escape or n says no. A `careful` question (a surprising action)
+    takes only y (or the Yes button) for yes: Enter says no, so a second Enter never slips through."""
 
-    BINDINGS = [Binding("escape,n", "cancel", "No"), Binding("enter,y", "yes", "Yes")]
+    BINDINGS = [Binding("escape,n", "cancel", "No"), Binding("enter", "enter", "Yes"), Binding("y", "yes", "Yes")]
 
-    def __init__(self, title: str, question: str) -> None:
+    def __init__(self, title: str, question: str, careful: bool = False) -> None:
         super().__init__()
-        self.title_text, self.question = title, question
+        self.title_text, self.question, self.careful = title, question, careful
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label(self.title_text, classes="dialog-title")
             yield Static(Text(clean(self.question)), classes="dialog-text")
+            if self.careful:
+                yield Label("y: yes · Enter or Esc: no", classes="dialog-hint")
             yield buttons("Yes")
+
+    def on_mount(self) -> None:
+        if self.careful:
+            self.query_one(".cancel", Button).focus()
+
+    def action_enter(self) -> None:
+        if self.careful:
+            self.dismiss(None)
+        else:
+            self.dismiss(True)
 
     def action_yes(self) -> None:
         self.dismiss(True)
