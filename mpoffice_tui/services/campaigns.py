@@ -28,6 +28,7 @@ PERSONAL_LONG = 60  # own words that make a message stand out whatever they say
 MIN_SENDERS = 3  # distinct senders that make a campaign
 MAX_POSTING = 100  # ignore sketch values shared by more documents than this (boilerplate)
 RECENT = 3000  # recent un-grouped messages kept as candidates
+BODY_KEPT = 4000  # characters of each candidate's text kept to find what it adds to a template
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _QUOTE_START = re.compile(r"^\s*(-{2,} ?Original Message|On .{5,120} wrote:\s*$|From: .+)", re.I)
@@ -178,7 +179,7 @@ class CampaignIndex:
     def add(self, mid: str, sender: str, sh: frozenset[int], campaign_id: str | None = None, body: str = "") -> None:
         if mid in self.docs or len(sh) < MIN_SHARED:
             return
-        self.docs[mid] = Doc(mid, sender, sh, campaign_id, (body or "")[:20_000])
+        self.docs[mid] = Doc(mid, sender, sh, campaign_id, (body or "")[:BODY_KEPT])
         for v in sketch(sh):
             self.postings.setdefault(v, []).append(mid)
 

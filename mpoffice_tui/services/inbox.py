@@ -34,7 +34,7 @@ Triage (each one transaction, audited, and undoable: see services.triage_undo)
     ignore(office, msg_id)
     mark_campaign(office, msg_id, campaign_id=None) -> str (campaign id; a new one from this message)
     undo(office, msg_id) -> Undone                 the message's last triage put back exactly
-    restore / undo_auto_filing                     the same, from the Done and Auto-filed lanes
+    undo_auto_filing(office, msg_id) -> Undone     the same, only for an auto-filed message
 
 Manual capture
     capture(office, channel, sender_name=..., body=..., subject="", sender_email=None,
@@ -389,14 +389,13 @@ def _store(w, run: _Run, batch: list[Item]) -> dict:
 def _auto_filed_replies(w, row: dict) -> None:
     """An auto-filed message from a third party awaited on its case records that party's reply (undo of
     the auto-filing takes it back)."""
-    case = w.get(Case, row["case_id"])
-    if case is None:
+    ref = w.session.connection().exec_driver_sql("SELECT ref FROM cases WHERE id = ?", (row["case_id"],)).fetchone()
+    if ref is None:
         return
     r = Recorder(w)
-    msg = w.get(Message, row["id"])
-    replied = _record_replies(r, msg, case)
+    replied = _record_replies(r, row["case_id"], row)
     if replied:
-        r.save(msg.id, "auto_file", f"auto-filed to {case.ref} (reply from {', '.join(replied)} recorded)", "new")
+        r.save(row["id"], "auto_file", f"auto-filed to {ref[0]} (reply from {', '.join(replied)} recorded)", "new")
 
 
 def _attachment_row(message_id: str | None, filename: str, content_type: str, data: bytes,
@@ -575,17 +574,21 @@ def _case(w, ref_or_id: str) -> Case:
     return obj
 
 
-def _record_replies(r: Recorder, msg: Message, case: Case) -> tuple[str, ...]:
-    """The third parties on the case this message is the reply from: their reply is recorded (dated the
-    day the message arrived), so they are no longer chased. Returns their names."""
+def _record_replies(r: Recorder, case_id: str, msg: dict) -> tuple[str, ...]:
+    """The third parties on the case this message (its fields, by name) is the reply from: their reply is
+    recorded (dated the day the message arrived), so they are no longer chased. Returns their names."""
     from mpoffice_tui.services.cases import party_replied
 
-    found = replying_parties(r.session.connection(), case.id, sender_email=msg.sender_email,
-                             sender_name=msg.sender_name, subject=msg.subject, body=msg.body_text)
+    found = replying_parties(r.session.connection(), case_id, sender_email=msg["sender_email"],
+                             sender_name=msg["sender_name"], subject=msg["subject"], body=msg["body_text"])
     for p in found:
-        party_replied(r, r.get(CaseParty, p.party_id), (msg.received_at or utcnow())[:10],
-                      via=f"message {msg.id}: {p.reason}")
+        party_replied(r, r.get(CaseParty, p.party_id), (msg["received_at"] or utcnow())[:10],
+                      via=f"message {msg['id']}: {p.reason}")
     return tuple(p.organisation for p in found)
+
+
+def _fields(msg: Message) -> dict:
+    return {k: getattr(msg, k) for k in ("id", "sender_email", "sender_name", "subject", "body_text", "received_at")}
 
 
 def file_to_case(office: Office, msg_id: str, case_ref_or_id: str) -> Filed:
@@ -596,7 +599,7 @@ def file_to_case(office: Office, msg_id: str, case_ref_or_id: str) -> Filed:
         case = _case(w, case_ref_or_id)
         lane = msg.triage
         r.update(msg, case_id=case.id, constituent_id=msg.constituent_id or case.constituent_id, triage="done")
-        replied = _record_replies(r, msg, case)
+        replied = _record_replies(r, case.id, _fields(msg))
         w.audit("message.file", target=f"message:{msg.id}", detail=f"filed to case {case.ref}")
         r.save(msg.id, "file", f"filed to {case.ref}", lane)
         return Filed(msg.id, case.id, case.ref, msg.constituent_id, replied=replied)
@@ -915,11 +918,6 @@ def ignore(office: Office, msg_id: str) -> None:
 
 def undo(office: Office, msg_id: str) -> Undone:
     """Undo the message's last triage exactly (see services.triage_undo); says what it undid."""
-    return triage_undo.undo(office, msg_id)
-
-
-def restore(office: Office, msg_id: str) -> Undone:
-    """Back out of Done/Ignored: the message's last triage undone."""
     return triage_undo.undo(office, msg_id)
 
 

@@ -51,6 +51,7 @@ class Dialog(ModalScreen):
     Dialog OptionList { height: auto; max-height: 10; }
     Dialog TextArea { height: 4; }
     Dialog #import-summary-box { height: auto; max-height: 10; }
+    Dialog #preview-scroll { max-height: 14; }
     """
 
     def action_cancel(self) -> None:
