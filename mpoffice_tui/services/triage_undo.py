@@ -170,9 +170,9 @@ def _person_in_use(conn, person_id: str, dropping_cases: set[str], own_messages:
     return False
 
 
-def undo_step(w: Any, message_id: str, record: dict) -> None:
+def undo_step(w: Any, message_id: str, record: dict) -> list[str]:
     """Put back what `record` changed, inside the caller's transaction; OfficeError if that would lose
-    a change made since."""
+    a change made since. Returns what it removed (rows the triage had made), in words."""
     conn = w.session.connection()
     objects: dict[tuple[str, str], Any] = {}
 
@@ -208,6 +208,7 @@ def undo_step(w: Any, message_id: str, record: dict) -> None:
         by_object.setdefault((tbl, row_id), {})[field] = old
     for (tbl, row_id), fields in by_object.items():
         w.update(obj_of(tbl, row_id), **fields)
+    removed = []
     for tbl, row_id, updated_at in reversed(record.get("created", [])):
         obj = obj_of(tbl, row_id)
         if obj is None or obj.deleted:
@@ -216,6 +217,9 @@ def undo_step(w: Any, message_id: str, record: dict) -> None:
                                       or _person_in_use(conn, row_id, dropping_cases, own_messages)):
             continue  # edited since, or something else now refers to this person: they stay
         w.delete(obj)
+        removed.append({"cases": f"case {getattr(obj, 'ref', '')}", "constituents": "the person it added",
+                        "campaigns": "the campaign it made"}.get(tbl, tbl.rstrip("s")))
+    return removed
 
 
 def _lane_text(triage: str) -> str:
@@ -270,13 +274,15 @@ def undo(office: Office, message_id: str) -> Undone:
             if record["action"] == "auto_file" and msg.triage != "auto_filed":
                 raise OfficeError("cannot undo the auto-filing: the message has been triaged since "
                                   f"(it is in {_lane_text(msg.triage)})")
-            undo_step(w, message_id, record)
+            removed = undo_step(w, message_id, record)
             action, summary = record["action"], record["summary"]
             if action == "auto_file" and msg.triage == "auto_filed":
                 _unfile_auto(w, msg)
             _store(conn, message_id, stack)
         else:
+            removed = []
             action, summary = _fallback(w, msg)
         w.audit("message.undo", target=f"message:{msg.id}", detail=f"undid: {summary}")
-        where = f"now in {_lane_text(msg.triage)}"
-        return Undone(msg.id, action, f"Undone: {summary} (the message is {where})", msg.triage)
+        gone = f"; {' and '.join(removed)} removed" if removed else ""
+        return Undone(msg.id, action, f"Undone: {summary}{gone} (the message is now in {_lane_text(msg.triage)})",
+                      msg.triage)

@@ -91,7 +91,8 @@ def test_undo_new_case_for_a_known_sender_and_a_reply_by_hand(run, office_path, 
     assert first["case_ref"] == "A-00001"
     assert json.loads(run("case", "A-00001", "--json").stdout)["case"]["category"] == "Housing"  # from its words
     p = run("inbox", "undo", rows["Damp in my flat"])
-    assert p.returncode == 0 and p.stdout.strip() == "Undone: new case A-00001 (the message is now in New)"
+    assert p.returncode == 0 and p.stdout.strip() == ("Undone: new case A-00001; case A-00001 and the person it "
+                                                      "added removed (the message is now in New)")
     assert run("case", "A-00001").returncode == 1  # the case opened by mistake is gone
     again = json.loads(run("inbox", "file", rows["Damp in my flat"], "--new-case", "--json").stdout)
     second = json.loads(run("inbox", "file", rows["Mould again"], "--new-case", "--json").stdout)

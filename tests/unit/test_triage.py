@@ -92,7 +92,8 @@ def test_undo_new_case_tombstones_the_case_and_the_person_it_made(office, tmp_pa
     done = inbox.undo(office, mid)
     assert not live(office, Case, filed.case_id) and not live(office, Constituent, filed.constituent_id)
     assert cases.count_cases(office) == 0 and inbox.get_message(office, mid).triage == "new"
-    assert done.notice.startswith(f"Undone: new case {filed.case_ref}")
+    assert done.notice == (f"Undone: new case {filed.case_ref}; case {filed.case_ref} and the person it added "
+                           "removed (the message is now in New)")
     again = inbox.new_case(office, mid)
     assert again.case_ref != filed.case_ref  # a tombstoned reference is never handed out again
 
