@@ -116,12 +116,12 @@ def cmd_inbox(args, ctx) -> int:
 
 
 def cmd_inbox_file(args, ctx) -> int:
-    from mpoffice_tui.services import inbox
+    from mpoffice_tui.services import filing, inbox
 
     office = ctx.office()
     msg_id = inbox.find_message(office, args.message)
     if not args.new_case and not args.yes:
-        check = inbox.check_filing(office, msg_id, args.case)
+        check = filing.check_filing(office, msg_id, args.case)
         if check.warning and not _confirmed(inbox.safe_text(check.warning)):
             why = inbox.safe_text(check.warning).removesuffix(" File it there anyway?").rstrip(".")
             print(f"mpoffice: not filed: {why}; add --yes to file it there", file=sys.stderr)

@@ -22,8 +22,7 @@ Reading (SQL-paged, cheap)
 Triage (each one transaction, audited, and undoable: see services.triage_undo)
     accept_suggestion(office, msg_id) -> Filed     confirm an auto-filing, file to the suggested case, or
                                                    open a new case for the suggested constituent/elector
-    find_cases_to_file(office, text) -> [CaseRow]  by reference (or part of one), title or constituent
-    check_filing(office, msg_id, case) -> FilingCheck   .warning when the case is someone else's
+    (services.filing finds the case to file to, and says when to ask first)
     file_to_case(office, msg_id, case_ref_or_id) -> Filed   (a third party's reply is recorded: .replied)
     case_draft(office, msg_id) -> CaseDraft        the new-case form: known person, suggested category
     new_case(office, msg_id, title=None, category=None, constituent_id=None, person=None) -> Filed
@@ -57,7 +56,6 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
@@ -77,9 +75,7 @@ from mpoffice_tui.services.campaigns import (
 from mpoffice_tui.services.matching import (
     Matcher,
     find_constituent,
-    norm_name,
     replying_parties,
-    same_person,
     signature_candidates,
     suggest_category,
 )
@@ -605,108 +601,6 @@ def file_to_case(office: Office, msg_id: str, case_ref_or_id: str) -> Filed:
         return Filed(msg.id, case.id, case.ref, msg.constituent_id, replied=replied)
 
 
-def find_cases_to_file(office: Office, text: str, limit: int = 12) -> list:
-    """Cases a message could be filed to, from what was typed: a reference or any part of one ("153",
-    "a-0015"), else words of the title or the constituent's name (every word must match). The exact
-    reference first, then open cases before closed ones, newest first. Returns `services.cases.CaseRow`s."""
-    from mpoffice_tui.services.cases import CaseFilter, case_row, list_cases
-
-    text = " ".join((text or "").split())
-    if not text:
-        return []
-    found: dict[str, Any] = {}
-    ref = re.fullmatch(r"([A-Z]{1,2})?-?(\d+)", re.sub(r"\s+", "", text).upper())
-    if ref:  # "A-00153", "a-153", "0015", "153": the site's letters, and digits anywhere in the number
-        prefix, digits = ref.group(1), ref.group(2)
-        with office.engine.connect() as conn:
-            ids = [r[0] for r in conn.exec_driver_sql(
-                "SELECT id FROM cases WHERE deleted = 0 AND ref LIKE ? AND substr(ref, instr(ref, '-') + 1) LIKE ? "
-                "ORDER BY CAST(substr(ref, instr(ref, '-') + 1) AS INTEGER) = ? DESC, status = 'closed', "
-                "opened_at DESC, id LIMIT ?",
-                (f"{prefix}-%" if prefix else "%", f"%{digits}%", int(digits), int(limit))).fetchall()]
-        for case_id in ids:
-            found[case_id] = case_row(office, case_id)
-    if len(found) < limit:
-        page = list_cases(office, CaseFilter(text=text), limit=limit * 2, with_total=False)
-        for row in sorted(page.rows, key=lambda r: r.status == "closed"):
-            found.setdefault(row.id, row)
-    return list(found.values())[:limit]
-
-
-@dataclass(frozen=True)
-class FilingCheck:
-    """What filing a message to a case would do, to ask before a surprising one (`warning` is set)."""
-
-    case_id: str
-    case_ref: str
-    case_title: str
-    constituent: str | None  # the case's constituent, by name
-    sender: str
-    warning: str | None = None
-
-
-def _sender_text(name: str | None, email: str | None) -> str:
-    name = (name or "").strip()
-    return f"{name} <{email}>" if name and email else name or email or "an unknown sender"
-
-
-def check_filing(office: Office, msg_id: str, case_ref_or_id: str) -> FilingCheck:
-    """Before filing: the case, and a warning when the case's constituent is not the message's sender
-    (nor a party awaited on the case, nor someone acting for them). Reads only."""
-    with office.read() as s:
-        w = _Reader(s)
-        msg = _incoming(w, msg_id)
-        case = _case(w, case_ref_or_id)
-        person = s.get(Constituent, case.constituent_id) if case.constituent_id else None
-        sender = _sender_text(msg.sender_name, msg.sender_email)
-        if person is None or person.deleted:
-            return FilingCheck(case.id, case.ref, case.title, None, sender)
-        who = " ".join(x for x in (person.preferred_name or person.forenames, person.surname) if x) or "a constituent"
-        if _is_the_sender(s, msg, case, person):
-            return FilingCheck(case.id, case.ref, case.title, who, sender)
-        warning = (f"{case.ref} ({case.title}) is {who}'s case, but this message is from {sender}. "
-                   "File it there anyway?")
-        return FilingCheck(case.id, case.ref, case.title, who, sender, warning)
-
-
-class _Reader:
-    """A read session dressed as a writer for the lookups above (`get`, `session`)."""
-
-    def __init__(self, session) -> None:
-        self.session = session
-
-    def get(self, model, row_id: str):
-        return self.session.get(model, row_id)
-
-
-def _is_the_sender(s, msg: Message, case: Case, person: Constituent) -> bool:
-    """Is the message from the case's constituent, someone on the case (acting for them, a relative), or
-    a third party awaited on it?"""
-    if msg.constituent_id and msg.constituent_id in (case.constituent_id, case.raised_by_id):
-        return True
-    conn = s.connection()
-    sender = (msg.sender_email or "").strip().lower()
-    people = [person.id] + [r[0] for r in conn.exec_driver_sql(
-        "SELECT constituent_id FROM case_parties WHERE case_id = ? AND constituent_id IS NOT NULL "
-        "AND deleted = 0", (case.id,)).fetchall()] + ([case.raised_by_id] if case.raised_by_id else [])
-    folded = norm_name(msg.sender_name or "")
-    for pid in people:
-        p = s.get(Constituent, pid)
-        if p is None:
-            continue
-        if sender and (p.email or "").strip().lower() == sender:
-            return True
-        if folded and same_person(folded, p.forenames, p.surname):
-            return True
-    if replying_parties(conn, case.id, sender_email=msg.sender_email, sender_name=msg.sender_name,
-                        subject=msg.subject, body=msg.body_text):
-        return True
-    domains = {(r[0] or "").rpartition("@")[2].lower() for r in conn.exec_driver_sql(
-        "SELECT k.email FROM case_parties cp JOIN contacts k ON k.id = cp.contact_id WHERE cp.case_id = ? "
-        "AND cp.deleted = 0", (case.id,)).fetchall()} - {""}
-    return bool(sender) and sender.rpartition("@")[2] in domains
-
-
 # -- the person and category of a new case --------------------------------------------------------------
 @dataclass(frozen=True)
 class CaseDraft:
@@ -751,7 +645,9 @@ def _known_person(conn, msg: Message) -> tuple[str | None, str | None]:
 def case_draft(office: Office, msg_id: str) -> CaseDraft:
     """The new-case form's starting values for a message (reads only)."""
     with office.read() as s:
-        msg = _incoming(_Reader(s), msg_id)
+        msg = s.get(Message, msg_id)
+        if msg is None or msg.deleted:
+            raise OfficeError(f"no message {msg_id!r}")
         conn = s.connection()
         title = (msg.subject or "(no subject)").strip()[:200]
         category = suggest_category(conn, msg.subject, msg.body_text)

@@ -10,7 +10,7 @@ import pytest
 
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Campaign, Case, Constituent, Message
-from mpoffice_tui.services import cases, contacts, inbox, letters, lists, replies
+from mpoffice_tui.services import cases, contacts, filing, inbox, letters, lists, replies
 
 TEMPLATE = ("I am writing as your constituent to urge you to support the Clean Rivers Bill when it comes before "
             "Parliament next month. Sewage discharges into our rivers and seas have reached record levels, "
@@ -244,7 +244,7 @@ def test_find_a_case_by_the_constituents_name_part_of_the_reference_or_the_title
         w.insert(Case, ref="A-00153", title="Blue badge renewal", constituent_id=bob.id, status="open",
                  opened_at="2026-02-01T10:00:00Z")
     def refs(text):
-        return [r.ref for r in inbox.find_cases_to_file(office, text)]
+        return [r.ref for r in filing.find_cases_to_file(office, text)]
     assert refs("okafor") == ["A-00001"]
     assert refs("Ada Okafor") == ["A-00001"]
     assert refs("153") == ["A-00153"] and refs("a-0015") == ["A-00153"] and refs("A-00001") == ["A-00001"]
@@ -255,16 +255,16 @@ def test_find_a_case_by_the_constituents_name_part_of_the_reference_or_the_title
 
 def test_filing_to_someone_elses_case_warns_first(office, tmp_path, ada):
     stranger = import_one(office, tmp_path, "n.eml", "Mary Jones <mary@example.net>", "Bus stop", "It moved.")
-    check = inbox.check_filing(office, stranger, "a-00001")
+    check = filing.check_filing(office, stranger, "a-00001")
     assert check.case_ref == "A-00001" and check.warning == (
         "A-00001 (Damp flat) is Ada Okafor's case, but this message is from Mary Jones <mary@example.net>. "
         "File it there anyway?")
     hers = import_one(office, tmp_path, "o.eml", "Ada Okafor <ada@example.org>", "Still damp", "Back.")
-    assert inbox.check_filing(office, hers, "A-00001").warning is None
+    assert filing.check_filing(office, hers, "A-00001").warning is None
     council = import_one(office, tmp_path, "p.eml", "Officer <officer@wexcombe.gov.example>", "Inspection", "Done.")
-    assert inbox.check_filing(office, council, "A-00001").warning is None  # the party awaited on the case
+    assert filing.check_filing(office, council, "A-00001").warning is None  # the party awaited on the case
     with pytest.raises(OfficeError, match="no case 'A-0001'"):
-        inbox.check_filing(office, stranger, "A-0001")
+        filing.check_filing(office, stranger, "A-0001")
 
 
 # -- 6. a new case from a message finds the person the office knows ---------------------------------------------

@@ -547,7 +547,7 @@ class InboxScreen(OfficeScreen):
 
         def answered(case_id: str | None) -> None:
             if case_id:
-                self.run_office(lambda office: _inbox().check_filing(office, mid, case_id), checked, refresh=False)
+                self.run_office(lambda office: _filing().check_filing(office, mid, case_id), checked, refresh=False)
 
         self.app.push_screen(PickDialog("File to a case", "Reference (or part of it), the person's name, or words "
                                         "of the title", search_cases), answered)
@@ -887,7 +887,7 @@ def search_cases(office: Any, text: str) -> list[tuple[str, str]]:
     """Cases to file to, for the file dialog: by reference (or part of it), name or title."""
     from mpoffice_tui.services.cases import STATUS_LABELS
 
-    rows = _inbox().find_cases_to_file(office, text, 12)
+    rows = _filing().find_cases_to_file(office, text, 12)
     return [(r.id, f"{r.ref}  {r.title}" + (f" · {r.constituent}" if r.constituent else "")
              + f" · {STATUS_LABELS.get(r.status, r.status)}") for r in rows]
 
@@ -909,6 +909,12 @@ def _inbox():
     from mpoffice_tui.services import inbox
 
     return inbox
+
+
+def _filing():
+    from mpoffice_tui.services import filing
+
+    return filing
 
 
 def _replies():
