@@ -7,6 +7,7 @@
     mpoffice case REF set [--status S] [--outcome O] [--assignee A] [--review-date D]
     mpoffice case REF letter TEMPLATE [--party NAME] [--docx PATH] [--json]
     mpoffice case REF chase [--party NAME] [--json]   (a chase letter to a third party overdue a reply)
+    mpoffice case REF replied [--party NAME] [--on DATE]  (a third party replied: it is no longer chased)
     mpoffice chases [--json]                          (third parties overdue a reply, across cases)
     mpoffice case new --constituent WHO --category C [--title T] [--forenames F --surname S --postcode P]
     (`mpoffice case new --help`, `mpoffice case REF set --help`...: the options of each action)
@@ -27,6 +28,7 @@ MAX_AWAITING_DAYS = 365  # working days (about 17 months): the cutoff is counted
 _CASE_USAGE = ("mpoffice case REF [--json] | case REF note TEXT [--confidential] | "
                "case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] | "
                "case REF letter TEMPLATE [--party NAME] [--docx PATH] | case REF chase [--party NAME] | "
+               "case REF replied [--party NAME] [--on DATE] | "
                "case new --constituent WHO --category C [--title T]. "
                "Each action has --help: mpoffice case new --help, mpoffice case REF set --help ...")
 
@@ -210,6 +212,15 @@ def _chase_parser() -> _Parser:
     return p
 
 
+def _replied_parser() -> _Parser:
+    p = _Parser(prog="mpoffice case REF replied", description="Record that a third party on the case replied "
+                "(a call, a letter): it is no longer awaited or chased.")
+    p.add_argument("--party", metavar="NAME", help="which third party (words of its organisation)")
+    p.add_argument("--on", metavar="DATE", help="the day it replied (default today)")
+    p.add_argument("--json", action="store_true")
+    return p
+
+
 def _letter_parser() -> _Parser:
     p = _Parser(prog="mpoffice case REF letter", description="Write a letter on the case from a template "
                 "(mpoffice templates lists them).")
@@ -255,7 +266,9 @@ def _case_action(words: list[str], args, ctx) -> int:
         return _case_chase(ref, _chase_parser().parse_args(rest), args.json, ctx)
     if action == "letter":
         return _case_letter(ref, _letter_parser().parse_args(rest), args.json, ctx)
-    raise UsageError(f"unknown case action {action!r}: use note, set, letter or chase")
+    if action == "replied":
+        return _case_replied(ref, _replied_parser().parse_args(rest), args.json, ctx)
+    raise UsageError(f"unknown case action {action!r}: use note, set, letter, chase or replied")
 
 
 def _case_show(ref: str, as_json: bool, ctx) -> int:
@@ -384,6 +397,31 @@ def _case_chase(ref: str, a, as_json: bool, ctx) -> int:
     else:
         print(f"Chase letter to {_clean(letter.recipient_name)} saved on {letter.case_ref} "
               f"({due[0].working_days_late} working days late)")
+    return EXIT_OK
+
+
+def _case_replied(ref: str, a, as_json: bool, ctx) -> int:
+    """Record a third party's reply by hand (the one awaited, or the one named with --party)."""
+    from mpoffice_tui.services import cases as cs
+
+    office = ctx.office()
+    awaited = [p for p in cs.get_case(office, ref).parties if p.contact_id and p.contacted_on and not p.replied_on]
+    if a.party:
+        awaited = [p for p in awaited if a.party.casefold() in p.name.casefold()]
+    if len(awaited) != 1:
+        what = f" matching {a.party!r}" if a.party else ""
+        if not awaited:
+            raise UsageError(f"{ref}: no third party{what} is awaiting a reply")
+        names = "; ".join(_clean(p.name) for p in awaited)
+        raise UsageError(f"{ref}: several third parties are awaiting a reply ({names}): choose one with --party")
+    party = awaited[0]
+    cs.mark_party_replied(office, party.id, a.on)
+    [after] = [p for p in cs.get_case(office, ref).parties if p.id == party.id]
+    if as_json or a.json:
+        emit_json({"case_ref": ref.upper(), "party_id": party.id, "organisation": party.name,
+                   "replied_on": after.replied_on})
+    else:
+        print(f"Reply from {_clean(party.name)} on {ref.upper()} recorded ({after.replied_on}): no longer chased")
     return EXIT_OK
 
 

@@ -2,7 +2,8 @@
 
     mpoffice import mail PATH... [--json]        progress on stderr, then a summary; exit 1 if rejects
     mpoffice inbox [--lane LANE] [--limit N] [--json]
-    mpoffice inbox file MSG (--case REF | --new-case)
+    mpoffice inbox file MSG (--case REF [--yes] | --new-case)   someone else's case: asks (or --yes)
+    mpoffice inbox undo MSG [--json]             the message's last triage put back exactly
     mpoffice inbox drop FOLDER [--json]          import a drop folder once
     mpoffice inbox export-replies FOLDER [--json]
 """
@@ -26,9 +27,16 @@ def register(sub) -> None:
     f.add_argument("message", metavar="MSG", help="message id (or a unique prefix/suffix)")
     g = f.add_mutually_exclusive_group(required=True)
     g.add_argument("--case", metavar="REF", help="the case reference, e.g. A-00012")
-    g.add_argument("--new-case", action="store_true", help="open a new case from the message")
+    g.add_argument("--new-case", action="store_true", help="open a new case from the message (for the person "
+                   "the office knows by the sender's email, or name and postcode; category from its words)")
+    f.add_argument("--yes", action="store_true",
+                   help="file it even to a case whose constituent is not the sender (otherwise asked, or refused)")
     f.add_argument("--json", action="store_true")
     f.set_defaults(handler=cmd_inbox_file)
+    u = acts.add_parser("undo", help="undo a message's last triage (filing, new case, ignore, auto-filing...)")
+    u.add_argument("message", metavar="MSG", help="message id (or a unique prefix/suffix)")
+    u.add_argument("--json", action="store_true")
+    u.set_defaults(handler=cmd_inbox_undo)
     d = acts.add_parser("drop", help="import the files in a drop folder once (then move them aside)")
     d.add_argument("folder")
     d.add_argument("--json", action="store_true")
@@ -108,16 +116,46 @@ def cmd_inbox(args, ctx) -> int:
 
 
 def cmd_inbox_file(args, ctx) -> int:
-    from mpoffice_tui.services import inbox
+    from mpoffice_tui.services import filing, inbox
 
     office = ctx.office()
     msg_id = inbox.find_message(office, args.message)
+    if not args.new_case and not args.yes:
+        check = filing.check_filing(office, msg_id, args.case)
+        if check.warning and not _confirmed(inbox.safe_text(check.warning)):
+            why = inbox.safe_text(check.warning).removesuffix(" File it there anyway?").rstrip(".")
+            print(f"mpoffice: not filed: {why}; add --yes to file it there", file=sys.stderr)
+            return EXIT_FAILED
     filed = inbox.new_case(office, msg_id) if args.new_case else inbox.file_to_case(office, msg_id, args.case)
     if args.json:
         emit_json(filed.__dict__)
     else:
         verb = "opened new case" if filed.created_case else "filed to case"
         print(f"message {filed.message_id}: {verb} {filed.case_ref}")
+        for who in filed.replied:
+            print(f"reply from {inbox.safe_text(who)} recorded (no longer chased)")
+    return EXIT_OK
+
+
+def _confirmed(question: str) -> bool:
+    """Ask on a terminal (y/N); a script (no terminal) is never taken as a yes."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def cmd_inbox_undo(args, ctx) -> int:
+    from mpoffice_tui.services import inbox
+
+    office = ctx.office()
+    done = inbox.undo(office, inbox.find_message(office, args.message))
+    if args.json:
+        emit_json(done.__dict__)
+    else:
+        print(done.notice)
     return EXIT_OK
 
 

@@ -6,8 +6,10 @@ index, so a new message is compared only with the few messages sharing sketch va
 candidate set: import speed does not depend on the size of the office). A candidate joins when most
 of the shorter text is contained in the longer one. Three different senders make a campaign.
 
-A campaign's template is its shortest member; a message that adds a lot of its own text (a real
-case hiding in a campaign) is flagged `differs_from_campaign`.
+A campaign's template is its shortest member. A message whose own sentences (those not in the
+template) tell of the writer's own situation, or are long, is flagged `differs_from_campaign`: a real
+case hiding in a campaign. The ordinary small personal edits (a greeting, a name, an address, a line on
+why the topic matters to them) are not.
 """
 
 from __future__ import annotations
@@ -20,13 +22,24 @@ from dataclasses import dataclass, field
 K = 32  # sketch size
 MIN_SHARED = 12  # shingles two texts must share to be compared at all
 JOIN_CONTAINMENT = 0.6  # share of the shorter text found in the longer one
-DIFFERS_EXTRA = 40  # shingles of its own a message must add to "differ materially"
+OWN_SENTENCE = 0.5  # a sentence with less than this share of its shingles in the template is the writer's own
+PERSONAL_MIN_WORDS = 12  # own words that, telling of the writer's situation, make a message stand out
+PERSONAL_LONG = 60  # own words that make a message stand out whatever they say
 MIN_SENDERS = 3  # distinct senders that make a campaign
 MAX_POSTING = 100  # ignore sketch values shared by more documents than this (boilerplate)
 RECENT = 3000  # recent un-grouped messages kept as candidates
+BODY_KEPT = 4000  # characters of each candidate's text kept to find what it adds to a template
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _QUOTE_START = re.compile(r"^\s*(-{2,} ?Original Message|On .{5,120} wrote:\s*$|From: .+)", re.I)
+
+
+# Words that tell of a writer's own situation (casework), as opposed to their view of the campaign's topic.
+FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself", "we", "us", "our", "ours"})
+SITUATION_WORDS = frozenset(["help", "urgent", "urgently", "behalf", "assist", "advice", "contact", "council", "landlord", "tenant", "tenancy", "flat", "house", "home", "rent", "arrears", "evicted", "eviction", "homeless", "repair", "repairs", "repaired", "disrepair", "damp", "mould", "benefit", "benefits", "dwp", "pension", "credit", "universal", "pip", "esa", "allowance", "sanction", "sanctioned", "visa", "passport", "asylum", "hospital", "nhs", "gp", "doctor", "appointment", "operation", "treatment", "medication", "ill", "illness", "sick", "disabled", "disability", "carer", "school", "son", "daughter", "mother", "father", "husband", "wife", "partner", "child", "children", "baby", "stopped", "refused", "lost", "owed", "debt", "debts", "money", "afford", "pay", "paid", "bill", "bills", "heating", "letter", "reference", "claim", "appeal", "deadline", "compensation", "insurance", "job", "dismissed", "redundant", "flooded", "flooding"])
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+_SIGN_OFF = re.compile(r"^\s*(yours( sincerely| faithfully| truly)?|regards|kind regards|best regards|best wishes|"
+                       r"many thanks|thanks|thank you|best|cheers|sincerely|warm regards)[,.!]?\s*$", re.I)
 
 
 def normalise(body: str) -> list[str]:
@@ -70,12 +83,51 @@ def containment(a: frozenset[int], b: frozenset[int]) -> float:
     return len(small & big) / len(small)
 
 
+def _own_lines(body: str) -> list[str]:
+    """The writer's own lines: quoted replies cut, and everything from the sign-off on (name, address)."""
+    own = []
+    for line in (body or "")[:100_000].splitlines():
+        if line.startswith(">"):
+            continue
+        if _QUOTE_START.match(line) or line.strip() == "--" or _SIGN_OFF.match(line):
+            break
+        own.append(line)
+    return own
+
+
+def personal_text(body: str, template: frozenset[int]) -> str:
+    """The sentences a campaign email adds to the campaign's text when they make it stand out: long, or
+    telling of the writer's own situation (first person, and words of casework); '' otherwise."""
+    own: list[tuple[str, list[str]]] = []
+    for sentence in _SENTENCE.split("\n".join(_own_lines(body))):
+        words = _WORD.findall(sentence.lower())
+        if not words:
+            continue
+        sh = shingles(sentence)
+        if sh and template and len(sh & template) / len(sh) >= OWN_SENTENCE:
+            continue  # the campaign's own sentence (perhaps lightly edited)
+        own.append((" ".join(sentence.split()), words))
+    words = [w for _, ws in own for w in ws]
+    situation = {w for w in words if w in SITUATION_WORDS}
+    first_person = any(w in FIRST_PERSON for w in words)
+    if len(words) >= PERSONAL_LONG or (len(words) >= PERSONAL_MIN_WORDS and first_person and len(situation) >= 2):
+        return " ".join(text for text, ws in own if len(ws) > 3)
+    return ""
+
+
+def differs_reason(own: str) -> str:
+    """The reason shown with a flagged campaign email: the start of what the writer added."""
+    quote = own if len(own) <= 90 else own[:87].rsplit(" ", 1)[0] + "…"
+    return f"campaign email with words of its own (\"{quote}\"): it may carry a real case"
+
+
 @dataclass
 class Doc:
     id: str
     sender: str
     sh: frozenset[int]
     campaign_id: str | None = None
+    body: str = ""
 
 
 @dataclass
@@ -85,8 +137,12 @@ class Decision:
     campaign_id: str | None = None  # join this existing campaign
     form_with: list[str] = field(default_factory=list)  # earlier message ids: make a new campaign of these + it
     template_id: str | None = None  # for a new campaign: the member whose text is the template
-    differs: bool = False
-    differing: list[str] = field(default_factory=list)  # earlier members that differ from a new template
+    own: str = ""  # what this message adds that makes it stand out (see personal_text); '' when nothing
+    differing: dict[str, str] = field(default_factory=dict)  # earlier members that stand out from a new template
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.own)
 
 
 class CampaignIndex:
@@ -112,7 +168,7 @@ class CampaignIndex:
                 "WHERE triage = ? AND direction = 'in' AND channel = 'email' AND campaign_id IS NULL "
                 "AND deleted = 0 ORDER BY received_at DESC LIMIT ?", (lane, RECENT // 2)).fetchall()
         for mid, sender, body in rows:
-            index.add(mid, sender or "", shingles(body))
+            index.add(mid, sender or "", shingles(body), body=body)
         return index
 
     def add_campaign(self, cid: str, sh: frozenset[int]) -> None:
@@ -120,10 +176,10 @@ class CampaignIndex:
         for v in sketch(sh):
             self.campaign_postings.setdefault(v, []).append(cid)
 
-    def add(self, mid: str, sender: str, sh: frozenset[int], campaign_id: str | None = None) -> None:
+    def add(self, mid: str, sender: str, sh: frozenset[int], campaign_id: str | None = None, body: str = "") -> None:
         if mid in self.docs or len(sh) < MIN_SHARED:
             return
-        self.docs[mid] = Doc(mid, sender, sh, campaign_id)
+        self.docs[mid] = Doc(mid, sender, sh, campaign_id, (body or "")[:BODY_KEPT])
         for v in sketch(sh):
             self.postings.setdefault(v, []).append(mid)
 
@@ -137,35 +193,32 @@ class CampaignIndex:
         found = [(n, i) for i, n in counts.items() if n >= need]
         return [i for _, i in sorted(found, reverse=True)[:20]]
 
-    @staticmethod
-    def differs(sh: frozenset[int], template: frozenset[int]) -> bool:
-        return len(sh - template) >= DIFFERS_EXTRA
-
-    def decide(self, sender: str, sh: frozenset[int]) -> Decision:
-        """Where a new message with these shingles belongs (no side effects)."""
+    def decide(self, sender: str, sh: frozenset[int], body: str = "") -> Decision:
+        """Where a new message with these shingles (and this text) belongs (no side effects)."""
         if len(sh) < MIN_SHARED:
             return Decision()
         sk = sketch(sh)
         for cid in self._candidates(sk, self.campaign_postings):
             tpl = self.campaigns[cid]
             if len(sh & tpl) >= MIN_SHARED and containment(sh, tpl) >= JOIN_CONTAINMENT:
-                return Decision(campaign_id=cid, differs=self.differs(sh, tpl))
+                return Decision(campaign_id=cid, own=personal_text(body, tpl))
         group = []
         for mid in self._candidates(sk, self.postings):
             doc = self.docs[mid]
             if len(sh & doc.sh) >= MIN_SHARED and containment(sh, doc.sh) >= JOIN_CONTAINMENT:
                 if doc.campaign_id:
                     tpl = self.campaigns.get(doc.campaign_id, doc.sh)
-                    return Decision(campaign_id=doc.campaign_id, differs=self.differs(sh, tpl))
+                    return Decision(campaign_id=doc.campaign_id, own=personal_text(body, tpl))
                 group.append(doc)
         senders = {d.sender for d in group} | {sender}
         if len(senders) < MIN_SENDERS:
             return Decision()
-        members = group + [Doc("", sender, sh)]
+        members = group + [Doc("", sender, sh, body=body)]
         template = min(members, key=lambda d: len(d.sh))
-        return Decision(form_with=[d.id for d in group], template_id=template.id or None,
-                        differs=self.differs(sh, template.sh),
-                        differing=[d.id for d in group if self.differs(d.sh, template.sh)])
+        differing = {d.id: own for d in group if d is not template and (own := personal_text(d.body, template.sh))}
+        own = personal_text(body, template.sh) if template.id else ""
+        return Decision(form_with=[d.id for d in group], template_id=template.id or None, own=own,
+                        differing=differing)
 
     def grouped(self, mids: list[str], cid: str) -> None:
         for mid in mids:

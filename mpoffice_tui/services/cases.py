@@ -893,13 +893,19 @@ def mark_contacted(office: Office, party_id: str, on: str | date | None = None) 
 
 
 def mark_party_replied(office: Office, party_id: str, on: str | date | None = None) -> None:
+    """Record by hand that a third party replied (a call, a letter): its chase reminders stop."""
     day = parse_date(on, "replied on") or today()
     with office.writing() as w:
         p = w.get(CaseParty, party_id)
         if p is None or p.deleted:
             raise OfficeError("no such party")
-        w.update(p, replied_on=day.isoformat())
-        w.audit("case.party_replied", target=f"case:{p.case_id}", detail=p.id)
+        party_replied(w, p, day.isoformat())
+
+
+def party_replied(w, party: CaseParty, day: str, via: str = "by hand") -> None:
+    """A third party's reply, inside the caller's transaction: it is no longer awaited or chased."""
+    w.update(party, replied_on=day)
+    w.audit("case.party_replied", target=f"case:{party.case_id}", detail=f"{party.id} ({via})")
 
 
 def read_attachment(path: str | Path) -> bytes:

@@ -19,17 +19,21 @@ Reading (SQL-paged, cheap)
     find_message(office, token) -> str             a full id from an id or a unique prefix/suffix
     safe_text(s) -> str                            strip terminal control characters (keep \\n, \\t)
 
-Triage (each one transaction, audited)
-    accept_suggestion(office, msg_id) -> Filed     file to the suggested case, or open a new case for
-                                                   the suggested constituent/elector
-    file_to_case(office, msg_id, case_ref_or_id) -> Filed
-    new_case(office, msg_id, title=None, category="General", constituent_id=None) -> Filed
-                                                   (constituent: given, linked, suggested, elector,
-                                                   else created from the sender)
+Triage (each one transaction, audited, and undoable: see services.triage_undo)
+    accept_suggestion(office, msg_id) -> Filed     confirm an auto-filing, file to the suggested case, or
+                                                   open a new case for the suggested constituent/elector
+    (services.filing finds the case to file to, and says when to ask first)
+    file_to_case(office, msg_id, case_ref_or_id) -> Filed   (a third party's reply is recorded: .replied)
+    case_draft(office, msg_id) -> CaseDraft        the new-case form: known person, suggested category
+    new_case(office, msg_id, title=None, category=None, constituent_id=None, person=None) -> Filed
+                                                   (person: given, the form's (found, else made), linked,
+                                                   suggested, same email / name and postcode, elector,
+                                                   else made from the sender)
     link_constituent(office, msg_id, constituent_id) -> None
-    ignore(office, msg_id) / restore(office, msg_id)
+    ignore(office, msg_id)
     mark_campaign(office, msg_id, campaign_id=None) -> str (campaign id; a new one from this message)
-    undo_auto_filing(office, msg_id) -> None       back to "suggested" with the old case suggested
+    undo(office, msg_id) -> Undone                 the message's last triage put back exactly
+    undo_auto_filing(office, msg_id) -> Undone     the same, only for an auto-filed message
 
 Manual capture
     capture(office, channel, sender_name=..., body=..., subject="", sender_email=None,
@@ -56,12 +60,27 @@ from pathlib import Path
 from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.ids import new_id
-from mpoffice_tui.db.models import Attachment, Campaign, Case, Constituent, Message
+from mpoffice_tui.db.models import Attachment, Campaign, Case, CaseParty, Constituent, Message
 from mpoffice_tui.importers.mail import Item, ParsedMessage, read_paths
 from mpoffice_tui.importers.mail.readers import iter_files
-from mpoffice_tui.services.campaigns import CampaignIndex, campaign_name, shingles, signature_text
-from mpoffice_tui.services.matching import Matcher, signature_candidates
+from mpoffice_tui.services import triage_undo
+from mpoffice_tui.services.campaigns import (
+    CampaignIndex,
+    campaign_name,
+    differs_reason,
+    personal_text,
+    shingles,
+    signature_text,
+)
+from mpoffice_tui.services.matching import (
+    Matcher,
+    find_constituent,
+    replying_parties,
+    signature_candidates,
+    suggest_category,
+)
 from mpoffice_tui.services.refs import next_ref
+from mpoffice_tui.services.triage_undo import Recorder, Undone
 
 LANES: dict[str, tuple[str, ...]] = {
     "new": ("new",),
@@ -175,6 +194,7 @@ class Filed:
     case_ref: str
     constituent_id: str | None
     created_case: bool = False
+    replied: tuple[str, ...] = ()  # third parties whose reply this message is (their reply recorded)
 
 
 @dataclass(frozen=True)
@@ -321,7 +341,7 @@ def _store(w, run: _Run, batch: list[Item]) -> dict:
                 matcher.pending_threads[msg.message_id] = (auto.case_id, auto.case_ref)
         else:
             sh = shingles(msg.body_text)
-            decision = index.decide(msg.sender_email, sh)
+            decision = index.decide(msg.sender_email, sh, msg.body_text)
             if decision.campaign_id or decision.form_with:
                 cid = decision.campaign_id
                 if cid is None:
@@ -332,12 +352,11 @@ def _store(w, run: _Run, batch: list[Item]) -> dict:
                            suggestion_reason="near-identical to other campaign emails")
                 if decision.differs:
                     row["flags"] = _add_flag(row["flags"], "differs_from_campaign")
-                    row["suggestion_reason"] = ("campaign email with substantial text of its own: "
-                                                "it may carry a real case")
-                index.add(mid, msg.sender_email, sh, cid)
+                    row["suggestion_reason"] = differs_reason(decision.own)
+                index.add(mid, msg.sender_email, sh, cid, body=msg.body_text)
                 counts["campaign"] += 1
             else:
-                index.add(mid, msg.sender_email, sh)
+                index.add(mid, msg.sender_email, sh, body=msg.body_text)
             hint = next((m for m in matches if not m.auto), None)
             if hint:
                 row.update(suggested_case_id=hint.case_id, suggested_constituent_id=hint.constituent_id,
@@ -356,8 +375,23 @@ def _store(w, run: _Run, batch: list[Item]) -> dict:
         w.insert_many(Message, rows)
     if attachments:
         w.insert_many(Attachment, attachments)
+    for row in rows:
+        if row["triage"] == "auto_filed":
+            _auto_filed_replies(w, row)
     counts["imported"] = len(rows)
     return counts
+
+
+def _auto_filed_replies(w, row: dict) -> None:
+    """An auto-filed message from a third party awaited on its case records that party's reply (undo of
+    the auto-filing takes it back)."""
+    ref = w.session.connection().exec_driver_sql("SELECT ref FROM cases WHERE id = ?", (row["case_id"],)).fetchone()
+    if ref is None:
+        return
+    r = Recorder(w)
+    replied = _record_replies(r, row["case_id"], row)
+    if replied:
+        r.save(row["id"], "auto_file", f"auto-filed to {ref[0]} (reply from {', '.join(replied)} recorded)", "new")
 
 
 def _attachment_row(message_id: str | None, filename: str, content_type: str, data: bytes,
@@ -391,22 +425,21 @@ def _regroup(w, decision, cid: str, pending: dict[str, dict]) -> int:
     """Move the earlier members of a new campaign into it (only those still untriaged)."""
     moved = 0
     for mid in decision.form_with:
-        differs = mid in decision.differing
+        own = decision.differing.get(mid, "")
+        reason = differs_reason(own) if own else "near-identical to other campaign emails"
         if mid in pending:
             r = pending[mid]
             if r["triage"] in ("new", "suggested"):
-                r.update(triage="campaign", campaign_id=cid,
-                         suggestion_reason="near-identical to other campaign emails")
-                if differs:
+                r.update(triage="campaign", campaign_id=cid, suggestion_reason=reason)
+                if own:
                     r["flags"] = _add_flag(r["flags"], "differs_from_campaign")
                 moved += 1
             continue
         obj = w.get(Message, mid)
         if obj is None or obj.triage not in ("new", "suggested"):
             continue
-        changes = {"triage": "campaign", "campaign_id": cid,
-                   "suggestion_reason": "near-identical to other campaign emails"}
-        if differs:
+        changes = {"triage": "campaign", "campaign_id": cid, "suggestion_reason": reason}
+        if own:
             changes["flags"] = _add_flag(obj.flags, "differs_from_campaign")
         w.update(obj, **changes)
         moved += 1
@@ -517,6 +550,14 @@ def _message(w, msg_id: str) -> Message:
     return obj
 
 
+def _incoming(w, msg_id: str) -> Message:
+    """A message that can be triaged (not a drafted reply)."""
+    msg = _message(w, msg_id)
+    if msg.triage in ("outbox", "sent"):
+        raise OfficeError("this is a reply drafted by the office, not mail to triage")
+    return msg
+
+
 def _case(w, ref_or_id: str) -> Case:
     s = w.session
     obj = s.get(Case, ref_or_id)
@@ -525,97 +566,221 @@ def _case(w, ref_or_id: str) -> Case:
 
         obj = s.exec(select(Case).where(Case.ref == ref_or_id.strip().upper())).first()
     if obj is None or obj.deleted:
-        raise OfficeError(f"no case {ref_or_id!r}")
+        raise OfficeError(f"no case {ref_or_id.strip()!r}")
     return obj
 
 
+def _record_replies(r: Recorder, case_id: str, msg: dict) -> tuple[str, ...]:
+    """The third parties on the case this message (its fields, by name) is the reply from: their reply is
+    recorded (dated the day the message arrived), so they are no longer chased. Returns their names."""
+    from mpoffice_tui.services.cases import party_replied
+
+    found = replying_parties(r.session.connection(), case_id, sender_email=msg["sender_email"],
+                             sender_name=msg["sender_name"], subject=msg["subject"], body=msg["body_text"])
+    for p in found:
+        party_replied(r, r.get(CaseParty, p.party_id), (msg["received_at"] or utcnow())[:10],
+                      via=f"message {msg['id']}: {p.reason}")
+    return tuple(p.organisation for p in found)
+
+
+def _fields(msg: Message) -> dict:
+    return {k: getattr(msg, k) for k in ("id", "sender_email", "sender_name", "subject", "body_text", "received_at")}
+
+
 def file_to_case(office: Office, msg_id: str, case_ref_or_id: str) -> Filed:
-    """Put a message on a case (it leaves the inbox: triage `done`)."""
+    """Put a message on a case (it leaves the inbox: triage `done`); a third party's reply is recorded."""
     with office.writing() as w:
-        msg = _message(w, msg_id)
+        r = Recorder(w)
+        msg = _incoming(w, msg_id)
         case = _case(w, case_ref_or_id)
-        w.update(msg, case_id=case.id, constituent_id=msg.constituent_id or case.constituent_id, triage="done")
+        lane = msg.triage
+        r.update(msg, case_id=case.id, constituent_id=msg.constituent_id or case.constituent_id, triage="done")
+        replied = _record_replies(r, case.id, _fields(msg))
         w.audit("message.file", target=f"message:{msg.id}", detail=f"filed to case {case.ref}")
-        return Filed(msg.id, case.id, case.ref, msg.constituent_id)
+        r.save(msg.id, "file", f"filed to {case.ref}", lane)
+        return Filed(msg.id, case.id, case.ref, msg.constituent_id, replied=replied)
+
+
+# -- the person and category of a new case --------------------------------------------------------------
+@dataclass(frozen=True)
+class CaseDraft:
+    """What a new case from a message starts with: its title, a category suggested from the text, and
+    its person: a known constituent (`known_id`, with `known` saying who and why), else the sender's
+    details from the message and its signature, to check."""
+
+    message_id: str
+    title: str
+    category: str | None
+    known_id: str | None = None
+    known: str | None = None
+    elector_key: str | None = None
+    forenames: str = ""
+    surname: str = ""
+    email: str = ""
+    postcode: str = ""
+
+
+def _known_person(conn, msg: Message) -> tuple[str | None, str | None]:
+    """(constituent id, who and why) of the person a message is from when the office knows them."""
+    for cid, why in ((msg.constituent_id, "linked to this message"),
+                     (msg.suggested_constituent_id, msg.suggestion_reason or "suggested")):
+        if cid:
+            row = conn.exec_driver_sql("SELECT forenames, surname FROM constituents WHERE id = ? AND deleted = 0 "
+                                       "AND merged_into IS NULL", (cid,)).fetchone()
+            if row:
+                return cid, f"{row[0]} {row[1]}".strip() + f" ({why})"
+    names, postcodes = signature_candidates(msg.body_text, msg.sender_name or "")
+    found = find_constituent(conn, email=msg.sender_email, names=names, postcodes=postcodes)
+    if found:
+        return found.constituent_id, f"{found.name} (a known constituent: {found.reason})"
+    if msg.suggested_elector_key:
+        row = conn.exec_driver_sql("SELECT id, forenames, surname FROM constituents WHERE elector_key = ? "
+                                   "AND deleted = 0 AND merged_into IS NULL LIMIT 1",
+                                   (msg.suggested_elector_key,)).fetchone()
+        if row:
+            return row[0], f"{row[1]} {row[2]}".strip() + " (a known constituent: the elector in the signature)"
+    return None, None
+
+
+def case_draft(office: Office, msg_id: str) -> CaseDraft:
+    """The new-case form's starting values for a message (reads only)."""
+    with office.read() as s:
+        msg = s.get(Message, msg_id)
+        if msg is None or msg.deleted:
+            raise OfficeError(f"no message {msg_id!r}")
+        conn = s.connection()
+        title = (msg.subject or "(no subject)").strip()[:200]
+        category = suggest_category(conn, msg.subject, msg.body_text)
+        known_id, known = _known_person(conn, msg)
+        if known_id:
+            return CaseDraft(msg.id, title, category, known_id, known)
+        if msg.suggested_elector_key:
+            return CaseDraft(msg.id, title, category, None,
+                             f"the elector named in the signature ({msg.suggestion_reason or 'on the register'})",
+                             msg.suggested_elector_key)
+        fore, sur = _split_name(msg.sender_name or "")
+        names, postcodes = signature_candidates(msg.body_text, msg.sender_name or "")
+        if not (fore or sur) and names:
+            fore, sur = _split_name(names[0].title())
+        return CaseDraft(msg.id, title, category, forenames=fore, surname=sur, email=msg.sender_email or "",
+                         postcode=postcodes[0] if postcodes else "")
 
 
 def _split_name(name: str) -> tuple[str, str]:
     parts = (name or "").replace('"', "").split()
     if "," in (name or "") and len(parts) >= 2:  # "Smith, John"
-        sur, fore = name.split(",", 1)
+        sur, fore = name.replace('"', "").split(",", 1)
         return fore.strip(), sur.strip()
     if not parts:
         return "", ""
     return " ".join(parts[:-1]), parts[-1]
 
 
-def _constituent_from_elector(w, key: str) -> str | None:
-    row = w.session.connection().exec_driver_sql(
+def _constituent_from_elector(r: Recorder, key: str) -> str | None:
+    row = r.session.connection().exec_driver_sql(
         "SELECT title, forename, surname, address, postcode, elector_key FROM electors WHERE elector_key = ? "
         "ORDER BY rowid DESC LIMIT 1", (key,)).fetchone()
     if row is None:
         return None
     lines = [x.strip() for x in (row[3] or "").split(",") if x.strip()]
-    c = w.insert(Constituent, title=row[0], forenames=row[1] or "", surname=row[2] or "",
+    c = r.insert(Constituent, title=row[0], forenames=row[1] or "", surname=row[2] or "",
                  address1=lines[0] if lines else None, address2=lines[1] if len(lines) > 1 else None,
                  town=lines[-1] if len(lines) > 2 else None, postcode=row[4] or None, elector_key=row[5])
     return c.id
 
 
-def _constituent_for(w, msg: Message) -> str | None:
-    if msg.constituent_id:
-        return msg.constituent_id
-    if msg.suggested_constituent_id:
-        return msg.suggested_constituent_id
+def _constituent_for(r: Recorder, msg: Message) -> str | None:
+    """The person a new case from this message is for: known (linked, suggested, same email, same name
+    and postcode, the elector already on file), else made from the elector in the signature, else from
+    the sender."""
+    known_id, _ = _known_person(r.session.connection(), msg)
+    if known_id:
+        return known_id
     if msg.suggested_elector_key:
-        cid = _constituent_from_elector(w, msg.suggested_elector_key)
+        cid = _constituent_from_elector(r, msg.suggested_elector_key)
         if cid:
             if msg.sender_email:
-                w.update(w.get(Constituent, cid), email=msg.sender_email)
+                r.update(r.get(Constituent, cid), email=msg.sender_email)
             return cid
     if not (msg.sender_name or msg.sender_email):
         return None
     fore, sur = _split_name(msg.sender_name or "")
     _, postcodes = signature_candidates(msg.body_text, msg.sender_name or "")
-    c = w.insert(Constituent, forenames=fore, surname=sur or (msg.sender_email or ""), email=msg.sender_email,
+    c = r.insert(Constituent, forenames=fore, surname=sur or (msg.sender_email or ""), email=msg.sender_email,
                  postcode=postcodes[0] if postcodes else None)
     return c.id
 
 
-def new_case(office: Office, msg_id: str, title: str | None = None, category: str = "General",
-             constituent_id: str | None = None) -> Filed:
-    """Open a new case from a message (constituent pre-filled from sender and signature)."""
+def _person_from_form(r: Recorder, person: dict[str, str]) -> str:
+    """The constituent for the person as typed in the form: an existing one with that email, or that name
+    at that postcode, else a new record."""
+    from mpoffice_tui.services.constituents import format_postcode
+
+    p = {k: " ".join((person.get(k) or "").split()) for k in ("forenames", "surname", "email", "postcode")}
+    if not (p["forenames"] or p["surname"] or p["email"]):
+        raise OfficeError("give the constituent a name or an email")
+    found = find_constituent(r.session.connection(), email=p["email"],
+                             names=[f"{p['forenames']} {p['surname']}"], postcodes=[p["postcode"]])
+    if found:
+        return found.constituent_id
+    c = r.insert(Constituent, forenames=p["forenames"], surname=p["surname"] or p["email"],
+                 email=p["email"] or None, postcode=format_postcode(p["postcode"]) if p["postcode"] else None)
+    r.audit("constituent.create", target=f"constituent:{c.id}")
+    return c.id
+
+
+def new_case(office: Office, msg_id: str, title: str | None = None, category: str | None = None,
+             constituent_id: str | None = None, person: dict[str, str] | None = None) -> Filed:
+    """Open a new case from a message, in one transaction. Its person: `constituent_id`, else `person` (the
+    form's fields: an existing constituent with that email or name and postcode, else a new one), else the
+    sender as the office knows them (see `_constituent_for`). Its category: as given, else suggested from
+    the text, else General; always in the office's own spelling."""
     from mpoffice_tui.services.cases import known_category
 
     with office.writing() as w:
-        msg = _message(w, msg_id)
+        r = Recorder(w)
+        msg = _incoming(w, msg_id)
         if msg.case_id and msg.triage != "auto_filed":  # (an auto-filing may be put right this way)
             filed = w.get(Case, msg.case_id)
             raise OfficeError(f"this message is already filed to {filed.ref if filed else 'a case'}: "
                               "file it to another case instead (f, or --case REF)")
-        cid = constituent_id or _constituent_for(w, msg)
+        lane = msg.triage
+        conn = w.session.connection()
+        if constituent_id:
+            known = w.get(Constituent, constituent_id)
+            if known is None or known.deleted:
+                raise OfficeError(f"no constituent {constituent_id!r}")
+            cid = known.id
+        elif person:
+            cid = _person_from_form(r, person)
+        else:
+            cid = _constituent_for(r, msg)
+        category = known_category(conn, category or suggest_category(conn, msg.subject, msg.body_text))
         ref = next_ref(office, w.session)
-        now = utcnow()
-        case = w.insert(Case, ref=ref, title=(title or msg.subject or "(no subject)").strip()[:200],
-                        category=known_category(w.session.connection(), category), status="new",
-                        constituent_id=cid, opened_at=now,
+        case = r.insert(Case, ref=ref, title=(title or msg.subject or "(no subject)").strip()[:200],
+                        category=category, status="new", constituent_id=cid, opened_at=utcnow(),
                         assignee_id=office.staff_id)
-        w.update(msg, case_id=case.id, constituent_id=cid, triage="done")
+        r.update(msg, case_id=case.id, constituent_id=cid, triage="done")
         w.audit("case.create", target=f"case:{case.id}", detail=f"case {ref} opened from a message")
+        r.save(msg.id, "new_case", f"new case {ref}", lane)
         return Filed(msg.id, case.id, ref, cid, created_case=True)
 
 
 def accept_suggestion(office: Office, msg_id: str) -> Filed:
-    """The one-key triage: the suggested case, else a new case for the suggested person."""
+    """The one-key triage: confirm an auto-filing, else the suggested case, else a new case for the
+    suggested person."""
     with office.read() as s:
         msg = s.get(Message, msg_id)
-    if msg is None:
+    if msg is None or msg.deleted:
         raise OfficeError(f"no message {msg_id!r}")
     if msg.triage == "auto_filed" and msg.case_id:
         with office.writing() as w:
+            r = Recorder(w)
             m = _message(w, msg_id)
-            w.update(m, triage="done")
             case = w.get(Case, m.case_id)
+            r.update(m, triage="done")
+            w.audit("message.file", target=f"message:{m.id}", detail=f"auto-filing to {case.ref} confirmed")
+            r.save(m.id, "confirm", f"auto-filing to {case.ref} confirmed", "auto_filed")
             return Filed(m.id, m.case_id, case.ref if case else "", m.constituent_id)
     if msg.suggested_case_id:
         return file_to_case(office, msg_id, msg.suggested_case_id)
@@ -626,55 +791,64 @@ def accept_suggestion(office: Office, msg_id: str) -> Filed:
 
 def link_constituent(office: Office, msg_id: str, constituent_id: str) -> None:
     with office.writing() as w:
-        msg = _message(w, msg_id)
+        r = Recorder(w)
+        msg = _incoming(w, msg_id)
         c = w.get(Constituent, constituent_id)
         if c is None or c.deleted:
             raise OfficeError(f"no constituent {constituent_id!r}")
-        w.update(msg, constituent_id=c.id)
+        r.update(msg, constituent_id=c.id)
         w.audit("message.link", target=f"message:{msg.id}", detail=f"linked to constituent {c.id}")
-
-
-def _set_triage(office: Office, msg_id: str, triage: str, action: str) -> None:
-    with office.writing() as w:
-        msg = _message(w, msg_id)
-        w.update(msg, triage=triage)
-        w.audit(action, target=f"message:{msg.id}")
+        r.save(msg.id, "link", "linked to a constituent", msg.triage)
 
 
 def ignore(office: Office, msg_id: str) -> None:
-    _set_triage(office, msg_id, "ignored", "message.ignore")
+    """Move a message to Done/Ignored (undo puts it back where it was)."""
+    with office.writing() as w:
+        r = Recorder(w)
+        msg = _incoming(w, msg_id)
+        lane = msg.triage
+        r.update(msg, triage="ignored")
+        w.audit("message.ignore", target=f"message:{msg.id}")
+        r.save(msg.id, "ignore", "ignored", lane)
 
 
-def restore(office: Office, msg_id: str) -> None:
-    """Back to the New lane (undo ignore/done)."""
-    _set_triage(office, msg_id, "new", "message.restore")
+def undo(office: Office, msg_id: str) -> Undone:
+    """Undo the message's last triage exactly (see services.triage_undo); says what it undid."""
+    return triage_undo.undo(office, msg_id)
+
+
+def undo_auto_filing(office: Office, msg_id: str) -> Undone:
+    """Take an auto-filed message off its case (to Suggested, the case suggested); any reply it recorded
+    is taken back too."""
+    with office.engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT triage, case_id FROM messages WHERE id = ?", (msg_id,)).fetchone()
+    if row is None or row[0] != "auto_filed" or not row[1]:
+        raise OfficeError("this message was not filed automatically")
+    return triage_undo.undo(office, msg_id)
 
 
 def mark_campaign(office: Office, msg_id: str, campaign_id: str | None = None) -> str:
-    """Put a message in a campaign (a new one, with this message as its template, if none is given)."""
+    """Put a message in a campaign (a new one, with this message as its template, if none is given); one
+    that adds a personal paragraph of its own to the campaign's text is flagged."""
     with office.writing() as w:
-        msg = _message(w, msg_id)
+        r = Recorder(w)
+        msg = _incoming(w, msg_id)
+        lane = msg.triage
+        flags = msg.flags or ""
         if campaign_id is None:
-            camp = w.insert(Campaign, name=campaign_name(msg.subject), template_text=msg.body_text,
+            camp = r.insert(Campaign, name=campaign_name(msg.subject), template_text=msg.body_text,
                             signature=signature_text(msg.body_text))
             campaign_id = camp.id
-        elif w.get(Campaign, campaign_id) is None:
-            raise OfficeError(f"no campaign {campaign_id!r}")
-        w.update(msg, campaign_id=campaign_id, triage="campaign")
+        else:
+            camp = w.get(Campaign, campaign_id)
+            if camp is None or camp.deleted:
+                raise OfficeError(f"no campaign {campaign_id!r}")
+            if personal_text(msg.body_text, shingles(camp.template_text)):
+                flags = _add_flag(flags, "differs_from_campaign")
+        r.update(msg, campaign_id=campaign_id, triage="campaign", flags=flags)
         w.audit("message.campaign", target=f"message:{msg.id}", detail=f"campaign {campaign_id}")
+        r.save(msg.id, "campaign", "put in a campaign", lane)
         return campaign_id
-
-
-def undo_auto_filing(office: Office, msg_id: str) -> None:
-    """Take an auto-filed message off its case; the case stays as a suggestion."""
-    with office.writing() as w:
-        msg = _message(w, msg_id)
-        if msg.triage != "auto_filed" or not msg.case_id:
-            raise OfficeError("this message was not filed automatically")
-        old = msg.case_id
-        w.update(msg, case_id=None, triage="suggested", suggested_case_id=old,
-                 suggestion_reason=f"auto-filing undone (was: {msg.suggestion_reason or 'matched'})")
-        w.audit("message.unfile", target=f"message:{msg.id}", detail="auto-filing undone")
 
 
 # -- manual capture --------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def signature_candidates(body: str, sender_name: str) -> tuple[list[str], list[s
     return out, postcodes
 
 
-def _same_person(candidate: str, forenames: str, surname: str) -> bool:
+def same_person(candidate: str, forenames: str, surname: str) -> bool:
     words = candidate.split()
     sur = norm_name(surname)
     fore = norm_name(forenames).split()
@@ -183,7 +183,7 @@ class Matcher:
                            "AND deleted = 0 AND merged_into IS NULL LIMIT 200", (spaced, compact))
             for cid, fore, sur in rows:
                 for n in names:
-                    if _same_person(n, fore, sur):
+                    if same_person(n, fore, sur):
                         return Match("signature_constituent",
                                      f"signature names {fore} {sur} at {spaced}, a known constituent",
                                      constituent_id=cid)
@@ -193,7 +193,7 @@ class Matcher:
                            (spaced, compact))
             for key, fore, sur, _address in rows:
                 for n in names:
-                    if _same_person(n, fore, sur):
+                    if same_person(n, fore, sur):
                         return Match("signature_elector",
                                      f"signature names {fore} {sur} at {spaced}, on the electoral register",
                                      elector_key=key)
@@ -227,3 +227,154 @@ def match_message(office, message_id: str) -> list[Match]:
         refs = tuple((row[5] or "").split())
         return Matcher(conn).match(subject=row[0], body=row[1], sender_email=row[2], sender_name=row[3] or "",
                                    in_reply_to=row[4], references=refs)
+
+
+# -- third parties replying ---------------------------------------------------------------------------
+# Addresses at these domains belong to people, not organisations: a shared domain says nothing.
+PUBLIC_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "hotmail.com", "hotmail.co.uk", "outlook.com", "live.com", "live.co.uk",
+    "msn.com", "yahoo.com", "yahoo.co.uk", "icloud.com", "me.com", "mac.com", "aol.com", "aol.co.uk",
+    "btinternet.com", "sky.com", "virginmedia.com", "talktalk.net", "protonmail.com", "proton.me",
+    "gmx.com", "gmx.co.uk", "mail.com", "example.com", "example.org", "example.net"})
+
+
+@dataclass(frozen=True)
+class PartyReply:
+    """A third party on a case that a message is (most likely) the reply from, and why."""
+
+    party_id: str
+    organisation: str
+    reason: str
+
+
+def _domain(email: str | None) -> str:
+    return (email or "").rpartition("@")[2].strip().lower()
+
+
+def _words(s: str) -> set[str]:
+    return {w for w in norm_name(s).split() if len(w) > 2} - {"the", "and", "for", "council", "team", "office"}
+
+
+def replying_parties(conn, case_id: str, *, sender_email: str | None, sender_name: str | None, subject: str,
+                     body: str) -> list[PartyReply]:
+    """The third parties on a case, awaiting a reply, that this message answers.
+
+    From the party: the sender is the contact's address, or writes from its organisation's own domain.
+    Quoting the case's reference from elsewhere (not the constituent): the party named in the sender's
+    name or the message, else the one party awaiting a reply when there is only one.
+    """
+    rows = conn.exec_driver_sql(
+        "SELECT cp.id, k.organisation, coalesce(k.department, ''), coalesce(k.email, '') FROM case_parties cp "
+        "JOIN contacts k ON k.id = cp.contact_id WHERE cp.case_id = ? AND cp.deleted = 0 "
+        "AND cp.contacted_on IS NOT NULL AND cp.replied_on IS NULL ORDER BY cp.created_at, cp.id",
+        (case_id,)).fetchall()
+    if not rows:
+        return []
+    sender = (sender_email or "").strip().lower()
+    org_of = {r[0]: r[1] + (f" — {r[2]}" if r[2] else "") for r in rows}
+    same = [r[0] for r in rows if sender and r[3].lower() == sender]
+    if same:
+        return [PartyReply(p, org_of[p], f"from {sender}, the party's address") for p in same]
+    dom = _domain(sender)
+    if dom and dom not in PUBLIC_MAIL_DOMAINS:
+        by_domain = [r[0] for r in rows if _domain(r[3]) == dom]
+        if by_domain:
+            return [PartyReply(p, org_of[p], f"from {sender}, at the party's own domain {dom}") for p in by_domain]
+    case = conn.exec_driver_sql(
+        "SELECT c.ref, lower(coalesce(p.email, '')) FROM cases c LEFT JOIN constituents p ON p.id = c.constituent_id "
+        "WHERE c.id = ?", (case_id,)).fetchone()
+    if case is None or not sender or sender == case[1]:
+        return []
+    if case[0] not in find_refs(subject) + find_refs((body or "")[:200_000]):
+        return []
+    said = _words(f"{sender_name or ''} {dom.replace('.', ' ')} {signature_tail(body, 8)}")
+    named = [r[0] for r in rows if said & (_words(r[2]) or _words(r[1]))]
+    if len(named) == 1:
+        return [PartyReply(named[0], org_of[named[0]], f"quotes {case[0]} and names {org_of[named[0]]}")]
+    if len(rows) == 1:
+        return [PartyReply(rows[0][0], org_of[rows[0][0]],
+                           f"quotes {case[0]}, and {org_of[rows[0][0]]} is the party awaited")]
+    return []
+
+
+# -- the person a new case is for -------------------------------------------------------------------
+@dataclass(frozen=True)
+class KnownPerson:
+    """An existing constituent a message's sender (or a typed name) already is, and why."""
+
+    constituent_id: str
+    name: str
+    reason: str
+
+
+def find_constituent(conn, *, email: str | None = None, names: list[str] | tuple[str, ...] = (),
+                     postcodes: list[str] | tuple[str, ...] = ()) -> KnownPerson | None:
+    """The existing constituent with this email address, else with one of these names at one of these
+    postcodes (names compared folded: "Siobhán O'Brien" is "siobhan o brien"). None when nobody is."""
+    email = (email or "").strip()
+    if email:
+        row = conn.exec_driver_sql(
+            "SELECT id, forenames, surname FROM constituents WHERE lower(email) = lower(?) AND deleted = 0 "
+            "AND merged_into IS NULL ORDER BY updated_at DESC, id LIMIT 1", (email,)).fetchone()
+        if row:
+            return KnownPerson(row[0], f"{row[1]} {row[2]}".strip(), f"same email {email}")
+    folded = [n for n in (norm_name(x) for x in names) if len(n.split()) >= 2]
+    for pc in [p for p in postcodes if p][:3]:
+        spaced, compact = norm_postcode(pc)
+        rows = conn.exec_driver_sql(
+            "SELECT id, forenames, surname FROM constituents WHERE postcode IN (?, ?) AND deleted = 0 "
+            "AND merged_into IS NULL ORDER BY updated_at DESC, id LIMIT 200", (spaced, compact)).fetchall()
+        for cid, fore, sur in rows:
+            if any(same_person(n, fore, sur) for n in folded):
+                return KnownPerson(cid, f"{fore} {sur}".strip(), f"same name and postcode ({spaced})")
+    return None
+
+
+# -- a category for a new case --------------------------------------------------------------------------
+# Words that say what a piece of casework is about, by the category offices usually file it under. The
+# office's own spelling of the category is used when it has one (see `suggest_category`).
+CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
+    "Housing": ("housing", "damp", "mould", "mold", "landlord", "tenant", "tenancy", "rent", "evict",
+                "eviction", "homeless", "homelessness", "repair", "repairs", "disrepair", "flat", "overcrowd",
+                "overcrowded", "section 21", "temporary accommodation", "housing association", "council house"),
+    "Benefits": ("benefit", "benefits", "universal credit", "pip", "esa", "dwp", "jobcentre", "pension credit",
+                 "carer's allowance", "child benefit", "sanction", "mandatory reconsideration", "state pension",
+                 "housing benefit", "council tax reduction", "overpayment", "deduction"),
+    "Immigration": ("visa", "home office", "asylum", "leave to remain", "ilr", "settlement scheme",
+                    "biometric", "brp", "immigration", "citizenship", "naturalisation", "passport"),
+    "Health": ("nhs", "hospital", "gp", "surgery appointment", "dentist", "waiting list", "operation",
+               "camhs", "mental health", "ambulance", "prescription", "treatment", "consultant"),
+    "Education": ("school", "ehcp", "send", "special educational", "teacher", "exclusion", "university",
+                  "student loan", "admission", "admissions", "college", "nursery"),
+    "Planning": ("planning", "planning application", "development", "extension", "planning permission",
+                 "building control", "listed building"),
+    "Crime and policing": ("police", "crime", "antisocial", "anti-social", "burglary", "assault", "theft",
+                           "harassment", "drugs", "stalking", "fraud"),
+    "Transport": ("bus", "buses", "train", "trains", "railway", "road", "roads", "pothole", "potholes",
+                  "parking", "speeding", "traffic", "cycle lane", "dvla", "driving licence"),
+    "Environment": ("sewage", "river", "rivers", "pollution", "flooding", "flood", "recycling", "bins",
+                    "fly-tipping", "fly tipping", "climate", "trees", "noise"),
+    "Consumer": ("refund", "energy bill", "broadband", "scam", "ombudsman", "insurance", "bank", "faulty"),
+    "Tax": ("hmrc", "tax", "tax credits", "self assessment", "paye", "council tax"),
+}
+
+
+def suggest_category(conn, subject: str, body: str) -> str | None:
+    """The category a message's words point to (the subject counts double), in the office's own spelling
+    when one of its cases already uses it; None when the words say nothing clear."""
+    text = " " + " ".join(re.findall(r"[a-z0-9'-]+", anyascii(f"{subject} {subject} {body[:20_000]}").lower())) + " "
+    scores: dict[str, int] = {}
+    for category, words in CATEGORY_WORDS.items():
+        n = sum(text.count(f" {w} ") for w in words)
+        if n:
+            scores[category] = n
+    if not scores:
+        return None
+    best = max(scores.items(), key=lambda kv: (kv[1], -list(CATEGORY_WORDS).index(kv[0])))[0]
+    if sorted(scores.values())[-2:] == [scores[best]] * 2 and len(scores) > 1:
+        return None  # a tie says nothing clear
+    row = conn.exec_driver_sql(
+        "SELECT category FROM cases WHERE deleted = 0 AND (category = ? COLLATE NOCASE "
+        "OR category LIKE ? ESCAPE '\\') GROUP BY category ORDER BY count(*) DESC LIMIT 1",
+        (best, best.split()[0].replace("%", "\\%").replace("_", "\\_") + "%")).fetchone()
+    return row[0] if row else best

@@ -173,36 +173,107 @@ def draft_reply(office: Office, msg_id: str, template: str | None = None, body: 
         return draft
 
 
-def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: str | None = None) -> list[Draft]:
-    """One acknowledgement per distinct sender in a campaign (merge fields filled per sender), from the
-    office's first template of kind `campaign`, else a built-in one. Case letters (kind acknowledgement)
-    are not used: a campaign sender has no case to quote."""
+@dataclass(frozen=True)
+class AckPreview:
+    """A campaign acknowledgement as it would be drafted: how many senders get one, which messages are
+    left out (flagged: they may carry a real case), and the text the first sender would get."""
+
+    campaign_id: str
+    senders: int
+    left_out: int  # flagged messages, left to be read one by one
+    template: str  # the template's name ("built-in" without one)
+    to: str
+    subject: str
+    body: str
+
+
+def _ack_plan(office: Office, campaign_id: str) -> tuple[dict[str, tuple], list[str], list[str]]:
+    """({sender address: (name, addr, subject, Message-ID, references, constituent id, fields)} for the
+    senders to acknowledge, the waiting unflagged message ids (the group), the flagged ones left out)."""
     with office.engine.connect() as conn:
+        if conn.exec_driver_sql("SELECT 1 FROM campaigns WHERE id = ? AND deleted = 0", (campaign_id,)).fetchone() is None:
+            raise OfficeError(f"no campaign {campaign_id!r}")
         rows = conn.exec_driver_sql(
-            "SELECT sender_name, sender_email, subject, message_id_header, references_header, constituent_id "
-            "FROM messages WHERE campaign_id = ? AND direction = 'in' AND deleted = 0 AND sender_email IS NOT NULL "
-            "ORDER BY received_at", (campaign_id,)).fetchall()
-        if not rows:
-            raise OfficeError("no messages in this campaign")
+            "SELECT id, sender_name, sender_email, subject, message_id_header, references_header, constituent_id, "
+            "flags FROM messages WHERE campaign_id = ? AND direction = 'in' AND deleted = 0 AND triage = 'campaign' "
+            "ORDER BY received_at, id", (campaign_id,)).fetchall()
         done = {r[0] for r in conn.exec_driver_sql(
             "SELECT lower(recipients) FROM messages WHERE campaign_id = ? AND direction = 'out' AND deleted = 0",
             (campaign_id,)).fetchall()}
-    shared = letters.office_fields(office)
-    senders = {}
-    for name, addr, subject, mid_header, refs, cid in rows:
-        if addr.lower() not in done and addr.lower() not in senders:
+    shared = letters.office_fields(office) if rows else {}
+    senders: dict[str, tuple] = {}
+    group, flagged = [], []
+    for mid, name, addr, subject, mid_header, refs, cid, flags in rows:
+        if "differs_from_campaign" in (flags or "").split(","):
+            flagged.append(mid)
+            continue
+        group.append(mid)
+        if addr and addr.lower() not in done and addr.lower() not in senders:
             fields = letters.reply_fields(office, case_id=None, constituent_id=cid, name=name or "",
                                           subject=subject, shared=shared)
             senders[addr.lower()] = (name or "", addr, subject, mid_header, refs, cid, fields)
+    return senders, group, flagged
+
+
+def _ack_text(tsubject: str, tbody: str, sender: tuple) -> tuple[str, str]:
+    _name, _addr, subject, _mid, _refs, _cid, fields = sender
+    return (merge(tsubject, fields) if tsubject else f"Re: {subject}".strip()), merge(tbody, fields)
+
+
+def _ack_template(s, template: str | None) -> tuple[str, str, str]:
+    """(name, subject, body) of the acknowledgement template: the one named, else the office's first of
+    kind `campaign`, else the built-in one."""
+    from sqlmodel import select
+
+    if not template:
+        t = s.exec(select(LetterTemplate).where(LetterTemplate.kind == "campaign",
+                                                LetterTemplate.deleted == False)  # noqa: E712
+                   .order_by(LetterTemplate.name)).first()
+        template = t.id if t else None
+    if template:
+        subject, body = _template(s, template, "campaign")
+        t = s.get(LetterTemplate, template)
+        return (t.name if t else template), subject, body
+    return "built-in", "", DEFAULT_ACK
+
+
+def preview_campaign_acknowledgement(office: Office, campaign_id: str, template: str | None = None) -> AckPreview:
+    """What `draft_campaign_acknowledgements` would draft (nothing is written)."""
+    senders, _group, flagged = _ack_plan(office, campaign_id)
+    with office.read() as s:
+        name, tsubject, tbody = _ack_template(s, template)
+    if not senders:
+        return AckPreview(campaign_id, 0, len(flagged), name, "", "", "")
+    first = next(iter(senders.values()))
+    subject, body = _ack_text(tsubject, tbody, first)
+    to = f"{first[0]} <{first[1]}>" if first[0] else first[1]
+    return AckPreview(campaign_id, len(senders), len(flagged), name, to, subject, body)
+
+
+def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: str | None = None) -> list[Draft]:
+    """One acknowledgement per distinct sender waiting in a campaign (merge fields filled per sender), from
+    `template`, else the office's first template of kind `campaign`, else a built-in one (case letters are
+    not used: a campaign sender has no case to quote). Flagged messages (words of their own: perhaps a
+    real case) are left out and go back to their lane to be read one by one; the rest are done, so the
+    group closes. One transaction."""
+    senders, group, flagged = _ack_plan(office, campaign_id)
     drafts = []
     with office.writing() as w:
-        tsubject, tbody = _template(w.session, template, "campaign")
-        for name, addr, subject, mid_header, refs, cid, fields in senders.values():
-            subj = merge(tsubject, fields) if tsubject else f"Re: {subject}".strip()
-            drafts.append(_draft(office, w, to_name=name, to_addr=addr, subject=subj,
-                                 body=merge(tbody, fields), case=None, constituent_id=cid,
-                                 campaign_id=campaign_id, in_reply_to=mid_header, references=refs))
-        w.audit("campaign.acknowledge", target=f"campaign:{campaign_id}", detail=f"{len(drafts)} drafts")
+        _name, tsubject, tbody = _ack_template(w.session, template)
+        for sender in senders.values():
+            name, addr, _subject, mid_header, refs, cid, _fields = sender
+            subj, body = _ack_text(tsubject, tbody, sender)
+            drafts.append(_draft(office, w, to_name=name, to_addr=addr, subject=subj, body=body, case=None,
+                                 constituent_id=cid, campaign_id=campaign_id, in_reply_to=mid_header,
+                                 references=refs))
+        for mid in group:
+            w.update(w.get(Message, mid), triage="done")
+        for mid in flagged:
+            msg = w.get(Message, mid)
+            suggested = msg.suggested_case_id or msg.suggested_constituent_id or msg.suggested_elector_key
+            w.update(msg, triage="suggested" if suggested else "new")
+        w.audit("campaign.acknowledge", target=f"campaign:{campaign_id}",
+                detail=f"{len(drafts)} drafts; {len(group)} messages done; {len(flagged)} flagged left to read")
     return drafts
 
 

@@ -40,6 +40,18 @@ def _overdue_case(office):
     return row, party
 
 
+async def chases_in_reminders(pilot) -> PagedTable:
+    """From the Inbox to F5, showing third parties overdue a reply only (one of them, highlighted)."""
+    app = pilot.app
+    await to_cases(pilot)
+    await pilot.press("f5")
+    await wait_for(pilot, lambda: isinstance(app.screen, RemindersScreen) and app.screen.query_one("#reminders").loaded)
+    await pilot.press("h")  # third parties overdue a reply only
+    table = app.screen.query_one("#reminders", PagedTable)
+    await wait_for(pilot, lambda: table.loaded and table.row_count == 1 and table.cursor_row is not None)
+    return table
+
+
 async def test_overdue_party_in_reminders_and_chase_letter_on_the_timeline(office, office_path, monkeypatch):
     monkeypatch.setenv("MPOFFICE_TODAY", "2025-03-05")
     row, party = _overdue_case(office)
@@ -48,13 +60,7 @@ async def test_overdue_party_in_reminders_and_chase_letter_on_the_timeline(offic
     office.close()
     app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
     async with app.run_test(size=SIZE) as pilot:
-        await to_cases(pilot)
-        await pilot.press("f5")
-        await wait_for(pilot, lambda: isinstance(app.screen, RemindersScreen)
-                       and app.screen.query_one("#reminders").loaded)
-        await pilot.press("h")  # third parties overdue a reply only
-        table = app.screen.query_one("#reminders", PagedTable)
-        await wait_for(pilot, lambda: table.loaded and table.row_count == 1 and table.cursor_row is not None)
+        table = await chases_in_reminders(pilot)
         assert table.cursor_row.when == "chase" and table.cursor_row.item.case_ref == row.ref
         await pilot.press("k")
         await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
@@ -167,3 +173,18 @@ async def test_constituent_details_edited_from_the_constituent_view(office, offi
         assert "constituent.edit" in actions
     finally:
         office.close()
+
+
+async def test_a_reply_recorded_by_hand_in_reminders_stops_the_chase(office, office_path, monkeypatch):
+    """The council rang back: y on its chase row (F5) records the reply, and it is no longer listed."""
+    monkeypatch.setenv("MPOFFICE_TODAY", "2025-03-05")
+    row, party = _overdue_case(office)
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await chases_in_reminders(pilot)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 0)
+        assert letters.chase_due(app.office) == []
+        [p] = cases.get_case(app.office, row.ref).parties
+        assert p.id == party.id and p.replied_on == "2025-03-05"

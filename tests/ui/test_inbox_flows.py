@@ -16,9 +16,17 @@ from mpoffice_tui.db.models import Case, Constituent, Message
 from mpoffice_tui.services import inbox, replies
 from mpoffice_tui.ui.app import make_app
 from mpoffice_tui.ui.dialogs.form import FormDialog
+from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
 from mpoffice_tui.ui.screens.inbox import InboxScreen
 from mpoffice_tui.ui.screens.inbox_capture import CaptureDialog, ImportDialog
-from mpoffice_tui.ui.screens.inbox_dialogs import AskDialog, ChooseDialog, ConfirmDialog, NewCaseDialog
+from mpoffice_tui.ui.screens.inbox_dialogs import (
+    AskDialog,
+    ChooseDialog,
+    ConfirmDialog,
+    NewCaseDialog,
+    PickDialog,
+    PreviewDialog,
+)
 from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 PASSPHRASE = "correct horse battery"
@@ -122,8 +130,12 @@ async def test_new_case_with_constituent_prefilled(mail_office):
         category.value = ""
         await pilot.press("h", "o", "u")
         await wait_for(pilot, lambda: "housing" in drawn_text(category))  # a category the office already uses
-        await pilot.press("right", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and detail(app, mid).case_id)
+        await pilot.press("right", "enter")  # the form says "Enter opens the case": it does
+        await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen) and detail(app, mid).case_id)
+        await wait_for(pilot, lambda: app.screen.detail is not None
+                       and app.screen.detail.detail.case.title == "Bus stop moved")
+        await pilot.press("escape")  # and Esc comes back to the Inbox
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
         with app.office.read() as s:
             person = s.get(Constituent, detail(app, mid).constituent_id)
             case = s.get(Case, detail(app, mid).case_id)
@@ -237,11 +249,14 @@ async def test_campaign_lane_shows_the_group_and_the_flagged_message(office, off
         assert "differs from the campaign" in str(app.screen.query_one("#preview-meta").render())
         await pilot.press("backspace")
         await wait_for(pilot, lambda: app.screen.query_one("#campaigns").display)
-        await pilot.press("A")  # one acknowledgement per sender, into the outbox
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("A")  # one acknowledgement per sender, previewed first, into the outbox
+        await wait_for(pilot, lambda: isinstance(app.screen, PreviewDialog))
+        preview = drawn_text(app.screen.query_one("#preview-text"))
+        assert "To 39 sender(s)" in preview and "1 flagged message(s) left out" in preview
         await pilot.press("enter")
-        await wait_for(pilot, lambda: len(replies.list_outbox(app.office)) == 40)
+        await wait_for(pilot, lambda: len(replies.list_outbox(app.office)) == 39)  # the flagged one is left out
         assert replies.list_outbox(app.office)[0].body.startswith("Dear ")
+        await wait_for(pilot, lambda: groups.loaded and groups.row_count == 0)  # the group is closed
 
 
 async def test_reply_attachment_and_outbox_export(office, office_path, tmp_path):
@@ -355,3 +370,171 @@ async def test_lane_counts_that_arrive_before_the_tabs_are_mounted_are_kept(offi
         screen.on_inbox_screen_counts(InboxScreen.Counts({"new": 3, "outbox": 1}))
         assert screen.lane_tabs["new"].label.plain == "New 3"
         assert screen.lane_tabs["outbox"].label.plain == "Outbox 1"
+
+
+# -- issue 19: triage a caseworker can trust ----------------------------------------------------------------
+def notices(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_undo_from_the_lane_takes_back_an_ignore_and_a_filing(mail_office):
+    """u works in the lane where the user is: an ignore comes back, and a filing comes off the case."""
+    path, ids, case_id = mail_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        table = await ready(pilot, rows=1)
+        mid = ids["Bus stop moved"]
+        await wait_preview(pilot, mid)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 0)
+        await pilot.press("u")  # still in New, where the message was ignored from
+        await wait_for(pilot, lambda: detail(app, mid).triage == "new" and table.loaded and table.row_count == 1)
+        await wait_for(pilot, lambda: any("Undone: ignored" in n for n in notices(app)))
+        await wait_preview(pilot, mid)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickDialog))
+        await pilot.press(*"okafor", "enter")  # by the constituent's name
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # Ada's case, Mary's message
+        question = " ".join(drawn_text(app.screen.query_one(".dialog-text")).split())
+        assert "is Ada Okafor's case, but this message is from Mary Jones" in question
+        await pilot.press("enter")  # a second Enter is a no: nothing is filed by accident
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        assert detail(app, mid).case_id is None
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickDialog))
+        await pilot.press(*"okafor", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: detail(app, mid).case_id == case_id and table.loaded and table.row_count == 0)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: detail(app, mid).case_id is None and table.loaded and table.row_count == 1)
+        from mpoffice_tui.services import cases
+
+        assert mid not in {i.id for i in cases.get_case(app.office, "A-00007").timeline}
+        assert detail(app, mid).triage == "new"
+        await wait_for(pilot, lambda: any("Undone: filed to A-00007" in n for n in notices(app)))
+
+
+async def test_undo_in_the_done_lane_takes_the_highlighted_message_off_its_case(mail_office):
+    path, ids, case_id = mail_office
+    from mpoffice_tui.db.engine import open_office
+
+    office = open_office(path, PASSPHRASE)
+    try:
+        inbox.file_to_case(office, ids["Bus stop moved"], "A-00007")
+    finally:
+        office.close()
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        done = await ready(pilot, "5", rows=1)
+        await wait_preview(pilot, ids["Bus stop moved"])
+        await pilot.press("u")
+        await wait_for(pilot, lambda: done.loaded and done.row_count == 0)
+        after = detail(app, ids["Bus stop moved"])
+        assert (after.triage, after.case_id) == ("new", None)
+
+
+async def test_a_typo_in_the_file_dialog_keeps_it_open(mail_office):
+    path, ids, case_id = mail_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, "3", rows=1)  # Ada's own message: no question asked
+        mid = ids["Still damp"]
+        await wait_preview(pilot, mid)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickDialog))
+        dialog = app.screen
+        await pilot.press(*"A-0070", "enter")  # no such case
+        await wait_for(pilot, lambda: app.screen is not dialog or "Nothing matches 'A-0070'" in drawn_text(
+            dialog.query_one("#pick-message")))
+        assert app.screen is dialog and detail(app, mid).case_id is None  # still open, with what was typed
+        for _ in range(3):
+            await pilot.press("backspace")
+        await pilot.press(*"007", "enter")  # part of the reference
+        await wait_for(pilot, lambda: detail(app, mid).case_id == case_id)
+        assert isinstance(app.screen, InboxScreen)
+
+
+async def test_new_case_finds_the_known_person_suggests_a_category_and_opens(mail_office, tmp_path):
+    path, ids, _ = mail_office
+    from mpoffice_tui.db.engine import open_office
+
+    office = open_office(path, PASSPHRASE)
+    try:  # Mary's first message already made her a constituent; a second one arrives from her
+        first = inbox.new_case(office, ids["Bus stop moved"])
+        folder = tmp_path / "more"
+        folder.mkdir()
+        eml(folder, "d.eml", "Mary Jones <mary.j@example.net>", "Damp in my flat",
+            "The landlord will not repair the mould.", "d1@example.net")
+        inbox.import_paths(office, [folder])
+        people = len(office_people(office))
+    finally:
+        office.close()
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, "3", rows=2)
+        table = messages(app)
+        row = next(table.row_at(i) for i in range(2) if table.row_at(i).subject == "Damp in my flat")
+        table.move_cursor(next(i for i in range(2) if table.row_at(i).id == row.id))
+        await wait_preview(pilot, row.id)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewCaseDialog))
+        known = drawn_text(app.screen.query_one("#case-known"))
+        assert "Mary Jones" in known and not app.screen.query("#person-surname")  # no second Mary to type
+        assert app.screen.query_one("#case-category", Input).value == "Housing"  # from the words of the message
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen) and app.screen.detail is not None)
+        assert app.screen.detail.detail.case.title == "Damp in my flat"
+        assert detail(app, row.id).constituent_id == first.constituent_id
+        assert len(office_people(app.office)) == people
+
+
+def office_people(office) -> list:
+    from sqlmodel import select
+
+    with office.read() as s:
+        return list(s.exec(select(Constituent).where(Constituent.deleted == False)).all())  # noqa: E712
+
+
+async def test_acknowledge_a_campaign_with_a_chosen_template(office, office_path):
+    from mpoffice_tui.services import letters
+
+    inbox.import_paths(office, [MAIL / "campaign.mbox"])
+    letters.add_template(office, "Rivers thanks", "{salutation},\n\nThank you for writing about our rivers.",
+                         kind="campaign", subject="Clean rivers")
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        groups = await ready(pilot, "4", rows=1)
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChooseDialog))
+        await pilot.press("enter")  # the office's campaign template (the built-in one is also offered)
+        await wait_for(pilot, lambda: isinstance(app.screen, PreviewDialog))
+        preview = drawn_text(app.screen.query_one("#preview-text"))
+        assert "Thank you for writing about our rivers." in preview and "Subject: Clean rivers" in preview
+        await pilot.press("escape")  # nothing drafted without a yes
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        assert replies.list_outbox(app.office) == []
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChooseDialog))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PreviewDialog))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: len(replies.list_outbox(app.office)) == 39)
+        assert all(d.subject == "Clean rivers" for d in replies.list_outbox(app.office))
+        await wait_for(pilot, lambda: groups.loaded and groups.row_count == 0)
+        assert inbox.lane_counts(app.office)["new"] == 2  # the flagged one waits to be read on its own
+
+
+async def test_eight_bit_names_show_intact_in_the_inbox(office, office_path, tmp_path):
+    raw = ("From: Siobhán Ó Súilleabháin <siobhan@example.org>\nTo: office@example.org\n"
+           "Subject: Damp – Siobhán\nMessage-ID: <8bit-ui@example.org>\n\nThe damp is back.\n")
+    (tmp_path / "8bit.eml").write_bytes(raw.encode("utf-8"))
+    assert inbox.import_paths(office, [tmp_path / "8bit.eml"]).imported == 1
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=(100, 24)) as pilot:
+        table = await ready(pilot, rows=1)
+        await wait_preview(pilot, table.cursor_row.id)
+        head = drawn_text(app.screen.query_one("#preview-head"))
+        assert "Siobhán Ó Súilleabháin" in head and "Damp – Siobhán" in head and "\ufffd" not in head

@@ -218,3 +218,63 @@ def test_real_world_corpus_imports_or_is_rejected_with_a_reason():
             else:
                 assert item.message.sender_email and item.message.raw
     assert seen >= len(files)
+
+
+# -- names arrive intact (issue 19, point 3) ---------------------------------------------------------
+EIGHT_BIT = (
+    "From: Siobhán Ó Súilleabháin <siobhan@example.org>\nTo: office@example.org\n"
+    "Subject: Damp flat – Siobhán's letter\nMessage-ID: <8bit@example.org>\n"
+    "Date: Mon, 09 Mar 2026 10:00:00 +0000\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n"
+    "--B\nContent-Type: text/plain; charset=utf-8\n\nThe damp is back.\n"
+    "--B\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=\"Résumé Siobhán.pdf\"\n\n"
+    "%PDF-1.4\n--B--\n")
+
+
+def test_raw_utf8_from_subject_and_attachment_name_are_decoded_intact():
+    m = parse_bytes(EIGHT_BIT.encode("utf-8"))
+    assert m.sender_name == "Siobhán Ó Súilleabháin" and m.sender_email == "siobhan@example.org"
+    assert m.subject == "Damp flat – Siobhán's letter"
+    assert [a.filename for a in m.attachments] == ["Résumé Siobhán.pdf"]
+    assert m.attachments[0].data.startswith(b"%PDF")
+    assert m.flags == ()  # UTF-8 in headers is standard (RFC 6532): nothing to flag
+
+
+def test_raw_latin1_headers_are_decoded_and_flagged_as_a_guess():
+    m = parse_bytes(EIGHT_BIT.replace("–", "-").encode("latin-1"))
+    assert m.sender_name == "Siobhán Ó Súilleabháin"
+    assert m.subject == "Damp flat - Siobhán's letter"
+    assert [a.filename for a in m.attachments] == ["Résumé Siobhán.pdf"]
+    assert "header_8bit" in m.flags
+
+
+@pytest.mark.parametrize("header, name", [
+    ("filename*=utf-8''R%C3%A9sum%C3%A9.pdf", "Résumé.pdf"),
+    ("filename*=x-bogus''R%C3%A9sum%C3%A9.pdf", "Résumé.pdf"),  # bogus label: the bytes are UTF-8
+    ("filename*=iso-8859-1'en'R%E9sum%E9.pdf", "Résumé.pdf"),
+    ("filename*0*=utf-8''R%C3%A9su; filename*1*=m%C3%A9.pdf", "Résumé.pdf"),
+    ('filename="=?x-bogus?Q?R=C3=A9sum=C3=A9.pdf?="', "Résumé.pdf"),
+])
+def test_attachment_names_in_every_encoding_and_under_bogus_labels(header, name):
+    raw = ("From: a@example.org\nSubject: scan\nContent-Type: multipart/mixed; boundary=B\n\n--B\n"
+           "Content-Type: text/plain\n\nsee attached\n--B\nContent-Type: application/pdf\n"
+           f"Content-Disposition: attachment; {header}\n\n%PDF\n--B--\n").encode()
+    m = parse_bytes(raw)
+    assert [a.filename for a in m.attachments] == [name]
+    if "bogus" in header:
+        assert "charset_unknown" in m.flags
+
+
+@pytest.mark.parametrize("raw, sender, subject, body, flag", [
+    (b"From: =?x-bogus?Q?Siobh=C3=A1n_Murphy?= <s@example.org>\nSubject: =?bogus-9?q?caf=E9?=\n\nhi\n",
+     "Siobhán Murphy", "café", "hi\n", "charset_unknown"),
+    (b"From: =?utf-8*en?q?Si=C3=A2n?= <s@example.org>\nSubject: ok\n\nhi\n", "Siân", "ok", "hi\n", None),
+    (b'From: s@example.org\nSubject: x\nContent-Type: text/plain; charset="x-mac-nonsense"\n\ncaf\xc3\xa9\n',
+     "", "x", "café\n", "charset_unknown"),
+    (b'From: s@example.org\nSubject: x\nContent-Type: text/plain; charset=""\n\ncaf\xe9\n', "", "x", "café\n",
+     "charset_replaced"),
+])
+def test_odd_or_bogus_charset_labels_are_decoded_best_effort_not_rejected(raw, sender, subject, body, flag):
+    m = parse_bytes(raw)
+    assert (m.sender_name, m.subject, m.body_text) == (sender, subject, body)
+    assert m.sender_email == "s@example.org"
+    assert (flag in m.flags) if flag else not {"charset_unknown", "charset_replaced"} & set(m.flags)

@@ -1,7 +1,9 @@
 """RFC 5322 bytes -> a frozen `ParsedMessage` (no database, no network).
 
-Headers are decoded (RFC 2047) best effort; bodies are decoded from quoted-printable/base64 and from
-their declared charset, falling back with replacement characters (the message is then flagged).
+Headers are decoded (RFC 2047 encoded words, RFC 2231 parameters, and raw 8-bit bytes as UTF-8 else
+Windows-1252) best effort; bodies are decoded from quoted-printable/base64 and from their declared charset.
+An unknown or wrong charset label never rejects a message: it is decoded as well as it can be, falling back
+with replacement characters, and flagged.
 HTML-only mail becomes readable text with inscriptis (nothing is fetched). Anything that cannot be a
 message raises `MailError` with a short reason; the caller reports it with the file and position.
 """
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.header import decode_header, make_header
 from email.message import Message as EmailMessage
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime, unquote
 
 MAX_HTML_FOR_TEXT = 4_000_000  # larger HTML bodies are shown truncated as text
 
@@ -62,6 +64,18 @@ _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "latin_1": "cp1252", "iso88
               "iso8859-9": "cp1254", "tis-620": "cp874", "big5": "big5hkscs"}
 
 
+class _RawHeaders(email.policy.Compat32):
+    """compat32, but a header with raw 8-bit bytes is handed back as the parser read it (bytes kept as
+    surrogate escapes) instead of as a `Header` whose text has lost them: `decode_header_value` decodes
+    them (a name such as Siobhán arrives intact, and an 8-bit attachment name is a name, not a crash)."""
+
+    def header_fetch_parse(self, name, value):
+        return value
+
+
+_POLICY = _RawHeaders()
+
+
 def content_hash(raw: bytes) -> str:
     """A hash of the message's bytes, insensitive to CRLF/LF (used when there is no Message-ID)."""
     return hashlib.sha256(raw.replace(b"\r\n", b"\n").rstrip(b"\n")).hexdigest()
@@ -70,7 +84,7 @@ def content_hash(raw: bytes) -> str:
 def _charset_ok(name: str | None) -> str | None:
     if not name:
         return None
-    name = name.strip().strip('"').lower()
+    name = name.strip().strip('"').lower().split("*", 1)[0]  # "utf-8*en": RFC 2231 adds a language
     if name in ("unknown-8bit", "x-unknown", "unknown"):
         return None
     try:
@@ -108,10 +122,15 @@ def decode_header_value(value, flags: set[str]) -> str:
     if value is None:
         return ""
     value = str(value)
-    if any("\udc80" <= c <= "\udcff" for c in value):
-        # raw 8-bit bytes in a header (surrogate-escaped by the parser): UTF-8, else cp1252
-        value = decode_bytes(value.encode("utf-8", errors="surrogateescape"), None, flags)
-        flags.add("header_8bit")
+    if _has_8bit(value):
+        # raw 8-bit bytes in a header (surrogate-escaped by the parser): UTF-8 (RFC 6532), else a guess
+        # at Windows-1252 (a superset of Latin-1), which is flagged
+        data = value.encode("utf-8", errors="surrogateescape")
+        try:
+            value = data.decode("utf-8")
+        except UnicodeDecodeError:
+            value = decode_bytes(data, "cp1252", flags)
+            flags.add("header_8bit")
     if "=?" not in value:
         return _unfold(value)
     try:
@@ -205,7 +224,7 @@ def _parse_bytes(raw: bytes) -> ParsedMessage:
     if problem:
         raise MailError(problem)
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        msg = email.message_from_bytes(raw, policy=_POLICY)
     except Exception as exc:  # noqa: BLE001 - the stdlib parser rarely raises, but never crash
         raise MailError(f"broken MIME: {type(exc).__name__}") from exc
     flags: set[str] = set()
@@ -213,11 +232,11 @@ def _parse_bytes(raw: bytes) -> ParsedMessage:
     from_raw = str(msg.get("From") or msg.get("Sender") or "")
     from_value = decode_header_value(from_raw, flags)
     name, addr = parseaddr(from_raw)  # addresses first, then the display name is decoded
-    if addr and "@" in addr:
-        name = decode_header_value(name, flags) if "=?" in name else name
+    if addr and "@" in addr and not _has_8bit(addr):
+        name = decode_header_value(name, flags) if ("=?" in name or _has_8bit(name)) else name
     else:
         name, addr = parseaddr(from_value)
-    if not addr or "@" not in addr:
+    if not addr or "@" not in addr or any(c.isspace() for c in addr):
         found = _ADDR.search(from_value)
         if found:
             addr, name = found.group(1), from_value[:found.start()].strip(' "<')
@@ -278,11 +297,29 @@ def _payload_bytes(part: EmailMessage, flags: set[str]) -> bytes:
     return data
 
 
+def _has_8bit(value: str) -> bool:
+    return any("\udc80" <= c <= "\udcff" for c in value)
+
+
 def _filename(part: EmailMessage, flags: set[str], n: int) -> str | None:
-    try:
-        name = part.get_filename()
-    except Exception:  # noqa: BLE001
-        name = None
+    """An attachment's name: RFC 2231 (in its declared charset), RFC 2047 or raw 8-bit, best effort."""
+    name: str | None = None
+    for header in ("content-disposition", "content-type"):
+        param = "filename" if header == "content-disposition" else "name"
+        try:
+            value = part.get_param(param, header=header)
+        except Exception:  # noqa: BLE001 - a malformed parameter list: look elsewhere
+            value = None
+        if isinstance(value, tuple):  # RFC 2231: (charset, language, the bytes as Latin-1 text)
+            charset, _lang, text = value
+            try:
+                name = decode_bytes(text.encode("latin-1", errors="surrogateescape"), charset or None, flags)
+            except UnicodeEncodeError:
+                name = text
+        elif value:
+            name = unquote(value)
+        if name:
+            break
     if name:
         name = decode_header_value(name, flags)
         name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", name).strip() or None

@@ -5,7 +5,7 @@ Key map (also in the footer, the `?` help and the command palette):
     a                  accept the suggestion             n            new case (constituent pre-filled)
     f                  file to a case by reference       l            link to a constituent (search)
     m                  mark as campaign                  i            ignore
-    u                  undo: auto-filing (Auto-filed lane) or ignore/done (Done lane)
+    u                  undo the last triage done in this lane (in Done and Auto-filed: the highlighted one's)
     r                  draft a reply into the outbox     A            acknowledge every sender in a campaign
     o                  export the outbox as .eml files   x            export an attachment to a folder
     c                  log a phone call, letter, walk-in or surgery visit
@@ -43,6 +43,7 @@ from mpoffice_tui.ui.screens.inbox_dialogs import (
     NewCaseAnswer,
     NewCaseDialog,
     PickDialog,
+    PreviewDialog,
 )
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.header import Header
@@ -67,9 +68,9 @@ FLAG_LABELS = {
 LANE_HINTS = {
     "new": "New mail: a accept · n new case · f file · i ignore · ? keys",
     "auto_filed": "Filed by thread or reference: a confirm · u undo the filing",
-    "suggested": "A match was found (reason below): a accept · n new case · f file elsewhere",
-    "campaigns": "Campaign groups: Enter opens a group · A acknowledges every sender",
-    "done": "Filed and ignored: u restores to New",
+    "suggested": "A match was found (reason below): a accept · n new case · f file elsewhere · u undo",
+    "campaigns": "Campaign groups: Enter opens a group · A acknowledges its senders (flagged ones left out)",
+    "done": "Filed and ignored: u undoes the highlighted message's triage",
     "outbox": "Drafts to send: o exports them as .eml for your mail client · d discards one",
 }
 
@@ -83,9 +84,9 @@ KEYMAP: tuple[tuple[str, str, str], ...] = (
     ("l", "link", "Link to a constituent (search)"),
     ("m", "campaign", "Mark as a campaign email"),
     ("i", "ignore", "Ignore (moves to Done/Ignored)"),
-    ("u", "undo", "Undo auto-filing (Auto-filed) / restore (Done lane)"),
+    ("u", "undo", "Undo the last triage in this lane (Done, Auto-filed: the highlighted message's)"),
     ("r", "reply", "Draft a reply from a template into the outbox"),
-    ("A", "acknowledge", "Acknowledge every sender in the campaign (drafts)"),
+    ("A", "acknowledge", "Acknowledge the campaign's senders (choose, preview; flagged left out)"),
     ("o", "export_outbox", "Export the outbox as .eml files (nothing is sent)"),
     ("d", "discard", "Discard a draft (Outbox lane)"),
     ("x", "export_attachment", "Export an attachment to a folder"),
@@ -191,6 +192,7 @@ class InboxScreen(OfficeScreen):
         self._counts_asked = False  # the first lane counts are asked for once the first page is shown
         self._started = False
         self.acting: set[str] = set()  # messages with a change being saved
+        self.undo_stack: list[tuple[str, str]] = []  # (message id, lane) of each triage done here, oldest first
         # kept by reference: counts may arrive before the tabs are mounted (a lock, a busy machine), and a
         # label set on a Tab that is not mounted yet is simply shown once it is
         self.lane_tabs = {lane: Tab(LANE_LABELS[lane], id=f"lane-{lane}") for lane in LANES}
@@ -464,7 +466,7 @@ class InboxScreen(OfficeScreen):
         if group.flagged:
             meta.append(f"{group.flagged} flagged: their text differs from the campaign and may carry a real case\n",
                         "bold yellow")
-        meta.append("Enter opens the messages · A drafts one acknowledgement for every sender", "dim")
+        meta.append("Enter opens the messages · A acknowledges the senders (flagged ones left out)", "dim")
         self.query_one("#preview-head", Static).update(head)
         self._set_meta(meta)
         self.query_one("#preview-body", Static).update(Text(clean(group.template_text).expandtabs(4)))
@@ -487,14 +489,27 @@ class InboxScreen(OfficeScreen):
         self.query_one("#preview", VerticalScroll).scroll_home(animate=False)
 
     # -- triage ---------------------------------------------------------------------------------------
+    def triage(self, mid: str, call: Callable[[Any], Any], done: Callable[[Any], None]) -> None:
+        """Run one triage of `mid` (a service call), remember it for `u`, then `done(result)`."""
+        lane = self.lane
+
+        def finished(result: Any) -> None:
+            self.undo_stack = [e for e in self.undo_stack if e[0] != mid][-50:] + [(mid, lane)]
+            done(result)
+
+        self.run_office(call, finished, message_id=mid)
+
     def action_accept(self) -> None:
         mid = self._need_message()
         if mid:
-            self.run_office(lambda office: _inbox().accept_suggestion(office, mid), self._filed, message_id=mid)
+            self.triage(mid, lambda office: _inbox().accept_suggestion(office, mid), self._filed)
 
     def _filed(self, filed: Any) -> None:
         verb = "New case" if filed.created_case else "Filed to case"
-        self.notify(f"{verb} {filed.case_ref}")
+        text = f"{verb} {filed.case_ref}"
+        if getattr(filed, "replied", ()):
+            text += f" · reply from {', '.join(one_line(x) for x in filed.replied)} recorded"
+        self.notify(text + " (u undoes)", markup=False)
 
     def action_new_case(self) -> None:
         mid = self._need_message()
@@ -504,22 +519,38 @@ class InboxScreen(OfficeScreen):
     def _ask_new_case(self, prefill: CasePrefill) -> None:
         def answered(answer: NewCaseAnswer | None) -> None:
             if answer is not None:
-                self.run_office(lambda office: open_case(office, prefill.message_id, answer), self._filed,
-                                message_id=prefill.message_id)
+                self.triage(prefill.message_id, lambda office: open_case(office, prefill.message_id, answer),
+                            self._opened)
 
         self.app.push_screen(NewCaseDialog(prefill), answered)
+
+    def _opened(self, filed: Any) -> None:
+        """The form says Enter opens the case: it is opened (Esc comes back to the Inbox)."""
+        self._filed(filed)
+        if self.app.screen is self:
+            self.app.push_screen(self.app.case_screen(filed.case_id))  # type: ignore[attr-defined]
 
     def action_file_case(self) -> None:
         mid = self._need_message()
         if not mid:
             return
 
-        def answered(ref: str | None) -> None:
-            if ref:
-                self.run_office(lambda office: _inbox().file_to_case(office, mid, ref), self._filed, message_id=mid)
+        def file(case_id: str) -> None:
+            self.triage(mid, lambda office: _inbox().file_to_case(office, mid, case_id), self._filed)
 
-        self.app.push_screen(PickDialog("File to a case", "Case reference or words of its title", search_cases,
-                                        free_text=True), answered)
+        def checked(check: Any) -> None:
+            if not check.warning:
+                file(check.case_id)
+                return
+            self.app.push_screen(ConfirmDialog("Someone else's case?", check.warning, careful=True),
+                                 lambda yes: file(check.case_id) if yes else None)
+
+        def answered(case_id: str | None) -> None:
+            if case_id:
+                self.run_office(lambda office: _filing().check_filing(office, mid, case_id), checked, refresh=False)
+
+        self.app.push_screen(PickDialog("File to a case", "Reference (or part of it), the person's name, or words "
+                                        "of the title", search_cases), answered)
 
     def action_link(self) -> None:
         mid = self._need_message()
@@ -530,8 +561,8 @@ class InboxScreen(OfficeScreen):
 
         def answered(constituent_id: str | None) -> None:
             if constituent_id:
-                self.run_office(lambda office: _inbox().link_constituent(office, mid, constituent_id),
-                                lambda _: self.notify("Linked to the constituent"))
+                self.triage(mid, lambda office: _inbox().link_constituent(office, mid, constituent_id),
+                            lambda _: self.notify("Linked to the constituent (u undoes)"))
 
         self.app.push_screen(PickDialog("Link to a constituent", "Name, email or postcode", search_constituents,
                                         initial=clean(initial or "")), answered)
@@ -542,8 +573,8 @@ class InboxScreen(OfficeScreen):
             return
 
         def mark(campaign_id: str | None) -> None:
-            self.run_office(lambda office: _inbox().mark_campaign(office, mid, campaign_id or None),
-                            lambda _: self.notify("Marked as a campaign email (Campaigns lane)"))
+            self.triage(mid, lambda office: _inbox().mark_campaign(office, mid, campaign_id or None),
+                        lambda _: self.notify("Marked as a campaign email (Campaigns lane; u undoes)"))
 
         def choose(existing: list) -> None:
             if not existing:
@@ -560,22 +591,31 @@ class InboxScreen(OfficeScreen):
     def action_ignore(self) -> None:
         mid = self._need_message()
         if mid:
-            self.run_office(lambda office: _inbox().ignore(office, mid), lambda _: self.notify("Ignored (u restores)"), message_id=mid)
+            self.triage(mid, lambda office: _inbox().ignore(office, mid),
+                        lambda _: self.notify("Ignored (u undoes)"))
 
     def action_undo(self) -> None:
-        if self.lane == "auto_filed":
+        """Undo the last triage done in this lane; in Done and Auto-filed, the highlighted message's."""
+        entry = next((e for e in reversed(self.undo_stack) if e[1] == self.lane), None)
+        if entry is not None:
+            mid = entry[0]
+        elif self.lane in ("auto_filed", "done") or (self.lane == "campaigns" and self.campaign is not None):
             mid = self._need_message()
-            if mid:
-                self.run_office(lambda office: _inbox().undo_auto_filing(office, mid),
-                                lambda _: self.notify("Auto-filing undone: the message is in Suggested"))
-        elif self.lane == "done":
-            mid = self._need_message()
-            if mid:
-                self.run_office(lambda office: _inbox().restore(office, mid),
-                                lambda _: self.notify("Restored to New"))
+            if not mid:
+                return
         else:
-            self.notify("Undo works on the Auto-filed lane (undo the filing) and Done/Ignored (restore).",
-                        severity="warning")
+            self.notify("Nothing to undo in this lane: u takes back the last triage done here "
+                        "(or, in Done and Auto-filed, the highlighted message's).", severity="warning")
+            return
+        if mid in self.acting:
+            self.notify("Still saving the last change to this message…", severity="warning")
+            return
+
+        def undone(result: Any) -> None:
+            self.undo_stack = [e for e in self.undo_stack if e[0] != mid]
+            self.notify(result.notice, markup=False)
+
+        self.run_office(lambda office: _inbox().undo(office, mid), undone, message_id=mid)
 
     # -- replies and campaigns ------------------------------------------------------------------------
     def action_reply(self) -> None:
@@ -628,20 +668,52 @@ class InboxScreen(OfficeScreen):
         return None
 
     def action_acknowledge(self) -> None:
+        """Acknowledge a campaign's senders: choose the template, read the preview, then draft them all
+        (flagged messages are left out, to be read one by one; the group then closes)."""
         cid = self._campaign_id()
         if not cid:
             self.notify("Choose a campaign (Campaigns lane) or one of its messages first.", severity="warning")
             return
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.run_office(lambda office: _replies().draft_campaign_acknowledgements(office, cid),
-                                lambda drafts: self.notify(f"{len(drafts)} acknowledgement(s) drafted into the "
-                                                           "outbox (o exports them)"))
+        def draft(template: str | None, left_out: int) -> None:
+            self.run_office(lambda office: _replies().draft_campaign_acknowledgements(office, cid, template),
+                            lambda drafts: drafted(drafts, left_out))
 
-        self.app.push_screen(ConfirmDialog("Acknowledge a campaign",
-                                           "Draft one acknowledgement for every sender in this campaign who has "
-                                           "not had one, into the outbox? Nothing is sent."), confirmed)
+        def drafted(drafts: list, left_out: int) -> None:
+            if self.lane == "campaigns" and self.campaign is not None and self.campaign.id == cid:
+                self.campaign = None
+                self._show_lane()
+            text = (f"{len(drafts)} acknowledgement(s) drafted into the outbox (o exports them); the campaign's "
+                    "messages are done")
+            if left_out:
+                text += f"; {left_out} flagged message(s) wait in New or Suggested to be read"
+            self.notify(text)
+
+        def previewed(template: str | None, preview: Any) -> None:
+            if preview.senders == 0:
+                self.notify("Nobody in this campaign is waiting for an acknowledgement"
+                            + (f" ({preview.left_out} flagged: read them one by one)" if preview.left_out else ""),
+                            severity="warning")
+                return
+            self.app.push_screen(PreviewDialog(f"Acknowledge {preview.senders} sender(s)", ack_preview_text(preview),
+                                               ok=f"Draft {preview.senders}"),
+                                 lambda yes: draft(template, preview.left_out) if yes else None)
+
+        def chosen(template: str | None) -> None:
+            if template is None:
+                return
+            self.run_office(lambda office: _replies().preview_campaign_acknowledgement(office, cid, template or None),
+                            lambda preview: previewed(template or None, preview), refresh=False)
+
+        def choose(templates: list) -> None:
+            if not templates:
+                chosen("")
+                return
+            options = [(t.id, t.name) for t in templates] + [("", "The built-in acknowledgement")]
+            self.app.push_screen(ChooseDialog("Acknowledge the campaign with", options,
+                                              "Templates of kind campaign (F9 manages them)"), chosen)
+
+        self.run_office(lambda office: _letters().list_templates(office, "campaign"), choose, refresh=False)
 
     def action_export_outbox(self) -> None:
         def answered(folder: str | None) -> None:
@@ -783,52 +855,41 @@ def preview_meta(view: Any) -> Text:
 
 # -- work done in thread workers ---------------------------------------------------------------------
 def case_prefill(office: Any, message_id: str) -> CasePrefill:
-    """The new-case form's starting values: a known person, else the sender and the signature."""
-    from mpoffice_tui.services import constituents
-    from mpoffice_tui.services.matching import signature_candidates
-
-    view = _inbox().get_message(office, message_id)
-    title = view.subject or "(no subject)"
-    known_id = view.constituent_id or view.suggested_constituent_id
-    if known_id:
-        try:
-            person = constituents.row(office, known_id)
-            label = " · ".join(x for x in (person.name, person.email, person.postcode) if x)
-            return CasePrefill(message_id, title, f"{label} (known constituent)")
-        except Exception:  # noqa: BLE001 - fall back to the sender
-            pass
-    if view.suggested_elector_key:
-        return CasePrefill(message_id, title, f"the elector named in the signature ({view.suggestion_reason})")
-    names, postcodes = signature_candidates(view.body_text, view.sender_name or "")
-    name = (view.sender_name or "").replace('"', "").strip()
-    if not name and names:
-        name = names[0].title()
-    if "," in name:
-        surname, forenames = (x.strip() for x in name.split(",", 1))
-    else:
-        parts = name.split()
-        forenames, surname = " ".join(parts[:-1]), (parts[-1] if parts else "")
-    return CasePrefill(message_id, title, None, forenames, surname, view.sender_email or "",
-                       postcodes[0] if postcodes else "")
+    """The new-case form's starting values: the person the office knows, else the sender and the
+    signature; a category suggested from the text."""
+    d = _inbox().case_draft(office, message_id)
+    return CasePrefill(message_id, d.title, d.known, d.category, d.forenames, d.surname, d.email, d.postcode)
 
 
 def open_case(office: Any, message_id: str, answer: NewCaseAnswer) -> Any:
-    """Open the case; when the person's details were edited, the constituent is created from them first."""
-    constituent_id = None
-    if answer.person:
-        from mpoffice_tui.services import constituents
-
-        p = answer.person
-        surname = p["surname"] or ("" if p["forenames"] else p["email"])
-        constituent_id = constituents.create(office, forenames=p["forenames"], surname=surname,
-                                             email=p["email"] or None, postcode=p["postcode"] or None).id
+    """Open the case (one transaction); a person typed in the form is found when the office knows them."""
     return _inbox().new_case(office, message_id, title=answer.title, category=answer.category,
-                             constituent_id=constituent_id)
+                             person=answer.person)
+
+
+def ack_preview_text(preview: Any) -> Text:
+    """What a campaign acknowledgement will say, and to whom."""
+    text = Text()
+    text.append(f"To {preview.senders} sender(s), one each", "bold")
+    if preview.left_out:
+        text.append(f"; {preview.left_out} flagged message(s) left out (words of their own: they go back to "
+                    "be read one by one)", "yellow")
+    text.append(f"\nTemplate: {one_line(preview.template)}\n\n", "dim")
+    text.append("To: ", "dim")
+    text.append(one_line(preview.to) + "\n")
+    text.append("Subject: ", "dim")
+    text.append(one_line(preview.subject) + "\n\n")
+    text.append(clean(preview.body))
+    return text
 
 
 def search_cases(office: Any, text: str) -> list[tuple[str, str]]:
-    rows = _lists().find_cases(office, text, 12)
-    return [(r.ref, f"{r.ref}  {r.title}" + (f" · {r.constituent}" if r.constituent else "")) for r in rows]
+    """Cases to file to, for the file dialog: by reference (or part of it), name or title."""
+    from mpoffice_tui.services.cases import STATUS_LABELS
+
+    rows = _filing().find_cases_to_file(office, text, 12)
+    return [(r.id, f"{r.ref}  {r.title}" + (f" · {r.constituent}" if r.constituent else "")
+             + f" · {STATUS_LABELS.get(r.status, r.status)}") for r in rows]
 
 
 def search_constituents(office: Any, text: str) -> list[tuple[str, str]]:
@@ -848,6 +909,12 @@ def _inbox():
     from mpoffice_tui.services import inbox
 
     return inbox
+
+
+def _filing():
+    from mpoffice_tui.services import filing
+
+    return filing
 
 
 def _replies():

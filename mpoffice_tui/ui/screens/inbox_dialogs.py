@@ -50,6 +50,7 @@ class Dialog(OfficeDialog):
     Dialog OptionList { height: auto; max-height: 10; }
     Dialog TextArea { height: 4; }
     Dialog #import-summary-box { height: auto; max-height: 10; }
+    Dialog #preview-scroll { max-height: 14; }
     """
 
     @on(Button.Pressed, ".cancel")
@@ -87,19 +88,57 @@ class KeysHelp(Dialog):
 
 
 class ConfirmDialog(Dialog):
-    """A question: Enter or y says yes, Escape or n says no."""
+    """A question: Enter or y says yes, Escape or n says no. A `careful` question (a surprising action)
+    takes only y (or the Yes button) for yes: Enter says no, so a second Enter never slips through."""
 
-    BINDINGS = [Binding("escape,n", "cancel", "No"), Binding("enter,y", "yes", "Yes")]
+    BINDINGS = [Binding("escape,n", "cancel", "No"), Binding("enter", "enter", "Yes"), Binding("y", "yes", "Yes")]
 
-    def __init__(self, title: str, question: str) -> None:
+    def __init__(self, title: str, question: str, careful: bool = False) -> None:
         super().__init__()
-        self.title_text, self.question = title, question
+        self.title_text, self.question, self.careful = title, question, careful
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label(self.title_text, classes="dialog-title")
             yield Static(Text(clean(self.question)), classes="dialog-text")
+            if self.careful:
+                yield Label("y: yes · Enter or Esc: no", classes="dialog-hint")
             yield buttons("Yes")
+
+    def on_mount(self) -> None:
+        if self.careful:
+            self.query_one(".cancel", Button).focus()
+
+    def action_enter(self) -> None:
+        if self.careful:
+            self.dismiss(None)
+        else:
+            self.dismiss(True)
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, ".ok")
+    def _ok(self) -> None:
+        self.dismiss(True)
+
+
+class PreviewDialog(Dialog):
+    """Text to read before saying yes (a preview): Enter or y says yes, Escape or n says no."""
+
+    BINDINGS = [Binding("escape,n", "cancel", "No"), Binding("enter,y", "yes", "Yes")]
+
+    def __init__(self, title: str, body: Text, ok: str = "Yes") -> None:
+        super().__init__()
+        self.title_text, self.body, self.ok = title, body, ok
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.title_text, classes="dialog-title")
+            with VerticalScroll(classes="dialog-scroll", id="preview-scroll"):
+                yield Static(self.body, id="preview-text")
+            yield Label("Enter or y: yes · Esc: no · ↑↓ scroll", classes="dialog-hint")
+            yield buttons(self.ok)
 
     def action_yes(self) -> None:
         self.dismiss(True)
@@ -165,15 +204,24 @@ SearchFn = Callable[[Any, str], list[tuple[str, str]]]  # (office, text) -> [(va
 
 
 class PickDialog(Dialog):
-    """Type to search, pick a result (Enter or a click). With `free_text`, Enter on no result returns the text."""
+    """Type to search, pick a result (Enter or a click). With `free_text`, Enter on no result returns the text.
+
+    Enter acts on the results of what is typed now, never on those of an earlier, shorter search (typing
+    fast then Enter waits for the search to catch up); with nothing found it says so and stays open, so
+    a typo costs nothing.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("down", "to_list", "Results", show=False)]
 
-    def __init__(self, title: str, prompt: str, search: SearchFn, initial: str = "", free_text: bool = False) -> None:
+    def __init__(self, title: str, prompt: str, search: SearchFn, initial: str = "", free_text: bool = False,
+                 hint: str = "Enter picks the first (or highlighted) result · Down moves into the list") -> None:
         super().__init__()
         self.title_text, self.prompt, self.search, self.initial = title, prompt, search, initial
         self.free_text = free_text
+        self.hint = hint
         self.results: list[tuple[str, str]] = []
+        self.results_for: str | None = None  # the text the results were found for
+        self.submit_waiting = False  # Enter was pressed before the results for the text were in
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -181,37 +229,53 @@ class PickDialog(Dialog):
             yield Label(self.prompt)
             yield Input(self.initial, id="query", compact=True)
             yield OptionList(id="results", markup=False, compact=True)
-            yield Label("Enter picks the first (or highlighted) result · Down moves into the list",
-                        classes="dialog-hint")
+            yield Static("", id="pick-message", classes="dialog-hint")
+            yield Label(self.hint, classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#query", Input).focus()
+        self.query_one("#pick-message").display = False
         if self.initial:
             self._search(self.initial)
 
+    def _typed(self) -> str:
+        return self.query_one("#query", Input).value.strip()
+
     @on(Input.Changed, "#query")
     def _changed(self, event: Input.Changed) -> None:
+        self._say("")
         self._search(event.value)
 
     @work(thread=True, exclusive=True, group="pick-search")
     def _search(self, text: str) -> None:
+        text = text.strip()
         office = getattr(self.app, "office", None)
-        if office is None or len(text.strip()) < 2:
-            self.app.call_from_thread(self._show, [])
+        if office is None or len(text) < 2:
+            self.app.call_from_thread(self._show, [], text)
             return
         try:
-            results = self.search(office, text.strip())
+            results = self.search(office, text)
         except Exception:  # noqa: BLE001 - a bad query shows nothing rather than a traceback
             results = []
-        self.app.call_from_thread(self._show, results)
+        self.app.call_from_thread(self._show, results, text)
 
-    def _show(self, results: list[tuple[str, str]]) -> None:
-        self.results = results
+    def _show(self, results: list[tuple[str, str]], text: str) -> None:
+        if text != self._typed():
+            return  # an answer to an earlier text: the search for the current one is on its way
+        self.results, self.results_for = results, text
         found = self.query_one("#results", OptionList)
         found.clear_options()
         found.add_options([Option(Text(one_line(label))) for _, label in results])
         if results:
             found.highlighted = 0
+        if self.submit_waiting:
+            self.submit_waiting = False
+            self._submit()
+
+    def _say(self, message: str) -> None:
+        widget = self.query_one("#pick-message", Static)
+        widget.update(Text(message))
+        widget.display = bool(message)
 
     def action_to_list(self) -> None:
         if self.results:
@@ -219,13 +283,20 @@ class PickDialog(Dialog):
 
     @on(Input.Submitted, "#query")
     def _submit(self) -> None:
+        typed = self._typed()
+        if self.results_for != typed:  # the results on screen are not for this text yet
+            self.submit_waiting = True
+            self._search(typed)
+            return
         found = self.query_one("#results", OptionList)
         if self.results:
             self.dismiss(self.results[found.highlighted or 0][0])
-        elif self.free_text and self.query_one("#query", Input).value.strip():
-            self.dismiss(self.query_one("#query", Input).value.strip())
+        elif self.free_text and typed:
+            self.dismiss(typed)
+        elif len(typed) < 2:
+            self._say("Type at least two letters or digits, or press Escape.")
         else:
-            self.notify("Nothing found yet: keep typing, or press Escape.", severity="warning")
+            self._say(f"Nothing matches {one_line(typed)!r}: check it, or try another word. Escape cancels.")
 
     @on(OptionList.OptionSelected, "#results")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -240,6 +311,7 @@ class CasePrefill:
     message_id: str
     title: str
     known: str | None  # a known constituent or elector the case will be for (then no person fields)
+    category: str | None = None  # suggested from the message's words
     forenames: str = ""
     surname: str = ""
     email: str = ""
@@ -271,7 +343,8 @@ class NewCaseDialog(Dialog):
                 yield Input(one_line(p.title), id="case-title", compact=True)
             with Horizontal(classes="form-row"):
                 yield Label("Category", classes="form-label")
-                yield Input("General", id="case-category", compact=True, suggester=category_suggester(self.app))
+                yield Input(p.category or "General", id="case-category", compact=True,
+                            suggester=category_suggester(self.app))
             if p.known:
                 yield Static(Text.assemble(("For: ", "bold"), one_line(p.known)), id="case-known")
             else:

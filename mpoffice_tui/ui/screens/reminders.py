@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
+from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
@@ -53,10 +54,12 @@ class ChaseReminder:
 
 class RemindersScreen(OfficeScreen):
     """Enter opens the case; `x` completes a task; `m` shows only mine / everyone's; `h` shows only third
-    parties overdue a reply; `k` writes a chase letter to the chosen one."""
+    parties overdue a reply; `k` writes a chase letter to the chosen one; `y` records that it replied
+    (a call, a letter: it is no longer chased)."""
 
     BINDINGS = [Binding("m", "mine", "Mine/all"), Binding("x", "done", "Task done"),
                 Binding("h", "chases", "Chases only"), Binding("k", "chase", "Chase"),
+                Binding("y", "replied", "Replied", tooltip="The chosen third party has replied: stop chasing it"),
                 Binding("r", "reload", "Reload", show=False)]
 
     def __init__(self) -> None:
@@ -136,6 +139,19 @@ class RemindersScreen(OfficeScreen):
             return
         chase = row.item.chase
         self.app.push_screen(self.app.case_screen(chase.case_id, chase_party=chase.party_id))
+
+    def action_replied(self) -> None:
+        """Record by hand that the chosen third party replied (today)."""
+        from mpoffice_tui.services import cases
+
+        row = self.query_one("#reminders", PagedTable).cursor_row
+        if row is None or row.when != "chase":
+            self.notify("Choose a third party overdue a reply (h shows only those).")
+            return
+        chase = row.item.chase
+        run_office(self, "reminder-replied", lambda office: cases.mark_party_replied(office, chase.party_id),
+                   lambda _: self._load(keep_cursor=True),
+                   done=f"Reply from {one_line(chase.organisation)} on {chase.case_ref} recorded: no longer chased.")
 
     def action_reload(self) -> None:
         self._load(keep_cursor=True)
