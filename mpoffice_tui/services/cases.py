@@ -46,6 +46,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -555,6 +556,13 @@ def get_case(office: Office, ref_or_id: str, viewer_role: str | None = None) -> 
     return CaseDetail(case, constituent, raised_by, parties, tasks, attachments, tuple(items), role, extra[1])
 
 
+def disk_name(name: str | None) -> str:
+    """An attachment's name as a file name on any system: no folders, no characters Windows refuses, no
+    control characters, never empty ("[bold]x[/bold].pdf" becomes "[bold]x[_bold].pdf")."""
+    safe = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]", "_", name or "").strip(". ")
+    return safe or "attachment"
+
+
 def attachment_data(office: Office, attachment_id: str) -> tuple[str, bytes]:
     with office.engine.connect() as conn:
         r = conn.execute(text("SELECT filename, data FROM attachments WHERE id = :id AND deleted = 0"),
@@ -570,7 +578,7 @@ def export_attachment(office: Office, attachment_id: str, dest: str | Path, over
     name, data = attachment_data(office, attachment_id)
     target = Path(dest)
     if target.is_dir():
-        target = target / (Path(name).name or "attachment")
+        target = target / disk_name(name)
     elif not target.parent.is_dir():
         raise OfficeError(f"{target.parent}: not a folder")
     if target.exists() and not overwrite:

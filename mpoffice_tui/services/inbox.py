@@ -41,7 +41,6 @@ Manual capture
         channel: phone | letter | walk_in | surgery | email; straight onto a case if case_ref given.
 
 Attachments
-    export_attachment(office, attachment_id, dest, overwrite=False) -> Path
     open_attachment(office, attachment_id, launch=True) -> OpenedAttachment
         writes a PLAINTEXT temp copy only because the user asked, and says so in `.notice`.
 """
@@ -893,36 +892,13 @@ def _guess_type(name: str) -> str:
 
 
 # -- attachments -----------------------------------------------------------------------------------
-def _attachment(office: Office, attachment_id: str) -> tuple[str, bytes]:
-    with office.engine.connect() as conn:
-        row = conn.exec_driver_sql("SELECT filename, data FROM attachments WHERE id = ? AND deleted = 0",
-                                   (attachment_id,)).fetchone()
-    if row is None:
-        raise OfficeError(f"no attachment {attachment_id!r}")
-    name = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]", "_", row[0] or "attachment").strip(". ") or "attachment"
-    return name, bytes(row[1] or b"")
-
-
-def export_attachment(office: Office, attachment_id: str, dest: str | os.PathLike,
-                      overwrite: bool = False) -> Path:
-    """Write an attachment out (plaintext, on purpose). `dest` is a file, or a folder to put it in."""
-    name, data = _attachment(office, attachment_id)
-    target = Path(dest)
-    if target.is_dir():
-        target = target / name
-    if target.exists() and not overwrite:
-        raise OfficeError(f"{target}: already exists")
-    target.write_bytes(data)
-    with office.writing() as w:
-        w.audit("attachment.export", target=f"attachment:{attachment_id}", detail="exported to a file")
-    return target
-
-
 def open_attachment(office: Office, attachment_id: str, launch: bool = True) -> OpenedAttachment:
     """Open in the default app: this writes a plaintext temp copy, only because the user asked."""
-    name, data = _attachment(office, attachment_id)
+    from mpoffice_tui.services.cases import attachment_data, disk_name
+
+    name, data = attachment_data(office, attachment_id)
     folder = Path(tempfile.mkdtemp(prefix="mpoffice-open-"))
-    path = folder / name
+    path = folder / disk_name(name)
     path.write_bytes(data)
     with contextlib.suppress(OSError):
         os.chmod(path, 0o600)

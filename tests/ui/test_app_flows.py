@@ -225,7 +225,7 @@ async def test_idle_auto_lock(closed_office):
         await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
         shown = app.screen
         # the office closes first; then every screen that showed its data is dropped
-        await wait_for(pilot, lambda: app.office is None and dropped(app, shown), timeout=5)
+        await wait_for(pilot, lambda: app.office is None and dropped(app, shown), timeout=20)
         assert isinstance(app.screen, UnlockScreen)
         assert "without use" in str(app.screen.query_one("#unlock-message").render())
 

@@ -30,6 +30,7 @@ def bar_text(screen) -> str:
 
 
 @pytest.mark.parametrize("mode, key, expected", [
+    ("inbox", "question_mark", "Accept the suggestion"),
     ("cases", "question_mark", "Search by reference"),
     ("register", "f1", "Import register"),
     ("reminders", "question_mark", "Mine/all"),

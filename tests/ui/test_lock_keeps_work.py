@@ -94,3 +94,32 @@ async def test_an_idle_lock_keeps_it_too(demo_office_path):
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and app.office is None, timeout=20)
         await unlock(pilot)
         await the_note_is_back(pilot, case_id)
+
+
+async def test_a_reply_being_written_comes_back_on_the_same_message(demo_office_path):
+    from mpoffice_tui.ui.screens.inbox import InboxScreen
+    from mpoffice_tui.ui.screens.inbox_dialogs import ChooseDialog
+    from mpoffice_tui.ui.widgets.paged_table import PagedTable
+
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.detail is not None)
+        await pilot.press("3")  # the Suggested lane, third message
+        await wait_for(pilot, lambda: app.screen.lane == "suggested" and app.screen.detail is not None)
+        await pilot.press("j", "j")
+        table = app.screen.query_one("#messages", PagedTable)
+        await wait_for(pilot, lambda: table.cursor == 2 and app.screen.detail.id == table.cursor_row.id)
+        message_id = table.cursor_row.id
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, (ChooseDialog, FormDialog)))
+        if isinstance(app.screen, ChooseDialog):
+            await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        app.screen.query_one(TextArea).text = NOTE
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and app.office is None)
+        await unlock(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog) and app.screen.query_one(TextArea).text == NOTE)
+        inbox = app.screen_stack[-2]
+        assert isinstance(inbox, InboxScreen) and inbox.lane == "suggested"
+        assert inbox.current_id() == message_id

@@ -47,8 +47,7 @@ async def test_outside_text_with_markup_is_shown_as_written(tmp_path):
 
     app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen)
-                       and app.screen.query_one("#messages").loaded and app.screen.detail is not None)
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.detail is not None)
         await pilot.pause()
         shown = screen_text(app)
         assert "Help [/red] please" in shown
@@ -60,7 +59,8 @@ async def test_outside_text_with_markup_is_shown_as_written(tmp_path):
         await pilot.pause()
         assert f"Saved {HOSTILE_FILE} and [/x]" in screen_text(app)
         await pilot.press("f3")
-        await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and app.screen.query_one("#cases").loaded)
+        await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and app.screen.query("#cases")
+                       and app.screen.query_one("#cases").loaded)
         await pilot.pause()
         assert "Damp [/x] flat [b]now" in screen_text(app)  # (the column is narrower than the title)
         await pilot.press("enter")

@@ -10,7 +10,7 @@ import pytest
 
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, Constituent, Elector, RegisterPublication
-from mpoffice_tui.services import campaigns, dropfolder, inbox, matching, replies
+from mpoffice_tui.services import campaigns, cases, dropfolder, inbox, matching, replies
 
 FIX = Path(__file__).parents[1] / "fixtures" / "mail"
 
@@ -54,13 +54,36 @@ def test_attachment_export_and_open_copy(office, tmp_path):
     imp(office, "attachment.eml")
     mid = ids_by_subject(office, "new")["Letter from the council attached"]
     att = inbox.get_message(office, mid).attachments[0]
-    out = inbox.export_attachment(office, att.id, tmp_path)
+    out = cases.export_attachment(office, att.id, tmp_path)
     assert out.name == "council letter.pdf" and out.read_bytes().startswith(b"%PDF")
     with pytest.raises(OfficeError):
-        inbox.export_attachment(office, att.id, tmp_path)
+        cases.export_attachment(office, att.id, tmp_path)
     opened = inbox.open_attachment(office, att.id, launch=False)
     assert opened.path.read_bytes() == out.read_bytes() and "plaintext" in opened.notice
     shutil.rmtree(opened.path.parent)
+
+
+def test_an_attachment_keeps_its_name_as_written_and_is_saved_under_a_safe_one(office, tmp_path):
+    """`[bold]x[/bold].pdf` is shown as written (it became `[bold]x[_bold].pdf` at import); only the file
+    written to disk gets a safe name, inside the folder asked for."""
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"], mail["Subject"], mail["Message-ID"] = "a@example.org", "names", "<names-1@example.org>"
+    mail.set_content("see attached")
+    mail.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="[bold]x[/bold].pdf")
+    mail.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="../../etc/passwd")
+    (tmp_path / "in").mkdir()
+    eml = tmp_path / "in" / "names.eml"
+    eml.write_bytes(bytes(mail))
+    inbox.import_paths(office, [eml])
+    mid = ids_by_subject(office, "new")["names"]
+    first, second = inbox.get_message(office, mid).attachments
+    assert first.filename == "[bold]x[/bold].pdf" and second.filename == "../../etc/passwd"
+    out = tmp_path / "out"
+    out.mkdir()
+    assert cases.export_attachment(office, first.id, out) == out / "[bold]x[_bold].pdf"
+    assert cases.export_attachment(office, second.id, out) == out / "_.._etc_passwd"
 
 
 def test_safe_text_strips_control_characters_but_keeps_markup_literal(office):

@@ -322,8 +322,8 @@ def _filename(part: EmailMessage, flags: set[str], n: int) -> str | None:
             break
     if name:
         name = decode_header_value(name, flags)
-        name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", name).strip() or None
-    return name
+        name = re.sub(r"[\x00-\x1f\x7f]", "_", name).strip() or None  # kept as written ("a/b.pdf" too):
+    return name  # a name is made safe for a disk only where a file is written (services.cases.disk_name)
 
 
 def _walk(msg: EmailMessage, flags: set[str]) -> tuple[str, list[ParsedAttachment]]:

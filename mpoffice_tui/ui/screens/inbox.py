@@ -1,17 +1,7 @@
 """The Inbox: lanes of messages paged from SQL, a plain-text preview, and triage in a key or two.
 
-Key map (also in the footer, the `?` help and the command palette):
-    j / k, Down / Up   next / previous message          [ ] or 1-5   previous / next lane, or a lane
-    a                  accept the suggestion             n            new case (constituent pre-filled)
-    f                  file to a case by reference       l            link to a constituent (search)
-    m                  mark as campaign                  i            ignore
-    u                  undo the last triage done in this lane (in Done and Auto-filed: the highlighted one's)
-    r                  draft a reply into the outbox     A            acknowledge every sender in a campaign
-    o                  export the outbox as .eml files   x            export an attachment to a folder
-    c                  log a phone call, letter, walk-in or surgery visit
-    g                  import mail (.eml/.msg/mbox/Maildir)
-    Enter              open (a campaign group; else the preview)   Backspace: back to the campaign groups
-    p                  move between the list and the preview       ?            this key map
+Its keys are its BINDINGS (each with an id and a description): the footer, `?` and the command palette
+all read them there.
 
 Every database call runs in a thread worker; results come back with `call_from_thread`.
 """
@@ -27,7 +17,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static, Tab
@@ -39,7 +28,6 @@ from mpoffice_tui.ui.screens.inbox_dialogs import (
     CasePrefill,
     ChooseDialog,
     ConfirmDialog,
-    KeysHelp,
     NewCaseAnswer,
     NewCaseDialog,
     PickDialog,
@@ -74,32 +62,6 @@ LANE_HINTS = {
     "outbox": "Drafts to send: o exports them as .eml for your mail client · d discards one",
 }
 
-# (key shown, action, description) for the help, the palette and the footer
-KEYMAP: tuple[tuple[str, str, str], ...] = (
-    ("j / ↓", "next", "Next message"),
-    ("k / ↑", "previous", "Previous message"),
-    ("a", "accept", "Accept the suggestion (its case, or a new case for its person)"),
-    ("n", "new_case", "New case, constituent pre-filled (Enter confirms)"),
-    ("f", "file_case", "File to a case by reference"),
-    ("l", "link", "Link to a constituent (search)"),
-    ("m", "campaign", "Mark as a campaign email"),
-    ("i", "ignore", "Ignore (moves to Done/Ignored)"),
-    ("u", "undo", "Undo the last triage in this lane (Done, Auto-filed: the highlighted message's)"),
-    ("r", "reply", "Draft a reply from a template into the outbox"),
-    ("A", "acknowledge", "Acknowledge the campaign's senders (choose, preview; flagged left out)"),
-    ("o", "export_outbox", "Export the outbox as .eml files (nothing is sent)"),
-    ("d", "discard", "Discard a draft (Outbox lane)"),
-    ("x", "export_attachment", "Export an attachment to a folder"),
-    ("c", "capture", "Log a phone call, letter, walk-in or surgery visit"),
-    ("g", "import_mail", "Import mail from a file or folder"),
-    ("Enter", "", "Open a campaign group / the preview"),
-    ("Backspace", "back", "Back to the campaign groups"),
-    ("[ ]  1-6", "", "Previous / next lane, or go to a lane"),
-    ("p", "focus_preview", "Move between the list and the preview"),
-    ("?", "keys", "Show this key map"),
-)
-
-
 def when(stamp: str) -> str:
     """'2024-03-05 14:07' from an ISO timestamp (absolute, never relative to today)."""
     return (stamp or "")[:16].replace("T", " ")
@@ -121,56 +83,44 @@ def flag_text(flags: tuple[str, ...]) -> str:
     return "; ".join(FLAG_LABELS.get(f, f.replace("_", " ")) for f in flags)
 
 
-class InboxCommands(Provider):
-    """The Inbox's actions in the command palette (Ctrl+P)."""
-
-    def _commands(self) -> list[tuple[str, str, Callable]]:
-        screen = self.screen
-        out = []
-        for key, action, help_text in KEYMAP:
-            if action and hasattr(screen, f"action_{action}"):
-                out.append((f"Inbox: {help_text.split(' (')[0]}", f"key {key}", getattr(screen, f"action_{action}")))
-        return out
-
-    async def discover(self) -> Hits:
-        for label, help_text, command in self._commands():
-            yield DiscoveryHit(label, command, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for label, help_text, command in self._commands():
-            score = matcher.match(label)
-            if score > 0:
-                yield Hit(score, matcher.highlight(label), command, help=help_text)
-
-
 class InboxScreen(OfficeScreen):
     """Messages by lane; the preview shows the highlighted message; triage keys act on it."""
 
-    COMMANDS = {InboxCommands}
+    LOADS_DATA = True  # ready once a lane's first page (and the kept cursor) is on screen
+
     BINDINGS = [
-        Binding("a", "accept", "Accept"),
-        Binding("n", "new_case", "New case"),
-        Binding("f", "file_case", "File"),
-        Binding("i", "ignore", "Ignore"),
-        Binding("u", "undo", "Undo"),
-        Binding("question_mark", "keys", "Keys"),
-        Binding("right_square_bracket", "lane(1)", "Next lane"),
-        Binding("left_square_bracket", "lane(-1)", "Prev lane", show=False),
-        *(Binding(str(n + 1), f"lane_to({n})", LANE_LABELS[lane], show=False) for n, lane in enumerate(LANES)),
-        Binding("j", "next", "Next", show=False),
-        Binding("k", "previous", "Previous", show=False),
-        Binding("l", "link", "Link", show=False),
-        Binding("m", "campaign", "Campaign", show=False),
-        Binding("r", "reply", "Reply", show=False),
-        Binding("A", "acknowledge", "Acknowledge all", show=False),
-        Binding("o", "export_outbox", "Export outbox", show=False),
-        Binding("d", "discard", "Discard draft"),
-        Binding("x", "export_attachment", "Export attachment", show=False),
-        Binding("c", "capture", "Log contact", show=False),
-        Binding("g", "import_mail", "Import mail", show=False),
-        Binding("backspace", "back", "Back", show=False),
-        Binding("p", "focus_preview", "Preview", show=False),
+        Binding("a", "accept", "Accept", id="inbox-accept",
+                tooltip="Accept the suggestion (its case, or a new case for its person)"),
+        Binding("n", "new_case", "New case", id="inbox-new-case",
+                tooltip="New case, constituent pre-filled (Enter confirms)"),
+        Binding("f", "file_case", "File", id="inbox-file", tooltip="File to a case by name, reference or title"),
+        Binding("i", "ignore", "Ignore", id="inbox-ignore", tooltip="Ignore (moves to Done/Ignored)"),
+        Binding("u", "undo", "Undo", id="inbox-undo",
+                tooltip="Undo the last triage in this lane (Done, Auto-filed: the highlighted message's)"),
+        Binding("right_square_bracket", "lane(1)", "Next lane", id="inbox-next-lane"),
+        Binding("left_square_bracket", "lane(-1)", "Prev lane", show=False, id="inbox-previous-lane"),
+        *(Binding(str(n + 1), f"lane_to({n})", LANE_LABELS[lane], show=False, id=f"inbox-lane-{lane}",
+                  tooltip=f"Go to the {LANE_LABELS[lane]} lane") for n, lane in enumerate(LANES)),
+        Binding("j", "next", "Next", show=False, id="inbox-next", tooltip="Next message (or ↓)"),
+        Binding("k", "previous", "Previous", show=False, id="inbox-previous", tooltip="Previous message (or ↑)"),
+        Binding("l", "link", "Link", show=False, id="inbox-link", tooltip="Link to a constituent (search)"),
+        Binding("m", "campaign", "Campaign", show=False, id="inbox-campaign", tooltip="Mark as a campaign email"),
+        Binding("r", "reply", "Reply", show=False, id="inbox-reply",
+                tooltip="Draft a reply from a template into the outbox"),
+        Binding("A", "acknowledge", "Acknowledge all", show=False, id="inbox-acknowledge",
+                tooltip="Acknowledge the campaign's senders (choose, preview; flagged left out)"),
+        Binding("o", "export_outbox", "Export outbox", show=False, id="inbox-export-outbox",
+                tooltip="Export the outbox as .eml files (nothing is sent)"),
+        Binding("d", "discard", "Discard draft", id="inbox-discard", tooltip="Discard a draft (Outbox lane)"),
+        Binding("x", "export_attachment", "Export attachment", show=False, id="inbox-export-attachment",
+                tooltip="Export an attachment to a folder"),
+        Binding("c", "capture", "Log contact", show=False, id="inbox-capture",
+                tooltip="Log a phone call, letter, walk-in or surgery visit"),
+        Binding("g", "import_mail", "Import mail", show=False, id="inbox-import",
+                tooltip="Import mail from a file or folder (.eml, .msg, mbox, Maildir)"),
+        Binding("backspace", "back", "Back", show=False, id="inbox-back", tooltip="Back to the campaign groups"),
+        Binding("p", "focus_preview", "Preview", show=False, id="inbox-preview",
+                tooltip="Move between the list and the preview (Enter opens the preview)"),
     ]
 
     class Counts(Message):
@@ -192,6 +142,7 @@ class InboxScreen(OfficeScreen):
         self._counts_asked = False  # the first lane counts are asked for once the first page is shown
         self._started = False
         self.acting: set[str] = set()  # messages with a change being saved
+        self._kept_place: dict[str, Any] | None = None  # where the cursor goes back to after a lock
         self.undo_stack: list[tuple[str, str]] = []  # (message id, lane) of each triage done here, oldest first
         # kept by reference: counts may arrive before the tabs are mounted (a lock, a busy machine), and a
         # label set on a Tab that is not mounted yet is simply shown once it is
@@ -409,9 +360,6 @@ class InboxScreen(OfficeScreen):
         else:
             preview.focus()
 
-    def action_keys(self) -> None:
-        self.app.push_screen(KeysHelp([(key, text) for key, _, text in KEYMAP]))
-
     def load_counts(self) -> None:
         self.fetch("inbox-counts", _lists().lane_counts, self.Counts)
 
@@ -433,8 +381,26 @@ class InboxScreen(OfficeScreen):
         if not self._counts_asked:
             self._counts_asked = True
             self.load_counts()
-        if event.count == 0 and event.table is self._table():
-            self._clear_preview()
+        if event.table is self._table():
+            if event.count == 0:
+                self._clear_preview()
+            if self._kept_place is not None:
+                self._table().go_back_to(self._kept_place)
+                self._kept_place = None
+            self.mark_ready()
+
+    # -- across a lock (ui/workspace.py) ------------------------------------------------------------
+    def keep(self) -> dict[str, Any]:
+        return {"lane": self.lane, "place": self._table().place()}
+
+    def resume(self, state: dict[str, Any]) -> None:
+        lane = state.get("lane") if state.get("lane") in LANES else self.lane
+        self._kept_place = state.get("place") or None
+        self.mark_loading()
+        if lane != self.lane:
+            self.query_one("#lanes", Tabs).active = f"lane-{lane}"  # loads it (see lane_tab)
+        elif self._started:
+            self._show_lane()
 
     @on(PagedTable.RowHighlighted, "#messages")
     def highlighted(self, event: PagedTable.RowHighlighted) -> None:
@@ -619,43 +585,47 @@ class InboxScreen(OfficeScreen):
 
     # -- replies and campaigns ------------------------------------------------------------------------
     def action_reply(self) -> None:
+        """Choose a reply template, then read and change the reply before it waits in the outbox."""
         mid = self._need_message()
         if not mid:
             return
 
-        def draft(template: str | None) -> None:
-            if template is None:
-                return
-            self.run_office(lambda office: _replies().compose_reply(office, mid, template or None),
-                            lambda composed: edit(template or None, composed), refresh=False)
-
-        def edit(template: str | None, composed: Any) -> None:
-            """The reply to read and change before it waits in the outbox."""
-            from mpoffice_tui.ui.dialogs.form import Field, FormDialog
-
-            def saved(d: Any) -> None:
-                if d is not None:
-                    self.notify(f"Reply to {one_line(d.to) or 'the sender'} drafted into the outbox "
-                                "(o exports it; nothing is sent)")
-                    self.refresh_lane()
-
-            self.app.push_screen(FormDialog(
-                "Reply", [Field("subject", "Subject", value=composed.subject, required=True),
-                          Field("body", "Text", "multiline", composed.body, required=True)],
-                lambda office, v: _replies().draft_reply(office, mid, template, body=v["body"],
-                                                         subject=v["subject"]),
-                intro=Text.assemble(("To: ", "bold"), one_line(composed.to)), submit_label="Into the outbox"),
-                saved)
+        def chosen(template: str | None) -> None:
+            if template is not None:
+                self.action_reply_with(mid, template)
 
         def choose(templates: list) -> None:
             options = [("", "Standard reply")] + [(t.id, t.name) for t in templates]
             if len(options) == 1:
-                draft("")
+                chosen("")
             else:
                 self.app.push_screen(ChooseDialog("Draft a reply from a template", options,
-                                                  "Merge fields: constituent name, case reference, MP"), draft)
+                                                  "Merge fields: constituent name, case reference, MP"), chosen)
 
         self.run_office(lambda office: _letters().list_templates(office, "reply"), choose, refresh=False)
+
+    def action_reply_with(self, mid: str, template: str) -> None:
+        """The reply to `mid` from `template` ("" for the standard one), in a form to read and change."""
+        from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+
+        def saved(d: Any) -> None:
+            if d is not None:
+                self.notify(f"Reply to {one_line(d.to) or 'the sender'} drafted into the outbox "
+                            "(o exports it; nothing is sent)")
+                self.refresh_lane()
+
+        def edit(composed: Any) -> None:
+            form = FormDialog(
+                "Reply", [Field("subject", "Subject", value=composed.subject, required=True),
+                          Field("body", "Text", "multiline", composed.body, required=True)],
+                lambda office, v: _replies().draft_reply(office, mid, template or None, body=v["body"],
+                                                         subject=v["subject"]),
+                intro=Text.assemble(("To: ", "bold"), one_line(composed.to)), submit_label="Into the outbox")
+            form.opener = (self, f"reply_with({mid!r}, {template!r})")  # a lock opens this reply again
+            self.app.push_screen(form, saved)
+
+        self.run_office(lambda office: _replies().compose_reply(office, mid, template or None), edit,
+                        refresh=False)
 
     def _campaign_id(self) -> str | None:
         if self.showing_groups:
@@ -742,7 +712,7 @@ class InboxScreen(OfficeScreen):
             def answered(folder: str | None) -> None:
                 if folder:
                     target = Path(folder).expanduser()
-                    self.run_office(lambda office: _inbox().export_attachment(office, attachment_id, target),
+                    self.run_office(lambda office: _cases().export_attachment(office, attachment_id, target),
                                     lambda path: self.notify(f"Saved {path}"), refresh=False)
 
             self.app.push_screen(AskDialog("Export attachment", "Folder (or file name) to save it to",
@@ -903,6 +873,12 @@ def _lists():
     from mpoffice_tui.services import lists
 
     return lists
+
+
+def _cases():
+    from mpoffice_tui.services import cases
+
+    return cases
 
 
 def _inbox():

@@ -64,29 +64,6 @@ def buttons(ok: str = "OK") -> Horizontal:
                       classes="dialog-buttons")
 
 
-class KeysHelp(Dialog):
-    """The Inbox key map."""
-
-    BINDINGS = [Binding("escape,question_mark,q,enter", "cancel", "Close")]
-
-    def __init__(self, keys: Sequence[tuple[str, str]]) -> None:
-        super().__init__()
-        self.keys = keys
-
-    def compose(self) -> ComposeResult:
-        text = Text()
-        for n, (key, what) in enumerate(self.keys):
-            if n:
-                text.append("\n")
-            text.append(f"{key:>10}  ", "bold")
-            text.append(what)
-        with Vertical(classes="dialog-box"):
-            yield Label("Inbox keys", classes="dialog-title")
-            with VerticalScroll(classes="dialog-scroll"):
-                yield Static(text, id="keys-help")
-            yield Label("Esc or ? closes", classes="dialog-hint")
-
-
 class ConfirmDialog(Dialog):
     """A question: Enter or y says yes, Escape or n says no. A `careful` question (a surprising action)
     takes only y (or the Yes button) for yes: Enter says no, so a second Enter never slips through."""

@@ -197,6 +197,23 @@ class PagedTable(ScrollView, can_focus=True):
         if self.row_count:
             self.cursor = max(0, min(index, self.row_count - 1))
 
+    def place(self) -> dict[str, Any]:
+        """Where the cursor is: its index and the id of its row (see `go_back_to`)."""
+        row = self.cursor_row
+        return {"index": self.cursor, "id": getattr(row, "id", None)}
+
+    def go_back_to(self, place: dict[str, Any]) -> None:
+        """Put the cursor back on the row it was on (found by id among the loaded rows, as the list may
+        have moved), or else at the same position."""
+        row_id, index = place.get("id"), int(place.get("index") or 0)
+        if row_id is not None:
+            for block, rows in sorted(self._blocks.items()):
+                for offset, row in enumerate(rows):
+                    if getattr(row, "id", None) == row_id:
+                        self.move_cursor(block * self.page_size + offset)
+                        return
+        self.move_cursor(index)
+
     # -- workers ------------------------------------------------------------------------------------
     def _run_count(self, generation: int, around: int) -> None:
         count, fetch, size = self._count, self._fetch, self.page_size
