@@ -289,3 +289,19 @@ def test_a_filed_message_opens_no_second_case(office):
         from sqlmodel import select
 
         assert len(s.exec(select(Case)).all()) == 2  # no empty case left behind
+
+
+def test_a_campaign_acknowledgement_names_the_campaigns_topic_for_every_sender(office):
+    """Senders write under their own subject lines ("Sewage in our rivers", "Clean Rivers Bill"); every
+    acknowledgement names the one campaign, in a sentence that reads, and signs off to fit the salutation."""
+    from mpoffice_tui.services import letters
+
+    letters.load_starter_templates(office)
+    imp(office, "campaign.mbox")
+    [camp] = campaigns.list_campaigns(office)
+    topic = letters.topic_of(camp.name)
+    assert topic and not topic.startswith("Campaign")
+    drafts = replies.draft_campaign_acknowledgements(office, camp.id)
+    assert {d.body.split("\n\n")[1].split(".")[0] for d in drafts} == {
+        f"Thank you for writing to me about the “{topic}” campaign"}
+    assert all("Yours sincerely," in d.body for d in drafts if not d.body.startswith("Dear Sir or Madam"))
