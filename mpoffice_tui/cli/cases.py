@@ -216,7 +216,8 @@ def _letter_parser() -> _Parser:
     p.add_argument("template", nargs="+", help="the template's name (or words of it)")
     p.add_argument("--party", metavar="NAME", help="to this third party on the case (words of its organisation); "
                    "default: the constituent")
-    p.add_argument("--docx", metavar="PATH", help="also save the letter as .docx (a plaintext file)")
+    p.add_argument("--docx", metavar="PATH", help="also save the letter as .docx (a plaintext file); PATH may be "
+                   "a folder: the file is then named for the case, the day and the recipient")
     p.add_argument("--json", action="store_true")
     return p
 

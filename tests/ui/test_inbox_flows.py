@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from pilot_helpers import drawn_text, wait_for
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Select, TextArea
 
 from mpoffice_tui.config import Settings
 from mpoffice_tui.db.models import Case, Constituent, Message
@@ -193,6 +193,36 @@ async def test_capture_phone_call_onto_a_case(mail_office):
         assert len(calls) == 1
         assert calls[0].case_id == case_id and calls[0].triage == "done" and calls[0].sender_name == "Ada Okafor"
         assert calls[0].body_text == "Rang: the damp is [b]worse[/b]."
+
+
+async def test_capture_an_outgoing_call_names_the_person_called(mail_office):
+    """A call we made is logged from the caseworker to the person called; the case says whom we rang."""
+    path, _, case_id = mail_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaptureDialog))
+        dialog = app.screen
+        dialog.query_one("#capture-channel", Select).value = "phone_out"
+        dialog.query_one("#capture-name", Input).value = "Housing officer"
+        dialog.query_one("#capture-case", Input).value = "A-00007"
+        dialog.query_one("#capture-body", TextArea).text = "Asked when the repair is booked."
+        await pilot.press("ctrl+s")
+
+        def calls() -> list[Message]:
+            from sqlmodel import select
+
+            with app.office.read() as s:
+                return list(s.exec(select(Message).where(Message.channel == "phone")).all())
+
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and calls())
+        [call] = calls()
+        assert (call.direction, call.sender_name, call.recipients) == ("out", "Ann Manager", "Housing officer")
+        from mpoffice_tui.services import cases
+
+        timeline = cases.get_case(app.office, case_id).timeline
+        assert [t.title for t in timeline if t.kind == "call"] == ["Call to Housing officer"]
 
 
 async def test_import_mail_from_the_tui_reports_the_bad_file(office, office_path, tmp_path):
