@@ -192,3 +192,32 @@ async def test_list_search_views_filters_and_sort(office, office_path):
         await wait_for(pilot, lambda: screen.descending is not False and table.loaded
                        and table.cursor_row is not None and table.cursor_row.ref != first)
         assert table.cursor_row.ref > first
+
+
+async def test_sort_is_picked_from_a_list_and_all_not_closed_is_a_filter(office, office_path):
+    person = constituents.create(office, forenames="Iwan", surname="Pryce", postcode="WX3 1AA")
+    statuses = ("new", "open", "awaiting_constituent", "awaiting_third_party", "closed", "closed")
+    for n, status in enumerate(statuses):
+        row = cases.create_case(office, constituent_id=person.id, title=f"{'ZYXWVU'[n]} case", category="Housing")
+        if status == "closed":
+            cases.change_status(office, row.id, "closed", outcome="Resolved")
+        elif status != "new":
+            cases.change_status(office, row.id, status)
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await to_cases(pilot)
+        screen = app.screen
+        await pilot.press("s")  # a list of every sort, not a cycle through them
+        form = await submit_form(pilot, sort="title")
+        assert [label for label, _ in form.fields[0].choices][:3] == ["Newest first", "Reference", "Review date"]
+        await wait_for(pilot, lambda: screen.sort == "title" and not screen.descending and table.loaded
+                       and table.cursor_row is not None and table.cursor_row.title == "U case")
+        await pilot.press("s")
+        await submit_form(pilot, sort="title", reverse=True)
+        await wait_for(pilot, lambda: screen.descending and table.loaded and table.cursor_row.title == "Z case")
+        assert "by title ↓" in str(screen.query_one("#cases-summary").render())
+        await pilot.press("f")
+        await submit_form(pilot, status="not_closed")
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 4)
+        assert "not closed" in str(screen.query_one("#cases-summary").render())
