@@ -221,3 +221,24 @@ async def test_sort_is_picked_from_a_list_and_all_not_closed_is_a_filter(office,
         await submit_form(pilot, status="not_closed")
         await wait_for(pilot, lambda: table.loaded and table.row_count == 4)
         assert "not closed" in str(screen.query_one("#cases-summary").render())
+
+
+async def test_the_letter_editor_fits_80x24_with_its_text_in_focus(office, office_path):
+    person = constituents.create(office, forenames="Ola", surname="Pennant", address1="1 Quay St", town="Wexford")
+    cases.create_case(office, constituent_id=person.id, title="Bus pass", category="Transport")
+    letters.load_starter_templates(office)
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_cases(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: detail_loaded(app))
+        await pilot.press("w")
+        await submit_form(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, LetterEditor))
+        editor = app.screen
+        body = editor.query_one("#field-body", TextArea)
+        await wait_for(pilot, lambda: app.focused is body)
+        await pilot.pause()
+        save = editor.query_one("#dialog-submit").region
+        assert save.bottom <= 24 and save.height > 0 and body.size.height >= 4

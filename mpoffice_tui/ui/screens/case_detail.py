@@ -121,6 +121,15 @@ class LetterEditor(FormDialog):
     LetterEditor #field-body { height: 12; }
     """
 
+    def on_mount(self) -> None:
+        """The letter's text has the focus (after FormDialog's own on_mount gave it to the first field)."""
+        self.call_after_refresh(self.query_one("#field-body").focus)
+
+    def on_resize(self) -> None:
+        """As many lines of the letter as the terminal leaves room for (80×24 too); FormDialog's own
+        on_resize, called after this one, then keeps the buttons on screen."""
+        self.query_one("#field-body").styles.height = max(4, min(16, self.size.height - 18))
+
 
 class CaseDetailScreen(OfficeScreen):
     """One case: who, what state, any warnings, and its timeline newest first.
@@ -563,7 +572,6 @@ class CaseDetailScreen(OfficeScreen):
         intro = Text()
         intro.append("To: ", "dim")
         intro.append(", ".join(one_line(x) for x in address) or "(no address)")
-        intro.append("\nThe letterhead, date and address block are added to the letter when it is exported.", "dim")
         if unknown:
             intro.append("\nUnknown merge fields left as typed: " + ", ".join(unknown), "bold red")
 
@@ -581,7 +589,8 @@ class CaseDetailScreen(OfficeScreen):
 
         self.app.push_screen(LetterEditor(title, [
             Field("subject", "Subject line (the case reference is added when it is missing)", value=subject),
-            Field("body", "Letter", "multiline", value=body, required=True),
+            Field("body", "Letter (letterhead, date and address are added on export)",
+                  "multiline", value=body, required=True),
             Field("export", "Export it as .docx once saved (a plain, unencrypted file)", "check"),
         ], action, intro=intro, submit_label="Save to timeline"), saved)
 
