@@ -557,6 +557,9 @@ def layout_for(office: Office, case: str, *, subject: str, body: str, day: date 
             signature = tuple(x.strip() for x in [*rest, *"\n".join(paras[i + 1:]).splitlines()] if x.strip())
             paras = paras[:i]
             break
+    else:  # no sign-off written: one that fits, above the signature the text ends with (if it does)
+        if paras and fields["mp_name"] and paras[-1].splitlines()[0].strip() == fields["mp_name"]:
+            signature = tuple(x.strip() for x in paras.pop().splitlines() if x.strip())
     line = " ".join((subject or "").split()) or fields["case_title"]
     ref = fields["case_ref"]
     if ref and ref not in line:

@@ -146,6 +146,9 @@ def test_the_sign_off_fits_the_salutation_and_a_letter_without_one_gets_them(off
     assert (bare.salutation, bare.body, bare.closing, bare.signature) == (
         "Dear Mr Mahmood,", ("Your badge is ready.",), "Yours sincerely,", ("Jane Smith MP",))
     assert bare.subject == f"Blue badge renewal (our ref {sean.ref})"  # no subject: the case title
+    letters.add_template(office, "Signed", "{salutation},\n\nYour badge is ready.\n\n{mp_name}")
+    signed = letters.letter_text(office, letters.write_letter(office, sean.ref, "Signed").id)
+    assert signed.count("Jane Smith MP") == 2 and signed.endswith("Yours sincerely,\n\nJane Smith MP\n")
 
 
 def test_the_text_edited_before_saving_is_the_letter_saved(office, sean):
