@@ -41,6 +41,7 @@ from mpoffice_tui.db.models import (
     Staff,
     Task,
 )
+from mpoffice_tui.services import settings
 from mpoffice_tui.services.letters import starter_templates
 from mpoffice_tui.services.refs import format_ref
 
@@ -54,7 +55,7 @@ MP_NAME = "Helen Marchbanks"
 SEAT = "Wexcombe and Brackley Moor"
 OFFICE_NAME = f"Office of {MP_NAME} MP"
 OFFICE_EMAIL = "helen.marchbanks.mp@parliament.uk"
-OFFICE_ADDRESS = "Constituency Office, 14 Market Place, Wexcombe WX1 2HQ"
+OFFICE_ADDRESS = "Constituency Office\n14 Market Place\nWexcombe\nWX1 2HQ"  # the letterhead's address
 
 
 @dataclass(frozen=True)
@@ -317,25 +318,23 @@ CAMPAIGN_EXTRA = (
     "social worker has not returned calls for three weeks.\n"
 )
 
-TEMPLATES = [
-    ("Acknowledgement", "acknowledgement", "Your enquiry {case_ref}",
-     "{date}\n\n{salutation},\n\nThank you for contacting me about {case_title}. I have asked "
-     "my caseworker to look into this for you and we will be in touch shortly. Please quote the "
-     "reference {case_ref} if you contact my office.\n\nYours sincerely,\n\n{mp_name}\n{office_address}"),
-    ("Letter to agency", "letter", "{constituent_name}: {case_ref}",
-     "{date}\n\n{salutation},\n\nI am writing on behalf of my constituent {constituent_name}, of "
-     "{constituent_address}, who has contacted me about {case_title}. I would be grateful if you could "
-     "look into this and let me have a reply.\n\nMy constituent has given consent for you to share "
-     "information about this matter with me. My reference is {case_ref}.\n\nYours faithfully,\n\n"
-     "{mp_name}\n{office_address}"),
-    ("Chaser", "chase", "Reminder: {constituent_name}, {case_ref}",
-     "{date}\n\n{salutation},\n\nI wrote to you about my constituent {constituent_name} and have not "
+TEMPLATES = [  # the office's own letters (the date, address block and letterhead come from the layout)
+    ("Acknowledgement", "acknowledgement", "{case_title} (our ref {case_ref})",
+     "{salutation},\n\nThank you for contacting me about the matter above. I have asked my caseworker to "
+     "look into this for you and we will be in touch shortly. Please quote the reference {case_ref} if you "
+     "contact my office.\n\n{sign_off},\n\n{mp_name}"),
+    ("Letter to agency", "letter", "{constituent_name}: {case_title} (our ref {case_ref})",
+     "{salutation},\n\nI am writing on behalf of my constituent {constituent_name}, of "
+     "{constituent_address_line}, who has contacted me about the matter above. I would be grateful if you "
+     "could look into this and let me have a reply.\n\nMy constituent has given consent for you to share "
+     "information about this matter with me. My reference is {case_ref}.\n\n{sign_off},\n\n{mp_name}"),
+    ("Chaser", "chase", "Reminder: {constituent_name}, {case_title} (our ref {case_ref})",
+     "{salutation},\n\nI wrote to you on {contacted_on} about my constituent {constituent_name} and have not "
      "yet received a reply. I would be grateful for a response at your earliest convenience.\n\n"
-     "Yours faithfully,\n\n{mp_name}\n{office_address}"),
-    ("Closing letter", "letter", "Your enquiry {case_ref}",
-     "{date}\n\n{salutation},\n\nI am pleased to enclose the reply I have received about "
-     "{case_title}. I hope this resolves the matter; if not, please do get back in touch.\n\n"
-     "Yours sincerely,\n\n{mp_name}\n{office_address}"),
+     "{sign_off},\n\n{mp_name}"),
+    ("Closing letter", "letter", "{case_title} (our ref {case_ref})",
+     "{salutation},\n\nI am pleased to enclose the reply I have received about the matter above. I hope "
+     "this resolves it; if not, please do get back in touch.\n\n{sign_off},\n\n{mp_name}"),
 ]
 
 
@@ -694,14 +693,13 @@ class _Builder:
                 tpl = self.template_rows[1]
                 name = f"{who['title'] or ''} {who['forenames']} {who['surname']}".strip()
                 body = tpl["body"].format(
-                    date=f"{contacted.day} {contacted:%B %Y}", constituent_name=name, salutation="Dear Sir or Madam",
-                    constituent_address=f"{who['address1']}, {who['town']} {who['postcode']}",
-                    case_title=case["title"].lower(), case_ref=case["ref"], mp_name=f"{MP_NAME} MP",
-                    office_address=OFFICE_ADDRESS)
+                    constituent_name=name, salutation="Dear Sir or Madam", sign_off="Yours faithfully",
+                    constituent_address_line=f"{who['address1']}, {who['town']}, {who['postcode']}",
+                    case_ref=case["ref"], mp_name=f"{MP_NAME} MP")
                 letters.append({"case_id": case["id"], "template_id": tpl["id"],
                                 "recipient_contact_id": contact["id"],
                                 "recipient_name": f"{contact['department']}, {contact['organisation']}",
-                                "subject": f"{name}: {case['ref']}", "body_text": body,
+                                "subject": f"{name}: {case['title']} (our ref {case['ref']})", "body_text": body,
                                 "author_id": case["assignee_id"] or self.caseworkers[0],
                                 "sent_on": contacted.date().isoformat(), "created_at": _stamp(contacted)})
         _write(self.office, CaseParty, parties)
@@ -969,6 +967,7 @@ def build(path: Path | str, size: str = "small", passphrase: str = DEMO_PASSPHRA
         b.cases()
         b.case_extras()
         b.messages()
+        settings.put_many(office, {"office_address": OFFICE_ADDRESS, "office_email": OFFICE_EMAIL})
         with office.writing() as w:
             w.audit("demo.build", detail=f"demo office built ({size})")
     except BaseException:

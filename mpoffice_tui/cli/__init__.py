@@ -75,10 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(args)
     handler = getattr(args, "handler", None)
     try:
-        if handler is None:
+        if handler is None:  # the app: on your office, else the demo office, else a line saying how
             from mpoffice_tui.cli.office import run_app
 
-            return run_app(args, ctx)
+            path, passphrase = ctx.app_office()
+            return run_app(args, ctx, passphrase=passphrase, db_path=path)
         return int(handler(args, ctx) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

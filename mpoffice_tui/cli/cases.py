@@ -11,7 +11,7 @@
     mpoffice chases [--json]                          (third parties overdue a reply, across cases)
     mpoffice case new --constituent WHO --category C [--title T] [--forenames F --surname S --postcode P]
     (`mpoffice case new --help`, `mpoffice case REF set --help`...: the options of each action)
-    mpoffice stats [--json | --csv] [--months N]
+    mpoffice stats [--json | --csv [--bom]] [--months N]
     mpoffice reminders [--mine] [--json]
 """
 
@@ -75,6 +75,8 @@ def register(sub) -> None:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
+    p.add_argument("--bom", action="store_true", help="with --csv: start with a UTF-8 byte-order mark, so Excel "
+                   "and LibreOffice read accents (Santé) right")
     p.add_argument("--months", type=int, default=12)
     p.set_defaults(handler=cmd_stats)
 
@@ -227,7 +229,8 @@ def _letter_parser() -> _Parser:
     p.add_argument("template", nargs="+", help="the template's name (or words of it)")
     p.add_argument("--party", metavar="NAME", help="to this third party on the case (words of its organisation); "
                    "default: the constituent")
-    p.add_argument("--docx", metavar="PATH", help="also save the letter as .docx (a plaintext file)")
+    p.add_argument("--docx", metavar="PATH", help="also save the letter as .docx (a plaintext file); PATH may be "
+                   "a folder: the file is then named for the case, the day and the recipient")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -472,12 +475,16 @@ def cmd_stats(args, ctx) -> int:
 
     if args.months < 1 or args.months > 240:
         raise UsageError("--months must be between 1 and 240")
+    if args.bom and not args.csv:
+        raise UsageError("--bom goes with --csv")
     st = stats.office_stats(ctx.office(), months=args.months)
     if args.json:
         emit_json(st.as_dict())
         return EXIT_OK
-    if args.csv:
-        print(stats.stats_csv(st), end="")
+    if args.csv:  # bytes, so the file is UTF-8 whatever the console's own encoding
+        sys.stdout.flush()
+        sys.stdout.buffer.write(stats.csv_bytes(stats.stats_csv(st), bom=args.bom))
+        sys.stdout.buffer.flush()
         return EXIT_OK
     print(f"{st.total} cases, {st.open} open (as of {st.today})\n")
     _table([{"status": c.key, "cases": c.count} for c in st.by_status], ["status", "cases"])

@@ -69,6 +69,40 @@ class Context:
 
         return Path(self.args.db) if getattr(self.args, "db", None) else paths.default_db()
 
+    def chosen_db(self) -> bool:
+        """Whether the office file was named (--db or MPOFFICE_DB) rather than the default one."""
+        return bool(getattr(self.args, "db", None) or os.environ.get("MPOFFICE_DB"))
+
+    def app_office(self) -> tuple[Path, str | None]:
+        """The office a plain `mpoffice` opens, and its passphrase when known. With no office of one's own
+        yet, the demo office (after `mpoffice demo`) is opened and says so; with neither, a one-line
+        message says how to make one (OfficeNotFound, exit 3) instead of an unlock screen for no file."""
+        from mpoffice_tui import paths
+        from mpoffice_tui.db.errors import OfficeNotFound
+
+        path = self.db_path
+        if path.exists():
+            return path, self.passphrase()
+        demo = paths.demo_db()
+        if not self.chosen_db() and demo.exists():
+            from mpoffice_tui.cli.office import DEMO_PASSPHRASE
+
+            print(f"No office of your own yet: opening the demo office ({demo}, passphrase "
+                  f"{DEMO_PASSPHRASE!r}). `mpoffice init` creates yours; Ctrl+Q quits.", file=sys.stderr)
+            return demo, self.passphrase() or DEMO_PASSPHRASE
+        raise OfficeNotFound(self._not_found(path))
+
+    def _not_found(self, path: Path) -> str:
+        """One line: no office at `path`, and what to do about it."""
+        from mpoffice_tui import paths
+
+        demo = paths.demo_db()
+        if not self.chosen_db() and demo.exists():
+            return (f"{path}: no office of your own here yet. Create one with `mpoffice init`, or use the demo "
+                    f"office: mpoffice --db {demo} ... (passphrase 'demo office').")
+        return (f"{path}: no office here. Create one with `mpoffice init`, or try the demo office with "
+                "`mpoffice demo`.")
+
     def passphrase(self) -> str | None:
         """From --passphrase-file, MPOFFICE_PASSPHRASE, or None (ask, or use the keyring)."""
         if getattr(self.args, "passphrase_file", None):
@@ -80,7 +114,10 @@ class Context:
         if self._office is not None:
             return self._office
         from mpoffice_tui.db import engine, keys
-        from mpoffice_tui.db.errors import UnlockError
+        from mpoffice_tui.db.errors import OfficeNotFound, UnlockError
+
+        if not self.db_path.exists():
+            raise OfficeNotFound(self._not_found(self.db_path))
 
         secret = self.passphrase()
         if secret is None:

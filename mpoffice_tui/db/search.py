@@ -59,16 +59,26 @@ def fts_trigger_ddl(fts: str, kind: str) -> str:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+JOINED_HEAD = 3  # "obrien", "mcdonald", "dsouza": a name typed without its apostrophe or space, up to here
+
+
+def _word_query(word: str, star: str) -> str:
+    """One typed word as FTS5: the word, or (a name typed joined up) its first letters and the rest as
+    adjacent words, so "obrien" finds O'Brien and "mcdonald" Mc Donald, as the register lookup does."""
+    alts = [f'"{word}"{star}']
+    if word.isalpha() and len(word) >= 4:
+        alts += [f'"{word[:k]} {word[k:]}"{star}' for k in range(1, min(JOINED_HEAD, len(word) - 3) + 1)]
+    return alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")"
 
 
 def match_query(text: str, prefix: bool = True) -> str | None:
     """Turn what a person typed into a safe FTS5 MATCH expression (every word quoted), or None.
 
-    "O'Brien housing" -> '"O"* "Brien"* "housing"*' : quotes and operators typed by the user never
-    reach FTS5 syntax.
+    "O'Brien housing" -> '"O"* AND "Brien"* AND ("housing"* OR "h ousing"* ...)' : quotes and operators typed by
+    the user never reach FTS5 syntax; a word may also match as a name written apart ("obrien": O'Brien).
     """
     words = _WORD.findall(text or "")
     if not words:
         return None
     star = "*" if prefix else ""
-    return " ".join(f'"{w}"{star}' for w in words)
+    return " AND ".join(_word_query(w, star) for w in words)

@@ -518,9 +518,13 @@ def get_case(office: Office, ref_or_id: str, viewer_role: str | None = None) -> 
                 "SELECT id, received_at, channel, direction, sender_name, sender_email, recipients, subject, "
                 "body_text, author_id FROM messages WHERE case_id = :id AND deleted = 0"), cid):
             who = r[4] or r[5] or ""
-            if r[2] == "phone":
+            if r[2] == "phone":  # a call in is from its sender; a call out is to its recipient
                 kind = "call"
-                title = ("Call from " if r[3] == "in" else "Call to ") + (who or r[6] or "constituent")
+                if r[3] == "in":
+                    title = "Call from " + (who or (constituent.name if constituent else "") or "constituent")
+                else:
+                    called = r[6] or (who if who != staff.get(r[9]) else "")
+                    title = "Call to " + (called or (constituent.name if constituent else "") or "constituent")
             else:
                 kind = "message"
                 title = r[7] or "(no subject)"
@@ -694,22 +698,38 @@ def add_note(office: Office, case: str, body: str, *, confidential: bool = False
 
 def log_call(office: Office, case: str, summary: str, *, direction: str = "in", who: str | None = None,
              phone: str | None = None) -> str:
-    """Log a phone call on the case (and the constituent's contact history) as a phone message."""
+    """Log a phone call on the case (and the constituent's contact history) as a phone message. A call in
+    is from `who` (the constituent when not given); a call out is from the member of staff to `who`."""
     summary = (summary or "").strip()
     if not summary:
         raise OfficeError("say what the call was about")
     if direction not in ("in", "out"):
         raise OfficeError("a call's direction is 'in' or 'out'")
+    who = (who or "").strip() or None
     with office.writing() as w:
         c = _case(w, case)
+        other = who or _constituent_name(w, c.constituent_id)
+        if direction == "out":  # from the caseworker, to the person called (and their number)
+            me = w.get(Staff, office.staff_id) if office.staff_id else None
+            sender, to = (me.name if me else None), " ".join(x for x in (other, f"({phone})" if phone else "") if x)
+        else:
+            sender, to = other, phone
         now = now_iso()
         digest = hashlib.sha256(f"call|{c.id}|{now}|{summary}".encode()).hexdigest()
-        msg = w.insert(Message, channel="phone", direction=direction, sender_name=who,
-                       recipients=phone, subject=summary.splitlines()[0][:120], body_text=summary,
+        msg = w.insert(Message, channel="phone", direction=direction, sender_name=sender,
+                       recipients=to or None, subject=summary.splitlines()[0][:120], body_text=summary,
                        received_at=now, content_hash=digest, triage="done", case_id=c.id,
                        constituent_id=c.constituent_id, author_id=office.staff_id)
         w.audit("case.call", target=f"case:{c.id}", detail=f"call {direction}")
     return msg.id
+
+
+def _constituent_name(w, constituent_id: str | None) -> str | None:
+    """'Mrs Mary O'Brien' (title, preferred or first name, surname), or None."""
+    p = w.get(Constituent, constituent_id) if constituent_id else None
+    if p is None:
+        return None
+    return " ".join(x for x in (p.title, p.preferred_name or p.forenames, p.surname) if x) or None
 
 
 def change_status(office: Office, case: str, status: str, *, outcome: str | None = None,

@@ -29,6 +29,7 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, CaseParty, Consent, Constituent, Message, SubjectAccessRequest
 from mpoffice_tui.db.search import match_query
+from mpoffice_tui.importers.register.normalise import elector_number
 from mpoffice_tui.services import access
 from mpoffice_tui.services.cases import CaseFilter, CaseRow, PersonBrief, list_cases
 
@@ -106,6 +107,7 @@ class ConstituentView:
     history: tuple[ContactItem, ...]  # newest first
     consents: tuple[ConsentView, ...]
     merged_from: tuple[ConstituentRow, ...]
+    elector_number: str | None = None  # as the council writes it (AB1-124/1), when on the register held here
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -116,7 +118,8 @@ class ConstituentView:
             return {k: getattr(x, k) for k in x.__dataclass_fields__}
 
         return {"person": {**plain(self.person), "flags": list(self.flags)}, "privacy_state": self.privacy_state,
-                "elector_key": self.elector_key, "date_of_birth": self.date_of_birth,
+                "elector_key": self.elector_key, "elector_number": self.elector_number,
+                "date_of_birth": self.date_of_birth,
                 "merged_into": self.merged_into, "cases": [c.as_dict() for c in self.cases],
                 "other_cases": [c.as_dict() for c in self.other_cases],
                 "history": [plain(h) for h in self.history], "consents": [plain(c) for c in self.consents],
@@ -316,6 +319,8 @@ def get(office: Office, constituent_id: str, history_limit: int = 500) -> Consti
             "WHERE constituent_id = :id AND deleted = 0 ORDER BY given_on, created_at"), {"id": constituent_id}))
         merged = tuple(_crow(r) for r in conn.execute(text(_ROW_SQL + "WHERE p.merged_into = :id"),
                                                          {"id": constituent_id}))
+        elector = conn.execute(text("SELECT pd, eno, suffix FROM electors WHERE elector_key = :k LIMIT 1"),
+                               {"k": extra[1]}).fetchone() if extra[1] else None
     cases = list_cases(office, CaseFilter(constituent_id=constituent_id), limit=1000, with_total=False).rows
     others = []
     if other_ids:
@@ -323,7 +328,8 @@ def get(office: Office, constituent_id: str, history_limit: int = 500) -> Consti
 
         others = [case_row(office, cid) for cid in other_ids]
     return ConstituentView(person, extra[0], extra[1], extra[2], extra[3], cases, tuple(others), history,
-                           consents, merged)
+                           consents, merged, elector_number(elector[0] or "", elector[1], elector[2]) if elector
+                           else None)
 
 
 # -- duplicates and merge ------------------------------------------------------------------------

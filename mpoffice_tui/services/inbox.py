@@ -37,8 +37,9 @@ Triage (each one transaction, audited, and undoable: see services.triage_undo)
 
 Manual capture
     capture(office, channel, sender_name=..., body=..., subject="", sender_email=None,
-            case_ref=None, constituent_id=None, attachment_path=None, received_at=None) -> str
+            case_ref=None, constituent_id=None, attachment_path=None, received_at=None, direction="in") -> str
         channel: phone | letter | walk_in | surgery | email; straight onto a case if case_ref given.
+        direction "out" (a call we made): from the member of staff, to `sender_name` (the person called).
 
 Attachments
     open_attachment(office, attachment_id, launch=True) -> OpenedAttachment
@@ -59,7 +60,7 @@ from pathlib import Path
 from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.ids import new_id
-from mpoffice_tui.db.models import Attachment, Campaign, Case, CaseParty, Constituent, Message
+from mpoffice_tui.db.models import Attachment, Campaign, Case, CaseParty, Constituent, Message, Staff
 from mpoffice_tui.importers.mail import Item, ParsedMessage, read_paths
 from mpoffice_tui.importers.mail.readers import iter_files
 from mpoffice_tui.services import triage_undo
@@ -853,10 +854,14 @@ def mark_campaign(office: Office, msg_id: str, campaign_id: str | None = None) -
 # -- manual capture --------------------------------------------------------------------------------
 def capture(office: Office, channel: str, *, sender_name: str, body: str, subject: str = "",
             sender_email: str | None = None, case_ref: str | None = None, constituent_id: str | None = None,
-            attachment_path: str | os.PathLike | None = None, received_at: str | None = None) -> str:
-    """Log a phone call, letter (with a scanned file), walk-in or surgery visit; returns the message id."""
+            attachment_path: str | os.PathLike | None = None, received_at: str | None = None,
+            direction: str = "in") -> str:
+    """Log a phone call, letter (with a scanned file), walk-in or surgery visit; returns the message id.
+    `direction` "out" is a call the office made: from the member of staff, to `sender_name`."""
     if channel not in CHANNELS:
         raise OfficeError(f"unknown channel {channel!r}: choose one of {', '.join(CHANNELS)}")
+    if direction not in ("in", "out"):
+        raise OfficeError("a contact's direction is 'in' or 'out'")
     data = None
     if attachment_path is not None:
         from mpoffice_tui.services.cases import read_attachment
@@ -870,8 +875,15 @@ def capture(office: Office, channel: str, *, sender_name: str, body: str, subjec
         cid = constituent_id or (case.constituent_id if case else None)
         now = utcnow()
         text = body or ""
-        row = {"channel": channel, "direction": "in", "sender_name": sender_name, "sender_email": sender_email,
-               "subject": subject or f"{channel.replace('_', '-')} from {sender_name}".strip(),
+        other, recipients = sender_name, None
+        if direction == "out":  # we called them: from the member of staff, to the person called
+            me = w.get(Staff, office.staff_id) if office.staff_id else None
+            sender_name, recipients = (me.name if me else ""), " ".join(x for x in (other, sender_email) if x)
+            sender_email = None
+        row = {"channel": channel, "direction": direction, "sender_name": sender_name, "sender_email": sender_email,
+               "recipients": recipients or None,
+               "subject": subject or (f"{channel.replace('_', '-')} to {other}" if direction == "out"
+                                      else f"{channel.replace('_', '-')} from {sender_name}").strip(),
                "body_text": text, "received_at": received_at or now,
                "content_hash": hashlib.sha256(f"{channel}|{sender_name}|{now}|{text}".encode()).hexdigest(),
                "triage": "done" if case else "new", "case_id": case.id if case else None,

@@ -1,7 +1,10 @@
 """Letters from templates with merge fields, rendered to .docx (python-docx) and to plain text.
 
 A template's body and subject use {field} placeholders (see MERGE_FIELDS); unknown placeholders are
-left as they are and reported. A written letter is a `letters` row, so it appears on the case timeline.
+left as they are and reported. A field whose value has several lines (an address) keeps its lines only
+on a line of its own; inside a sentence it is written on one line, comma-separated. A written letter is
+a `letters` row, so it appears on the case timeline; its layout (address block, one date, subject line
+with the reference, salutation, sign-off) is added when it is drawn, so the text holds only the letter.
 
     load_starter_templates(office) -> int   (data/letter_templates/*.txt; idempotent by name)
     list_templates(office) -> [TemplateView];  find_template(office, id_or_name) -> TemplateView
@@ -9,22 +12,27 @@ left as they are and reported. A written letter is a `letters` row, so it appear
     template_file(t) -> str   (the file format parse_template_file reads)
     merge_fields(office, case, recipient_contact_id=None, recipient="constituent") -> dict
     render(template_text, fields) -> (text, unknown_fields)
-    write_letter(office, case, template, recipient_contact_id=None) -> LetterView (stored)
-    letter_text(office, letter_id) -> str;  letter_docx(office, letter_id) -> bytes
-    save_docx(office, letter_id, path)  (a plaintext file on purpose: the user asked for it)
+    compose_letter(office, case, template, ...) -> Composed   (what write_letter would store; nothing written)
+    write_letter(office, case, template, recipient_contact_id=None, subject=None, body=None) -> LetterView
+    letter_layout(office, letter_id) -> LetterLayout   (letterhead, date, address block, salutation, subject
+        with the reference, body, sign-off: the one layout every output is drawn from)
+    layout_text(layout) -> str;  layout_docx(layout) -> bytes;  letter_text / letter_docx (by letter id)
+    save_docx(office, letter_id, path)  (a plaintext file on purpose: the user asked for it; a folder gets
+        docx_file_name(...), e.g. A-00153-2026-03-05-Mr-Sean-Mahmood.docx)
     chase_due(office) -> [ChaseItem];  write_chase_letter(office, party_id) -> LetterView  (chase_template)
-    preview_chase_letter(office, party_id) -> (subject, body, unknown_fields)
+    compose_chase_letter(office, party_id) -> ComposedLetter;  preview_chase_letter(...) -> (subject, body, unknown)
 """
 
 from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
 
+from anyascii import anyascii
 from sqlalchemy import text
 
 from mpoffice_tui.db.engine import Office
@@ -37,11 +45,11 @@ MERGE_FIELDS: dict[str, str] = {
     "constituent_name": "the constituent's full name, with title",
     "constituent_forename": "their (preferred) first name",
     "constituent_surname": "their surname",
-    "constituent_address": "their address, one part per line",
+    "constituent_address": "their address, one part per line (inside a sentence: on one line)",
     "constituent_address_line": "their address on one line",
     "constituent_postcode": "their postcode",
     "case_ref": "the case reference",
-    "case_title": "the case title",
+    "case_title": "the case title (a heading: best in the subject line, not mid-sentence)",
     "case_category": "the case category",
     "case_opened": "the date the case was opened",
     "case_outcome": "the outcome (closed cases)",
@@ -50,6 +58,7 @@ MERGE_FIELDS: dict[str, str] = {
     "recipient_department": "the recipient's department",
     "recipient_address": "the recipient's address",
     "salutation": "'Dear Mrs Smith', or 'Dear Sir or Madam' for an organisation",
+    "sign_off": "'Yours sincerely' after a name, 'Yours faithfully' after 'Dear Sir or Madam'",
     "mp_name": "the MP's name",
     "office_name": "the office's name",
     "office_address": "the office's address (setting office_address)",
@@ -58,6 +67,7 @@ MERGE_FIELDS: dict[str, str] = {
     "staff_name": "who is writing",
     "date": "today, e.g. 5 March 2026",
     "subject": "the subject of the email being answered (replies); the case title (letters)",
+    "topic": "what a campaign is about, from its name (campaign acknowledgements); else the subject, tidied",
     "contacted_on": "when the third party was contacted (chase letters)",
     "reply_due": "when their reply was due (chase letters)",
 }
@@ -77,18 +87,41 @@ def long_date(d: date | str | None) -> str:
 
 
 def render(template: str, fields: dict[str, str]) -> tuple[str, list[str]]:
-    """Fill {field} placeholders; unknown ones stay as typed. Returns (text, unknown field names)."""
+    """Fill {field} placeholders; unknown ones stay as typed. Returns (text, unknown field names).
+
+    A value of several lines (an address) keeps them only where the placeholder has its line to itself;
+    inside a sentence ("of {constituent_address}, who") it is written on one line, comma-separated."""
     unknown: list[str] = []
+    template = template or ""
 
     def sub(m: re.Match) -> str:
         key = m.group(1)
-        if key in fields:
-            return str(fields[key] or "")
-        if key not in unknown:
-            unknown.append(key)
-        return m.group(0)
+        if key not in fields:
+            if key not in unknown:
+                unknown.append(key)
+            return m.group(0)
+        value = str(fields[key] or "")
+        if "\n" in value:
+            start = template.rfind("\n", 0, m.start()) + 1
+            end = template.find("\n", m.end())
+            if template[start:end if end >= 0 else len(template)].strip() != m.group(0):
+                value = ", ".join(x.strip() for x in value.splitlines() if x.strip())
+        return value
 
-    return _FIELD.sub(sub, template or ""), unknown
+    return _FIELD.sub(sub, template), unknown
+
+
+_TAG = re.compile(r"^\s*(\[[^\]]{0,40}\]\s*|(re|fwd?|fw|aw|sv|campaign)\s*:\s*|(urgent|please)\b[\s:!,-]*)+", re.I)
+
+
+def topic_of(text_: str | None) -> str:
+    """What a campaign or message is about, fit to name in a sentence: 'Campaign: Fwd: PLEASE act on
+    sewage!!' -> 'Act on sewage' (reply and tag prefixes, 'please' and shouting dropped)."""
+    t = " ".join((text_ or "").split())
+    t = _TAG.sub("", t).strip().rstrip("!?.;:, ").strip(" \"'“”‘’")
+    if t.isupper() and len(t) > 4:
+        t = t.capitalize()
+    return t[:1].upper() + t[1:]
 
 
 # -- templates --------------------------------------------------------------------------------------
@@ -285,13 +318,27 @@ def merge_fields(office: Office, case: str, *, recipient_contact_id: str | None 
     if party is not None:
         f["contacted_on"] = long_date(party[0])
         f["reply_due"] = long_date(party[1])
+    return _finish(f)
+
+
+def sign_off_for(salutation: str) -> str:
+    """'Yours faithfully' after 'Dear Sir or Madam' (or no name), else 'Yours sincerely'."""
+    s = (salutation or "").strip().rstrip(",").casefold()
+    return "Yours faithfully" if s in ("", "dear sir or madam", "dear sir/madam", "dear sirs") else "Yours sincerely"
+
+
+def _finish(f: dict[str, str]) -> dict[str, str]:
+    """The fields that follow from the others: the sign-off that fits the salutation, the topic."""
+    f["sign_off"] = sign_off_for(f.get("salutation", ""))
+    f["topic"] = f.get("topic") or topic_of(f.get("subject"))
     return f
 
 
 def reply_fields(office: Office, *, case_id: str | None, constituent_id: str | None, name: str, subject: str,
-                 shared: dict[str, str] | None = None) -> dict[str, str]:
+                 shared: dict[str, str] | None = None, topic: str | None = None) -> dict[str, str]:
     """Merge fields for an email reply: a letter's fields when the message is on a case; else the known
-    constituent's, else the sender's name. `shared` is office_fields(office), when already read."""
+    constituent's, else the sender's name. `shared` is office_fields(office), when already read; `topic`
+    what the message is about (a campaign's name), else its subject tidied."""
     if case_id:
         f = merge_fields(office, case_id)
     else:
@@ -309,7 +356,8 @@ def reply_fields(office: Office, *, case_id: str | None, constituent_id: str | N
                      salutation=f"Dear {name}" if name else "Dear Sir or Madam")
         f["recipient_name"] = f["constituent_name"]
     f["subject"] = subject or "your message"
-    return f
+    f["topic"] = topic_of(topic) or topic_of(subject) or "your message"
+    return _finish(f)
 
 
 # -- letters ----------------------------------------------------------------------------------------
@@ -329,36 +377,85 @@ class LetterView:
     unknown_fields: tuple[str, ...] = ()
 
 
-def write_letter(office: Office, case: str, template: str, *, recipient_contact_id: str | None = None,
-                 recipient: str = "constituent", party_id: str | None = None,
-                 extra_fields: dict[str, str] | None = None, body: str | None = None) -> LetterView:
-    """Render a template for a case and store the letter on the case's timeline."""
-    from mpoffice_tui.services.cases import find_case_id
+@dataclass(frozen=True)
+class ComposedLetter:
+    """A letter as it would be written from a template (nothing stored): to read and change first."""
 
+    template_id: str
+    template_name: str
+    recipient_contact_id: str | None
+    recipient_name: str
+    address: tuple[str, ...]  # the address block it will carry
+    subject: str
+    body: str
+    unknown_fields: tuple[str, ...] = ()
+
+
+_OWN_DATE = re.compile(r"\A\s*\{date\}[ \t]*\n(?:[ \t]*\n)*")  # a template's own date line: the layout dates it
+
+
+def _letter_parts(office: Office, case: str, template: str, *, recipient_contact_id: str | None,
+                  recipient: str, party_id: str | None, extra_fields: dict[str, str] | None,
+                  subject: str | None, body: str | None) -> tuple[TemplateView, dict[str, str], str, str, list[str]]:
+    """(template, fields, subject, body, unknown fields) of a letter; `subject`/`body` are the
+    caseworker's own text when given (merge fields in it still filled)."""
     t = find_template(office, template)
     fields = merge_fields(office, case, recipient_contact_id=recipient_contact_id, recipient=recipient,
                           party_id=party_id)
     fields.update(extra_fields or {})
-    subject, unknown_s = render(t.subject, fields)
-    text_, unknown_b = render(body if body is not None else t.body, fields)
+    subject_, unknown_s = render(subject if subject and subject.strip() else t.subject, fields)
+    text_, unknown_b = render(body if body is not None else _OWN_DATE.sub("", t.body), fields)
+    return t, fields, subject_.strip(), text_, list(dict.fromkeys(unknown_s + unknown_b))
+
+
+def compose_letter(office: Office, case: str, template: str, *, recipient_contact_id: str | None = None,
+                   recipient: str = "constituent", party_id: str | None = None,
+                   extra_fields: dict[str, str] | None = None) -> ComposedLetter:
+    """The letter `write_letter` would store, to read and change before saving (nothing is written)."""
+    t, fields, subject, body, unknown = _letter_parts(
+        office, case, template, recipient_contact_id=recipient_contact_id, recipient=recipient,
+        party_id=party_id, extra_fields=extra_fields, subject=None, body=None)
+    block = _address_block(office, fields, recipient_contact_id, fields["recipient_name"])
+    return ComposedLetter(t.id, t.name, recipient_contact_id, fields["recipient_name"], block, subject, body,
+                          tuple(unknown))
+
+
+def write_letter(office: Office, case: str, template: str, *, recipient_contact_id: str | None = None,
+                 recipient: str = "constituent", party_id: str | None = None,
+                 extra_fields: dict[str, str] | None = None, body: str | None = None,
+                 subject: str | None = None) -> LetterView:
+    """Render a template for a case (or store the caseworker's edited `subject`/`body`) on its timeline."""
+    from mpoffice_tui.services.cases import find_case_id
+
+    parts = _letter_parts(office, case, template, recipient_contact_id=recipient_contact_id, recipient=recipient,
+                          party_id=party_id, extra_fields=extra_fields, subject=subject, body=body)
     case_id = find_case_id(office, case)
     with office.writing() as w:
-        letter = w.insert(Letter, case_id=case_id, template_id=t.id, recipient_contact_id=recipient_contact_id,
-                          recipient_name=fields["recipient_name"], subject=subject, body_text=text_,
-                          author_id=office.staff_id, created_at=now_iso())
-        w.audit("letter.write", target=f"case:{case_id}", detail=t.name)
+        return _insert_letter(office, w, case_id, recipient_contact_id, parts)
+
+
+def _insert_letter(office: Office, w, case_id: str, recipient_contact_id: str | None, parts: tuple) -> LetterView:
+    """Store a letter (the `_letter_parts` read before) inside the caller's transaction `w`."""
+    t, fields, subject_, text_, unknown = parts
+    if not text_.strip():
+        raise OfficeError("the letter is empty: write its text first")
+    letter = w.insert(Letter, case_id=case_id, template_id=t.id, recipient_contact_id=recipient_contact_id,
+                      recipient_name=fields["recipient_name"], subject=subject_, body_text=text_,
+                      author_id=office.staff_id, created_at=now_iso())
+    w.audit("letter.write", target=f"case:{case_id}", detail=t.name)
     return LetterView(letter.id, case_id, fields["case_ref"], t.id, recipient_contact_id, fields["recipient_name"],
-                      fields["recipient_address"], subject, text_, letter.created_at, None,
-                      tuple(dict.fromkeys(unknown_s + unknown_b)))
+                      fields["recipient_address"], subject_, text_, letter.created_at, None, tuple(unknown))
+
+
+_LETTER_SQL = ("SELECT l.id, l.case_id, c.ref, l.template_id, l.recipient_contact_id, l.recipient_name, "
+               "coalesce(k.address, ''), l.subject, l.body_text, l.created_at, l.sent_on FROM letters l "
+               "JOIN cases c ON c.id = l.case_id LEFT JOIN contacts k ON k.id = l.recipient_contact_id "
+               "WHERE l.id = :id AND l.deleted = 0")
 
 
 def get_letter(office: Office, letter_id: str) -> LetterView:
     with office.engine.connect() as conn:
-        r = conn.execute(text(
-            "SELECT l.id, l.case_id, c.ref, l.template_id, l.recipient_contact_id, l.recipient_name, "
-            "coalesce(k.address, ''), l.subject, l.body_text, l.created_at, l.sent_on, c.constituent_id "
-            "FROM letters l JOIN cases c ON c.id = l.case_id LEFT JOIN contacts k ON k.id = l.recipient_contact_id "
-            "WHERE l.id = :id AND l.deleted = 0"), {"id": letter_id}).fetchone()
+        r = conn.execute(text(_LETTER_SQL), {"id": letter_id}).fetchone()
     if r is None:
         raise OfficeError("no such letter")
     address = r[6]
@@ -377,69 +474,185 @@ def mark_sent(office: Office, letter_id: str, on: str | date | None = None) -> N
         w.audit("letter.sent", target=f"case:{letter.case_id}", detail=letter.id)
 
 
+# -- layout: one structure for every output (text, .docx; a PDF on letterhead later) ----------------
+@dataclass(frozen=True)
+class LetterLayout:
+    """A letter laid out as a letter: each part once, in order."""
+
+    letterhead: tuple[str, ...]  # the office's name, address, phone, email
+    date: str  # "5 March 2026"
+    address: tuple[str, ...]  # the recipient's name and address block
+    salutation: str  # "Dear Mr Mahmood,"
+    subject: str  # the subject line, always with the case reference
+    body: tuple[str, ...]  # paragraphs (a paragraph may hold line breaks)
+    closing: str  # "Yours sincerely,"
+    signature: tuple[str, ...] = field(default_factory=tuple)  # the signatory's lines
+
+
+_DATE_PARA = re.compile(r"\d{1,2}(st|nd|rd|th)? [A-Z][a-z]+,? \d{4}|\d{4}-\d{2}-\d{2}")
+_SALUTATION = re.compile(r"(?i)dear\b.{1,80}")
+_CLOSING = re.compile(r"(?i)(yours\s+(sincerely|faithfully|truly|ever)|(with\s+)?(kind|best|warm|warmest)\s+"
+                      r"(regards|wishes)|regards|many\s+thanks|with\s+thanks)\s*[,.!]?")
+
+
+def _lines(block: str | None) -> list[str]:
+    """An address as lines: its own lines, or a one-line address split at its commas."""
+    block = (block or "").strip()
+    parts = block.splitlines() if "\n" in block else block.split(",")
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _address_block(office: Office, fields: dict[str, str], contact_id: str | None, name: str) -> tuple[str, ...]:
+    """Who the letter goes to, as an envelope would show it (no line twice)."""
+    if contact_id:
+        with office.engine.connect() as conn:
+            k = conn.execute(text("SELECT name, organisation, department, address, email FROM contacts "
+                                  "WHERE id = :id"), {"id": contact_id}).fetchone()
+        if k is None:
+            lines = [name]
+        else:
+            lines = [k[0] or "", k[1] or "", k[2] or "", *_lines(k[3])]
+            if not _lines(k[3]) and k[4]:
+                lines.append(f"By email: {k[4]}")
+    else:
+        lines = [name or fields.get("constituent_name", ""), *_lines(fields.get("constituent_address"))]
+    seen: set[str] = set()
+    out = []
+    for line in (x.strip() for x in lines):
+        if line and line.casefold() not in seen:
+            seen.add(line.casefold())
+            out.append(line)
+    return tuple(out)
+
+
 def _letterhead(office: Office) -> list[str]:
     lines = [settings.get(office, "office_name") or office.name]
-    lines += [x for x in settings.get(office, "office_address").splitlines() if x.strip()]
+    lines += [x.strip() for x in settings.get(office, "office_address").splitlines() if x.strip()]
+    if phone := settings.get(office, "office_phone"):
+        lines.append(f"Tel: {phone}")
+    if email := settings.get(office, "office_email"):
+        lines.append(f"Email: {email}")
     return lines
 
 
-def letter_text(office: Office, letter_id: str) -> str:
-    """The whole letter as plain text: letterhead, date, recipient, reference, subject, body."""
+def layout_for(office: Office, case: str, *, subject: str, body: str, day: date | str | None = None,
+               recipient_contact_id: str | None = None, recipient_name: str | None = None) -> LetterLayout:
+    """Lay out a letter's text on a case: the office's letterhead, one date (a date the text opens with is
+    used, not repeated), the address block, the salutation and sign-off the text has (else the ones that
+    fit the recipient), and a subject line that carries the case reference."""
+    fields = merge_fields(office, case, recipient_contact_id=recipient_contact_id)
+    paras = [p.strip() for p in re.split(r"\n[ \t]*\n", (body or "").strip()) if p.strip()]
+    when = long_date(day or today())
+    while paras and _DATE_PARA.fullmatch(paras[0]):
+        own = paras.pop(0)
+        when = long_date(own) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", own) else own
+    salutation = f"{fields['salutation']},"
+    if paras and "\n" not in paras[0] and _SALUTATION.fullmatch(paras[0]):
+        salutation = paras.pop(0)
+    closing, signature = f"{fields['sign_off']},", (fields["mp_name"],) if fields["mp_name"] else ()
+    for i in range(len(paras) - 1, max(-1, len(paras) - 4), -1):
+        first, *rest = paras[i].splitlines()
+        if _CLOSING.fullmatch(first.strip()):
+            closing = first.strip()
+            signature = tuple(x.strip() for x in [*rest, *"\n".join(paras[i + 1:]).splitlines()] if x.strip())
+            paras = paras[:i]
+            break
+    else:  # no sign-off written: one that fits, above the signature the text ends with (if it does)
+        if paras and fields["mp_name"] and paras[-1].splitlines()[0].strip() == fields["mp_name"]:
+            signature = tuple(x.strip() for x in paras.pop().splitlines() if x.strip())
+    line = " ".join((subject or "").split()) or fields["case_title"]
+    ref = fields["case_ref"]
+    if ref and ref not in line:
+        line = f"{line} (our ref {ref})"
+    to = _address_block(office, fields, recipient_contact_id, recipient_name or fields["recipient_name"])
+    return LetterLayout(tuple(_letterhead(office)), when, to, salutation, line, tuple(paras), closing, signature)
+
+
+def letter_layout(office: Office, letter_id: str) -> LetterLayout:
+    """A stored letter, laid out (dated the day it was sent, else written)."""
     lt = get_letter(office, letter_id)
-    parts = ["\n".join(_letterhead(office)), long_date(lt.sent_on or lt.created_at[:10]),
-             "\n".join([lt.recipient_name, *[x for x in lt.recipient_address.splitlines() if x.strip()]]),
-             f"Our ref: {lt.case_ref}"]
-    if lt.subject:
-        parts.append(lt.subject)
-    parts.append(lt.body_text.strip())
+    return layout_for(office, lt.case_id, subject=lt.subject, body=lt.body_text,
+                      day=lt.sent_on or lt.created_at[:10], recipient_contact_id=lt.recipient_contact_id,
+                      recipient_name=lt.recipient_name)
+
+
+def layout_text(lay: LetterLayout) -> str:
+    """The letter as plain text, each part once."""
+    parts = ["\n".join(lay.letterhead), lay.date, "\n".join(lay.address), lay.salutation, lay.subject,
+             *lay.body, lay.closing, "\n".join(lay.signature)]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def letter_docx(office: Office, letter_id: str) -> bytes:
+def layout_docx(lay: LetterLayout) -> bytes:
     """The letter as a .docx document (bytes, built in memory)."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
-    lt = get_letter(office, letter_id)
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "Arial"
     style.font.size = Pt(11)
+
+    def lines(paragraph, items, bold_first: bool = False) -> None:
+        for i, line in enumerate(items):
+            run = paragraph.add_run(line)
+            run.bold = bold_first and i == 0
+            if i < len(items) - 1:
+                run.add_break()
+
     head = doc.add_paragraph()
     head.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    for i, line in enumerate(_letterhead(office)):
-        run = head.add_run(line)
-        run.bold = i == 0
-        if i < len(_letterhead(office)) - 1:
-            run.add_break()
-    doc.add_paragraph(long_date(lt.sent_on or lt.created_at[:10])).alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    to = doc.add_paragraph()
-    lines = [lt.recipient_name, *[x for x in lt.recipient_address.splitlines() if x.strip()]]
-    for i, line in enumerate(lines):
-        run = to.add_run(line)
-        if i < len(lines) - 1:
-            run.add_break()
-    doc.add_paragraph(f"Our ref: {lt.case_ref}")
-    if lt.subject:
-        doc.add_paragraph().add_run(lt.subject).bold = True
-    for para in re.split(r"\n\s*\n", lt.body_text.strip()):
-        p = doc.add_paragraph()
-        lines = para.splitlines()
-        for i, line in enumerate(lines):
-            run = p.add_run(line)
-            if i < len(lines) - 1:
-                run.add_break()
-    doc.core_properties.title = lt.subject
-    doc.core_properties.author = settings.get(office, "office_name") or office.name
+    lines(head, lay.letterhead, bold_first=True)
+    doc.add_paragraph(lay.date).alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    lines(doc.add_paragraph(), lay.address)
+    doc.add_paragraph(lay.salutation)
+    doc.add_paragraph().add_run(lay.subject).bold = True
+    for para in lay.body:
+        lines(doc.add_paragraph(), para.splitlines())
+    doc.add_paragraph(lay.closing)
+    if lay.signature:
+        doc.add_paragraph()  # room to sign
+        lines(doc.add_paragraph(), lay.signature)
+    doc.core_properties.title = lay.subject
+    doc.core_properties.author = lay.letterhead[0] if lay.letterhead else ""
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
 
 
+def letter_text(office: Office, letter_id: str) -> str:
+    """The whole letter as plain text: letterhead, date, address, salutation, subject, body, sign-off."""
+    return layout_text(letter_layout(office, letter_id))
+
+
+def letter_docx(office: Office, letter_id: str) -> bytes:
+    """The letter as a .docx document (bytes, built in memory)."""
+    return layout_docx(letter_layout(office, letter_id))
+
+
+def file_slug(text_: str | None, limit: int = 40) -> str:
+    """Words of a name for a file name, readable on any system: 'Mr Seán O'Brien' -> 'Mr-Sean-OBrien'."""
+    ascii_ = re.sub(r"['`]", "", anyascii(text_ or ""))
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_).strip("-")[:limit].strip("-")
+
+
+def docx_file_name(lt: LetterView) -> str:
+    """e.g. A-00153-2026-03-05-Mr-Sean-Mahmood.docx"""
+    return f"{lt.case_ref}-{lt.created_at[:10]}-{file_slug(lt.recipient_name) or 'letter'}.docx"
+
+
 def save_docx(office: Office, letter_id: str, path: str | Path) -> Path:
-    """Write the letter's .docx to `path` (a plaintext file the user asked for), audited."""
-    path = Path(path)
+    """Write the letter's .docx to `path`, or into the folder `path` under its own name (never over another
+    file): a plaintext file the user asked for, audited."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        name = docx_file_name(get_letter(office, letter_id))
+        target, n = path / name, 2
+        while target.exists():
+            target = path / f"{name[:-5]}-{n}.docx"
+            n += 1
+        path = target
     data = letter_docx(office, letter_id)
     try:
         path.write_bytes(data)
@@ -497,24 +710,35 @@ def chase_template(office: Office) -> TemplateView:
     return found[0]
 
 
-def preview_chase_letter(office: Office, party_id: str,
-                         template: str | None = None) -> tuple[str, str, list[str]]:
-    """The chase letter to a third party as it would be written: (subject, body, unknown fields)."""
+def _party(office: Office, party_id: str) -> tuple[str, str]:
+    """(case id, contact id) of a third party on a case."""
     with office.engine.connect() as conn:
         r = conn.execute(text("SELECT case_id, contact_id FROM case_parties WHERE id = :id AND deleted = 0"),
                          {"id": party_id}).fetchone()
     if r is None or not r[1]:
         raise OfficeError("no such third party on a case")
+    return r[0], r[1]
+
+
+def compose_chase_letter(office: Office, party_id: str, template: str | None = None) -> ComposedLetter:
+    """The chase letter to a third party as it would be written, to read and change (nothing stored)."""
+    case_id, contact_id = _party(office, party_id)
     t = find_template(office, template) if template else chase_template(office)
-    fields = merge_fields(office, r[0], recipient_contact_id=r[1], party_id=party_id)
-    subject, unknown_s = render(t.subject, fields)
-    body, unknown_b = render(t.body, fields)
-    return subject, body, list(dict.fromkeys(unknown_s + unknown_b))
+    return compose_letter(office, case_id, t.id, recipient_contact_id=contact_id, recipient="contact",
+                          party_id=party_id)
 
 
-def write_chase_letter(office: Office, party_id: str, template: str | None = None) -> LetterView:
-    """A chase letter to a third party that has not replied; their reply is then due again in
-    their reply days from today."""
+def preview_chase_letter(office: Office, party_id: str,
+                         template: str | None = None) -> tuple[str, str, list[str]]:
+    """The chase letter to a third party as it would be written: (subject, body, unknown fields)."""
+    c = compose_chase_letter(office, party_id, template)
+    return c.subject, c.body, list(c.unknown_fields)
+
+
+def write_chase_letter(office: Office, party_id: str, template: str | None = None, *, subject: str | None = None,
+                       body: str | None = None) -> LetterView:
+    """A chase letter to a third party that has not replied (the caseworker's edited `subject`/`body` when
+    given); their reply is then due again in their reply days from today."""
     from mpoffice_tui.services.reminders import add_working_days, nation
 
     with office.engine.connect() as conn:
@@ -524,8 +748,10 @@ def write_chase_letter(office: Office, party_id: str, template: str | None = Non
     if r is None or not r[1]:
         raise OfficeError("no such third party on a case")
     t = find_template(office, template) if template else chase_template(office)
-    letter = write_letter(office, r[0], t.id, recipient_contact_id=r[1], party_id=party_id)
-    with office.writing() as w:
-        party = w.get(CaseParty, party_id)
-        w.update(party, reply_due=add_working_days(today(), int(r[2] or 20), nation(office)).isoformat())
+    due = add_working_days(today(), int(r[2] or 20), nation(office)).isoformat()
+    parts = _letter_parts(office, r[0], t.id, recipient_contact_id=r[1], recipient="contact", party_id=party_id,
+                          extra_fields=None, subject=subject, body=body)
+    with office.writing() as w:  # the letter and the new reply date: one action, one transaction
+        letter = _insert_letter(office, w, r[0], r[1], parts)
+        w.update(w.get(CaseParty, party_id), reply_due=due)
     return letter

@@ -708,7 +708,8 @@ def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
                 scored = _address_search(conn, query, tokens)
                 if scored:
                     kind = "address"
-        scored.sort(key=lambda x: (-x[0], x[2][9] or "", x[2][8] or "", x[2][2] or "", x[2][3] or 0, x[2][4] or 0))
+        scored.sort(key=lambda x: (-x[0], x[2][9] or "", address_order(x[2][8]), x[2][2] or "", x[2][3] or 0,
+                                   x[2][4] or 0))
         more = len(scored) > limit
         chosen = scored[:limit]
         hits = _hits(conn, chosen)
@@ -718,6 +719,21 @@ def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
     what = {"number": "elector number", "postcode": "postcode", "address": "address", "name": "name"}[kind]
     msg = f"{len(hits)}{'+' if more else ''} elector{'s' if len(hits) != 1 else ''} found by {what}."
     return LookupResult(query, kind, tuple(hits), True, msg, held, more)
+
+
+_HOUSE = re.compile(r"(\d+)\s*([A-Za-z]?)\b[\s,]+([^\d,][^,]*)")
+
+
+def address_order(address: str | None) -> tuple:
+    """A sort key that walks a street as a canvasser would: by street, then house number as a number
+    (12 before 111, 12A after 12), then flat; named houses by name."""
+    a = " ".join((address or "").split())
+    found = list(_HOUSE.finditer(a))
+    m = found[-1] if found else None  # the last: "Flat 7, Arkwright House, 156 Rowan Rise" is on Rowan Rise
+    if m is None:
+        return (a.casefold(), 0, "", (), a)
+    flat = tuple(int(x) for x in re.findall(r"\d+", a[:m.start()]))
+    return (m.group(3).strip().casefold(), int(m.group(1)), m.group(2).casefold(), flat, a)
 
 
 def _address_search(conn, query: str, tokens: list[str]) -> list[tuple[float, str, tuple]]:

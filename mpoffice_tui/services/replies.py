@@ -6,14 +6,14 @@ whose `raw` is a ready RFC 5322 message (with `X-Unsent: 1`, so Outlook opens it
 on the case, appear on its timeline.
 
 Merge fields are the letters' (services.letters.MERGE_FIELDS, {salutation}, {case_ref}, {mp_name}…) plus
-{subject}; without a case the case fields are empty. An unknown field is left as written. Campaign
+{subject} and {topic} (a campaign's name, tidied: what a campaign acknowledgement says it is about);
+without a case the case fields are empty. An unknown field is left as written. Campaign
 acknowledgements use templates of kind `campaign`, replies those of kind `reply`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -32,9 +32,9 @@ DEFAULT_REPLY = ("{salutation},\n\nThank you for contacting me. My office has re
                  "Yours sincerely,\n\n{mp_name}\n")
 DEFAULT_REPLY_UNFILED = ("{salutation},\n\nThank you for contacting me. A member of my team will look into "
                          "your message and be in touch.\n\nYours sincerely,\n\n{mp_name}\n")
-DEFAULT_ACK = ("{salutation},\n\nThank you for writing to me about {subject}. I have received "
+DEFAULT_ACK = ("{salutation},\n\nThank you for writing to me about the “{topic}” campaign. I have received "
                "many messages on this issue and will respond in full as soon as I can.\n\n"
-               "Yours sincerely,\n\n{mp_name}\n")
+               "{sign_off},\n\n{mp_name}\n")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,15 @@ class Exported:
 def merge(template: str, fields: dict[str, str]) -> str:
     """Fill {field} placeholders as letters do; unknown fields and stray braces are left as they are."""
     return letters.render(template, fields)[0]
+
+
+def _campaign_name(office: Office, campaign_id: str | None) -> str | None:
+    """A campaign's name (what it is about), or None."""
+    if not campaign_id:
+        return None
+    with office.engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT name FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+    return row[0] if row else None
 
 
 def _setting(w, key: str) -> str:
@@ -145,7 +154,7 @@ def _compose(office: Office, msg_id: str, template: str | None) -> tuple[Compose
     if not to_addr:
         raise OfficeError("this message has no email address to reply to")
     fields = letters.reply_fields(office, case_id=case.id if case else None, constituent_id=msg.constituent_id,
-                                  name=name, subject=msg.subject)
+                                  name=name, subject=msg.subject, topic=_campaign_name(office, msg.campaign_id))
     if tbody is DEFAULT_REPLY and case is None:
         tbody = DEFAULT_REPLY_UNFILED
     subject = merge(tsubject, fields) if tsubject else (
@@ -201,6 +210,7 @@ def _ack_plan(office: Office, campaign_id: str) -> tuple[dict[str, tuple], list[
             "SELECT lower(recipients) FROM messages WHERE campaign_id = ? AND direction = 'out' AND deleted = 0",
             (campaign_id,)).fetchall()}
     shared = letters.office_fields(office) if rows else {}
+    topic = _campaign_name(office, campaign_id) if rows else ""  # one topic for every sender
     senders: dict[str, tuple] = {}
     group, flagged = [], []
     for mid, name, addr, subject, mid_header, refs, cid, flags in rows:
@@ -210,7 +220,7 @@ def _ack_plan(office: Office, campaign_id: str) -> tuple[dict[str, tuple], list[
         group.append(mid)
         if addr and addr.lower() not in done and addr.lower() not in senders:
             fields = letters.reply_fields(office, case_id=None, constituent_id=cid, name=name or "",
-                                          subject=subject, shared=shared)
+                                          subject=subject, shared=shared, topic=topic)
             senders[addr.lower()] = (name or "", addr, subject, mid_header, refs, cid, fields)
     return senders, group, flagged
 
@@ -297,7 +307,7 @@ def list_outbox(office: Office) -> list[Draft]:
 
 
 def _file_name(draft_id: str, subject: str, ref: str | None) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{ref or 'reply'}-{subject}")[:60].strip("-.")
+    stem = letters.file_slug(f"{ref or 'reply'}-{subject}", 60)  # 'Séan' -> 'Sean', as letters are named
     return f"{stem or 'reply'}-{draft_id[-8:]}.eml"
 
 

@@ -1,6 +1,7 @@
 """Casework statistics: cases by category, status and month, staff workload, time to close; CSV export.
 
     office_stats(office, months=12) -> Stats;  stats_csv(stats) -> str;  Stats.as_dict()
+    csv_bytes(text, bom=True) -> bytes   (UTF-8; with a byte-order mark Excel and LibreOffice read "Santé")
 All figures come from SQL aggregates (fast at 50k cases); months are by the case's opened/closed date.
 """
 
@@ -154,6 +155,15 @@ def stats_csv(stats: Stats) -> str:
         w.writerow(["time_to_close", t.category, "median_days", "" if t.median_days is None else t.median_days])
         w.writerow(["time_to_close", t.category, "mean_days", "" if t.mean_days is None else t.mean_days])
     return out.getvalue()
+
+
+SPREADSHEET_ENCODING = "utf-8-sig"  # UTF-8 with a byte-order mark: how Excel knows a CSV is UTF-8
+
+
+def csv_bytes(csv_text: str, *, bom: bool = True) -> bytes:
+    """A CSV's bytes: UTF-8, with a byte-order mark unless `bom` is False (for scripts that do not want one).
+    Without the mark Excel reads UTF-8 as the local code page: "Santé" comes out as "SantÃ©"."""
+    return csv_text.encode(SPREADSHEET_ENCODING if bom else "utf-8")
 
 
 class _SafeWriter:

@@ -117,10 +117,14 @@ def floor_for_export(conn, own_site: str) -> Vector:
 
 
 def waiting(conn, own_site: str) -> int:
-    """This machine's changes that some active peer has not acknowledged."""
+    """The changes some active peer has not acknowledged: exactly the ops the next bundle holds (this
+    machine's own and those it passes on from others), counted as `ops_since` would list them."""
     floor = floor_for_export(conn, own_site)
     if not floor:
         return 0
-    row = conn.exec_driver_sql("SELECT count(*) FROM ops WHERE site = ? AND seq > ?",
-                               (own_site, floor.get(own_site, 0))).fetchone()
-    return int(row[0])
+    total = 0
+    for site, top in conn.exec_driver_sql("SELECT site, max(seq) FROM ops GROUP BY site").fetchall():
+        if int(top) > floor.get(site, 0):
+            total += int(conn.exec_driver_sql("SELECT count(*) FROM ops WHERE site = ? AND seq > ?",
+                                              (site, floor.get(site, 0))).scalar() or 0)
+    return total

@@ -150,3 +150,24 @@ def test_awaiting_days_must_be_a_sensible_number(run):
     for n in ("0", "365"):
         r = run("cases", "--awaiting-days", n, "--json")
         assert r.returncode == 0 and json.loads(r.stdout)["total"] == 0, (n, r.stderr)
+
+
+def test_cli_finds_obrien_names_letters_readably_and_offers_csv_for_excel(run, tmp_path):
+    """`cases --search obrien` finds O'Brien; a letter saved into a folder is named Mr-Sean-OBrien; `stats --csv
+    --bom` starts with the byte-order mark that makes Excel read "Santé" (plain --csv stays as it was)."""
+    assert run("case", "new", "--forenames", "Seán", "--surname", "O'Brien", "--postcode", "WX1 2AB",
+               "--category", "Santé", "--title", "GP registration").returncode == 0
+    assert run("case", "A-00001", "set", "--status", "open").returncode == 0
+    r = run("cases", "--search", "obrien", "--json")
+    assert r.returncode == 0 and [c["ref"] for c in json.loads(r.stdout)["cases"]] == ["A-00001"]
+    folder = tmp_path / "out"
+    folder.mkdir()
+    r = run("case", "A-00001", "letter", "acknowledgement", "--docx", str(folder), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["docx"].endswith("-Sean-OBrien.docx") and len(list(folder.glob("*.docx"))) == 1
+    r = run("stats", "--csv", "--bom")
+    assert r.returncode == 0 and r.stdout.startswith("\ufeffsection,key,measure,value")
+    assert "category,Santé,cases,1" in r.stdout
+    assert run("stats", "--csv").stdout.startswith("section,")
+    r = run("stats", "--bom")
+    assert r.returncode == 2 and "--bom goes with --csv" in r.stderr

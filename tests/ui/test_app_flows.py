@@ -16,6 +16,7 @@ from mpoffice_tui.db.engine import open_office
 from mpoffice_tui.db.errors import OfficeInUse
 from mpoffice_tui.db.models import Case, Constituent, Elector, Message, Note
 from mpoffice_tui.ui.app import make_app
+from mpoffice_tui.ui.dialogs.form import FormDialog
 from mpoffice_tui.ui.screens.cases import CaseDetailScreen, CasesScreen
 from mpoffice_tui.ui.screens.inbox import InboxScreen
 from mpoffice_tui.ui.screens.register import RegisterScreen
@@ -132,7 +133,10 @@ async def test_move_through_screens_and_inbox_lanes(closed_office):
         await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and table(app, "#cases").loaded)
         cases = table(app, "#cases")
         assert cases.row_count == 25 and cases.cursor_row.ref == "A-00025"
-        await pilot.press("s")  # sort by reference
+        await pilot.press("s")  # sort by reference, picked from the list
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        app.screen.query_one("#field-sort").value = "ref"
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: cases.loaded and cases.cursor_row and cases.cursor_row.ref == "A-00001")
         await pilot.press("end")
         await wait_for(pilot, lambda: cases.cursor_row is not None and cases.cursor == 24)

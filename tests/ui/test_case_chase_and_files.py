@@ -4,14 +4,14 @@ CLI), and saving an attachment out of a case, on real encrypted offices under Pi
 from __future__ import annotations
 
 from pilot_helpers import NO_IDLE, SIZE, to_cases, wait_for
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from mpoffice_tui.db.engine import open_office
 from mpoffice_tui.services import cases, constituents, contacts, letters
 from mpoffice_tui.ui.app import make_app
 from mpoffice_tui.ui.dialogs.form import FormDialog
 from mpoffice_tui.ui.dialogs.simple import TextDialog
-from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen, LetterEditor
 from mpoffice_tui.ui.screens.reminders import RemindersScreen
 from mpoffice_tui.ui.widgets.paged_table import PagedTable
 from mpoffice_tui.ui.widgets.timeline import Timeline
@@ -65,10 +65,12 @@ async def test_overdue_party_in_reminders_and_chase_letter_on_the_timeline(offic
         await pilot.press("k")
         await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
         await submit_form(pilot, party=party.id)
-        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
-        preview = str(app.screen.query_one("#dialog-body").render())
-        assert "Wexford Borough Council" in preview and row.ref in preview and "29 January 2025" in preview
-        await pilot.click("#text-save")
+        await wait_for(pilot, lambda: isinstance(app.screen, LetterEditor))
+        editor = app.screen
+        preview = editor.query_one("#field-subject", Input).value + editor.query_one("#field-body", TextArea).text
+        assert row.ref in preview and "29 January 2025" in preview
+        assert "Wexford Borough Council" in str(editor.query_one(".dialog-intro").render())
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: detail_loaded(app, lambda x: any(i.kind == "letter"
                                                                          for i in x.detail.timeline)))
         assert isinstance(app.screen, CaseDetailScreen)

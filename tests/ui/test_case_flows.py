@@ -13,8 +13,7 @@ from mpoffice_tui.services import cases, constituents, letters
 from mpoffice_tui.ui.app import make_app
 from mpoffice_tui.ui.dialogs.form import FormDialog
 from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog
-from mpoffice_tui.ui.dialogs.simple import TextDialog
-from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
+from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen, LetterEditor
 from mpoffice_tui.ui.screens.case_list import CasesScreen
 from mpoffice_tui.ui.widgets.timeline import Timeline
 
@@ -107,8 +106,10 @@ async def test_case_from_new_constituent_closed_and_reopened_with_a_confidential
         again.close()
 
 
-async def test_letter_from_a_template_exported_as_docx(office, office_path, tmp_path):
-    person = constituents.create(office, forenames="Amara", surname="Okonkwo-Hale", title="Ms", address1="4 Mill Lane",
+async def test_letter_from_a_template_edited_then_exported_as_docx(office, office_path, tmp_path):
+    """w writes the letter from its template into an editor: the caseworker changes the text, saves it on the
+    timeline and exports the .docx, named so the person's name stays readable."""
+    person = constituents.create(office, forenames="Seán", surname="Okonkwo-Hale", title="Mr", address1="4 Mill Lane",
                                  town="Wexford", postcode="WX2 9ZZ")
     row = cases.create_case(office, constituent_id=person.id, title="Council tax banding", category="Housing")
     letters.load_starter_templates(office)
@@ -123,20 +124,30 @@ async def test_letter_from_a_template_exported_as_docx(office, office_path, tmp_
         await wait_for(pilot, lambda: detail_loaded(app))
         await pilot.press("w")
         await submit_form(pilot, template=template.id)
-        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
-        preview = str(app.screen.query_one("#dialog-body").render())
-        assert row.ref in preview and "Dear Ms Okonkwo-Hale" in preview and "Council tax banding" in preview
-        await pilot.click("#text-export")
+        await wait_for(pilot, lambda: isinstance(app.screen, LetterEditor))
+        editor = app.screen
+        body = editor.query_one("#field-body", TextArea).text
+        subject = editor.query_one("#field-subject", Input).value
+        assert body.startswith("Dear Mr Okonkwo-Hale,") and "{" not in body
+        assert subject == f"Council tax banding (our ref {row.ref})"
+        assert "4 Mill Lane, Wexford, WX2 9ZZ" in str(editor.query_one(".dialog-intro").render())
+        edited = body.replace("Thank you for contacting me about the matter above.",
+                              "Thank you for seeing me at Saturday's surgery.")
+        await submit_form(pilot, body=edited, export=True)
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog) and app.screen is not editor)
         await submit_form(pilot, folder=str(out))
         await wait_for(pilot, lambda: list(out.glob("*.docx")), timeout=15)
         await wait_for(pilot, lambda: detail_loaded(app, lambda x: any(i.kind == "letter"
                                                                          for i in x.detail.timeline)))
     [path] = list(out.glob("*.docx"))
-    assert path.name.startswith(row.ref)
-    text = "\n".join(p.text for p in Document(str(path)).paragraphs)
-    for merged in (row.ref, "Ms Amara Okonkwo-Hale", "4 Mill Lane", "WX2 9ZZ", "Dear Ms Okonkwo-Hale",
-                   "Council tax banding"):
-        assert merged in text
+    assert path.name.startswith(row.ref) and path.name.endswith("-Mr-Sean-Okonkwo-Hale.docx")
+    paras = [p.text for p in Document(str(path)).paragraphs]
+    text = "\n".join(paras)
+    for merged in ("Mr Seán Okonkwo-Hale\n4 Mill Lane\nWexford\nWX2 9ZZ", "Dear Mr Okonkwo-Hale,",
+                   f"Council tax banding (our ref {row.ref})", "Thank you for seeing me at Saturday's surgery.",
+                   "Yours sincerely,"):
+        assert merged in paras or merged in text, merged
+    assert "the matter above. I am sorry" not in text  # the text as edited, not the template's
     assert "{" not in text  # every merge field filled
 
 
@@ -181,3 +192,53 @@ async def test_list_search_views_filters_and_sort(office, office_path):
         await wait_for(pilot, lambda: screen.descending is not False and table.loaded
                        and table.cursor_row is not None and table.cursor_row.ref != first)
         assert table.cursor_row.ref > first
+
+
+async def test_sort_is_picked_from_a_list_and_all_not_closed_is_a_filter(office, office_path):
+    person = constituents.create(office, forenames="Iwan", surname="Pryce", postcode="WX3 1AA")
+    statuses = ("new", "open", "awaiting_constituent", "awaiting_third_party", "closed", "closed")
+    for n, status in enumerate(statuses):
+        row = cases.create_case(office, constituent_id=person.id, title=f"{'ZYXWVU'[n]} case", category="Housing")
+        if status == "closed":
+            cases.change_status(office, row.id, "closed", outcome="Resolved")
+        elif status != "new":
+            cases.change_status(office, row.id, status)
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await to_cases(pilot)
+        screen = app.screen
+        await pilot.press("s")  # a list of every sort, not a cycle through them
+        form = await submit_form(pilot, sort="title")
+        assert [label for label, _ in form.fields[0].choices][:3] == ["Newest first", "Reference", "Review date"]
+        await wait_for(pilot, lambda: screen.sort == "title" and not screen.descending and table.loaded
+                       and table.cursor_row is not None and table.cursor_row.title == "U case")
+        await pilot.press("s")
+        await submit_form(pilot, sort="title", reverse=True)
+        await wait_for(pilot, lambda: screen.descending and table.loaded and table.cursor_row.title == "Z case")
+        assert "by title ↓" in str(screen.query_one("#cases-summary").render())
+        await pilot.press("f")
+        await submit_form(pilot, status="not_closed")
+        await wait_for(pilot, lambda: table.loaded and table.row_count == 4)
+        assert "not closed" in str(screen.query_one("#cases-summary").render())
+
+
+async def test_the_letter_editor_fits_80x24_with_its_text_in_focus(office, office_path):
+    person = constituents.create(office, forenames="Ola", surname="Pennant", address1="1 Quay St", town="Wexford")
+    cases.create_case(office, constituent_id=person.id, title="Bus pass", category="Transport")
+    letters.load_starter_templates(office)
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_cases(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: detail_loaded(app))
+        await pilot.press("w")
+        await submit_form(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, LetterEditor))
+        editor = app.screen
+        body = editor.query_one("#field-body", TextArea)
+        await wait_for(pilot, lambda: app.focused is body)
+        await pilot.pause()
+        save = editor.query_one("#dialog-submit").region
+        assert save.bottom <= 24 and save.height > 0 and body.size.height >= 4

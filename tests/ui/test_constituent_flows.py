@@ -82,3 +82,29 @@ async def test_duplicate_constituent_merged_with_nothing_lost(office, office_pat
         assert cases.get_case(again, other_case.ref).constituent.id == keep.id
     finally:
         again.close()
+
+
+async def test_the_linked_elector_shows_as_the_council_numbers_it(office, office_path):
+    """The constituent's elector link shows the council's elector number (never the internal key); a link
+    to a register this computer does not hold says so."""
+    from pathlib import Path
+
+    from mpoffice_tui.services import register
+
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / "register"
+    register.import_register(office, sorted(p for p in folder.glob("*_20*") if "2025" not in p.name))
+    hit = register.lookup(office, "Siobhan O Sullivan").hits[0]
+    on_register = constituents.create(office, forenames="Siobhán", surname="Ó Súilleabháin",
+                                      elector_key=hit.elector.key)
+    elsewhere = constituents.create(office, forenames="Pat", surname="Moved", elector_key="Eforeign0123")
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_cases(pilot)
+        for person, shown in ((on_register, f"Elector: {hit.elector.number}"),
+                              (elsewhere, "Elector: linked (not on the register held on this computer)")):
+            app.push_screen(ConstituentScreen(person.id))
+            await wait_for(pilot, lambda p=person: person_loaded(app, lambda x: x.view.person.id == p.id))
+            head = str(app.screen.query_one("#person-head").render())
+            assert shown in head and "|" not in head and "Eforeign" not in head, head
+            await pilot.press("escape")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from pilot_helpers import drawn_text, wait_for
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Select, TextArea
 
 from mpoffice_tui.config import Settings
 from mpoffice_tui.db.models import Case, Constituent, Message
@@ -176,6 +176,14 @@ async def test_undo_auto_filing(mail_office):
         assert after.triage == "suggested" and after.case_id is None and after.suggested_case_id == case_id
 
 
+def phone_calls(app) -> list[Message]:
+    """The phone calls logged in the app's office."""
+    from sqlmodel import select
+
+    with app.office.read() as s:
+        return list(s.exec(select(Message).where(Message.channel == "phone")).all())
+
+
 async def test_capture_phone_call_onto_a_case(mail_office):
     path, _, case_id = mail_office
     app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
@@ -193,18 +201,36 @@ async def test_capture_phone_call_onto_a_case(mail_office):
         dialog.query_one("#capture-case", Input).value = "a-00007"
         await pilot.press("ctrl+s")
 
-        def phone_calls() -> list[Message]:
-            from sqlmodel import select
-
-            with app.office.read() as s:
-                return list(s.exec(select(Message).where(Message.channel == "phone")).all())
-
         # the dialog closes at once; the call is saved by a worker just after
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and phone_calls())
-        calls = phone_calls()
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and phone_calls(app))
+        calls = phone_calls(app)
         assert len(calls) == 1
         assert calls[0].case_id == case_id and calls[0].triage == "done" and calls[0].sender_name == "Ada Okafor"
         assert calls[0].body_text == "Rang: the damp is [b]worse[/b]."
+
+
+async def test_capture_an_outgoing_call_names_the_person_called(mail_office):
+    """A call we made is logged from the caseworker to the person called; the case says whom we rang."""
+    path, _, case_id = mail_office
+    app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaptureDialog))
+        dialog = app.screen
+        dialog.query_one("#capture-channel", Select).value = "phone_out"
+        dialog.query_one("#capture-name", Input).value = "Housing officer"
+        dialog.query_one("#capture-case", Input).value = "A-00007"
+        dialog.query_one("#capture-body", TextArea).text = "Asked when the repair is booked."
+        await pilot.press("ctrl+s")
+
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and phone_calls(app))
+        [call] = phone_calls(app)
+        assert (call.direction, call.sender_name, call.recipients) == ("out", "Ann Manager", "Housing officer")
+        from mpoffice_tui.services import cases
+
+        timeline = cases.get_case(app.office, case_id).timeline
+        assert [t.title for t in timeline if t.kind == "call"] == ["Call to Housing officer"]
 
 
 async def test_import_mail_from_the_tui_reports_the_bad_file(office, office_path, tmp_path):

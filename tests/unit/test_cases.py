@@ -205,3 +205,34 @@ def test_new_cases_get_the_offices_default_review_date(office, monkeypatch):
         == "2027-03-01"
     settings.put(office, "review_days", "0")
     assert cs.create_case(office, constituent_id=None, title="None").review_date is None
+
+
+def test_a_name_typed_without_its_apostrophe_finds_the_case_and_the_person(office, people):
+    """`obrien` finds Mary O'Brien's case (and Mary) as the register lookup would; it finds no one else."""
+    from mpoffice_tui.services import constituents
+
+    mine = cs.create_case(office, constituent_id=people["mary"], title="Damp flat", category="Housing")
+    cs.create_case(office, constituent_id=people["raj"], title="PIP appeal", category="Benefits")
+    for typed in ("obrien", "OBrien", "mary obrien", "o'brien", "O’Brien"):
+        assert [r.ref for r in cs.list_cases(office, cs.CaseFilter(text=typed)).rows] == [mine.ref], typed
+    assert [p.name for p in constituents.search(office, "obrien")] == ["Mary O'Brien"]
+    assert cs.count_cases(office, cs.CaseFilter(text="obrain")) == 0
+
+
+def test_an_outgoing_call_names_the_person_called(office, people):
+    """A call out is made by the caseworker to someone: the timeline says who was called, and the staff
+    member who rang is its author, not the person called."""
+    c = cs.create_case(office, constituent_id=people["mary"], title="Damp flat", category="Housing")
+    cs.log_call(office, c.ref, "Rang the housing officer", direction="out", who="Housing officer")
+    cs.log_call(office, c.ref, "Mary rang", direction="in", who="Mary O'Brien")
+    cs.log_call(office, c.ref, "Rang Mary back", direction="out")
+    calls = [t for t in cs.get_case(office, c.ref).timeline if t.kind == "call"]
+    assert [t.title for t in calls] == ["Call to Housing officer", "Call from Mary O'Brien",
+                                        "Call to Mary O'Brien"]
+    assert {t.author for t in calls} == {"Ann Manager"}
+    with office.read() as s:
+        from sqlmodel import select
+
+        out = s.exec(select(Message).where(Message.direction == "out")).all()
+    assert {(m.sender_name, m.recipients) for m in out} == {("Ann Manager", "Housing officer"),
+                                                            ("Ann Manager", "Mary O'Brien")}

@@ -326,3 +326,19 @@ def test_a_message_with_raw_8bit_names_imports_whole_and_shows_them_intact(offic
     [row] = inbox.list_inbox(office, "new")
     assert (row.sender_name, row.subject) == ("Siobhán Ó Súilleabháin", "Damp flat – Siobhán")
     assert [a.filename for a in inbox.get_message(office, row.id).attachments] == ["Lettre de Siobhán.pdf"]
+
+
+def test_a_campaign_acknowledgement_names_the_campaigns_topic_for_every_sender(office):
+    """Senders write under their own subject lines ("Sewage in our rivers", "Clean Rivers Bill"); every
+    acknowledgement names the one campaign, in a sentence that reads, and signs off to fit the salutation."""
+    from mpoffice_tui.services import letters
+
+    letters.load_starter_templates(office)
+    imp(office, "campaign.mbox")
+    [camp] = campaigns.list_campaigns(office)
+    topic = letters.topic_of(camp.name)
+    assert topic and not topic.startswith("Campaign")
+    drafts = replies.draft_campaign_acknowledgements(office, camp.id)
+    assert {d.body.split("\n\n")[1].split(".")[0] for d in drafts} == {
+        f"Thank you for writing to me about the “{topic}” campaign"}
+    assert all("Yours sincerely," in d.body for d in drafts if not d.body.startswith("Dear Sir or Madam"))

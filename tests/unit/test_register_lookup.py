@@ -119,3 +119,21 @@ def test_big_household_lists_the_first_in_number_order_and_counts_the_rest(offic
     assert first.household_more == 19 - reg.HOUSEHOLD_SHOWN
     last = result.hits[-1]
     assert last.elector.number == "HB-20" and last.household[0].number == "HB-1"
+
+
+def test_postcode_results_walk_the_street_by_house_number(office):
+    """12 before 111 (numbers as numbers), 12A after 12, a flat under its building's number."""
+    from mpoffice_tui.db.ids import new_id
+
+    homes = ["111 Mill Row", "12 Mill Row", "Flat 2, Weavers Court, 40 Mill Row", "12A Mill Row", "2 Mill Row",
+             "Flat 10, Weavers Court, 40 Mill Row", "9 Mill Row"]
+    with office.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO electors (id, publication_id, elector_key, pd, eno, suffix, forename, surname, address, "
+            "postcode, name_key, markers, open_register_optout) VALUES (?, 'x', ?, 'MR', ?, 0, 'Ann', ?, ?, "
+            "'WX9 9AA', '', '', 0)",
+            [(new_id(), f"m{i}", i, f"Resident{i}", a) for i, a in enumerate(homes, 1)])
+    result = reg.lookup(office, "WX9 9AA")
+    assert [h.elector.address for h in result.hits] == [
+        "2 Mill Row", "9 Mill Row", "12 Mill Row", "12A Mill Row", "Flat 2, Weavers Court, 40 Mill Row",
+        "Flat 10, Weavers Court, 40 Mill Row", "111 Mill Row"]

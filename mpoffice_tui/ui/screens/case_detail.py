@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +111,24 @@ def item_preview(item: Any) -> Text:
         if len(lines) > PREVIEW_LINES:
             text.append(f"\n… {len(lines) - PREVIEW_LINES} more lines (Enter to read)", "dim italic")
     return text
+
+
+class LetterEditor(FormDialog):
+    """A letter to read and change before it is saved: its subject line and its text, with room to write."""
+
+    DEFAULT_CSS = """
+    LetterEditor .dialog-box { width: 96; }
+    LetterEditor #field-body { height: 12; }
+    """
+
+    def on_mount(self) -> None:
+        """The letter's text has the focus (after FormDialog's own on_mount gave it to the first field)."""
+        self.call_after_refresh(self.query_one("#field-body").focus)
+
+    def on_resize(self) -> None:
+        """As many lines of the letter as the terminal leaves room for (80×24 too); FormDialog's own
+        on_resize, called after this one, then keeps the buttons on screen."""
+        self.query_one("#field-body").styles.height = max(4, min(16, self.size.height - 18))
 
 
 class CaseDetailScreen(OfficeScreen):
@@ -538,35 +555,52 @@ class CaseDetailScreen(OfficeScreen):
                         [(t.name, t.id) for t in templates], required=True),
                   Field("recipient", "To", "choice", "constituent", recipients, required=True)]
 
-        def preview(office: Any, v: dict[str, Any]) -> dict[str, Any]:
-            t = next(t for t in templates if t.id == v["template"])
+        def compose(office: Any, v: dict[str, Any]) -> Any:
             contact = None if v["recipient"] == "constituent" else v["recipient"]
-            fields_ = letters.merge_fields(office, d.case.id, recipient_contact_id=contact)
-            subject, _ = letters.render(t.subject, fields_)
-            body, unknown = letters.render(t.body, fields_)
-            return {**v, "subject": subject, "body": body, "unknown": unknown, "name": t.name}
+            return letters.compose_letter(office, d.case.id, v["template"], recipient_contact_id=contact)
 
-        def previewed(result: Any) -> None:
-            if not isinstance(result, dict):
+        def composed(draft: Any) -> None:
+            if draft is None or draft is True:
                 return
-            text = Text()
-            if result["subject"]:
-                text.append(one_line(result["subject"]) + "\n\n", "bold")
-            text.append(clean(result["body"]))
-            if result["unknown"]:
-                text.append("\n\nUnknown merge fields left as typed: " + ", ".join(result["unknown"]), "bold red")
 
-            def chosen(button: str | None) -> None:
-                if button in ("save", "export"):
-                    contact = None if result["recipient"] == "constituent" else result["recipient"]
-                    self.save_letter(result["template"], contact, export=button == "export")
+            def save(office: Any, v: dict[str, Any]) -> Any:
+                return letters.write_letter(office, d.case.id, draft.template_id,
+                                            recipient_contact_id=draft.recipient_contact_id,
+                                            subject=v["subject"], body=v["body"])
 
-            self.app.push_screen(TextDialog(Text(f"Preview: {result['name']}", style="bold"), text,
-                                            [("save", "Save to timeline"), ("export", "Save and export .docx")]),
-                                 chosen)
+            self._edit_letter(f"{draft.template_name} to {one_line(draft.recipient_name)}", draft.address,
+                              draft.subject, draft.body, draft.unknown_fields, save, "Letter saved on the timeline.")
 
-        self.app.push_screen(FormDialog(f"Write a letter on {d.case.ref}", fields, preview, submit_label="Preview"),
-                             previewed)
+        self.app.push_screen(FormDialog(f"Write a letter on {d.case.ref}", fields, compose, submit_label="Write"),
+                             composed)
+
+    def _edit_letter(self, title: str, address: Any, subject: str, body: str, unknown: Any, save: Any,
+                     done: str) -> None:
+        """The letter as written from its template, to read and change; saving stores the text as shown."""
+        intro = Text()
+        intro.append("To: ", "dim")
+        intro.append(", ".join(one_line(x) for x in address) or "(no address)")
+        if unknown:
+            intro.append("\nUnknown merge fields left as typed: " + ", ".join(unknown), "bold red")
+
+        def action(office: Any, v: dict[str, Any]) -> tuple[Any, bool]:
+            return save(office, v), bool(v.get("export"))
+
+        def saved(result: Any) -> None:
+            if not isinstance(result, tuple):
+                return
+            letter, export = result
+            self.notify(done, markup=False)
+            self.load()
+            if export:
+                self.export_letter(letter.id)
+
+        self.app.push_screen(LetterEditor(title, [
+            Field("subject", "Subject line (the case reference is added when it is missing)", value=subject),
+            Field("body", "Letter (letterhead, date and address are added on export)",
+                  "multiline", value=body, required=True),
+            Field("export", "Export it as .docx once saved (a plain, unencrypted file)", "check"),
+        ], action, intro=intro, submit_label="Save to timeline"), saved)
 
     # -- chasing third parties -------------------------------------------------------------------
     def action_chase(self, party_id: str | None = None) -> None:
@@ -583,7 +617,7 @@ class CaseDetailScreen(OfficeScreen):
         run_office(self, "chase-due", overdue, lambda items: self.chase_form(items, party_id))
 
     def chase_form(self, items: list[Any], party_id: str | None = None) -> None:
-        """Choose one overdue party (or the one given), preview the chase letter, then save/export it."""
+        """Choose one overdue party (or the one given), read and change the chase letter, then save it."""
         from mpoffice_tui.services import letters
 
         if self.detail is None:
@@ -595,78 +629,37 @@ class CaseDetailScreen(OfficeScreen):
         choices = [(f"{one_line(i.organisation)}: reply due {i.reply_due}, {i.working_days_late} working days late",
                     i.party_id) for i in items]
 
-        def preview(office: Any, v: dict[str, Any]) -> dict[str, Any]:
-            subject, body, unknown = letters.preview_chase_letter(office, v["party"])
-            to = next(i.organisation for i in items if i.party_id == v["party"])
-            return {**v, "subject": subject, "body": body, "unknown": unknown, "name": "Chase a third party",
-                    "to": to}
+        def compose(office: Any, v: dict[str, Any]) -> tuple[str, Any]:
+            return v["party"], letters.compose_chase_letter(office, v["party"])
 
-        def previewed(result: Any) -> None:
-            if not isinstance(result, dict):
+        def composed(result: Any) -> None:
+            if not isinstance(result, tuple):
                 return
-            text = Text()
-            text.append("To: ", "dim")
-            text.append(one_line(result["to"]) + "\n\n")
-            if result["subject"]:
-                text.append(one_line(result["subject"]) + "\n\n", "bold")
-            text.append(clean(result["body"]))
+            party, draft = result
 
-            def chosen(button: str | None) -> None:
-                if button in ("save", "export"):
-                    self.save_chase(result["party"], export=button == "export")
+            def save(office: Any, v: dict[str, Any]) -> Any:
+                return letters.write_chase_letter(office, party, subject=v["subject"], body=v["body"])
 
-            self.app.push_screen(TextDialog(Text(f"Preview: {result['name']}", style="bold"), text,
-                                            [("save", "Save to timeline"), ("export", "Save and export .docx")]),
-                                 chosen)
+            self._edit_letter(f"Chase letter to {one_line(draft.recipient_name)}", draft.address, draft.subject,
+                              draft.body, draft.unknown_fields, save,
+                              "Chase letter saved on the timeline; the reply is due again.")
 
         self.app.push_screen(FormDialog(f"Chase a third party on {d.case.ref}", [
             Field("party", "Overdue a reply", "choice", party_id or items[0].party_id, choices, required=True),
-        ], preview, submit_label="Preview", intro="Third parties contacted who have not replied in time "
-                                                   "(UK working days)."), previewed)
-
-    def save_chase(self, party_id: str, *, export: bool) -> None:
-        from mpoffice_tui.services import letters
-
-        def saved(letter: Any) -> None:
-            self.load()
-            if export:
-                self.export_letter(letter.id)
-
-        run_office(self, "chase-save", lambda office: letters.write_chase_letter(office, party_id), saved,
-                   done="Chase letter saved on the timeline; the reply is due again.")
-
-    def save_letter(self, template_id: str, contact_id: str | None, *, export: bool) -> None:
-        from mpoffice_tui.services import letters
-
-        if (c := self._case()) is None:
-            return
-
-        def saved(letter: Any) -> None:
-            self.load()
-            if export:
-                self.export_letter(letter.id)
-
-        run_office(self, "letter-save", lambda office: letters.write_letter(
-            office, c.id, template_id, recipient_contact_id=contact_id), saved, done="Letter saved on the timeline.")
+        ], compose, submit_label="Write", intro="Third parties contacted who have not replied in time "
+                                                "(UK working days)."), composed)
 
     def export_letter(self, letter_id: str) -> None:
         from mpoffice_tui.services import letters
 
-        if (c := self._case()) is None:
+        if self._case() is None:
             return
 
         def export(office: Any, v: dict[str, Any]) -> Path:
             folder = Path(v["folder"]).expanduser()
             if not folder.is_dir():
                 raise ValueError(f"{folder}: not a folder")
-            letter = letters.get_letter(office, letter_id)
-            slug = re.sub(r"[^A-Za-z0-9]+", "-", letter.recipient_name or "letter").strip("-")[:40] or "letter"
-            target = folder / f"{c.ref}-{letter.created_at[:10]}-{slug}.docx"
-            n = 2
-            while target.exists():
-                target = folder / f"{c.ref}-{letter.created_at[:10]}-{slug}-{n}.docx"
-                n += 1
-            return letters.save_docx(office, letter_id, target)
+            return letters.save_docx(office, letter_id, folder)  # named for the case, day and recipient
 
         def done(path: Any) -> None:
             if isinstance(path, Path):

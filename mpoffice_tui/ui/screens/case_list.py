@@ -21,7 +21,7 @@ from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.widgets.tabs import Tabs
 
-# (sort key, descending by default, label); `s` cycles through them in this order
+# (sort key, descending by default, label); `s` offers them in this order
 SORT_CYCLE = (("opened", True, "newest first"), ("ref", False, "reference"), ("review", False, "review date"),
               ("status", False, "status"), ("constituent", False, "constituent"), ("updated", True, "last change"),
               ("priority", False, "priority"), ("category", False, "category"), ("assignee", False, "assignee"),
@@ -31,6 +31,7 @@ SORT_DEFAULT_DESC = {key: desc for key, desc, _ in SORT_CYCLE}
 COLUMN_SORTS = {0: "ref", 1: "title", 2: "constituent", 3: "status", 4: "category", 5: "assignee", 6: "opened",
                 7: "review"}
 VIEWS = ("all", "my_open", "overdue", "awaiting_agency", "closed_this_month")
+NOT_CLOSED = "not_closed"  # the status filter's "all not closed" (new, open and both kinds of awaiting)
 STATUS_SHORT = {"new": "new", "open": "open", "awaiting_constituent": "await const", "awaiting_third_party":
                 "await 3rd pty", "closed": "closed"}
 
@@ -55,7 +56,7 @@ class CasesScreen(OfficeScreen):
         Binding("slash", "search", "Search", tooltip="Search by reference, title, name, postcode or email"),
         Binding("f", "filter", "Filter",
                 tooltip="Filter by status, category, assignee, tag, overdue or awaiting a third party"),
-        Binding("s", "sort", "Sort", tooltip="Sort by another column"),
+        Binding("s", "sort", "Sort", tooltip="Choose the column to sort by, and the order"),
         Binding("d", "reverse", "Reverse", show=False, tooltip="Reverse the sort order"),
         Binding("v", "next_view", "View", tooltip="Next saved view (My open cases, Overdue, Awaiting agency…)"),
         Binding("n", "new_case", "New case", tooltip="Open a new case for a new or known constituent"),
@@ -115,7 +116,9 @@ class CasesScreen(OfficeScreen):
         base = cases.CaseFilter() if self.view == "all" else cases.saved_view_filter(office, self.view)
         f = self.filters
         changes: dict[str, Any] = {}
-        if f.get("status"):
+        if f.get("status") == NOT_CLOSED:
+            changes["open_only"] = True
+        elif f.get("status"):
             changes["statuses"] = (f["status"],)
         if f.get("category"):
             changes["categories"] = (f["category"],)
@@ -167,7 +170,7 @@ class CasesScreen(OfficeScreen):
             parts.append(SAVED_VIEWS[self.view].label)
         f = self.filters
         if f.get("status"):
-            parts.append(STATUS_LABELS.get(f["status"], f["status"]))
+            parts.append("not closed" if f["status"] == NOT_CLOSED else STATUS_LABELS.get(f["status"], f["status"]))
         if f.get("category"):
             parts.append(f"category {f['category']}")
         if f.get("assignee"):
@@ -204,8 +207,19 @@ class CasesScreen(OfficeScreen):
 
     # -- actions -------------------------------------------------------------------------------
     def action_sort(self) -> None:
-        keys = [k for k, _, _ in SORT_CYCLE]
-        self.set_sort(keys[(keys.index(self.sort) + 1) % len(keys)] if self.sort in keys else "opened")
+        """Pick the column to sort by from a list (and the order); the column headings sort too."""
+        natural = SORT_DEFAULT_DESC.get(self.sort, False)
+
+        def done(values: dict[str, Any] | None) -> None:
+            if values and values.get("sort"):
+                key = values["sort"]
+                self.set_sort(key, SORT_DEFAULT_DESC.get(key, False) != bool(values.get("reverse")))
+
+        self.app.push_screen(FormDialog("Sort cases", [
+            Field("sort", "Sort by", "choice", self.sort,
+                  [(label[:1].upper() + label[1:], key) for key, _, label in SORT_CYCLE], required=True),
+            Field("reverse", "The other way round", "check", self.descending != natural),
+        ], submit_label="Sort"), done)
 
     def set_sort(self, sort: str, descending: bool | None = None) -> None:
         self.sort = sort
@@ -288,7 +302,8 @@ class CasesScreen(OfficeScreen):
         f = self.filters
         names = {s.id: s.name for s in staff}
         fields = [
-            Field("status", "Status", "choice", f.get("status"), [(STATUS_LABELS[s], s) for s in STATUSES],
+            Field("status", "Status", "choice", f.get("status"),
+                  [("All not closed", NOT_CLOSED), *((STATUS_LABELS[s], s) for s in STATUSES)],
                   placeholder="Any status"),
             Field("category", "Category", "choice", f.get("category"), [(c, c) for c in categories],
                   placeholder="Any category"),

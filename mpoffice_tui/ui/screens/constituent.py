@@ -48,6 +48,14 @@ def load_person(office: Any, constituent_id: str) -> LoadedPerson:
     return LoadedPerson(view, dups, tuple(conflicts))
 
 
+def elector_shown(view: Any) -> str | None:
+    """The linked elector as the council numbers it (BA3-58/1); a link to a register not held here says so.
+    The link's key itself means nothing to a person and is never shown."""
+    if view.elector_number:
+        return view.elector_number
+    return "linked (not on the register held on this computer)" if view.elector_key else None
+
+
 def case_label(c: Any) -> Text:
     text = Text()
     text.append(c.ref, "bold")
@@ -145,7 +153,7 @@ class ConstituentScreen(OfficeScreen):
             head.append(f"  {v.privacy_state.replace('_', ' ')}", "bold red")
         head.append("\n")
         for label, value in (("Address", ", ".join(x for x in (p.address, p.postcode) if x)), ("Email", p.email),
-                             ("Phone", p.phone), ("Born", v.date_of_birth), ("Elector", v.elector_key)):
+                             ("Phone", p.phone), ("Born", v.date_of_birth), ("Elector", elector_shown(v))):
             if value:
                 head.append(f"{label}: ", "dim")
                 head.append(one_line(value))

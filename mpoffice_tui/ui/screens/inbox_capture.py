@@ -15,8 +15,9 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, T
 from mpoffice_tui.ui.screens.inbox_dialogs import Dialog, buttons
 from mpoffice_tui.ui.text import one_line
 
-CAPTURE_CHANNELS = (("phone", "Phone call"), ("letter", "Letter"), ("walk_in", "Walk-in"),
-                    ("surgery", "Surgery visit"))
+CAPTURE_CHANNELS = (("phone", "Phone call in"), ("phone_out", "Phone call out (we rang them)"),
+                    ("letter", "Letter"), ("walk_in", "Walk-in"), ("surgery", "Surgery visit"))
+OUTGOING = {"phone_out": "phone"}  # kinds that are the office's own contact: channel, direction out
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class CaptureAnswer:
     body: str
     case_ref: str | None
     attachment_path: str | None
+    direction: str = "in"
 
 
 class CaptureDialog(Dialog):
@@ -47,7 +49,8 @@ class CaptureDialog(Dialog):
                 yield Label("Kind", classes="form-label")
                 yield Select([(label, value) for value, label in CAPTURE_CHANNELS], value=self.channel,
                              allow_blank=False, id="capture-channel", compact=True)
-            rows = (("capture-name", "Who", "name as given"), ("capture-email", "Email", "optional"),
+            rows = (("capture-name", "Who", "name as given: who got in touch, or whom we rang"),
+                    ("capture-email", "Email", "optional"),
                     ("capture-subject", "Subject", "optional: a short summary"),
                     ("capture-case", "Case ref", "optional: put it straight onto this case"),
                     ("capture-file", "Scan", "optional: path of a scanned letter or file"))
@@ -88,10 +91,12 @@ class CaptureDialog(Dialog):
             return
         self.saving = True
         self.query_one("#capture-error", Static).update("")
-        self._save(office, CaptureAnswer(str(self.query_one("#capture-channel", Select).value), name,
+        kind = str(self.query_one("#capture-channel", Select).value)
+        self._save(office, CaptureAnswer(OUTGOING.get(kind, kind), name,
                                          self._value("capture-email") or None, self._value("capture-subject"),
                                          body, self._value("capture-case") or None,
-                                         str(Path(scan).expanduser()) if scan else None))
+                                         str(Path(scan).expanduser()) if scan else None,
+                                         "out" if kind in OUTGOING else "in"))
 
     @work(thread=True, exclusive=True, group="capture")
     def _save(self, office: object, answer: CaptureAnswer) -> None:
@@ -101,7 +106,7 @@ class CaptureDialog(Dialog):
         try:
             inbox.capture(office, answer.channel, sender_name=answer.sender_name, body=answer.body,
                           subject=answer.subject, sender_email=answer.sender_email, case_ref=answer.case_ref,
-                          attachment_path=answer.attachment_path)
+                          attachment_path=answer.attachment_path, direction=answer.direction)
         except Exception as exc:  # noqa: BLE001 - shown in the dialog, never a traceback
             self.app.call_from_thread(self._failed, one_line(str(exc)) or exc.__class__.__name__)
             return

@@ -25,6 +25,18 @@ def short(label: str, width: int = 14) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
+def count_ticks(top: int, most: int = 6) -> list[int]:
+    """Axis ticks for a count: whole numbers from 0 to at least `top` on a 1-2-5 step, at most `most` of
+    them (a count of cases is never 2.5)."""
+    top, scale = max(int(top), 1), 1
+    while True:
+        for base in (1, 2, 5):
+            step = base * scale
+            if -(-top // step) <= most - 1:
+                return list(range(0, -(-top // step) * step + 1, step))
+        scale *= 10
+
+
 class StatsScreen(OfficeScreen):
     """Charts drawn in the terminal (plotext); `e` exports every figure as CSV."""
 
@@ -81,6 +93,9 @@ class StatsScreen(OfficeScreen):
         labels = [m.month[2:] for m in s.by_month]
         plt.multiple_bar(labels, [[m.opened for m in s.by_month], [m.closed for m in s.by_month]],
                          labels=["opened", "closed"])
+        ticks = count_ticks(max([0, *(m.opened for m in s.by_month), *(m.closed for m in s.by_month)]))
+        plt.yticks(ticks)
+        plt.ylim(0, ticks[-1])
         plt.title("Cases opened and closed by month")
         month.refresh()
         cat = self.query_one("#plot-category", PlotextPlot)
@@ -88,6 +103,9 @@ class StatsScreen(OfficeScreen):
         plt.clear_figure()
         top = list(s.open_by_category[:10])[::-1]
         plt.bar([short(c.key) for c in top], [c.count for c in top], orientation="horizontal", width=0.3)
+        ticks = count_ticks(max([0, *(c.count for c in top)]))
+        plt.xticks(ticks)
+        plt.xlim(0, ticks[-1])
         plt.title("Open cases by category")
         cat.refresh()
         work = self.query_one("#plot-workload", PlotextPlot)
@@ -96,6 +114,9 @@ class StatsScreen(OfficeScreen):
         staff = list(s.workload[:8])[::-1]
         plt.bar([short(w.staff) for w in staff], [w.open_cases for w in staff], orientation="horizontal",
                 width=0.3)
+        ticks = count_ticks(max([0, *(w.open_cases for w in staff)]))
+        plt.xticks(ticks)
+        plt.xlim(0, ticks[-1])
         plt.title("Open cases by assignee")
         work.refresh()
         table = Table(box=None, pad_edge=False, header_style="bold")
@@ -115,14 +136,14 @@ class StatsScreen(OfficeScreen):
         self.query_one("#close-table", Static).update(close)
 
     def action_export(self) -> None:
-        from mpoffice_tui.services.stats import office_stats, stats_csv
+        from mpoffice_tui.services.stats import csv_bytes, office_stats, stats_csv
 
         def export(office: Any, v: dict[str, Any]) -> Path:
             target = Path(v["path"]).expanduser()
             if target.is_dir():
                 target = target / f"mpoffice-stats-{self.stats.today if self.stats else 'today'}.csv"
             try:
-                target.write_text(stats_csv(office_stats(office)), encoding="utf-8")
+                target.write_bytes(csv_bytes(stats_csv(office_stats(office))))  # opens right in Excel
             except OSError as exc:
                 raise ValueError(f"{target}: cannot write ({exc.strerror or exc})") from exc
             return target
@@ -133,4 +154,5 @@ class StatsScreen(OfficeScreen):
 
         self.app.push_screen(FormDialog("Export statistics as CSV", [
             Field("path", "File or folder", value=str(Path.home()), required=True)], export,
-            intro="Counts only: no personal data.", submit_label="Export"), done)
+            intro="Counts only: no personal data. UTF-8 with a byte-order mark, so Excel and LibreOffice read "
+                  "accents right.", submit_label="Export"), done)

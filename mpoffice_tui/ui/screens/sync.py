@@ -44,9 +44,10 @@ def describe(result: SyncResult | None, error: str = "") -> str:
         return f"Sync failed: {error}" if error else "Sync failed."
     if not result.online:
         return f"Offline: {result.message}"
-    text = (f"Synced: {result.exported} change{'s' if result.exported != 1 else ''} exported, "
-            f"{result.new_changes} new change{'s' if result.new_changes != 1 else ''} imported from "
-            f"{len(result.imported)} bundle{'s' if len(result.imported) != 1 else ''}.")
+    sent = (f"{result.exported} change{'s' if result.exported != 1 else ''} exported" if result.exported
+            else "nothing new to export (the bundle in the sync folder is up to date)")
+    text = (f"Synced: {sent}, {result.new_changes} new change{'s' if result.new_changes != 1 else ''} imported "
+            f"from {len(result.imported)} bundle{'s' if len(result.imported) != 1 else ''}.")
     if result.refused:
         text += " Refused: " + " ".join(result.refused)
     return text
