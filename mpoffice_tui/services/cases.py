@@ -148,13 +148,14 @@ class CaseFilter:
 class SavedView:
     key: str
     label: str
+    tab: str  # the short form on a tab (all five fit 80 columns with their counts)
 
 
 SAVED_VIEWS: dict[str, SavedView] = {v.key: v for v in (
-    SavedView("my_open", "My open cases"),
-    SavedView("overdue", "Overdue"),
-    SavedView("awaiting_agency", "Awaiting agency > 20 working days"),
-    SavedView("closed_this_month", "Closed this month"),
+    SavedView("my_open", "My open cases", "Mine"),
+    SavedView("overdue", "Overdue", "Overdue"),
+    SavedView("awaiting_agency", "Awaiting agency > 20 working days", "Awaiting agency"),
+    SavedView("closed_this_month", "Closed this month", "Closed this month"),
 )}
 
 _SELECT = (

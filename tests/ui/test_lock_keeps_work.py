@@ -123,3 +123,33 @@ async def test_a_reply_being_written_comes_back_on_the_same_message(demo_office_
         inbox = app.screen_stack[-2]
         assert isinstance(inbox, InboxScreen) and inbox.lane == "suggested"
         assert inbox.current_id() == message_id
+
+
+async def test_the_case_list_comes_back_with_its_search_filters_sort_and_row(demo_office_path):
+    from mpoffice_tui.ui.screens.case_list import CasesScreen
+    from mpoffice_tui.ui.widgets.paged_table import PagedTable
+
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await to_cases(pilot)
+        screen = app.screen
+        screen.filters = {"status": "open"}
+        screen.set_sort("ref", descending=False)
+        screen.query_one("#case-search", Input).value = "a-002"
+        await wait_for(pilot, lambda: screen.search_text == "a-002" and table.loaded and table.row_count > 3)
+        await pilot.press("down", "down", "down")
+        await wait_for(pilot, lambda: table.cursor == 3)
+        row_id = table.cursor_row.id
+        summary = str(screen.query_one("#cases-summary").render())
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and app.office is None)
+        await unlock(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen) and app.screen.query_one(
+            "#cases", PagedTable).loaded and app.screen.query_one("#cases", PagedTable).cursor_row is not None
+            and app.screen.query_one("#cases", PagedTable).cursor_row.id == row_id)
+        again = app.screen
+        assert again is not screen  # a new screen (the old one was dropped), in the same place
+        assert (again.filters, again.sort, again.descending, again.search_text) == ({"status": "open"}, "ref",
+                                                                                    False, "a-002")
+        assert again.query_one("#case-search", Input).value == "a-002"
+        assert str(again.query_one("#cases-summary").render()) == summary

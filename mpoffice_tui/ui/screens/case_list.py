@@ -47,6 +47,8 @@ def flagged_ref(row: Any) -> str:
 class CasesScreen(OfficeScreen):
     """Every case; `/` searches, `f` filters, `v`/tabs choose a saved view, `s` sorts, Enter opens."""
 
+    LOADS_DATA = True  # ready once the first page (and a kept cursor) is on screen
+
     DEFAULT_CSS = """
     #case-views { height: 2; }
     #case-search { height: 1; border: none; padding: 0 1; background: $boost; }
@@ -79,13 +81,14 @@ class CasesScreen(OfficeScreen):
         self._debounce: Timer | None = None
         self.filter_obj: Any = None
         self._counts_due = False
+        self._kept_place: dict[str, Any] | None = None  # where the cursor goes back to after a lock
 
     def compose(self) -> ComposeResult:
         from mpoffice_tui.services.cases import SAVED_VIEWS
 
         yield Header()
-        yield Tabs(Tab("All cases", id="view-all"),
-                   *(Tab(SAVED_VIEWS[v].label, id=f"view-{v}") for v in VIEWS[1:]), id="case-views")
+        yield Tabs(Tab("All", id="view-all"),
+                   *(Tab(SAVED_VIEWS[v].tab, id=f"view-{v}") for v in VIEWS[1:]), id="case-views")
         yield Input(placeholder="Search cases: reference, title, name, postcode, email  (/)", id="case-search")
         yield Static("", id="cases-summary", classes="summary")
         yield PagedTable([
@@ -190,6 +193,10 @@ class CasesScreen(OfficeScreen):
     @on(PagedTable.Loaded, "#cases")
     def loaded(self, event: PagedTable.Loaded) -> None:
         self.query_one("#cases-summary", Static).update(self.describe(event.count))
+        if self._kept_place is not None:
+            event.table.go_back_to(self._kept_place)
+            self._kept_place = None
+        self.mark_ready()
         if self._counts_due:
             from mpoffice_tui.services import cases
 
@@ -203,7 +210,25 @@ class CasesScreen(OfficeScreen):
         for key, n in message.counts.items():
             tab = tabs.query(f"#view-{key}")
             if tab:
-                tab.first(Tab).label = Text(f"{SAVED_VIEWS[key].label} ({n:,})")
+                tab.first(Tab).label = Text(f"{SAVED_VIEWS[key].tab} ({n:,})")
+
+    # -- across a lock (ui/workspace.py) ------------------------------------------------------------
+    def keep(self) -> dict[str, Any]:
+        return {"view": self.view, "filters": self.filters, "search": self.search_text, "sort": self.sort,
+                "descending": self.descending, "place": self.query_one("#cases", PagedTable).place()}
+
+    def resume(self, state: dict[str, Any]) -> None:
+        self.mark_loading()
+        self.view = state.get("view") if state.get("view") in VIEWS else "all"
+        self.filters = dict(state.get("filters") or {})
+        self.search_text = str(state.get("search") or "")
+        self.sort = state.get("sort") if state.get("sort") in SORT_LABELS else "opened"
+        self.descending = bool(state.get("descending", SORT_DEFAULT_DESC.get(self.sort, False)))
+        self._kept_place = state.get("place") or None
+        with self.prevent(Input.Changed, Tabs.TabActivated):
+            self.query_one("#case-search", Input).value = self.search_text
+            self.query_one("#case-views", Tabs).active = f"view-{self.view}"
+        self._load()
 
     # -- actions -------------------------------------------------------------------------------
     def action_sort(self) -> None:
