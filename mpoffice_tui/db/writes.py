@@ -1,12 +1,20 @@
 """The one write path for shared data.
 
 Every insert and field change to a shared table goes through `Writer`, which records it as an op
-(origin site, sequence number, hybrid-logical-clock time, the op it supersedes) in the same
-transaction as the change itself. Sync ships those ops; services never think about them.
+(origin site, sequence number, hybrid-logical-clock time, every head of the field its writer saw) in
+the same transaction as the change itself. Sync ships those ops; services never think about them.
 
     with office.writing() as w:
         case = w.insert(Case, ref=..., title=...)
         w.update(case, status="open")
+
+Three rules are kept here, for every service at once:
+- an op names every head of its field it saw (`prev`: the value shown; `supersedes`: the concurrent
+  values kept as conflicts), so an edit by someone who has seen a conflict settles it;
+- a write touching a field of a `FIELD_GROUPS` group writes the whole group, so the merge can take the
+  group from one write (a case's status, outcome and closed date never come from different edits);
+- nothing is written about an erased row (`erased`, see `ERASURE_LINKS`): `ErasedRecord` is raised and
+  the transaction changes nothing.
 """
 
 from __future__ import annotations
@@ -19,12 +27,29 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, text
 from sqlmodel import Session, SQLModel
 
+from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.hlc import HybridClock, to_iso
 from mpoffice_tui.db.ids import new_id
-from mpoffice_tui.db.models import APPEND_ONLY, SHARED_TABLES, AuditEvent, Shared
+from mpoffice_tui.db.models import (
+    APPEND_ONLY,
+    ERASURE_LINKS,
+    FIELD_GROUPS,
+    SHARED_TABLES,
+    AuditEvent,
+    Shared,
+)
 
 M = TypeVar("M", bound=Shared)
 _SKIP = {"id", "updated_at"}
+ERASE = "$erase"  # the op field of an erasure (sync.merge applies it)
+Head = tuple[int, str, int]  # (hlc, site, seq) of a head op
+
+
+class ErasedRecord(OfficeError):
+    """A write about something an erasure reached: refused, nothing was changed."""
+
+
+_NOUNS = {"constituents": "person", "cases": "case", "messages": "message"}
 
 
 def encode_value(value: Any) -> Any:
@@ -43,6 +68,18 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def erased_among(conn, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (table, row id) pairs an erasure has reached."""
+    wanted = sorted({(t, r) for t, r in keys if r})
+    if not wanted:
+        return set()
+    rows = conn.exec_driver_sql(
+        "SELECT e.tbl, e.row_id FROM erased e JOIN json_each(?) j "
+        "ON e.tbl = json_extract(j.value, '$[0]') AND e.row_id = json_extract(j.value, '$[1]')",
+        (json.dumps(wanted),)).fetchall()
+    return {(t, r) for t, r in rows}
+
+
 class Writer:
     """Records inserts and updates of shared rows as ops, inside one session/transaction."""
 
@@ -56,28 +93,34 @@ class Writer:
         self._seq = int(row[0])
 
     # -- ops --------------------------------------------------------------------------------------
-    def _head(self, tbl: str, row_id: str, field: str) -> tuple[str, int] | None:
-        row = self.session.execute(
-            text("SELECT site, seq FROM field_head WHERE tbl=:t AND row_id=:r AND field IN (:f, '*') "
-                 "ORDER BY hlc DESC, site DESC LIMIT 1"),
-            {"t": tbl, "r": row_id, "f": field},
-        ).fetchone()
-        return (row[0], int(row[1])) if row else None
+    def heads(self, tbl: str, row_id: str, field: str) -> list[Head]:
+        """Every head of a field this replica holds, oldest first (the row's insert if the field has none)."""
+        rows = self.session.execute(
+            text("SELECT hlc, site, seq FROM field_head WHERE tbl=:t AND row_id=:r AND field=:f"),
+            {"t": tbl, "r": row_id, "f": field}).fetchall()
+        if not rows:
+            rows = self.session.execute(
+                text("SELECT hlc, site, seq FROM field_head WHERE tbl=:t AND row_id=:r AND field='*'"),
+                {"t": tbl, "r": row_id}).fetchall()
+        return sorted((int(h), s, int(n)) for h, s, n in rows)
 
     def head(self, tbl: str, row_id: str, field: str) -> tuple[str, int] | None:
-        """The (site, seq) of the op a new op on this field supersedes; for callers of `record`."""
-        return self._head(tbl, row_id, field)
+        """The (site, seq) of the op whose value the field shows now."""
+        found = self.heads(tbl, row_id, field)
+        return (found[-1][1], found[-1][2]) if found else None
 
     def _op_rows(self, tbl: str, row_id: str, changes: dict[str, Any], hlc: int,
-                 heads: dict[str, tuple[str, int] | None]) -> tuple[list[dict], list[dict]]:
+                 seen: dict[str, list[Head]]) -> tuple[list[dict], list[dict]]:
         ops, head_rows = [], []
         for field, value in changes.items():
             self._seq += 1
-            prev = heads.get(field)
+            heads = seen.get(field) or []
+            prev = heads[-1] if heads else None
+            others = [[s, n] for _, s, n in heads[:-1]]
             ops.append({"site": self.site, "seq": self._seq, "hlc": hlc, "tbl": tbl, "row_id": row_id,
                         "field": field, "value": dumps(encode_value(value)),
-                        "prev_site": prev[0] if prev else None, "prev_seq": prev[1] if prev else None,
-                        "supersedes": None})
+                        "prev_site": prev[1] if prev else None, "prev_seq": prev[2] if prev else None,
+                        "supersedes": dumps(others) if others else None})
             head_rows.append({"tbl": tbl, "row_id": row_id, "field": field, "hlc": hlc,
                               "site": self.site, "seq": self._seq})
         return ops, head_rows
@@ -89,24 +132,57 @@ class Writer:
             "INSERT INTO ops (site, seq, hlc, tbl, row_id, field, value, prev_site, prev_seq, supersedes) "
             "VALUES (:site, :seq, :hlc, :tbl, :row_id, :field, :value, :prev_site, :prev_seq, :supersedes)"),
             ops)
+        # the new op supersedes every head of its field that was here: it is now the only one
+        self.session.execute(text("DELETE FROM field_head WHERE tbl=:tbl AND row_id=:row_id AND field=:field"),
+                             heads)
         self.session.execute(text(
             "INSERT INTO field_head (tbl, row_id, field, hlc, site, seq) "
-            "VALUES (:tbl, :row_id, :field, :hlc, :site, :seq) "
-            "ON CONFLICT (tbl, row_id, field) DO UPDATE SET hlc=excluded.hlc, site=excluded.site, "
-            "seq=excluded.seq"), heads)
+            "VALUES (:tbl, :row_id, :field, :hlc, :site, :seq)"), heads)
+        answered = [h for h in heads if h["field"] != "*"]
+        if answered:  # ...so the conflicts between those heads are answered (by this op's value)
+            self.session.execute(text("UPDATE conflict SET resolved = 1 WHERE tbl=:tbl AND row_id=:row_id "
+                                      "AND field=:field AND resolved = 0"), answered)
 
-    def record(self, tbl: str, row_id: str, field: str, value: Any, *, prev: tuple[str, int] | None = None,
-               supersedes: list[tuple[str, int]] | None = None) -> tuple[str, int, int]:
-        """Record one op without touching the row itself; returns (site, seq, hlc).
+    def record(self, tbl: str, row_id: str, field: str, value: Any, **kw: Any) -> tuple[str, int, int]:
+        """Record one op without touching the row itself; returns (site, seq, hlc). See `record_fields`."""
+        return self.record_fields(tbl, row_id, {field: value}, **kw)
 
-        For sync only (conflict resolution, erasure), which then rebuilds the row from its ops.
+    def record_fields(self, tbl: str, row_id: str, changes: dict[str, Any], *,
+                      erasure: bool = False) -> tuple[str, int, int]:
+        """Record ops (one write: one time) without touching the row itself; returns (site, last seq, hlc).
+
+        For sync only (conflict resolution, erasure), which then rebuilds the row from its ops. Each op
+        supersedes every head of its field held here. `erasure`: written by an erasure itself (the only
+        writes an erased row accepts).
         """
+        if not erasure and set(changes) != {ERASE}:
+            self._refuse_erased(tbl, row_id, changes)
         hlc = self.clock.now()
-        ops, heads = self._op_rows(tbl, row_id, {field: value}, hlc, {field: prev})
-        if supersedes:
-            ops[0]["supersedes"] = dumps([list(s) for s in supersedes])
+        seen = {f: self.heads(tbl, row_id, f) for f in changes if not f.startswith("$")}
+        ops, heads = self._op_rows(tbl, row_id, changes, hlc, seen)
         self._record(ops, heads)
         return self.site, self._seq, hlc
+
+    # -- erasure ------------------------------------------------------------------------------------
+    def _refuse_erased(self, tbl: str, row_id: str | None, values: dict[str, Any]) -> None:
+        """ErasedRecord if this row, or a row it links to, has been reached by an erasure."""
+        keys = [(tbl, row_id)] if row_id else []
+        keys += [(target, values[col]) for col, target in ERASURE_LINKS.get(tbl, ())
+                 if isinstance(values.get(col), str)]
+        hit = erased_among(self.session.connection(), keys)
+        if hit:
+            target, rid = sorted(hit)[0]
+            what = _NOUNS.get(target, target.rstrip("s").replace("_", " "))
+            raise ErasedRecord(f"the {what} {rid} was erased under data protection: nothing more can be "
+                               "recorded about them (nothing was changed)")
+
+    def _note_links(self, tbl: str, row_id: str, old: dict[str, Any]) -> None:
+        """Keep the earlier value of a changed link column (an erasure reaches rows that were ever linked)."""
+        rows = [{"t": tbl, "r": row_id, "c": col, "v": old[col]} for col, _ in ERASURE_LINKS.get(tbl, ())
+                if col in old and isinstance(old[col], str) and old[col]]
+        if rows:
+            self.session.execute(text("INSERT OR IGNORE INTO link_history (tbl, row_id, col, target) "
+                                      "VALUES (:t, :r, :c, :v)"), rows)
 
     # -- inserts ----------------------------------------------------------------------------------
     def insert(self, model: type[M], **fields: Any) -> M:
@@ -116,6 +192,7 @@ class Writer:
         fields.setdefault("id", new_id())
         fields.setdefault("created_at", stamp)
         fields["updated_at"] = stamp
+        self._refuse_erased(model.__tablename__, None, fields)
         obj = model(**fields)
         self.session.add(obj)
         self.session.flush()
@@ -147,6 +224,12 @@ class Writer:
             ops += o
             heads += h
         if prepared:
+            links = ERASURE_LINKS.get(model.__tablename__, ())
+            hit = erased_among(self.session.connection(), {(target, r[col]) for r in prepared
+                                                            for col, target in links if isinstance(r[col], str)})
+            for r in prepared:  # (one query for the batch; the message names the first row refused)
+                if any((target, r[col]) in hit for col, target in links):
+                    self._refuse_erased(model.__tablename__, None, r)
             self.session.execute(insert(table), prepared)
             self._record(ops, heads)
         return ids
@@ -164,8 +247,13 @@ class Writer:
         real = {k: v for k, v in changes.items() if getattr(obj, k) != v}
         if not real:
             return obj
+        self._refuse_erased(tbl, obj.id, real)
+        group = FIELD_GROUPS.get(tbl, ())
+        if set(group) & set(real):  # the whole group, as one value (unchanged fields too)
+            real = {**{f: getattr(obj, f) for f in group}, **real}
+        self._note_links(tbl, obj.id, {k: getattr(obj, k) for k in real})
         hlc = self.clock.now()
-        heads = {f: self._head(tbl, obj.id, f) for f in real}
+        heads = {f: self.heads(tbl, obj.id, f) for f in real}
         for k, v in real.items():
             setattr(obj, k, v)
         obj.updated_at = to_iso(hlc)

@@ -1,0 +1,50 @@
+"""Replicas of one office for sync tests: made by a real invite and join, exchanged through real bundles."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import PASSPHRASE
+
+INVITE = "one-time invitation words"
+
+
+def copy_db(src: Path, dst: Path) -> None:
+    """Copy a closed office file with its key slots (and WAL, if any)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", ".keys", "-wal"):
+        if Path(str(src) + suffix).exists():
+            shutil.copyfile(str(src) + suffix, str(dst) + suffix)
+
+
+def make_replicas(root: Path, names: tuple[str, ...] = ("a", "b")) -> None:
+    """`names[0]` created (manager 'Ann Manager'), each later one joined by an invitation from the first."""
+    from mpoffice_tui.db.engine import create_office, open_office
+    from mpoffice_tui.sync import enrol
+
+    first = create_office(root / f"{names[0]}.mpo", office_name="Office of Jane Smith MP", mp_name="Jane Smith MP",
+                          staff_name="Ann Manager", passphrase=PASSPHRASE).office
+    first.close()
+    for name in names[1:]:
+        office = open_office(root / f"{names[0]}.mpo", PASSPHRASE)
+        inv = enrol.invite(office, root, passphrase=INVITE)
+        office.close()
+        enrol.join(inv.path, INVITE, root / f"{name}.mpo")
+
+
+def send(sender, receiver) -> None:
+    """One bundle from `sender`, imported by `receiver` (in memory: no file left behind)."""
+    from mpoffice_tui.sync import bundle
+
+    data, _ = bundle.build(sender)
+    bundle.import_bundle(receiver, Path(f"{sender.site_code}.mposync"), data)
+
+
+def exchange(*offices) -> None:
+    """Every office sends to every other, twice over (so what arrived is passed on)."""
+    for _ in range(2):
+        for sender in offices:
+            for receiver in offices:
+                if receiver is not sender:
+                    send(sender, receiver)
