@@ -76,7 +76,7 @@ def _template(s, template: str | None, kind: str) -> tuple[str, str]:
             raise OfficeError(f"no letter template {template!r}")
         return t.subject, t.body
     t = s.exec(select(LetterTemplate).where(LetterTemplate.kind == kind, LetterTemplate.deleted == False)  # noqa: E712
-               .order_by(LetterTemplate.name)).first()
+               .order_by(LetterTemplate.name, LetterTemplate.id)).first()
     if t:
         return t.subject, t.body
     return "", DEFAULT_ACK if kind == "campaign" else DEFAULT_REPLY
@@ -181,7 +181,7 @@ def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: 
         rows = conn.exec_driver_sql(
             "SELECT sender_name, sender_email, subject, message_id_header, references_header, constituent_id "
             "FROM messages WHERE campaign_id = ? AND direction = 'in' AND deleted = 0 AND sender_email IS NOT NULL "
-            "ORDER BY received_at", (campaign_id,)).fetchall()
+            "ORDER BY received_at, id", (campaign_id,)).fetchall()
         if not rows:
             raise OfficeError("no messages in this campaign")
         done = {r[0] for r in conn.exec_driver_sql(
@@ -221,7 +221,7 @@ def list_outbox(office: Office) -> list[Draft]:
         rows = conn.exec_driver_sql(
             "SELECT m.id, coalesce(m.recipients, ''), m.subject, m.body_text, c.ref FROM messages m "
             "LEFT JOIN cases c ON c.id = m.case_id WHERE m.triage = 'outbox' AND m.deleted = 0 "
-            "ORDER BY m.received_at").fetchall()
+            "ORDER BY m.received_at, m.id").fetchall()
     return [Draft(*r) for r in rows]
 
 
@@ -239,7 +239,7 @@ def export_outbox(office: Office, folder: str | os.PathLike, ids: list[str] | No
         conn = w.session.connection()
         rows = conn.exec_driver_sql(
             "SELECT m.id, m.subject, c.ref FROM messages m LEFT JOIN cases c ON c.id = m.case_id "
-            "WHERE m.triage = 'outbox' AND m.deleted = 0 ORDER BY m.received_at").fetchall()
+            "WHERE m.triage = 'outbox' AND m.deleted = 0 ORDER BY m.received_at, m.id").fetchall()
         for mid, subject, ref in rows:
             if ids is not None and mid not in ids:
                 continue

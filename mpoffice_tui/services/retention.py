@@ -124,7 +124,7 @@ def review(office: Office, today: date | None = None) -> list[ReviewItem]:
             for cid, ref, closed in conn.execute(text(
                     "SELECT id, ref, closed_at FROM cases WHERE deleted = 0 AND status = 'closed' "
                     "AND closed_at IS NOT NULL AND closed_at != '' AND substr(closed_at, 1, 10) < :cut "
-                    "ORDER BY closed_at"), {"cut": cut}):
+                    "ORDER BY closed_at, ref"), {"cut": cut}):
                 due = add_months(date.fromisoformat(closed[:10]), 12 * policy.closed_case_years)
                 items.append(ReviewItem("case", cid, ref, closed[:10], due.isoformat(),
                                         f"closed more than {policy.closed_case_years} years ago"))
@@ -140,13 +140,13 @@ def review(office: Office, today: date | None = None) -> list[ReviewItem]:
                     "FROM constituents p WHERE p.deleted = 0 AND p.privacy_state != 'anonymised' "
                     "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.constituent_id = p.id AND c.deleted = 0 "
                     "  AND c.status != 'closed') "
-                    "GROUP BY p.id HAVING last < :cut ORDER BY last"), {"cut": cut}):
+                    "GROUP BY p.id HAVING last < :cut ORDER BY last, p.id"), {"cut": cut}):
                 due = add_months(date.fromisoformat(last), 12 * years)
                 items.append(ReviewItem("constituent", pid, name, last, due.isoformat(),
                                         f"no activity for more than {years} years"))
         seen = {i.id for i in items}
         for pid, name in conn.exec_driver_sql("SELECT id, trim(forenames || ' ' || surname) FROM constituents "
-                                              "WHERE deleted = 0 AND privacy_state = 'erasure_requested'"):
+                                              "WHERE deleted = 0 AND privacy_state = 'erasure_requested' ORDER BY id"):
             if pid not in seen:
                 items.append(ReviewItem("constituent", pid, name, "", today.isoformat(),
                                         "erasure requested"))
@@ -268,7 +268,7 @@ def deletion_log(office: Office) -> list[LogEntry]:
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT at, staff_id, action, target, detail FROM audit_events WHERE action IN "
-            "('retention.erase', 'retention.anonymise') ORDER BY at DESC").fetchall()
+            "('retention.erase', 'retention.anonymise') ORDER BY at DESC, id DESC").fetchall()
     out = []
     for at, staff, action, target, detail in rows:
         try:
