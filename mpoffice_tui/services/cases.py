@@ -623,7 +623,7 @@ def known_category(conn, category: str | None) -> str:
     """The category as the office already spells it ("housing" is filed under "Housing"); "General" if none."""
     category = " ".join((category or "").split()) or "General"
     same = conn.exec_driver_sql("SELECT category FROM cases WHERE category = ? COLLATE NOCASE AND deleted = 0 "
-                                "LIMIT 1", (category,)).fetchone()
+                                "ORDER BY category LIMIT 1", (category,)).fetchone()
     return same[0] if same else category
 
 
@@ -784,7 +784,9 @@ def set_tags(office: Office, case: str, tags) -> CaseRow:
 def set_category(office: Office, case: str, category: str) -> CaseRow:
     if not (category or "").strip():
         raise OfficeError("a category cannot be empty")
-    return _set_field(office, case, category=category.strip())
+    with office.engine.connect() as conn:  # filed under the office's own spelling, as new cases are
+        category = known_category(conn, category)
+    return _set_field(office, case, category=category)
 
 
 def set_priority(office: Office, case: str, priority: str) -> CaseRow:

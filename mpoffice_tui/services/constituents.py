@@ -304,7 +304,7 @@ def get(office: Office, constituent_id: str, history_limit: int = 500) -> Consti
                                   "constituents WHERE id = :id"), {"id": constituent_id}).fetchone()
         other_ids = [r[0] for r in conn.execute(text(
             "SELECT id FROM cases WHERE deleted = 0 AND raised_by_id = :id UNION "
-            "SELECT case_id FROM case_parties WHERE deleted = 0 AND constituent_id = :id"),
+            "SELECT case_id FROM case_parties WHERE deleted = 0 AND constituent_id = :id ORDER BY 1"),
             {"id": constituent_id})]
         history = tuple(ContactItem(*r) for r in conn.execute(text(
             "SELECT m.received_at, m.channel, m.direction, m.subject, m.case_id, c.ref, m.id FROM messages m "
