@@ -48,3 +48,28 @@ def exchange(*offices) -> None:
             for receiver in offices:
                 if receiver is not sender:
                     send(sender, receiver)
+
+
+def decrypted_file(office) -> bytes:
+    """Every page of the office's database file and WAL, decrypted: what an attacker with the key reads,
+    free pages and old WAL frames included (SQLCipher 4: AES-256-CBC per page, the IV in the page's
+    reserved tail, the first page's first 16 bytes the salt)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    page, reserve = 4096, 80
+    key = office.data_key
+
+    def clear(p: bytes, first: bool) -> bytes:
+        if len(p) < page:
+            return b""
+        dec = Cipher(algorithms.AES(key), modes.CBC(p[page - reserve:page - reserve + 16])).decryptor()
+        return dec.update(p[16 if first else 0:page - reserve]) + dec.finalize()
+
+    path = Path(office.path)
+    data = path.read_bytes()
+    out = [clear(data[i:i + page], i == 0) for i in range(0, len(data), page)]
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists():
+        frames = wal.read_bytes()[32:]
+        out += [clear(frames[i + 24:i + 24 + page], False) for i in range(0, len(frames), 24 + page)]
+    return b"".join(out)
