@@ -73,3 +73,32 @@ def decrypted_file(office) -> bytes:
         frames = wal.read_bytes()[32:]
         out += [clear(frames[i + 24:i + 24 + page], False) for i in range(0, len(frames), 24 + page)]
     return b"".join(out)
+
+
+SCHEMA_1 = """
+DROP INDEX ix_ops_erase;
+DROP TABLE erased;
+DROP TABLE link_history;
+CREATE TABLE field_head_v1 (tbl VARCHAR NOT NULL, row_id VARCHAR NOT NULL, field VARCHAR NOT NULL,
+    hlc INTEGER NOT NULL, site VARCHAR NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (tbl, row_id, field));
+INSERT OR REPLACE INTO field_head_v1 SELECT tbl, row_id, field, hlc, site, seq FROM field_head
+    ORDER BY hlc, site, seq;
+DROP TABLE field_head;
+ALTER TABLE field_head_v1 RENAME TO field_head;
+DELETE FROM office_meta WHERE key LIKE 'erasure.%';
+PRAGMA user_version = 1;
+"""
+
+
+def as_schema_1(office, *statements: tuple[str, tuple]) -> None:
+    """Turn an open office's file back into schema 1 (field_head holding only each field's winner, no erasure
+    record), then run `statements` on it: the state an office of the previous version was left in."""
+    raw = office.engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        for sql in SCHEMA_1.strip().split(";\n"):
+            conn.execute(sql)
+        for sql, args in statements:
+            conn.execute(sql, args)
+    finally:
+        raw.close()

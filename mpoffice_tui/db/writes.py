@@ -73,10 +73,15 @@ def erased_among(conn, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     wanted = sorted({(t, r) for t, r in keys if r})
     if not wanted:
         return set()
-    rows = conn.exec_driver_sql(
-        "SELECT e.tbl, e.row_id FROM erased e JOIN json_each(?) j "
-        "ON e.tbl = json_extract(j.value, '$[0]') AND e.row_id = json_extract(j.value, '$[1]')",
-        (json.dumps(wanted),)).fetchall()
+    if len(wanted) <= 8:  # the write path's case: a row and its links, by primary key
+        where = " OR ".join(["(tbl = ? AND row_id = ?)"] * len(wanted))
+        rows = conn.exec_driver_sql(f"SELECT tbl, row_id FROM erased WHERE {where}",
+                                    tuple(x for pair in wanted for x in pair)).fetchall()
+    else:
+        rows = conn.exec_driver_sql(
+            "SELECT e.tbl, e.row_id FROM erased e JOIN json_each(?) j "
+            "ON e.tbl = json_extract(j.value, '$[0]') AND e.row_id = json_extract(j.value, '$[1]')",
+            (json.dumps(wanted),)).fetchall()
     return {(t, r) for t, r in rows}
 
 
@@ -88,21 +93,32 @@ class Writer:
         self.site = site
         self.clock = clock
         self.staff_id = staff_id
-        row = session.execute(text("SELECT coalesce(max(seq), 0) FROM ops WHERE site = :s"),
-                              {"s": site}).fetchone()
+        row = session.execute(text("SELECT coalesce(max(seq), 0), EXISTS (SELECT 1 FROM erased) FROM ops "
+                                   "WHERE site = :s"), {"s": site}).fetchone()
         self._seq = int(row[0])
+        # whether any erasure is known (checked once per transaction: only sync's merge adds to `erased`,
+        # and an erasure's own writes say so)
+        self._erasures = bool(row[1])
 
     # -- ops --------------------------------------------------------------------------------------
+    def heads_of(self, tbl: str, row_id: str, fields: Iterable[str]) -> dict[str, list[Head]]:
+        """Every head of each field this replica holds, oldest first (the row's insert for a field that has
+        none of its own)."""
+        fields = [f for f in fields if not f.startswith("$")]
+        if not fields:
+            return {}
+        marks = ", ".join("?" * len(fields))
+        found: dict[str, list[Head]] = {}
+        for field, hlc, site, seq in self.session.connection().exec_driver_sql(
+                f"SELECT field, hlc, site, seq FROM field_head WHERE tbl = ? AND row_id = ? AND field IN "
+                f"({marks}, '*')", (tbl, row_id, *fields)):
+            found.setdefault(field, []).append((int(hlc), site, int(seq)))
+        star = sorted(found.get("*", ()))
+        return {f: sorted(found[f]) if f in found else star for f in fields}
+
     def heads(self, tbl: str, row_id: str, field: str) -> list[Head]:
         """Every head of a field this replica holds, oldest first (the row's insert if the field has none)."""
-        rows = self.session.execute(
-            text("SELECT hlc, site, seq FROM field_head WHERE tbl=:t AND row_id=:r AND field=:f"),
-            {"t": tbl, "r": row_id, "f": field}).fetchall()
-        if not rows:
-            rows = self.session.execute(
-                text("SELECT hlc, site, seq FROM field_head WHERE tbl=:t AND row_id=:r AND field='*'"),
-                {"t": tbl, "r": row_id}).fetchall()
-        return sorted((int(h), s, int(n)) for h, s, n in rows)
+        return self.heads_of(tbl, row_id, [field]).get(field, [])
 
     def head(self, tbl: str, row_id: str, field: str) -> tuple[str, int] | None:
         """The (site, seq) of the op whose value the field shows now."""
@@ -122,7 +138,7 @@ class Writer:
                         "prev_site": prev[1] if prev else None, "prev_seq": prev[2] if prev else None,
                         "supersedes": dumps(others) if others else None})
             head_rows.append({"tbl": tbl, "row_id": row_id, "field": field, "hlc": hlc,
-                              "site": self.site, "seq": self._seq})
+                              "site": self.site, "seq": self._seq, "answers": bool(others)})
         return ops, head_rows
 
     def _record(self, ops: list[dict], heads: list[dict]) -> None:
@@ -132,16 +148,18 @@ class Writer:
             "INSERT INTO ops (site, seq, hlc, tbl, row_id, field, value, prev_site, prev_seq, supersedes) "
             "VALUES (:site, :seq, :hlc, :tbl, :row_id, :field, :value, :prev_site, :prev_seq, :supersedes)"),
             ops)
-        # the new op supersedes every head of its field that was here: it is now the only one
-        self.session.execute(text("DELETE FROM field_head WHERE tbl=:tbl AND row_id=:row_id AND field=:field"),
-                             heads)
-        self.session.execute(text(
-            "INSERT INTO field_head (tbl, row_id, field, hlc, site, seq) "
-            "VALUES (:tbl, :row_id, :field, :hlc, :site, :seq)"), heads)
-        answered = [h for h in heads if h["field"] != "*"]
+        # the new op supersedes every head of its field that was here: it is now the only one...
+        conn = self.session.connection()
+        rows = [(h["tbl"], h["row_id"], h["field"], h["hlc"], h["site"], h["seq"]) for h in heads]
+        if any(h["field"] != "*" for h in heads):
+            conn.exec_driver_sql("DELETE FROM field_head WHERE tbl = ? AND row_id = ? AND field = ?",
+                                 [r[:3] for r in rows if r[2] != "*"])
+        conn.exec_driver_sql("INSERT INTO field_head (tbl, row_id, field, hlc, site, seq) VALUES (?, ?, ?, ?, ?, ?)",
+                             rows)
+        answered = [(h["tbl"], h["row_id"], h["field"]) for h in heads if h.get("answers")]
         if answered:  # ...so the conflicts between those heads are answered (by this op's value)
-            self.session.execute(text("UPDATE conflict SET resolved = 1 WHERE tbl=:tbl AND row_id=:row_id "
-                                      "AND field=:field AND resolved = 0"), answered)
+            conn.exec_driver_sql("UPDATE conflict SET resolved = 1 WHERE tbl = ? AND row_id = ? AND field = ? "
+                                 "AND resolved = 0", answered)
 
     def record(self, tbl: str, row_id: str, field: str, value: Any, **kw: Any) -> tuple[str, int, int]:
         """Record one op without touching the row itself; returns (site, seq, hlc). See `record_fields`."""
@@ -158,7 +176,7 @@ class Writer:
         if not erasure and set(changes) != {ERASE}:
             self._refuse_erased(tbl, row_id, changes)
         hlc = self.clock.now()
-        seen = {f: self.heads(tbl, row_id, f) for f in changes if not f.startswith("$")}
+        seen = self.heads_of(tbl, row_id, changes)
         ops, heads = self._op_rows(tbl, row_id, changes, hlc, seen)
         self._record(ops, heads)
         return self.site, self._seq, hlc
@@ -166,6 +184,8 @@ class Writer:
     # -- erasure ------------------------------------------------------------------------------------
     def _refuse_erased(self, tbl: str, row_id: str | None, values: dict[str, Any]) -> None:
         """ErasedRecord if this row, or a row it links to, has been reached by an erasure."""
+        if not self._erasures:
+            return
         keys = [(tbl, row_id)] if row_id else []
         keys += [(target, values[col]) for col, target in ERASURE_LINKS.get(tbl, ())
                  if isinstance(values.get(col), str)]
@@ -223,13 +243,14 @@ class Writer:
             o, h = self._op_rows(model.__tablename__, full["id"], {"*": values}, hlc, {})
             ops += o
             heads += h
-        if prepared:
+        if prepared and self._erasures:
             links = ERASURE_LINKS.get(model.__tablename__, ())
             hit = erased_among(self.session.connection(), {(target, r[col]) for r in prepared
                                                             for col, target in links if isinstance(r[col], str)})
             for r in prepared:  # (one query for the batch; the message names the first row refused)
                 if any((target, r[col]) in hit for col, target in links):
                     self._refuse_erased(model.__tablename__, None, r)
+        if prepared:
             self.session.execute(insert(table), prepared)
             self._record(ops, heads)
         return ids
@@ -253,7 +274,7 @@ class Writer:
             real = {**{f: getattr(obj, f) for f in group}, **real}
         self._note_links(tbl, obj.id, {k: getattr(obj, k) for k in real})
         hlc = self.clock.now()
-        heads = {f: self.heads(tbl, obj.id, f) for f in real}
+        heads = self.heads_of(tbl, obj.id, real)
         for k, v in real.items():
             setattr(obj, k, v)
         obj.updated_at = to_iso(hlc)

@@ -7,9 +7,11 @@ indexes of any replica (`scan_for` reads every table, FTS shadow tables included
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from dp_data import scan_for
-from sync_helpers import INVITE, copy_db, exchange, make_replicas, send
+from sync_helpers import INVITE, copy_db, decrypted_file, exchange, make_replicas, send
 
 from conftest import PASSPHRASE
 from mpoffice_tui.db.engine import open_office
@@ -58,6 +60,7 @@ def test_a_note_written_elsewhere_before_the_erasure_is_erased_when_it_arrives(p
     exchange(a, b)
     for office in (a, b):
         assert _traces(office) == [], office.site_code
+        assert MARK.encode() not in decrypted_file(office)  # free pages, old WAL frames and index segments too
         assert scan_for(office, OTHER)  # the neighbour is someone else: kept
         with office.engine.connect() as conn:
             live = conn.exec_driver_sql("SELECT count(*) FROM notes n JOIN cases c ON c.id = n.case_id "
@@ -86,6 +89,7 @@ def test_rows_written_after_the_erasure_by_a_machine_that_had_not_heard_of_it(pa
     assert _traces(b) == []
     exchange(a, b)
     assert _traces(a) == _traces(b) == []
+    assert MARK.encode() not in decrypted_file(a) + decrypted_file(b)
 
 
 def test_a_machine_that_joins_later_receives_nothing_of_the_erased_person(pair, tmp_path):
@@ -142,3 +146,57 @@ def test_anonymising_keeps_the_statistics_and_refuses_new_work(pair):
         assert row == (0, "(anonymised)", "Housing", "closed", "Resolved", 1)
     with pytest.raises(ErasedRecord):
         cases.add_note(a, ref, "anything at all")
+
+
+def test_an_office_of_the_previous_version_is_upgraded_and_its_erasures_reach_everything(pair):
+    """The previous version erased only the rows the erasing machine held: a note that arrived later stayed in
+    plaintext. Opening the office upgrades it (migration 0002), and its next sync carries the erasure to it."""
+    from sync_helpers import as_schema_1
+
+    from mpoffice_tui.sync import erasure
+
+    a, b, pid, ref = pair
+    case_id = cases.find_case_id(b, ref)
+    retention.erase(a, [f"constituent:{pid}"], reason="erasure request", confirm=True)
+    value = json.dumps({"id": "late-note", "created_at": "2025-01-01T00:00:00Z", "deleted": False,
+                        "case_id": case_id, "author_id": None, "body": f"late news of {MARK}",
+                        "confidential": False, "kind": "note"})
+    as_schema_1(a, ("INSERT INTO ops (site, seq, hlc, tbl, row_id, field, value) VALUES "
+                    "('old-site', 1, 1, 'notes', 'late-note', '*', ?)", (value,)),
+                ("INSERT INTO notes (id, created_at, updated_at, deleted, case_id, body, confidential, kind) "
+                 "VALUES ('late-note', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', 0, ?, ?, 0, 'note')",
+                 (case_id, f"late news of {MARK}")))
+    path = a.path
+    a.close()
+    a = open_office(path, PASSPHRASE)
+    try:
+        assert a.schema_version() >= 2
+        assert _traces(a)  # still there until the office reconciles its erasures...
+        assert erasure.scrub_if_pending(a)  # ...which its next import (or erasure) does
+        assert _traces(a) == []
+        assert MARK.encode() not in decrypted_file(a)
+    finally:
+        a.close()
+
+
+def test_an_open_conflict_of_the_previous_version_closes_when_answered_after_the_upgrade(pair):
+    from sync_helpers import as_schema_1
+
+    from mpoffice_tui.sync import conflicts
+
+    a, b, pid, ref = pair
+    neighbour = next(r.id for r in constituents.search(a, "Bystander"))
+    constituents.update(a, neighbour, phone="1")
+    constituents.update(b, neighbour, phone="2")
+    exchange(a, b)
+    assert len(conflicts.list_conflicts(a)) == 1
+    as_schema_1(a)
+    path = a.path
+    a.close()
+    a = open_office(path, PASSPHRASE)
+    try:
+        constituents.update(a, neighbour, phone="3")  # A has seen both values
+        exchange(a, b)
+        assert conflicts.list_conflicts(a) == conflicts.list_conflicts(b) == []
+    finally:
+        a.close()
