@@ -147,7 +147,8 @@ class Matcher:
             return None
         refs = refs[:20]
         rows = self._q(f"SELECT ref, id, constituent_id FROM cases WHERE ref IN ({','.join('?' * len(refs))}) "
-                       "AND deleted = 0", tuple(refs))
+                       "AND deleted = 0 AND id NOT IN (SELECT row_id FROM erased WHERE tbl = 'cases')",
+                       tuple(refs))  # (an anonymised case is statistics only: nothing is filed to it)
         found = {r[0]: r for r in rows}
         for ref in refs:
             if ref in found:

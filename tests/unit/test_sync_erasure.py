@@ -18,7 +18,7 @@ from mpoffice_tui.db.engine import open_office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.hlc import wall_ms
 from mpoffice_tui.db.models import Constituent, Note
-from mpoffice_tui.services import cases, consent, constituents, retention
+from mpoffice_tui.services import cases, consent, constituents, inbox, retention
 
 MARK = "qvmarkerperson"  # in everything about the person who will be erased
 OTHER = "kjothermarker"  # in a neighbour's record, which must survive
@@ -127,7 +127,7 @@ def test_writing_about_an_erased_person_is_refused_where_the_erasure_is_known(pa
     assert _traces(a) == []
 
 
-def test_anonymising_keeps_the_statistics_and_refuses_new_work(pair):
+def test_anonymising_keeps_the_statistics_and_refuses_new_work(pair, tmp_path):
     from mpoffice_tui.db.writes import ErasedRecord
 
     a, b, pid, ref = pair
@@ -146,6 +146,11 @@ def test_anonymising_keeps_the_statistics_and_refuses_new_work(pair):
         assert row == (0, "(anonymised)", "Housing", "closed", "Resolved", 1)
     with pytest.raises(ErasedRecord):
         cases.add_note(a, ref, "anything at all")
+    mail = tmp_path / "again.eml"  # a new email quoting the anonymised case's reference: kept, not filed there
+    mail.write_bytes(f"From: someone@example.org\r\nSubject: About {ref}\r\nMessage-ID: <again@x>\r\n\r\n"
+                     "Any news?\r\n".encode())
+    report = inbox.import_paths(a, [mail])
+    assert (report.imported, report.rejected, report.auto_filed) == (1, (), 0)
 
 
 def test_an_office_of_the_previous_version_is_upgraded_and_its_erasures_reach_everything(pair):
