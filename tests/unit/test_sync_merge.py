@@ -52,8 +52,9 @@ def test_an_edit_by_someone_who_saw_both_values_closes_the_conflict(pair):
         assert constituents.row(office, pid).name.endswith("Smythe")
 
 
-def test_resolving_on_one_machine_resolves_every_value_on_all(pair, tmp_path):
-    """Three concurrent values (one from a third machine's edit relayed through B): one answer closes all."""
+def test_resolving_on_one_machine_resolves_it_on_all(pair):
+    """A conflict settled on one machine is settled on the other at its next sync; an edit of another field
+    of the same record in between leaves the conflict alone."""
     a, b = pair
     pid = constituents.create(a, forenames="Jo", surname="Bloggs").id
     exchange(a, b)
