@@ -33,6 +33,15 @@ def make_replicas(root: Path, names: tuple[str, ...] = ("a", "b")) -> None:
         enrol.join(inv.path, INVITE, root / f"{name}.mpo")
 
 
+def open_pair(template: Path, dest: Path) -> tuple:
+    """Private open copies (A, B) of a pair made by `make_replicas(template)`; close them after use."""
+    from mpoffice_tui.db.engine import open_office
+
+    for name in ("a", "b"):
+        copy_db(template / f"{name}.mpo", dest / name / f"{name}.mpo")
+    return open_office(dest / "a" / "a.mpo", PASSPHRASE), open_office(dest / "b" / "b.mpo", PASSPHRASE)
+
+
 def send(sender, receiver) -> None:
     """One bundle from `sender`, imported by `receiver` (in memory: no file left behind)."""
     from mpoffice_tui.sync import bundle

@@ -323,9 +323,9 @@ class Op(SQLModel, table=True):
     row_id: str = Field(index=True)
     field: str  # a column name, or "*" for a whole-row insert
     value: str  # JSON
-    prev_site: str | None = None  # the op this one supersedes (the head the writer saw)
+    prev_site: str | None = None  # the op this one supersedes (the head whose value the writer saw)
     prev_seq: int | None = None
-    supersedes: str | None = None  # JSON [[site, seq], ...]: further heads it settles (conflict resolution)
+    supersedes: str | None = None  # JSON [[site, seq], ...]: the field's other heads it saw (open conflicts)
 
 
 class FieldHead(SQLModel, table=True):

@@ -11,7 +11,7 @@ import json
 
 import pytest
 from dp_data import scan_for
-from sync_helpers import INVITE, copy_db, decrypted_file, exchange, make_replicas, send
+from sync_helpers import INVITE, decrypted_file, exchange, make_replicas, open_pair, send
 
 from conftest import PASSPHRASE
 from mpoffice_tui.db.engine import open_office
@@ -34,10 +34,7 @@ def template(tmp_path_factory):
 @pytest.fixture
 def pair(template, tmp_path):
     """(A, B), synced, with a person (and their open case) to erase and a neighbour to keep."""
-    for name in ("a", "b"):
-        copy_db(template / f"{name}.mpo", tmp_path / name / f"{name}.mpo")
-    a = open_office(tmp_path / "a" / "a.mpo", PASSPHRASE)
-    b = open_office(tmp_path / "b" / "b.mpo", PASSPHRASE)
+    a, b = open_pair(template, tmp_path)
     person = constituents.create(a, forenames=f"Mary {MARK}", surname="Quill", email=f"{MARK}@example.org")
     neighbour = constituents.create(a, forenames=f"Ned {OTHER}", surname="Bystander")
     case = cases.create_case(a, constituent_id=person.id, title=f"Damp flat {MARK}", category="Housing")

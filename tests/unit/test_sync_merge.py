@@ -4,10 +4,8 @@ two replicas holding the same data list it in the same order."""
 from __future__ import annotations
 
 import pytest
-from sync_helpers import copy_db, exchange, make_replicas
+from sync_helpers import exchange, make_replicas, open_pair
 
-from conftest import PASSPHRASE
-from mpoffice_tui.db.engine import open_office
 from mpoffice_tui.db.models import Consent, Constituent, Contact
 from mpoffice_tui.services import cases, constituents, contacts
 from mpoffice_tui.services import consent as consents
@@ -23,10 +21,7 @@ def template(tmp_path_factory):
 
 @pytest.fixture
 def pair(template, tmp_path):
-    for name in ("a", "b"):
-        copy_db(template / f"{name}.mpo", tmp_path / name / f"{name}.mpo")
-    a = open_office(tmp_path / "a" / "a.mpo", PASSPHRASE)
-    b = open_office(tmp_path / "b" / "b.mpo", PASSPHRASE)
+    a, b = open_pair(template, tmp_path)
     yield a, b
     a.close()
     b.close()
@@ -36,13 +31,19 @@ def _open(office) -> list:
     return conflicts.list_conflicts(office)
 
 
-def test_an_edit_by_someone_who_saw_both_values_closes_the_conflict(pair):
-    a, b = pair
+def _at_once(a, b, field: str, on_a: str, on_b: str) -> str:
+    """A person on both machines, then `field` set on each without seeing the other's, then synced."""
     pid = constituents.create(a, forenames="Jo", surname="Bloggs").id
     exchange(a, b)
-    constituents.update(a, pid, surname="Smith")
-    constituents.update(b, pid, surname="Smyth")
+    constituents.update(a, pid, **{field: on_a})
+    constituents.update(b, pid, **{field: on_b})
     exchange(a, b)
+    return pid
+
+
+def test_an_edit_by_someone_who_saw_both_values_closes_the_conflict(pair):
+    a, b = pair
+    pid = _at_once(a, b, "surname", "Smith", "Smyth")
     assert len(_open(a)) == len(_open(b)) == 1
     constituents.update(b, pid, surname="Smythe")  # B has seen both values and chooses a third
     exchange(a, b)
@@ -56,11 +57,7 @@ def test_resolving_on_one_machine_resolves_it_on_all(pair):
     """A conflict settled on one machine is settled on the other at its next sync; an edit of another field
     of the same record in between leaves the conflict alone."""
     a, b = pair
-    pid = constituents.create(a, forenames="Jo", surname="Bloggs").id
-    exchange(a, b)
-    constituents.update(a, pid, phone="1")
-    constituents.update(b, pid, phone="2")
-    exchange(a, b)
+    pid = _at_once(a, b, "phone", "1", "2")
     constituents.update(a, pid, town="Leeds")  # an edit of another field leaves the phone conflict alone
     exchange(a, b)
     assert [c.field for c in _open(a)] == [c.field for c in _open(b)] == ["phone"]
@@ -72,11 +69,7 @@ def test_resolving_on_one_machine_resolves_it_on_all(pair):
 
 def test_the_same_value_written_on_two_machines_is_no_conflict(pair):
     a, b = pair
-    pid = constituents.create(a, forenames="Jo", surname="Bloggs").id
-    exchange(a, b)
-    constituents.update(a, pid, town="York")
-    constituents.update(b, pid, town="York")
-    exchange(a, b)
+    _at_once(a, b, "town", "York", "York")
     assert _open(a) == _open(b) == []
 
 
