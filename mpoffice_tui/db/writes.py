@@ -116,15 +116,6 @@ class Writer:
         star = sorted(found.get("*", ()))
         return {f: sorted(found[f]) if f in found else star for f in fields}
 
-    def heads(self, tbl: str, row_id: str, field: str) -> list[Head]:
-        """Every head of a field this replica holds, oldest first (the row's insert if the field has none)."""
-        return self.heads_of(tbl, row_id, [field]).get(field, [])
-
-    def head(self, tbl: str, row_id: str, field: str) -> tuple[str, int] | None:
-        """The (site, seq) of the op whose value the field shows now."""
-        found = self.heads(tbl, row_id, field)
-        return (found[-1][1], found[-1][2]) if found else None
-
     def _op_rows(self, tbl: str, row_id: str, changes: dict[str, Any], hlc: int,
                  seen: dict[str, list[Head]]) -> tuple[list[dict], list[dict]]:
         ops, head_rows = [], []

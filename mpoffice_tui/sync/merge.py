@@ -38,8 +38,6 @@ _DERIVED = {"id", "updated_at"}
 _CHUNK = 400
 SCRUB_PENDING = "erasure.scrub_pending"  # office_meta: values were redacted since the file was last scrubbed
 
-__all__ = ["ERASE", "INVARIANTS", "OpRow", "apply_ops", "rebuild", "rebuild_rows", "rows_about"]
-
 
 class OpRow(NamedTuple):
     """One op as stored (value is the JSON text)."""
