@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "mpoffice_tui.cli.dataprotection",
     "mpoffice_tui.cli.sync",
     "mpoffice_tui.cli.cases",
+    "mpoffice_tui.cli.people",
     "mpoffice_tui.cli.register",
     "mpoffice_tui.cli.interests",
     "mpoffice_tui.cli.mail",

@@ -4,7 +4,8 @@
                    [--awaiting-days N] [--open] [--search TEXT] [--view V] [--sort COL] [--asc] [--json]
     mpoffice case REF [--json]
     mpoffice case REF note TEXT [--confidential]
-    mpoffice case REF set [--status S] [--outcome O] [--assignee A] [--review-date D]
+    mpoffice case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] [--category C]
+                          [--title T] [--priority P]
     mpoffice case REF letter TEMPLATE [--party NAME] [--docx PATH] [--json]
     mpoffice case REF chase [--party NAME] [--json]   (a chase letter to a third party overdue a reply)
     mpoffice case REF replied [--party NAME] [--on DATE]  (a third party replied: it is no longer chased)
@@ -26,7 +27,8 @@ from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_AWAITING_DAYS = 365  # working days (about 17 months): the cutoff is counted back day by day
 _CASE_USAGE = ("mpoffice case REF [--json] | case REF note TEXT [--confidential] | "
-               "case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] | "
+               "case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] [--category C] "
+               "[--title T] [--priority P] | "
                "case REF letter TEMPLATE [--party NAME] [--docx PATH] | case REF chase [--party NAME] | "
                "case REF replied [--party NAME] [--on DATE] | "
                "case new --constituent WHO --category C [--title T]. "
@@ -197,11 +199,15 @@ def _note_parser() -> _Parser:
 
 
 def _set_parser() -> _Parser:
-    p = _Parser(prog="mpoffice case REF set", description="Change the case's status, assignee or review date.")
+    p = _Parser(prog="mpoffice case REF set", description="Change the case's status, assignee, review date, "
+                "category, title or priority.")
     p.add_argument("--status", help="new, open, awaiting_constituent, awaiting_third_party, closed")
     p.add_argument("--outcome", help="why it closed, e.g. Resolved (needed with --status closed)")
     p.add_argument("--assignee", help="a staff name, or 'none'")
     p.add_argument("--review-date", help="DD/MM/YYYY, YYYY-MM-DD, +14 (days) or +2w, or 'none' to clear")
+    p.add_argument("--category", help="e.g. Housing, Benefits, Immigration")
+    p.add_argument("--title", help="the case's title")
+    p.add_argument("--priority", help="low, normal, high or urgent")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -327,8 +333,11 @@ def _case_note(ref: str, a, as_json: bool, ctx) -> int:
 def _case_set(ref: str, a, as_json: bool, ctx) -> int:
     from mpoffice_tui.services import cases as cs
 
-    if not any([a.status, a.outcome, a.assignee, a.review_date]):
-        raise UsageError("nothing to set: give --status, --outcome, --assignee or --review-date")
+    if not any([a.status, a.outcome, a.assignee, a.review_date, a.category, a.title, a.priority]):
+        raise UsageError("nothing to set: give --status, --outcome, --assignee, --review-date, --category, --title "
+                         "or --priority")
+    if a.priority and a.priority not in cs.PRIORITIES:
+        raise UsageError(f"unknown priority {a.priority!r}: choose one of {', '.join(cs.PRIORITIES)}")
     if a.status and a.status not in cs.STATUSES:
         raise UsageError(f"unknown status {a.status!r}: choose one of {', '.join(cs.STATUSES)}")
     if a.status == "closed" and not a.outcome:
@@ -343,11 +352,18 @@ def _case_set(ref: str, a, as_json: bool, ctx) -> int:
         row = cs.assign(office, ref, None if a.assignee.casefold() == "none" else a.assignee)
     if a.review_date:
         row = cs.set_review_date(office, ref, None if a.review_date.casefold() == "none" else a.review_date)
+    if a.category:
+        row = cs.set_category(office, ref, a.category)
+    if a.title:
+        row = cs.set_title(office, ref, a.title)
+    if a.priority:
+        row = cs.set_priority(office, ref, a.priority)
     if as_json or a.json:
         emit_json(row.as_dict())
     else:
         print(f"{row.ref}: {row.status_label}" + (f" ({row.outcome})" if row.outcome else "")
-              + f", assignee {row.assignee or '-'}, review {row.review_date or '-'}")
+              + f", assignee {row.assignee or '-'}, review {row.review_date or '-'}, category {_clean(row.category)}"
+              + f", priority {row.priority}")
     return EXIT_OK
 
 

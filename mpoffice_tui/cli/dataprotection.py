@@ -97,6 +97,7 @@ def register(sub) -> None:
     p.add_argument("--given-by")
     p.add_argument("--given-on", metavar="D")
     p.add_argument("--details")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_consent_add)
     p = con.add_parser("status", help="a case's consents, and whether it still needs permission")
     p.add_argument("case", metavar="REF")
@@ -306,7 +307,10 @@ def cmd_consent_add(args, ctx) -> int:
     office = ctx.office()
     view = consent.record(office, _person(office, args.person), args.kind, case=args.case, given_by=args.given_by,
                           given_on=args.given_on, details=args.details)
-    print(f"Recorded {view.kind} consent ({view.id}).")
+    if args.json:
+        emit_json(view.__dict__)
+    else:
+        print(f"Recorded {view.kind} consent ({view.id}).")
     return EXIT_OK
 
 

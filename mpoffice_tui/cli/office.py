@@ -30,11 +30,13 @@ def register(sub) -> None:
     p.add_argument("--size", choices=["small", "full"], default="small")
     p.add_argument("--reset", action="store_true", help="rebuild the demo office from scratch")
     p.add_argument("--no-open", action="store_true", help="build it but do not open the app")
+    p.add_argument("--json", action="store_true", help="say where it is, as JSON (and do not open the app)")
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("passwd", help="change your passphrase (or a colleague's, for managers)")
     p.add_argument("--staff", metavar="NAME", help="whose passphrase to set (managers)")
     p.add_argument("--new-passphrase-file", metavar="F")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_passwd)
 
     staff = sub.add_parser("staff", help="staff members and their roles").add_subparsers(
@@ -43,19 +45,24 @@ def register(sub) -> None:
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=["mp", "manager", "caseworker", "volunteer"])
     p.add_argument("--new-passphrase-file", metavar="F", help="read their passphrase from F")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_staff_add)
     p = staff.add_parser("list", help="list staff members")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_staff_list)
     p = staff.add_parser("remove", help="remove a staff member and their key slots")
     p.add_argument("name")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_staff_remove)
 
     kr = sub.add_parser("keyring", help="remember the office in this computer's OS keyring").add_subparsers(
         dest="keyring_command", metavar="ACTION", required=True)
-    kr.add_parser("remember", help="unlock without a passphrase on this computer").set_defaults(
-        handler=cmd_keyring_remember)
-    kr.add_parser("forget", help="remove this computer's keyring slot").set_defaults(handler=cmd_keyring_forget)
+    p = kr.add_parser("remember", help="unlock without a passphrase on this computer")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_keyring_remember)
+    p = kr.add_parser("forget", help="remove this computer's keyring slot")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_keyring_forget)
 
     p = sub.add_parser("backup", help="write an encrypted copy of the office (plus its key slots)")
     p.add_argument("--to", required=True, metavar="FILE")
@@ -122,6 +129,9 @@ def cmd_demo(args, ctx) -> int:
         print(f"Building the {args.size} demo office at {path} ...", file=sys.stderr)
         office = demo.build(path, size=args.size, passphrase=DEMO_PASSPHRASE)
         office.close()
+    if args.json:
+        emit_json({"path": str(path), "passphrase": DEMO_PASSPHRASE, "size": args.size})
+        return EXIT_OK
     print(f"Demo office: {path}  (passphrase: {DEMO_PASSPHRASE!r})", file=sys.stderr)
     if args.no_open:
         return EXIT_OK
@@ -134,6 +144,9 @@ def cmd_passwd(args, ctx) -> int:
     office = ctx.office()
     secret = ask_new_secret("New passphrase", args.new_passphrase_file)
     view = staff.change_passphrase(office, secret, args.staff)
+    if args.json:
+        emit_json({"staff": view.name, "passphrase_changed": True})
+        return EXIT_OK
     print(f"Passphrase changed for {view.name}.")
     return EXIT_OK
 
@@ -144,6 +157,9 @@ def cmd_staff_add(args, ctx) -> int:
     office = ctx.office()
     secret = ask_new_secret(f"Passphrase for {args.name}", args.new_passphrase_file)
     view = staff.add(office, args.name, args.role, secret)
+    if args.json:
+        emit_json(view.__dict__)
+        return EXIT_OK
     print(f"Added {view.name} ({view.role}).")
     return EXIT_OK
 
@@ -163,6 +179,9 @@ def cmd_staff_remove(args, ctx) -> int:
     from mpoffice_tui.services import staff
 
     view = staff.remove(ctx.office(), args.name)
+    if args.json:
+        emit_json({**view.__dict__, "removed": True})
+        return EXIT_OK
     print(f"Removed {view.name}; their key slots are gone.")
     return EXIT_OK
 
@@ -171,6 +190,9 @@ def cmd_keyring_remember(args, ctx) -> int:
     from mpoffice_tui.services import staff
 
     view = staff.remember_on_this_computer(ctx.office())
+    if args.json:
+        emit_json({"staff": view.name, "remembered": True})
+        return EXIT_OK
     print(f"This computer's keyring now unlocks the office for {view.name}.")
     return EXIT_OK
 
@@ -179,6 +201,9 @@ def cmd_keyring_forget(args, ctx) -> int:
     from mpoffice_tui.services import staff
 
     removed = staff.forget_on_this_computer(ctx.office())
+    if args.json:
+        emit_json({"removed": removed})
+        return EXIT_OK
     print(f"Removed {removed} keyring slot(s).")
     return EXIT_OK
 

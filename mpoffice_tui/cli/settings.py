@@ -32,9 +32,11 @@ def register(sub) -> None:
     q.add_argument("key", metavar="KEY", help=", ".join(KEYS))
     q.add_argument("value", metavar="VALUE", help="the new value, as one argument (quote it); in office_address "
                    "a \\n starts a new line")
+    q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_set)
     q = ssub.add_parser("unset", help="clear a setting")
     q.add_argument("key", metavar="KEY", help=", ".join(KEYS))
+    q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_unset)
 
 
@@ -86,7 +88,9 @@ def cmd_set(args, ctx) -> int:
     value = clean_value(key, args.value)
     office = ctx.office()
     settings.change(office, key, value)
-    if value:
+    if args.json:
+        emit_json({"key": key, "value": value or None})
+    elif value:
         print(f"{key} set to {_shown(value)}")
     else:
         _say_unset(office, key)
@@ -99,7 +103,10 @@ def cmd_unset(args, ctx) -> int:
     key = known_key(args.key)
     office = ctx.office()
     settings.change(office, key, "")
-    _say_unset(office, key)
+    if args.json:
+        emit_json({"key": key, "value": None})
+    else:
+        _say_unset(office, key)
     return EXIT_OK
 
 

@@ -35,6 +35,7 @@ def register(sub) -> None:
 
     p = sync.add_parser("retire", help="retire a machine: its bundles are refused from now on")
     p.add_argument("site", help="its site code (e.g. B) or site id")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_retire)
 
     p = sync.add_parser("export", help="write a bundle of the changes other machines have not acknowledged")
@@ -51,10 +52,22 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_status)
 
+    p = sync.add_parser("conflicts", help="open conflicts: concurrent edits kept for a person to settle")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_conflicts)
+
+    p = sync.add_parser("resolve", help="settle a conflict: keep this (shown) value, keep that one, or a new one")
+    p.add_argument("conflict", metavar="ID", help="as `mpoffice sync conflicts` lists it")
+    p.add_argument("choice", choices=["this", "that", "edit"])
+    p.add_argument("value", nargs="?", help="with edit: the value to keep")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_resolve)
+
     folder = sync.add_parser("folder", help="the shared sync folder").add_subparsers(
         dest="folder_command", metavar="ACTION", required=True)
     p = folder.add_parser("set", help="use DIR (a OneDrive/SharePoint folder, network share, USB stick)")
     p.add_argument("dir")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_folder_set)
 
     p = sync.add_parser("now", help="export to and import from the sync folder now")
@@ -118,6 +131,9 @@ def cmd_retire(args, ctx) -> int:
     office = ctx.office()
     staff.require_role(office, *staff.MANAGING_ROLES, action="retire a machine")
     site = enrol.retire(office, args.site)
+    if args.json:
+        emit_json({"site": site.site, "code": site.code, "retired": True})
+        return EXIT_OK
     print(f"Machine {site.code} ({site.site}) retired: its bundles are refused from now on.")
     return EXIT_OK
 
@@ -190,6 +206,49 @@ def cmd_status(args, ctx) -> int:
     return EXIT_OK
 
 
+def _conflict_dict(c) -> dict:
+    return {"id": c.id, "table": c.tbl, "row_id": c.row_id, "field": c.field, "this": c.this_value,
+            "that": c.that_value, "that_machine": c.that_code, "this_group": c.this_group,
+            "that_group": c.that_group}
+
+
+def _shown(value) -> str:
+    from mpoffice_tui.cli.cases import _clean
+
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_clean(v)}" for k, v in value.items() if v is not None)
+    return _clean(value)
+
+
+def cmd_conflicts(args, ctx) -> int:
+    from mpoffice_tui.sync import conflicts
+
+    found = conflicts.list_conflicts(ctx.office())
+    if args.json:
+        emit_json({"conflicts": [_conflict_dict(c) for c in found]})
+        return EXIT_OK
+    print_table([{"id": c.id, "field": f"{c.tbl}.{c.field}", "this": _shown(c.this_group or c.this_value),
+                  "that": _shown(c.that_group or c.that_value), "from": c.that_code} for c in found],
+                ["id", "field", "this", "that", "from"])
+    print(f"({len(found)} open; `mpoffice sync resolve ID this|that|edit VALUE` settles one)")
+    return EXIT_OK
+
+
+def cmd_resolve(args, ctx) -> int:
+    from mpoffice_tui.sync import conflicts
+
+    if args.choice == "edit" and args.value is None:
+        raise UsageError("say the value to keep: mpoffice sync resolve ID edit VALUE")
+    if args.choice != "edit" and args.value is not None:
+        raise UsageError(f"a value goes with edit, not with {args.choice}")
+    c = conflicts.resolve(ctx.office(), args.conflict, args.choice, args.value)
+    if args.json:
+        emit_json({**_conflict_dict(c), "kept": args.choice})
+    else:
+        print(f"Settled {c.tbl}.{c.field}: kept {args.choice}. The other machines settle it at their next sync.")
+    return EXIT_OK
+
+
 def cmd_folder_set(args, ctx) -> int:
     from dataclasses import replace
 
@@ -200,6 +259,9 @@ def cmd_folder_set(args, ctx) -> int:
         raise UsageError(f"{folder}: no such folder")
     settings = replace(config.load(), sync_folder=str(folder))
     settings.save()
+    if args.json:
+        emit_json({"folder": str(folder)})
+        return EXIT_OK
     print(f"Sync folder set to {folder}.")
     return EXIT_OK
 

@@ -34,18 +34,22 @@ def register(sub) -> None:
     q.set_defaults(handler=cmd_list)
     q = tsub.add_parser("show", help="print a template in the file format `add` reads")
     q.add_argument("name")
+    q.add_argument("--json", action="store_true", help="the template's fields as JSON (not the file format)")
     q.set_defaults(handler=cmd_show)
     q = tsub.add_parser("add", help="add templates from files (name:, kind:, subject:, ---, body)")
     q.add_argument("files", nargs="+", metavar="FILE")
     q.add_argument("--replace", action="store_true", help="replace a template of the same name")
+    q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_add)
     q = tsub.add_parser("remove", help="delete a template (letters written from it are kept)")
     q.add_argument("name")
+    q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_remove)
     q = tsub.add_parser("fields", help="the merge fields and kinds a template can use")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_fields)
     q = tsub.add_parser("starter", help="add the starter templates the office does not have yet")
+    q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_starter)
 
 
@@ -64,7 +68,11 @@ def cmd_list(args, ctx) -> int:
 def cmd_show(args, ctx) -> int:
     from mpoffice_tui.services import letters
 
-    print(letters.template_file(letters.find_template(ctx.office(), args.name)), end="")
+    found = letters.find_template(ctx.office(), args.name)
+    if args.json:
+        emit_json(found.__dict__)
+        return EXIT_OK
+    print(letters.template_file(found), end="")
     return EXIT_OK
 
 
@@ -91,7 +99,7 @@ def cmd_add(args, ctx) -> int:
     from mpoffice_tui.services import letters
 
     office = ctx.office()
-    failed = 0
+    results = []
     for name in args.files:
         path = Path(name)
         try:
@@ -102,23 +110,34 @@ def cmd_add(args, ctx) -> int:
                 raise OfficeError(f"there is already a template called {old.name!r} (--replace replaces it)")
             if old is not None:
                 letters.update_template(office, old.id, **t)
-                print(f"replaced  {t['name']}  ({path})")
+                results.append({"file": str(path), "name": t["name"], "result": "replaced"})
             else:
                 letters.add_template(office, t["name"], t["body"], kind=t["kind"], subject=t["subject"])
-                print(f"added     {t['name']}  ({path})")
+                results.append({"file": str(path), "name": t["name"], "result": "added"})
         except (UsageError, OfficeError) as exc:
-            failed += 1
             message = str(exc)
-            print(f"rejected  {message if message.startswith(str(path)) else f'{path}: {message}'}")
-            if "merge field" in message:
-                print("          (mpoffice templates fields lists the merge fields)")
-    return EXIT_FAILED if failed else EXIT_OK
+            results.append({"file": str(path), "name": None, "result": "rejected",
+                            "error": message if message.startswith(str(path)) else f"{path}: {message}"})
+        if not args.json:
+            r = results[-1]
+            if r["result"] == "rejected":
+                print(f"rejected  {r['error']}")
+                if "merge field" in r["error"]:
+                    print("          (mpoffice templates fields lists the merge fields)")
+            else:
+                print(f"{r['result']:<9} {r['name']}  ({path})")
+    if args.json:
+        emit_json({"templates": results})
+    return EXIT_FAILED if any(r["result"] == "rejected" for r in results) else EXIT_OK
 
 
 def cmd_remove(args, ctx) -> int:
     from mpoffice_tui.services import letters
 
     t = letters.remove_template(ctx.office(), args.name)
+    if args.json:
+        emit_json({**t.__dict__, "removed": True})
+        return EXIT_OK
     print(f"removed {t.name} (letters already written from it are kept)")
     return EXIT_OK
 
@@ -139,5 +158,8 @@ def cmd_starter(args, ctx) -> int:
     from mpoffice_tui.services import letters
 
     n = letters.load_starter_templates(ctx.office())
+    if args.json:
+        emit_json({"added": n})
+        return EXIT_OK
     print(f"{n} starter template{'s' if n != 1 else ''} added")
     return EXIT_OK

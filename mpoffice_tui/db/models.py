@@ -12,7 +12,7 @@ Money is whole pence.
 
 from __future__ import annotations
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 
@@ -314,6 +314,7 @@ class Op(SQLModel, table=True):
     """One change to shared data. Ops are never changed; the visible row is derived from them."""
 
     __tablename__ = "ops"
+    __table_args__ = (Index("ix_ops_erase", "tbl", "row_id", sqlite_where=text("field = '$erase'")),)
 
     site: str = Field(primary_key=True)
     seq: int = Field(primary_key=True)
@@ -322,21 +323,22 @@ class Op(SQLModel, table=True):
     row_id: str = Field(index=True)
     field: str  # a column name, or "*" for a whole-row insert
     value: str  # JSON
-    prev_site: str | None = None  # the op this one supersedes (the head the writer saw)
+    prev_site: str | None = None  # the op this one supersedes (the head whose value the writer saw)
     prev_seq: int | None = None
-    supersedes: str | None = None  # JSON [[site, seq], ...]: further heads it settles (conflict resolution)
+    supersedes: str | None = None  # JSON [[site, seq], ...]: the field's other heads it saw (open conflicts)
 
 
 class FieldHead(SQLModel, table=True):
-    """The op currently winning for each (table, row, field)."""
+    """The heads of each (table, row, field): the ops no later op supersedes. The latest by (hlc, site,
+    seq) is the value shown; a new op names every head as seen (its `prev` and `supersedes`)."""
 
     __tablename__ = "field_head"
     tbl: str = Field(primary_key=True)
     row_id: str = Field(primary_key=True)
     field: str = Field(primary_key=True)
     hlc: int
-    site: str
-    seq: int
+    site: str = Field(primary_key=True)
+    seq: int = Field(primary_key=True)
 
 
 class Conflict(SQLModel, table=True):
@@ -352,6 +354,27 @@ class Conflict(SQLModel, table=True):
     loser_seq: int
     loser_value: str  # JSON
     resolved: bool = Field(default=False, index=True)
+
+
+class Erased(SQLModel, table=True):
+    """The erasure record: every shared row an erasure has reached on this replica (derived from the `$erase`
+    ops and `ERASURE_LINKS`, so every replica holding the same ops holds the same set). Nothing may be
+    written about these rows again; anything about them that arrives is redacted on arrival."""
+
+    __tablename__ = "erased"
+    tbl: str = Field(primary_key=True)
+    row_id: str = Field(primary_key=True)
+
+
+class LinkHistory(SQLModel, table=True):
+    """Earlier values of the link columns of `ERASURE_LINKS`, for rows whose link was changed (a message
+    refiled, a case moved to a merged record): an erasure reaches every row that was ever about the person."""
+
+    __tablename__ = "link_history"
+    tbl: str = Field(primary_key=True)
+    row_id: str = Field(primary_key=True)
+    col: str = Field(primary_key=True)
+    target: str = Field(primary_key=True, index=True)
 
 
 class Peer(SQLModel, table=True):
@@ -413,3 +436,28 @@ SHARED_TABLES: dict[str, type[Shared]] = {
                   Setting, KeySlotRecord)
 }
 APPEND_ONLY = {"notes", "messages", "audit_events"}
+
+# What an erasure reaches (sync.merge applies it on every replica; db.writes refuses new writes about it):
+# a row is erased when it has a `$erase` op of its own, or when any value one of these link columns ever
+# held names an erased row of the target table. Link columns are never blanked by an erasure.
+ERASURE_LINKS: dict[str, tuple[tuple[str, str], ...]] = {
+    "constituents": (("merged_into", "constituents"),),  # a duplicate merged into the erased person
+    "cases": (("constituent_id", "constituents"),),
+    "consents": (("constituent_id", "constituents"), ("case_id", "cases")),
+    "subject_access_requests": (("constituent_id", "constituents"),),
+    "case_parties": (("constituent_id", "constituents"), ("case_id", "cases")),
+    "messages": (("constituent_id", "constituents"), ("case_id", "cases")),
+    "notes": (("case_id", "cases"),),
+    "tasks": (("case_id", "cases"),),
+    "letters": (("case_id", "cases"),),
+    "attachments": (("case_id", "cases"), ("message_id", "messages")),
+}
+LINK_COLUMNS = frozenset(col for links in ERASURE_LINKS.values() for col, _ in links)
+
+# Fields that must agree with each other: every write of one writes them all (db.writes), and sync.merge
+# takes them all from the one winning write (the rules are written down in sync/merge.py, INVARIANTS).
+# The first field leads: its concurrent values are the group's conflict.
+FIELD_GROUPS: dict[str, tuple[str, ...]] = {
+    "cases": ("status", "outcome", "closed_at", "awaiting_since"),
+    "tasks": ("done", "done_at"),
+}

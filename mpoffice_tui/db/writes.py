@@ -1,12 +1,20 @@
 """The one write path for shared data.
 
 Every insert and field change to a shared table goes through `Writer`, which records it as an op
-(origin site, sequence number, hybrid-logical-clock time, the op it supersedes) in the same
-transaction as the change itself. Sync ships those ops; services never think about them.
+(origin site, sequence number, hybrid-logical-clock time, every head of the field its writer saw) in
+the same transaction as the change itself. Sync ships those ops; services never think about them.
 
     with office.writing() as w:
         case = w.insert(Case, ref=..., title=...)
         w.update(case, status="open")
+
+Three rules are kept here, for every service at once:
+- an op names every head of its field it saw (`prev`: the value shown; `supersedes`: the concurrent
+  values kept as conflicts), so an edit by someone who has seen a conflict settles it;
+- a write touching a field of a `FIELD_GROUPS` group writes the whole group, so the merge can take the
+  group from one write (a case's status, outcome and closed date never come from different edits);
+- nothing is written about an erased row (`erased`, see `ERASURE_LINKS`): `ErasedRecord` is raised and
+  the transaction changes nothing.
 """
 
 from __future__ import annotations
@@ -19,12 +27,29 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, text
 from sqlmodel import Session, SQLModel
 
+from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.hlc import HybridClock, to_iso
 from mpoffice_tui.db.ids import new_id
-from mpoffice_tui.db.models import APPEND_ONLY, SHARED_TABLES, AuditEvent, Shared
+from mpoffice_tui.db.models import (
+    APPEND_ONLY,
+    ERASURE_LINKS,
+    FIELD_GROUPS,
+    SHARED_TABLES,
+    AuditEvent,
+    Shared,
+)
 
 M = TypeVar("M", bound=Shared)
 _SKIP = {"id", "updated_at"}
+ERASE = "$erase"  # the op field of an erasure (sync.merge applies it)
+Head = tuple[int, str, int]  # (hlc, site, seq) of a head op
+
+
+class ErasedRecord(OfficeError):
+    """A write about something an erasure reached: refused, nothing was changed."""
+
+
+_NOUNS = {"constituents": "person", "cases": "case", "messages": "message"}
 
 
 def encode_value(value: Any) -> Any:
@@ -43,6 +68,23 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def erased_among(conn, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (table, row id) pairs an erasure has reached."""
+    wanted = sorted({(t, r) for t, r in keys if r})
+    if not wanted:
+        return set()
+    if len(wanted) <= 8:  # the write path's case: a row and its links, by primary key
+        where = " OR ".join(["(tbl = ? AND row_id = ?)"] * len(wanted))
+        rows = conn.exec_driver_sql(f"SELECT tbl, row_id FROM erased WHERE {where}",
+                                    tuple(x for pair in wanted for x in pair)).fetchall()
+    else:
+        rows = conn.exec_driver_sql(
+            "SELECT e.tbl, e.row_id FROM erased e JOIN json_each(?) j "
+            "ON e.tbl = json_extract(j.value, '$[0]') AND e.row_id = json_extract(j.value, '$[1]')",
+            (json.dumps(wanted),)).fetchall()
+    return {(t, r) for t, r in rows}
+
+
 class Writer:
     """Records inserts and updates of shared rows as ops, inside one session/transaction."""
 
@@ -51,35 +93,43 @@ class Writer:
         self.site = site
         self.clock = clock
         self.staff_id = staff_id
-        row = session.execute(text("SELECT coalesce(max(seq), 0) FROM ops WHERE site = :s"),
-                              {"s": site}).fetchone()
+        row = session.execute(text("SELECT coalesce(max(seq), 0), EXISTS (SELECT 1 FROM erased) FROM ops "
+                                   "WHERE site = :s"), {"s": site}).fetchone()
         self._seq = int(row[0])
+        # whether any erasure is known (checked once per transaction: only sync's merge adds to `erased`,
+        # and an erasure's own writes say so)
+        self._erasures = bool(row[1])
 
     # -- ops --------------------------------------------------------------------------------------
-    def _head(self, tbl: str, row_id: str, field: str) -> tuple[str, int] | None:
-        row = self.session.execute(
-            text("SELECT site, seq FROM field_head WHERE tbl=:t AND row_id=:r AND field IN (:f, '*') "
-                 "ORDER BY hlc DESC, site DESC LIMIT 1"),
-            {"t": tbl, "r": row_id, "f": field},
-        ).fetchone()
-        return (row[0], int(row[1])) if row else None
-
-    def head(self, tbl: str, row_id: str, field: str) -> tuple[str, int] | None:
-        """The (site, seq) of the op a new op on this field supersedes; for callers of `record`."""
-        return self._head(tbl, row_id, field)
+    def heads_of(self, tbl: str, row_id: str, fields: Iterable[str]) -> dict[str, list[Head]]:
+        """Every head of each field this replica holds, oldest first (the row's insert for a field that has
+        none of its own)."""
+        fields = [f for f in fields if not f.startswith("$")]
+        if not fields:
+            return {}
+        marks = ", ".join("?" * len(fields))
+        found: dict[str, list[Head]] = {}
+        for field, hlc, site, seq in self.session.connection().exec_driver_sql(
+                f"SELECT field, hlc, site, seq FROM field_head WHERE tbl = ? AND row_id = ? AND field IN "
+                f"({marks}, '*')", (tbl, row_id, *fields)):
+            found.setdefault(field, []).append((int(hlc), site, int(seq)))
+        star = sorted(found.get("*", ()))
+        return {f: sorted(found[f]) if f in found else star for f in fields}
 
     def _op_rows(self, tbl: str, row_id: str, changes: dict[str, Any], hlc: int,
-                 heads: dict[str, tuple[str, int] | None]) -> tuple[list[dict], list[dict]]:
+                 seen: dict[str, list[Head]]) -> tuple[list[dict], list[dict]]:
         ops, head_rows = [], []
         for field, value in changes.items():
             self._seq += 1
-            prev = heads.get(field)
+            heads = seen.get(field) or []
+            prev = heads[-1] if heads else None
+            others = [[s, n] for _, s, n in heads[:-1]]
             ops.append({"site": self.site, "seq": self._seq, "hlc": hlc, "tbl": tbl, "row_id": row_id,
                         "field": field, "value": dumps(encode_value(value)),
-                        "prev_site": prev[0] if prev else None, "prev_seq": prev[1] if prev else None,
-                        "supersedes": None})
+                        "prev_site": prev[1] if prev else None, "prev_seq": prev[2] if prev else None,
+                        "supersedes": dumps(others) if others else None})
             head_rows.append({"tbl": tbl, "row_id": row_id, "field": field, "hlc": hlc,
-                              "site": self.site, "seq": self._seq})
+                              "site": self.site, "seq": self._seq, "answers": bool(others)})
         return ops, head_rows
 
     def _record(self, ops: list[dict], heads: list[dict]) -> None:
@@ -89,24 +139,61 @@ class Writer:
             "INSERT INTO ops (site, seq, hlc, tbl, row_id, field, value, prev_site, prev_seq, supersedes) "
             "VALUES (:site, :seq, :hlc, :tbl, :row_id, :field, :value, :prev_site, :prev_seq, :supersedes)"),
             ops)
-        self.session.execute(text(
-            "INSERT INTO field_head (tbl, row_id, field, hlc, site, seq) "
-            "VALUES (:tbl, :row_id, :field, :hlc, :site, :seq) "
-            "ON CONFLICT (tbl, row_id, field) DO UPDATE SET hlc=excluded.hlc, site=excluded.site, "
-            "seq=excluded.seq"), heads)
+        # the new op supersedes every head of its field that was here: it is now the only one...
+        conn = self.session.connection()
+        rows = [(h["tbl"], h["row_id"], h["field"], h["hlc"], h["site"], h["seq"]) for h in heads]
+        if any(h["field"] != "*" for h in heads):
+            conn.exec_driver_sql("DELETE FROM field_head WHERE tbl = ? AND row_id = ? AND field = ?",
+                                 [r[:3] for r in rows if r[2] != "*"])
+        conn.exec_driver_sql("INSERT INTO field_head (tbl, row_id, field, hlc, site, seq) VALUES (?, ?, ?, ?, ?, ?)",
+                             rows)
+        answered = [(h["tbl"], h["row_id"], h["field"]) for h in heads if h.get("answers")]
+        if answered:  # ...so the conflicts between those heads are answered (by this op's value)
+            conn.exec_driver_sql("UPDATE conflict SET resolved = 1 WHERE tbl = ? AND row_id = ? AND field = ? "
+                                 "AND resolved = 0", answered)
 
-    def record(self, tbl: str, row_id: str, field: str, value: Any, *, prev: tuple[str, int] | None = None,
-               supersedes: list[tuple[str, int]] | None = None) -> tuple[str, int, int]:
-        """Record one op without touching the row itself; returns (site, seq, hlc).
+    def record(self, tbl: str, row_id: str, field: str, value: Any, **kw: Any) -> tuple[str, int, int]:
+        """Record one op without touching the row itself; returns (site, seq, hlc). See `record_fields`."""
+        return self.record_fields(tbl, row_id, {field: value}, **kw)
 
-        For sync only (conflict resolution, erasure), which then rebuilds the row from its ops.
+    def record_fields(self, tbl: str, row_id: str, changes: dict[str, Any], *,
+                      erasure: bool = False) -> tuple[str, int, int]:
+        """Record ops (one write: one time) without touching the row itself; returns (site, last seq, hlc).
+
+        For sync only (conflict resolution, erasure), which then rebuilds the row from its ops. Each op
+        supersedes every head of its field held here. `erasure`: written by an erasure itself (the only
+        writes an erased row accepts).
         """
+        if not erasure and set(changes) != {ERASE}:
+            self._refuse_erased(tbl, row_id, changes)
         hlc = self.clock.now()
-        ops, heads = self._op_rows(tbl, row_id, {field: value}, hlc, {field: prev})
-        if supersedes:
-            ops[0]["supersedes"] = dumps([list(s) for s in supersedes])
+        seen = self.heads_of(tbl, row_id, changes)
+        ops, heads = self._op_rows(tbl, row_id, changes, hlc, seen)
         self._record(ops, heads)
         return self.site, self._seq, hlc
+
+    # -- erasure ------------------------------------------------------------------------------------
+    def _refuse_erased(self, tbl: str, row_id: str | None, values: dict[str, Any]) -> None:
+        """ErasedRecord if this row, or a row it links to, has been reached by an erasure."""
+        if not self._erasures:
+            return
+        keys = [(tbl, row_id)] if row_id else []
+        keys += [(target, values[col]) for col, target in ERASURE_LINKS.get(tbl, ())
+                 if isinstance(values.get(col), str)]
+        hit = erased_among(self.session.connection(), keys)
+        if hit:
+            target, rid = sorted(hit)[0]
+            what = _NOUNS.get(target, target.rstrip("s").replace("_", " "))
+            raise ErasedRecord(f"the {what} {rid} was erased under data protection: nothing more can be "
+                               "recorded about them (nothing was changed)")
+
+    def _note_links(self, tbl: str, row_id: str, old: dict[str, Any]) -> None:
+        """Keep the earlier value of a changed link column (an erasure reaches rows that were ever linked)."""
+        rows = [{"t": tbl, "r": row_id, "c": col, "v": old[col]} for col, _ in ERASURE_LINKS.get(tbl, ())
+                if col in old and isinstance(old[col], str) and old[col]]
+        if rows:
+            self.session.execute(text("INSERT OR IGNORE INTO link_history (tbl, row_id, col, target) "
+                                      "VALUES (:t, :r, :c, :v)"), rows)
 
     # -- inserts ----------------------------------------------------------------------------------
     def insert(self, model: type[M], **fields: Any) -> M:
@@ -116,6 +203,7 @@ class Writer:
         fields.setdefault("id", new_id())
         fields.setdefault("created_at", stamp)
         fields["updated_at"] = stamp
+        self._refuse_erased(model.__tablename__, None, fields)
         obj = model(**fields)
         self.session.add(obj)
         self.session.flush()
@@ -146,6 +234,13 @@ class Writer:
             o, h = self._op_rows(model.__tablename__, full["id"], {"*": values}, hlc, {})
             ops += o
             heads += h
+        if prepared and self._erasures:
+            links = ERASURE_LINKS.get(model.__tablename__, ())
+            hit = erased_among(self.session.connection(), {(target, r[col]) for r in prepared
+                                                            for col, target in links if isinstance(r[col], str)})
+            for r in prepared:  # (one query for the batch; the message names the first row refused)
+                if any((target, r[col]) in hit for col, target in links):
+                    self._refuse_erased(model.__tablename__, None, r)
         if prepared:
             self.session.execute(insert(table), prepared)
             self._record(ops, heads)
@@ -164,8 +259,13 @@ class Writer:
         real = {k: v for k, v in changes.items() if getattr(obj, k) != v}
         if not real:
             return obj
+        self._refuse_erased(tbl, obj.id, real)
+        group = FIELD_GROUPS.get(tbl, ())
+        if set(group) & set(real):  # the whole group, as one value (unchanged fields too)
+            real = {**{f: getattr(obj, f) for f in group}, **real}
+        self._note_links(tbl, obj.id, {k: getattr(obj, k) for k in real})
         hlc = self.clock.now()
-        heads = {f: self._head(tbl, obj.id, f) for f in real}
+        heads = self.heads_of(tbl, obj.id, real)
         for k, v in real.items():
             setattr(obj, k, v)
         obj.updated_at = to_iso(hlc)

@@ -72,7 +72,7 @@ def query(office: Office, *, action: str | None = None, staff: str | None = None
         params["target_prefix"] = _like_escape(target) + "%"
     sql = ("SELECT a.id, a.at, a.staff_id, s.name, a.action, a.target, a.detail FROM audit_events a "
            "LEFT JOIN staff s ON s.id = a.staff_id WHERE a.deleted = 0 AND " + " AND ".join(where)
-           + " ORDER BY a.at DESC, a.rowid DESC LIMIT :limit")
+           + " ORDER BY a.at DESC, a.id DESC LIMIT :limit")
     with office.engine.connect() as conn:
         return [AuditRow(*r) for r in conn.execute(text(sql), params)]
 

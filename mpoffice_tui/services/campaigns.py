@@ -166,7 +166,7 @@ class CampaignIndex:
             rows += conn.exec_driver_sql(
                 "SELECT id, sender_email, body_text FROM messages INDEXED BY ix_messages_triage_received "
                 "WHERE triage = ? AND direction = 'in' AND channel = 'email' AND campaign_id IS NULL "
-                "AND deleted = 0 ORDER BY received_at DESC LIMIT ?", (lane, RECENT // 2)).fetchall()
+                "AND deleted = 0 ORDER BY received_at DESC, id DESC LIMIT ?", (lane, RECENT // 2)).fetchall()
         for mid, sender, body in rows:
             index.add(mid, sender or "", shingles(body), body=body)
         return index
@@ -248,5 +248,5 @@ def list_campaigns(office) -> list[CampaignView]:
             "SELECT c.id, c.name, c.template_text, count(m.id), count(DISTINCT m.sender_email), "
             "sum(CASE WHEN m.flags LIKE '%differs_from_campaign%' THEN 1 ELSE 0 END) "
             "FROM campaigns c LEFT JOIN messages m ON m.campaign_id = c.id AND m.deleted = 0 "
-            "AND m.direction = 'in' WHERE c.deleted = 0 GROUP BY c.id ORDER BY c.created_at DESC").fetchall()
+            "AND m.direction = 'in' WHERE c.deleted = 0 GROUP BY c.id ORDER BY c.created_at DESC, c.id").fetchall()
     return [CampaignView(r[0], r[1], r[3], r[4], int(r[5] or 0), r[2]) for r in rows]

@@ -499,16 +499,16 @@ def get_case(office: Office, ref_or_id: str, viewer_role: str | None = None) -> 
                 "k.preferred_route, cp.contacted_on, cp.reply_due, cp.replied_on "
                 "FROM case_parties cp LEFT JOIN contacts k ON k.id = cp.contact_id "
                 "LEFT JOIN constituents p ON p.id = cp.constituent_id "
-                "WHERE cp.case_id = :id AND cp.deleted = 0 ORDER BY cp.created_at"), cid))
+                "WHERE cp.case_id = :id AND cp.deleted = 0 ORDER BY cp.created_at, cp.id"), cid))
         task_rows = conn.execute(text(
             "SELECT id, case_id, title, due_date, assignee_id, done, done_at, created_at FROM tasks "
-            "WHERE case_id = :id AND deleted = 0 ORDER BY created_at"), cid).fetchall()
+            "WHERE case_id = :id AND deleted = 0 ORDER BY created_at, id"), cid).fetchall()
         tasks = tuple(TaskView(r[0], r[1], r[2], r[3], r[4], staff.get(r[4]), bool(r[5]), r[6], r[7])
                       for r in task_rows)
         att_rows = conn.execute(text(
             "SELECT id, filename, content_type, size, message_id, created_at FROM attachments "
             "WHERE deleted = 0 AND (case_id = :id OR message_id IN "
-            "(SELECT id FROM messages WHERE case_id = :id)) ORDER BY created_at"), cid).fetchall()
+            "(SELECT id FROM messages WHERE case_id = :id)) ORDER BY created_at, id"), cid).fetchall()
         attachments = tuple(AttachmentView(*r) for r in att_rows)
         by_message: dict[str, list[str]] = {}
         for a in attachments:
@@ -636,7 +636,7 @@ def known_category(conn, category: str | None) -> str:
     """The category as the office already spells it ("housing" is filed under "Housing"); "General" if none."""
     category = " ".join((category or "").split()) or "General"
     same = conn.exec_driver_sql("SELECT category FROM cases WHERE category = ? COLLATE NOCASE AND deleted = 0 "
-                                "LIMIT 1", (category,)).fetchone()
+                                "ORDER BY category LIMIT 1", (category,)).fetchone()
     return same[0] if same else category
 
 
@@ -823,7 +823,9 @@ def set_tags(office: Office, case: str, tags) -> CaseRow:
 def set_category(office: Office, case: str, category: str) -> CaseRow:
     if not (category or "").strip():
         raise OfficeError("a category cannot be empty")
-    return _set_field(office, case, category=category.strip())
+    with office.engine.connect() as conn:  # filed under the office's own spelling, as new cases are
+        category = known_category(conn, category)
+    return _set_field(office, case, category=category)
 
 
 def set_priority(office: Office, case: str, priority: str) -> CaseRow:

@@ -75,7 +75,7 @@ def record(office: Office, constituent_id: str, kind: str, *, case: str | None =
 def for_constituent(office: Office, constituent_id: str) -> list[ConsentView]:
     with office.engine.connect() as conn:
         rows = conn.execute(text("SELECT id, constituent_id, case_id, kind, given_by, given_on, details FROM consents "
-                                 "WHERE constituent_id = :k AND deleted = 0 ORDER BY given_on, created_at"),
+                                 "WHERE constituent_id = :k AND deleted = 0 ORDER BY given_on, created_at, id"),
                             {"k": constituent_id}).fetchall()
     return [ConsentView(*r) for r in rows]
 
@@ -86,7 +86,7 @@ def case_status(office: Office, case: str) -> CaseConsent:
         cid, ref, pid, raised_by = _case(conn, case)
         rows = conn.execute(text("SELECT id, constituent_id, case_id, kind, given_by, given_on, details FROM consents "
                                  "WHERE deleted = 0 AND constituent_id = :p AND (case_id = :c OR case_id IS NULL) "
-                                 "ORDER BY given_on, created_at"), {"p": pid or "", "c": cid}).fetchall()
+                                 "ORDER BY given_on, created_at, id"), {"p": pid or "", "c": cid}).fetchall()
     consents = tuple(ConsentView(*r) for r in rows)
     behalf = bool(raised_by and raised_by != pid)
     permitted = any(c.kind == "third_party_permission" for c in consents)
@@ -100,4 +100,4 @@ def cases_needing_permission(office: Office) -> list[str]:
             "SELECT c.ref FROM cases c WHERE c.deleted = 0 AND c.status != 'closed' AND c.raised_by_id IS NOT NULL "
             "AND c.raised_by_id != coalesce(c.constituent_id, '') AND NOT EXISTS (SELECT 1 FROM consents k "
             "WHERE k.deleted = 0 AND k.kind = 'third_party_permission' AND k.constituent_id = c.constituent_id "
-            "AND (k.case_id = c.id OR k.case_id IS NULL)) ORDER BY c.opened_at")]
+            "AND (k.case_id = c.id OR k.case_id IS NULL)) ORDER BY c.opened_at, c.ref")]

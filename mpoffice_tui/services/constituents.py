@@ -152,7 +152,7 @@ def search(office: Office, query: str, limit: int = 20) -> list[ConstituentRow]:
     with office.engine.connect() as conn:
         rows = conn.execute(text(
             _ROW_SQL + "WHERE p.rowid IN (SELECT rowid FROM constituents_fts WHERE constituents_fts MATCH :q) "
-            "AND p.deleted = 0 AND p.merged_into IS NULL ORDER BY p.surname COLLATE NOCASE, p.forenames "
+            "AND p.deleted = 0 AND p.merged_into IS NULL ORDER BY p.surname COLLATE NOCASE, p.forenames, p.id "
             "LIMIT :limit"), {"q": q, "limit": limit}).fetchall()
     return [_crow(r) for r in rows]
 
@@ -160,7 +160,7 @@ def search(office: Office, query: str, limit: int = 20) -> list[ConstituentRow]:
 def find_by_email(office: Office, email: str) -> list[ConstituentRow]:
     with office.engine.connect() as conn:
         rows = conn.execute(text(_ROW_SQL + "WHERE lower(p.email) = lower(:e) AND p.deleted = 0 "
-                                 "AND p.merged_into IS NULL"), {"e": (email or "").strip()}).fetchall()
+                                 "AND p.merged_into IS NULL ORDER BY p.id"), {"e": (email or "").strip()}).fetchall()
     return [_crow(r) for r in rows]
 
 
@@ -308,16 +308,16 @@ def get(office: Office, constituent_id: str, history_limit: int = 500) -> Consti
                                   "constituents WHERE id = :id"), {"id": constituent_id}).fetchone()
         other_ids = [r[0] for r in conn.execute(text(
             "SELECT id FROM cases WHERE deleted = 0 AND raised_by_id = :id UNION "
-            "SELECT case_id FROM case_parties WHERE deleted = 0 AND constituent_id = :id"),
+            "SELECT case_id FROM case_parties WHERE deleted = 0 AND constituent_id = :id ORDER BY 1"),
             {"id": constituent_id})]
         history = tuple(ContactItem(*r) for r in conn.execute(text(
             "SELECT m.received_at, m.channel, m.direction, m.subject, m.case_id, c.ref, m.id FROM messages m "
             "LEFT JOIN cases c ON c.id = m.case_id WHERE m.constituent_id = :id AND m.deleted = 0 "
-            "ORDER BY m.received_at DESC LIMIT :n"), {"id": constituent_id, "n": history_limit}))
+            "ORDER BY m.received_at DESC, m.id DESC LIMIT :n"), {"id": constituent_id, "n": history_limit}))
         consents = tuple(ConsentView(*r) for r in conn.execute(text(
             "SELECT id, kind, given_by, given_on, details, case_id, attachment_id FROM consents "
-            "WHERE constituent_id = :id AND deleted = 0 ORDER BY given_on, created_at"), {"id": constituent_id}))
-        merged = tuple(_crow(r) for r in conn.execute(text(_ROW_SQL + "WHERE p.merged_into = :id"),
+            "WHERE constituent_id = :id AND deleted = 0 ORDER BY given_on, created_at, id"), {"id": constituent_id}))
+        merged = tuple(_crow(r) for r in conn.execute(text(_ROW_SQL + "WHERE p.merged_into = :id ORDER BY p.id"),
                                                          {"id": constituent_id}))
         elector = conn.execute(text("SELECT pd, eno, suffix FROM electors WHERE elector_key = :k LIMIT 1"),
                                {"k": extra[1]}).fetchone() if extra[1] else None
@@ -431,7 +431,7 @@ def duplicates(office: Office, constituent_id: str | None = None, threshold: flo
             for (a, a_pc), (b, b_pc) in combinations(named, 2):
                 if a != b and not (a_pc and b_pc):
                     note(a, b, "same name; one has no postcode", 90.0)
-    ordered = sorted(pairs.items(), key=lambda kv: -kv[1][1])[:limit]
+    ordered = sorted(pairs.items(), key=lambda kv: (-kv[1][1], kv[0]))[:limit]
     ids = {i for (a, b), _ in ordered for i in (a, b)}
     rows: dict[str, ConstituentRow] = {}
     if ids:

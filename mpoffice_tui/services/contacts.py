@@ -86,7 +86,7 @@ def list_contacts(office: Office, text_: str | None = None, kind: str | None = N
         params[f"w{i}"] = f"%{word.casefold()}%"
         sql += (f"AND lower(organisation || ' ' || coalesce(department, '') || ' ' || coalesce(name, '') "
                 f"|| ' ' || coalesce(notes, '')) LIKE :w{i} ")
-    sql += "ORDER BY organisation COLLATE NOCASE, department COLLATE NOCASE LIMIT :limit"
+    sql += "ORDER BY organisation COLLATE NOCASE, department COLLATE NOCASE, id LIMIT :limit"
     with office.engine.connect() as conn:
         return [ContactView(*r) for r in conn.execute(text(sql), params)]
 

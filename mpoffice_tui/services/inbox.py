@@ -474,9 +474,9 @@ def list_inbox(office: Office, lane: str = "new", limit: int = 50, offset: int =
     params: list = []
     for st in states:
         parts.append(f"SELECT * FROM (SELECT {_LIST_COLS} FROM messages m INDEXED BY ix_messages_triage_received "
-                     "WHERE m.triage = ? AND m.deleted = 0 ORDER BY m.received_at DESC LIMIT ?)")
+                     "WHERE m.triage = ? AND m.deleted = 0 ORDER BY m.received_at DESC, m.id DESC LIMIT ?)")
         params += [st, limit + offset]
-    sql = " UNION ALL ".join(parts) + " ORDER BY 2 DESC LIMIT ? OFFSET ?"
+    sql = " UNION ALL ".join(parts) + " ORDER BY 2 DESC, 1 DESC LIMIT ? OFFSET ?"
     params += [limit, offset]
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(sql, tuple(params)).fetchall()
@@ -528,7 +528,7 @@ def get_message(office: Office, msg_id: str) -> MessageDetail:
         if r is None:
             raise OfficeError(f"no message {msg_id!r}")
         atts = conn.exec_driver_sql("SELECT id, filename, content_type, size FROM attachments "
-                                    "WHERE message_id = ? AND deleted = 0 ORDER BY created_at", (msg_id,)).fetchall()
+                                    "WHERE message_id = ? AND deleted = 0 ORDER BY created_at, id", (msg_id,)).fetchall()
         return MessageDetail(
             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
             tuple(f for f in (r[10] or "").split(",") if f), r[11], _ref_of(conn, r[11]), r[12], r[13], r[14],

@@ -125,7 +125,7 @@ def _long(iso: str) -> str:
 # -- entries -------------------------------------------------------------------------------------
 def _staff(office: Office, who: str) -> Staff:
     with office.read() as s:
-        rows = s.exec(select(Staff).where(Staff.deleted == False)).all()  # noqa: E712
+        rows = s.exec(select(Staff).where(Staff.deleted == False).order_by(Staff.id)).all()  # noqa: E712
     match = [r for r in rows if r.id == who or r.name.casefold() == (who or "").strip().casefold()]
     if not match:
         raise OfficeError(f"no staff member called {who!r}")
@@ -195,7 +195,7 @@ def list_entries(office: Office, *, staff: str | None = None, year: int | None =
             q = q.where(Interest.staff_id == staff_id)
         if year:
             q = q.where(Interest.received_on >= f"{year}-01-01", Interest.received_on <= f"{year}-12-31")
-        rows = s.exec(q.order_by(Interest.received_on, Interest.created_at)).all()
+        rows = s.exec(q.order_by(Interest.received_on, Interest.created_at, Interest.id)).all()
     return [_entry(r, names) for r in rows]
 
 
@@ -280,4 +280,5 @@ def check(office: Office, *, year: int | None = None, staff: str | None = None) 
     for e in list_entries(office, staff=staff, year=year):
         groups.setdefault((e.staff_id, _source_key(e.source), int(e.received_on[:4])), []).append(e)
     verdicts = [verdict_for(v, k[2]) for k, v in groups.items()]
-    return sorted(verdicts, key=lambda v: (v.year, v.staff_name, not v.must_register, v.source.casefold()))
+    return sorted(verdicts, key=lambda v: (v.year, v.staff_name, not v.must_register, v.source.casefold(),
+                                          v.staff_id, v.source))

@@ -163,7 +163,7 @@ def list_templates(office: Office, kind: str | None = None) -> list[TemplateView
         sql += "AND kind = :kind "
         params["kind"] = kind
     with office.engine.connect() as conn:
-        return [TemplateView(*r) for r in conn.execute(text(sql + "ORDER BY name COLLATE NOCASE"), params)]
+        return [TemplateView(*r) for r in conn.execute(text(sql + "ORDER BY name COLLATE NOCASE, id"), params)]
 
 
 def _checked(name: str, body: str, kind: str, subject: str, *, office: Office, other_than: str | None = None
@@ -695,7 +695,7 @@ def chase_due(office: Office, on: str | date | None = None) -> list[ChaseItem]:
         if due_day < day:
             out.append(ChaseItem(pid, cid, ref, kid, org, contacted, due_day.isoformat(),
                                  working_days_between(due_day, day, nat)))
-    out.sort(key=lambda i: (i.reply_due, i.case_ref))
+    out.sort(key=lambda i: (i.reply_due, i.case_ref, i.party_id))
     return out
 
 

@@ -160,7 +160,7 @@ def find_cases(office: Office, text: str, limit: int = 20) -> list[CaseRow]:
     like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     sql = _CASE_SELECT + (
         "WHERE c.deleted = 0 AND (c.ref LIKE ? ESCAPE '\\' OR c.title LIKE ? ESCAPE '\\') "
-        "ORDER BY (c.ref LIKE ? ESCAPE '\\') DESC, c.opened_at DESC LIMIT ?")
+        "ORDER BY (c.ref LIKE ? ESCAPE '\\') DESC, c.opened_at DESC, c.ref LIMIT ?")
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(sql, (like.upper() + "%", "%" + like + "%", like.upper() + "%",
                                           int(limit))).fetchall()

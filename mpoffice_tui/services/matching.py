@@ -127,7 +127,7 @@ class Matcher:
             f"SELECT m.message_id_header, c.id, c.ref, c.constituent_id FROM messages m "
             f"JOIN cases c ON c.id = m.case_id AND c.deleted = 0 "
             f"WHERE m.message_id_header IN ({marks}) AND m.deleted = 0 "
-            f"ORDER BY m.received_at DESC", tuple(ids))
+            f"ORDER BY m.received_at DESC, m.id DESC", tuple(ids))
         if not rows:
             return None
         by_id = {r[0]: r for r in rows}
@@ -147,7 +147,8 @@ class Matcher:
             return None
         refs = refs[:20]
         rows = self._q(f"SELECT ref, id, constituent_id FROM cases WHERE ref IN ({','.join('?' * len(refs))}) "
-                       "AND deleted = 0", tuple(refs))
+                       "AND deleted = 0 AND id NOT IN (SELECT row_id FROM erased WHERE tbl = 'cases')",
+                       tuple(refs))  # (an anonymised case is statistics only: nothing is filed to it)
         found = {r[0]: r for r in rows}
         for ref in refs:
             if ref in found:
@@ -160,12 +161,12 @@ class Matcher:
         if not email:
             return None
         rows = self._q("SELECT id, forenames, surname FROM constituents WHERE email IN (?, ?) AND deleted = 0 "
-                       "AND merged_into IS NULL ORDER BY updated_at DESC LIMIT 5", (email, email.lower()))
+                       "AND merged_into IS NULL ORDER BY updated_at DESC, id LIMIT 5", (email, email.lower()))
         if not rows:
             return None
         cid, fore, sur = rows[0]
         cases = self._q("SELECT id, ref FROM cases WHERE constituent_id = ? AND deleted = 0 AND status != 'closed' "
-                        "ORDER BY opened_at DESC LIMIT 10", (cid,))
+                        "ORDER BY opened_at DESC, id LIMIT 10", (cid,))
         who = f"{fore} {sur}".strip() or email
         if cases:
             refs = ", ".join(r[1] for r in cases)

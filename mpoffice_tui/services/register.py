@@ -333,7 +333,7 @@ def publications(office: Office) -> list[PublicationView]:
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT id, council, source_file, format, published_on, imported_at, rows FROM "
-            "register_publication WHERE current = 1 ORDER BY council, source_file").fetchall()
+            "register_publication WHERE current = 1 ORDER BY council, source_file, id").fetchall()
     return [PublicationView(*r) for r in rows]
 
 
@@ -673,7 +673,7 @@ def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
         scored: list[tuple[float, str, tuple]] = []
         if kind == "number":
             pd, eno, suffix = n.split_number(re.sub(r"\s+", "", query)) or ("", 0, 0)
-            rows = conn.exec_driver_sql(_SELECT + "WHERE e.pd = ? AND e.eno = ? ORDER BY e.suffix",
+            rows = conn.exec_driver_sql(_SELECT + "WHERE e.pd = ? AND e.eno = ? ORDER BY e.suffix, e.id",
                                         (pd.upper(), eno)).fetchall()
             exact_suffix = "/" in query
             scored = [(100.0 if (r[4] or 0) == suffix else 80.0, "number", r) for r in rows
@@ -709,7 +709,7 @@ def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
                 if scored:
                     kind = "address"
         scored.sort(key=lambda x: (-x[0], x[2][9] or "", address_order(x[2][8]), x[2][2] or "", x[2][3] or 0,
-                                   x[2][4] or 0))
+                                   x[2][4] or 0, x[2][0]))
         more = len(scored) > limit
         chosen = scored[:limit]
         hits = _hits(conn, chosen)
@@ -762,9 +762,9 @@ def _hits(conn, chosen: list[tuple[float, str, tuple]]) -> list[Hit]:
                 f"SELECT {_COLS}, h.size FROM (SELECT * FROM (SELECT e.rowid AS rid, row_number() OVER w AS rn, "
                 "count(*) OVER (PARTITION BY e.postcode, e.address) AS size FROM electors e "
                 f"WHERE e.postcode IN ({','.join('?' * len(chunk))}) AND (e.postcode, e.address) IN (VALUES {marks}) "
-                "WINDOW w AS (PARTITION BY e.postcode, e.address ORDER BY e.pd, e.eno, e.suffix)) "
+                "WINDOW w AS (PARTITION BY e.postcode, e.address ORDER BY e.pd, e.eno, e.suffix, e.id)) "
                 f"WHERE rn <= {HOUSEHOLD_SHOWN + 1}) h JOIN electors e ON e.rowid = h.rid "
-                "LEFT JOIN register_publication p ON p.id = e.publication_id ORDER BY h.rn",
+                "LEFT JOIN register_publication p ON p.id = e.publication_id ORDER BY h.rn, e.id",
                 tuple(p[0] for p in chunk) + tuple(x for p in chunk for x in p)).fetchall():
             homes[(r[9], r[8])].append(r)
             sizes[(r[9], r[8])] = r[-1]

@@ -128,7 +128,7 @@ def due(office: Office, *, assignee_id: str | None = None, on: date | str | None
         "FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN staff s ON s.id = t.assignee_id "
         "WHERE t.deleted = 0 AND t.done = 0 AND c.deleted = 0 AND t.due_date IS NOT NULL "
         "AND t.due_date <= :day " + where_staff.format(col="coalesce(t.assignee_id, c.assignee_id)") +
-        " ORDER BY t.due_date, c.ref LIMIT :limit")
+        " ORDER BY t.due_date, c.ref, t.id LIMIT :limit")
     with office.engine.connect() as conn:
         rows = list(conn.execute(text(reviews_sql), params)) + list(conn.execute(text(tasks_sql), params))
     nat = nation(office)
@@ -138,5 +138,5 @@ def due(office: Office, *, assignee_id: str | None = None, on: date | str | None
         late = working_days_between(due_day, day, nat) if due_day < day else 0
         items.append(ReminderItem(kind, due_on[:10], due_on[:10] < iso, case_id, ref, case_title, title,
                                   staff_id, staff_name, task_id, late))
-    items.sort(key=lambda i: (i.due, i.case_ref, i.kind))
+    items.sort(key=lambda i: (i.due, i.case_ref, i.kind, i.task_id or ""))
     return Reminders(iso, tuple(i for i in items if i.overdue), tuple(i for i in items if not i.overdue))

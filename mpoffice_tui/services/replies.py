@@ -85,7 +85,7 @@ def _template(s, template: str | None, kind: str) -> tuple[str, str]:
             raise OfficeError(f"no letter template {template!r}")
         return t.subject, t.body
     t = s.exec(select(LetterTemplate).where(LetterTemplate.kind == kind, LetterTemplate.deleted == False)  # noqa: E712
-               .order_by(LetterTemplate.name)).first()
+               .order_by(LetterTemplate.name, LetterTemplate.id)).first()
     if t:
         return t.subject, t.body
     return "", DEFAULT_ACK if kind == "campaign" else DEFAULT_REPLY
@@ -302,7 +302,7 @@ def list_outbox(office: Office) -> list[Draft]:
         rows = conn.exec_driver_sql(
             "SELECT m.id, coalesce(m.recipients, ''), m.subject, m.body_text, c.ref FROM messages m "
             "LEFT JOIN cases c ON c.id = m.case_id WHERE m.triage = 'outbox' AND m.deleted = 0 "
-            "ORDER BY m.received_at").fetchall()
+            "ORDER BY m.received_at, m.id").fetchall()
     return [Draft(*r) for r in rows]
 
 
@@ -320,7 +320,7 @@ def export_outbox(office: Office, folder: str | os.PathLike, ids: list[str] | No
         conn = w.session.connection()
         rows = conn.exec_driver_sql(
             "SELECT m.id, m.subject, c.ref FROM messages m LEFT JOIN cases c ON c.id = m.case_id "
-            "WHERE m.triage = 'outbox' AND m.deleted = 0 ORDER BY m.received_at").fetchall()
+            "WHERE m.triage = 'outbox' AND m.deleted = 0 ORDER BY m.received_at, m.id").fetchall()
         for mid, subject, ref in rows:
             if ids is not None and mid not in ids:
                 continue

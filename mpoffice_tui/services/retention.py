@@ -3,14 +3,16 @@
 Policy: a `settings` row `retention.policy` (JSON), e.g. closed cases are reviewed N years after
 they closed, and constituents with no case or message newer than M years.
 
-Erasure goes through the write path, so it replicates: for every row erased a `$erase` op is
-recorded (sync's merge blanks the personal fields in the value of every older op of that row, on
-every machine that has or later receives them), then a `deleted` op tombstones it. Locally the row
-is rebuilt from its redacted ops at once, losing conflict values are blanked, and `scrub` rebuilds
-the full-text indexes, VACUUMs and truncates the WAL so that the erased values do not survive
-anywhere in the database file. The deletion log is the audit trail: one `retention.erase` /
-`retention.anonymise` event per item erased, naming tables, ids, who, when and the reason, never
-the personal data itself.
+Erasure is a fact about a person (or a case), replicated through the write path: a `$erase` op on
+the person's record, which sync's merge applies on every machine to everything linked to it
+(`db.models.ERASURE_LINKS`: their cases, and the notes, tasks, letters, parties, consents, messages
+and attachments of those, whether already held, arriving later or written later by a machine that
+had not heard of it). Every row it reaches here gets its own `$erase` op and a tombstone too (so a
+machine running an older version applies it as well). Rows are rebuilt from their redacted ops at
+once; `scrub` then rebuilds the full-text indexes, VACUUMs and truncates the WAL so that the erased
+values survive nowhere in the database file. After it, writing about the person is refused. The
+deletion log is the audit trail: one `retention.erase` / `retention.anonymise` event per item erased,
+naming tables, ids, who, when and the reason, never the personal data itself.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ from sqlmodel import select
 
 from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
-from mpoffice_tui.db.models import Case, Constituent, Setting
+from mpoffice_tui.db.models import Setting
+from mpoffice_tui.db.writes import ERASE
 from mpoffice_tui.services import access
 from mpoffice_tui.services.clock import add_months
 
 POLICY_KEY = "retention.policy"
-ERASE = "$erase"  # the op field sync's merge treats as erasure (mpoffice_tui.sync.merge.ERASE)
 
 
 class NotConfirmed(OfficeError):
@@ -122,7 +124,7 @@ def review(office: Office, today: date | None = None) -> list[ReviewItem]:
             for cid, ref, closed in conn.execute(text(
                     "SELECT id, ref, closed_at FROM cases WHERE deleted = 0 AND status = 'closed' "
                     "AND closed_at IS NOT NULL AND closed_at != '' AND substr(closed_at, 1, 10) < :cut "
-                    "ORDER BY closed_at"), {"cut": cut}):
+                    "ORDER BY closed_at, ref"), {"cut": cut}):
                 due = add_months(date.fromisoformat(closed[:10]), 12 * policy.closed_case_years)
                 items.append(ReviewItem("case", cid, ref, closed[:10], due.isoformat(),
                                         f"closed more than {policy.closed_case_years} years ago"))
@@ -138,13 +140,13 @@ def review(office: Office, today: date | None = None) -> list[ReviewItem]:
                     "FROM constituents p WHERE p.deleted = 0 AND p.privacy_state != 'anonymised' "
                     "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.constituent_id = p.id AND c.deleted = 0 "
                     "  AND c.status != 'closed') "
-                    "GROUP BY p.id HAVING last < :cut ORDER BY last"), {"cut": cut}):
+                    "GROUP BY p.id HAVING last < :cut ORDER BY last, p.id"), {"cut": cut}):
                 due = add_months(date.fromisoformat(last), 12 * years)
                 items.append(ReviewItem("constituent", pid, name, last, due.isoformat(),
                                         f"no activity for more than {years} years"))
         seen = {i.id for i in items}
         for pid, name in conn.exec_driver_sql("SELECT id, trim(forenames || ' ' || surname) FROM constituents "
-                                              "WHERE deleted = 0 AND privacy_state = 'erasure_requested'"):
+                                              "WHERE deleted = 0 AND privacy_state = 'erasure_requested' ORDER BY id"):
             if pid not in seen:
                 items.append(ReviewItem("constituent", pid, name, "", today.isoformat(),
                                         "erasure requested"))
@@ -152,41 +154,27 @@ def review(office: Office, today: date | None = None) -> list[ReviewItem]:
 
 
 # -- what belongs to an item -------------------------------------------------------------------
-def _ids(conn, sql: str, params: dict) -> list[str]:
-    return [r[0] for r in conn.execute(text(sql), params)]
-
-
 def case_rows(conn, case_id: str) -> list[tuple[str, str]]:
-    """Every row (deleted or not) that holds data of one case."""
-    p = {"id": case_id}
-    rows = [("cases", case_id)]
-    for tbl in ("notes", "tasks", "letters", "case_parties", "consents", "messages"):
-        rows += [(tbl, i) for i in _ids(conn, f"SELECT id FROM {tbl} WHERE case_id = :id", p)]
-    rows += [("attachments", i) for i in _ids(conn, "SELECT id FROM attachments WHERE case_id = :id OR "
-                                              "message_id IN (SELECT id FROM messages WHERE case_id = :id)", p)]
-    return rows
+    """Every row (deleted or not) an erasure of one case reaches: the case, its notes, tasks, letters,
+    parties, consents, messages and their attachments (`merge.everything_about`)."""
+    from mpoffice_tui.sync.merge import everything_about
+
+    return everything_about(conn, [("cases", case_id)])
 
 
 def constituent_rows(conn, constituent_id: str) -> list[tuple[str, str]]:
-    """Every row of one person outside their cases: record, consents, messages, SARs, party entries."""
-    p = {"id": constituent_id}
-    rows = [("constituents", constituent_id)]
-    for tbl in ("consents", "subject_access_requests", "case_parties"):
-        rows += [(tbl, i) for i in _ids(conn, f"SELECT id FROM {tbl} WHERE constituent_id = :id", p)]
-    msgs = _ids(conn, "SELECT id FROM messages WHERE constituent_id = :id AND (case_id IS NULL OR case_id IN "
-                "(SELECT id FROM cases WHERE constituent_id = :id))", p)
-    rows += [("messages", i) for i in msgs]
-    if msgs:
-        marks = ",".join(f":m{i}" for i in range(len(msgs)))
-        rows += [("attachments", i) for i in _ids(conn, f"SELECT id FROM attachments WHERE message_id IN ({marks})",
-                                                  {f"m{i}": m for i, m in enumerate(msgs)})]
-    return rows
+    """Every row an erasure of one person reaches: their record (and duplicates merged into it), consents,
+    subject access requests, messages, entries as a party on other cases, and all their own cases."""
+    from mpoffice_tui.sync.merge import everything_about
+
+    return everything_about(conn, [("constituents", constituent_id)])
 
 
 # -- erasure ------------------------------------------------------------------------------------
-def erase_rows(w, rows: Sequence[tuple[str, str]], *, tombstone: bool = True) -> None:
+def erase_rows(w, rows: Sequence[tuple[str, str]], *, tombstone: bool = True, mode: str = "erase") -> None:
     """Erase rows through the write path: a `$erase` op each (replicated), then a tombstone op,
-    then rebuild them from their (now redacted) ops. Runs in the writer's transaction."""
+    then rebuild them (and anything else the erasure reaches) from their redacted ops. Runs in the
+    writer's transaction."""
     from mpoffice_tui.sync.merge import rebuild_rows
 
     rows = list(dict.fromkeys(rows))
@@ -194,13 +182,10 @@ def erase_rows(w, rows: Sequence[tuple[str, str]], *, tombstone: bool = True) ->
         return
     w.session.flush()
     for tbl, rid in rows:
-        w.record(tbl, rid, ERASE, {"erased": True})
+        w.record(tbl, rid, ERASE, {"erased": True, "mode": mode})
         if tombstone:
-            w.record(tbl, rid, "deleted", True, prev=w.head(tbl, rid, "deleted"))
-    conn = w.session.connection()
-    rebuild_rows(conn, rows)
-    conn.exec_driver_sql("UPDATE conflict SET loser_value = 'null', resolved = 1 WHERE tbl = ? AND row_id = ?",
-                         rows)
+            w.record(tbl, rid, "deleted", True, erasure=True)
+    rebuild_rows(w.session.connection(), rows)
     w.session.expire_all()
 
 
@@ -218,10 +203,11 @@ def erase(office: Office, items: Iterable[str | ReviewItem], *, reason: str, con
     """Erase (or anonymise) cases and constituents, each in one transaction; managers only.
 
     Erasing a case erases its notes, tasks, letters, parties, consents, messages and attachments.
-    Erasing a constituent erases their record, consents, SARs, messages not on someone else's case,
-    their entries as a party on other cases, and all their own cases. Anonymising keeps a case's
-    category, status, priority and dates (for statistics) with every personal field blanked.
-    Afterwards the database is scrubbed (`scrub`) so nothing erased survives in the file.
+    Erasing a constituent erases their record, consents, SARs, their messages, their entries as a
+    party on other cases, and all their own cases (`db.models.ERASURE_LINKS`), here and, through sync,
+    wherever those rows are or arrive. Anonymising keeps a case's category, status, outcome, priority
+    and dates (for statistics) with every personal field blanked. Afterwards the database is scrubbed
+    (`scrub`) so nothing erased survives in the file.
     """
     access.require(office, "retention.erase")
     targets = [_parse_target(i) for i in items]
@@ -230,37 +216,40 @@ def erase(office: Office, items: Iterable[str | ReviewItem], *, reason: str, con
     if not reason.strip():
         raise OfficeError("give a reason for the erasure (it goes in the deletion log)")
     mode = "anonymise" if anonymise else "erase"
+    from mpoffice_tui.sync.erasure import reconcile_if_needed
+    from mpoffice_tui.sync.merge import rebuild_rows
+
+    reconcile_if_needed(office)  # an upgraded office first carries its earlier erasures everywhere
+
     done: list[Erased] = []
     for kind, rid in targets:
         with office.writing() as w:
             conn = w.session.connection()
             if kind == "case":
                 row = conn.execute(text("SELECT id, category, status, priority, opened_at, closed_at, "
-                                        "constituent_id FROM cases WHERE id = :k OR ref = :k"),
+                                        "outcome, awaiting_since FROM cases WHERE id = :k OR ref = :k"),
                                    {"k": rid}).fetchone()
                 if row is None:
                     raise OfficeError(f"no case {rid!r}")
                 rows = case_rows(conn, row[0])
                 keep = {"category": row[1], "status": row[2], "priority": row[3], "opened_at": row[4],
-                        "closed_at": row[5], "title": "(anonymised)"} if anonymise else None
+                        "closed_at": row[5], "outcome": row[6], "awaiting_since": row[7],
+                        "title": "(anonymised)", "deleted": False} if anonymise else None
                 main = ("cases", row[0])
             else:
                 found = conn.execute(text("SELECT id FROM constituents WHERE id = :k"), {"k": rid}).fetchone()
                 if found is None:
                     raise OfficeError(f"no constituent {rid!r}")
                 rows = constituent_rows(conn, rid)
-                for (cid,) in conn.execute(text("SELECT id FROM cases WHERE constituent_id = :k"), {"k": rid}):
-                    rows += case_rows(conn, cid)
-                keep = {"privacy_state": "anonymised", "surname": "(anonymised)"} if anonymise else None
+                keep = {"privacy_state": "anonymised", "surname": "(anonymised)",
+                        "deleted": False} if anonymise else None
                 main = ("constituents", rid)
             rows = list(dict.fromkeys(rows))
-            others = [r for r in rows if r != main]
-            erase_rows(w, others)
-            erase_rows(w, [main], tombstone=keep is None)
-            if keep is not None:
-                model = Case if main[0] == "cases" else Constituent
-                obj = w.get(model, main[1])
-                w.update(obj, **{k: v for k, v in keep.items() if v is not None})
+            erase_rows(w, [r for r in rows if r != main], mode=mode)
+            erase_rows(w, [main], tombstone=keep is None, mode=mode)
+            if keep is not None:  # written by the erasure itself: the only values the record keeps
+                w.record_fields(main[0], main[1], keep, erasure=True)
+                rebuild_rows(conn, [main])
             counts: dict[str, int] = {}
             for tbl, _ in rows:
                 counts[tbl] = counts.get(tbl, 0) + 1
@@ -279,7 +268,7 @@ def deletion_log(office: Office) -> list[LogEntry]:
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT at, staff_id, action, target, detail FROM audit_events WHERE action IN "
-            "('retention.erase', 'retention.anonymise') ORDER BY at DESC").fetchall()
+            "('retention.erase', 'retention.anonymise') ORDER BY at DESC, id DESC").fetchall()
     out = []
     for at, staff, action, target, detail in rows:
         try:

@@ -115,7 +115,7 @@ def get_request(office: Office, sar_id: str) -> SarView:
 def list_requests(office: Office, *, open_only: bool = False) -> list[SarView]:
     access.require(office, "sar.manage")
     sql = _SAR_SQL + (" AND r.completed_on IS NULL" if open_only else "") + \
-        " ORDER BY coalesce(r.extended_to, r.due_on)"
+        " ORDER BY coalesce(r.extended_to, r.due_on), r.id"
     with office.engine.connect() as conn:
         return [SarView(*r) for r in conn.execute(text(sql))]
 
@@ -157,7 +157,7 @@ def resolve_person(office: Office, token: str) -> str:
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT id, forenames, surname, preferred_name, email, postcode FROM constituents "
-            "WHERE deleted = 0 AND merged_into IS NULL").fetchall()
+            "WHERE deleted = 0 AND merged_into IS NULL ORDER BY id").fetchall()
     if any(r[0] == token for r in rows):
         return token
     want = _fold(token)
@@ -300,12 +300,12 @@ def _collect(conn, pid: str, *, redact: bool, include_confidential: bool):
     red.own.update(p for k in ("forenames", "surname", "preferred_name")
                    for p in str(subject.get(k) or "").split())
     case_rows = _rows(conn, "SELECT * FROM cases WHERE constituent_id = :id OR raised_by_id = :id OR id IN "
-                      "(SELECT case_id FROM case_parties WHERE constituent_id = :id) ORDER BY opened_at", {"id": pid})
+                      "(SELECT case_id FROM case_parties WHERE constituent_id = :id) ORDER BY opened_at, id", {"id": pid})
     case_ids = [c["id"] for c in case_rows]
     cin, cparams = _in(case_ids, "c")
     # third parties: other constituents on these cases, contacts, senders who are not the subject
     others = {c[k] for c in case_rows for k in ("constituent_id", "raised_by_id") if c.get(k) and c[k] != pid}
-    parties = _rows(conn, f"SELECT * FROM case_parties WHERE case_id IN {cin}", cparams)
+    parties = _rows(conn, f"SELECT * FROM case_parties WHERE case_id IN {cin} ORDER BY created_at, id", cparams)
     others |= {p["constituent_id"] for p in parties if p["constituent_id"] and p["constituent_id"] != pid}
     oin, oparams = _in(sorted(others), "o")
     for o in _rows(conn, f"SELECT * FROM constituents WHERE id IN {oin}", oparams):
@@ -323,7 +323,7 @@ def _collect(conn, pid: str, *, redact: bool, include_confidential: bool):
             review.append(ReviewEntry("third_party", "contacts", k["id"], "a named person at a third-party "
                                       "organisation", redact))
     messages = _rows(conn, f"SELECT * FROM messages WHERE case_id IN {cin} OR constituent_id = :pid "
-                     "ORDER BY received_at", {**cparams, "pid": pid})
+                     "ORDER BY received_at, id", {**cparams, "pid": pid})
     own_email = _fold(subject.get("email"))
     for m in messages:
         if m["direction"] == "in" and m["sender_email"] and _fold(m["sender_email"]) != own_email:
@@ -335,12 +335,12 @@ def _collect(conn, pid: str, *, redact: bool, include_confidential: bool):
                                       "only its text is in the pack (the source may name others)", True))
     mids = [m["id"] for m in messages]
     min_, mparams = _in(mids, "m")
-    atts = _rows(conn, f"SELECT * FROM attachments WHERE case_id IN {cin} OR message_id IN {min_}",
+    atts = _rows(conn, f"SELECT * FROM attachments WHERE case_id IN {cin} OR message_id IN {min_} ORDER BY created_at, id",
                  {**cparams, **mparams})
-    notes = _rows(conn, f"SELECT * FROM notes WHERE case_id IN {cin} ORDER BY created_at", cparams)
-    letters = _rows(conn, f"SELECT * FROM letters WHERE case_id IN {cin} ORDER BY created_at", cparams)
-    tasks = _rows(conn, f"SELECT * FROM tasks WHERE case_id IN {cin} ORDER BY created_at", cparams)
-    consents = _rows(conn, "SELECT * FROM consents WHERE constituent_id = :id", {"id": pid})
+    notes = _rows(conn, f"SELECT * FROM notes WHERE case_id IN {cin} ORDER BY created_at, id", cparams)
+    letters = _rows(conn, f"SELECT * FROM letters WHERE case_id IN {cin} ORDER BY created_at, id", cparams)
+    tasks = _rows(conn, f"SELECT * FROM tasks WHERE case_id IN {cin} ORDER BY created_at, id", cparams)
+    consents = _rows(conn, "SELECT * FROM consents WHERE constituent_id = :id ORDER BY given_on, created_at, id", {"id": pid})
     sars = _rows(conn, "SELECT * FROM subject_access_requests WHERE constituent_id = :id", {"id": pid})
 
     def clean(row: dict, drop: tuple[str, ...] = ()) -> dict:

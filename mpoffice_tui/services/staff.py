@@ -51,13 +51,13 @@ def _view(office: Office, staff: Staff) -> StaffView:
 
 def list_staff(office: Office) -> list[StaffView]:
     with office.read() as s:
-        rows = s.exec(select(Staff).where(Staff.deleted == False).order_by(Staff.name)).all()  # noqa: E712
+        rows = s.exec(select(Staff).where(Staff.deleted == False).order_by(Staff.name, Staff.id)).all()  # noqa: E712
         return [_view(office, r) for r in rows]
 
 
 def find(office: Office, name: str) -> Staff:
     with office.read() as s:
-        rows = s.exec(select(Staff).where(Staff.deleted == False)).all()  # noqa: E712
+        rows = s.exec(select(Staff).where(Staff.deleted == False).order_by(Staff.id)).all()  # noqa: E712
     matches = [r for r in rows if r.name.casefold() == name.casefold()]
     if not matches:
         raise OfficeError(f"no staff member called {name!r}")

@@ -86,7 +86,7 @@ def office_stats(office: Office, months: int = 12) -> Stats:
     with office.engine.connect() as conn:
         q = lambda sql, **p: conn.execute(text(sql), p).fetchall()  # noqa: E731
         by_status = [Count(s, n) for s, n in q(
-            "SELECT status, count(*) FROM cases WHERE deleted = 0 GROUP BY status ORDER BY count(*) DESC")]
+            "SELECT status, count(*) FROM cases WHERE deleted = 0 GROUP BY status ORDER BY count(*) DESC, status")]
         by_cat = [Count(c, n) for c, n in q(
             "SELECT category, count(*) FROM cases WHERE deleted = 0 GROUP BY category ORDER BY count(*) DESC, category")]
         open_cat = [Count(c, n) for c, n in q(
@@ -103,7 +103,7 @@ def office_stats(office: Office, months: int = 12) -> Stats:
             "sum(c.status != 'closed' AND c.review_date IS NOT NULL AND c.review_date < :today), "
             "sum(c.status = 'closed' AND c.closed_at >= :since) "
             "FROM cases c LEFT JOIN staff s ON s.id = c.assignee_id WHERE c.deleted = 0 "
-            "GROUP BY c.assignee_id ORDER BY 3 DESC", today=iso, since=since30)
+            "GROUP BY c.assignee_id ORDER BY 3 DESC, 2, 1", today=iso, since=since30)
         tasks = dict(q("SELECT t.assignee_id, count(*) FROM tasks t WHERE t.deleted = 0 AND t.done = 0 "
                        "GROUP BY t.assignee_id"))
         durations = q("SELECT category, julianday(substr(closed_at, 1, 10)) - julianday(substr(opened_at, 1, 10)) "
@@ -123,7 +123,7 @@ def office_stats(office: Office, months: int = 12) -> Stats:
             return CloseTime(cat, 0, None, None)
         return CloseTime(cat, len(values), float(statistics.median(values)), round(statistics.fmean(values), 1))
 
-    ttc = [close_time(c, v) for c, v in sorted(per_cat.items(), key=lambda kv: -len(kv[1]))]
+    ttc = [close_time(c, v) for c, v in sorted(per_cat.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
     ttc.append(close_time("All", everything))
     total = sum(c.count for c in by_status)
     open_n = sum(c.count for c in by_status if c.key != "closed")

@@ -80,6 +80,6 @@ def case_for(office: Office, tbl: str, row_id: str) -> str | None:
             return row[0] if row and row[0] else None
         if tbl == "constituents":
             row = conn.exec_driver_sql("SELECT id FROM cases WHERE constituent_id = ? AND deleted = 0 "
-                                       "ORDER BY opened_at DESC LIMIT 1", (row_id,)).fetchone()
+                                       "ORDER BY opened_at DESC, id LIMIT 1", (row_id,)).fetchone()
             return row[0] if row else None
     return None

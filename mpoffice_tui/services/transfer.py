@@ -60,7 +60,7 @@ def select_cases(office: Office, postcodes: list[str], *, include_closed: bool =
     sql = ("SELECT c.id, c.ref, c.title, c.status, c.constituent_id, p.postcode FROM cases c "
            "JOIN constituents p ON p.id = c.constituent_id WHERE c.deleted = 0 AND p.deleted = 0 "
            "AND p.postcode IS NOT NULL" + ("" if include_closed else " AND c.status != 'closed'")
-           + " ORDER BY c.opened_at")
+           + " ORDER BY c.opened_at, c.ref")
     with office.engine.connect() as conn:
         return [TransferCase(*r) for r in conn.execute(text(sql)) if _matches(r[5], tokens)]
 

@@ -93,3 +93,83 @@ def test_two_machines_join_edit_exchange_converge(tmp_path, passphrase_file):
     assert r.returncode == 0, r.stderr
     r = run(home_a, "--db", str(a), *pw, "sync", "import", str(tmp_path / "late.mposync"))
     assert r.returncode == 1 and "retired" in r.stderr
+
+
+SCAN = """
+import sys
+from mpoffice_tui.db.engine import open_office
+office = open_office(sys.argv[1], open(sys.argv[2]).read().strip())
+with office.engine.connect() as conn:
+    hits = []
+    for (t,) in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                     "AND sql NOT LIKE 'CREATE VIRTUAL%'").fetchall():
+        for c in [r[1] for r in conn.exec_driver_sql(f'PRAGMA table_info("{t}")')]:
+            if conn.exec_driver_sql(f'SELECT count(*) FROM "{t}" WHERE instr(CAST("{c}" AS TEXT), ?) > 0',
+                                    (sys.argv[3],)).fetchone()[0]:
+                hits.append(f"{t}.{c}")
+office.close()
+print(hits)
+"""
+
+
+def test_the_issue_repro_erasure_conflicts_and_a_whole_case_through_the_cli(tmp_path, passphrase_file):
+    """Issue 18 through the real command: an erasure reaches a note written elsewhere, a conflict answered
+    by an edit closes on both machines, and closing while awaiting leaves a case that can exist."""
+    a, b, carry = tmp_path / "a" / "office.mpo", tmp_path / "b" / "office.mpo", tmp_path / "usb"
+    home_a, home_b = tmp_path / "home_a", tmp_path / "home_b"
+    carry.mkdir()
+    pw = ["--passphrase-file", str(passphrase_file)]
+    invite_pw = tmp_path / "invite.txt"
+    invite_pw.write_text("a one-time invitation\n", encoding="utf-8")
+
+    def on(which: str, *args: str) -> dict | list | None:
+        home, db = (home_a, a) if which == "a" else (home_b, b)
+        r = run(home, "--db", str(db), *pw, *args)
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return json.loads(r.stdout) if "--json" in args else None
+
+    r = run(home_a, "--db", str(a), "init", "--office-name", "Office", "--mp", "MP", "--name", "Ann Manager",
+            "--new-passphrase-file", str(passphrase_file))
+    assert r.returncode == 0, r.stderr
+    invite = on("a", "sync", "invite", "--to", str(carry), "--invite-passphrase-file", str(invite_pw), "--json")
+    r = run(home_b, "--db", str(b), "sync", "join", invite["file"], "--invite-passphrase-file", str(invite_pw))
+    assert r.returncode == 0, r.stderr
+    erased = on("a", "case", "new", "--forenames", "Mary", "--surname", "Zqxerasable", "--category", "Housing",
+                "--title", "Damp", "--json")
+    kept = on("a", "case", "new", "--forenames", "Ned", "--surname", "Keeper", "--category", "Housing",
+              "--title", "Noise", "--json")
+    on("a", "case", kept["ref"], "set", "--status", "open")
+    for m in ("a", "b"):
+        on(m, "sync", "folder", "set", str(carry))
+
+    def exchange() -> None:
+        for m in ("a", "b", "a", "b"):
+            on(m, "sync", "now", "--json")
+
+    exchange()
+    on("b", "case", erased["ref"], "note", "Mary Zqxerasable rang back")  # B does not sync yet
+    on("b", "constituent", kept["constituent_id"], "set", "--surname", "Smyth")
+    on("a", "constituent", kept["constituent_id"], "set", "--surname", "Smith")
+    on("a", "case", kept["ref"], "set", "--status", "closed", "--outcome", "Resolved")
+    on("b", "case", kept["ref"], "set", "--status", "awaiting_third_party")
+    on("a", "retention", "erase", f"constituent:{erased['constituent_id']}", "--confirm")
+    exchange()
+    for m in ("a", "b"):
+        seen = on(m, "sync", "conflicts", "--json")["conflicts"]
+        assert sorted(c["field"] for c in seen) == ["status", "surname"], seen
+        shown = on(m, "case", kept["ref"], "--json")["case"]
+        assert (shown["status"] == "closed") == bool(shown["outcome"]) == bool(shown["closed_at"]), shown
+    on("b", "constituent", kept["constituent_id"], "set", "--surname", "Smythe")  # B has seen both names
+    status = next(c for c in on("b", "sync", "conflicts", "--json")["conflicts"] if c["field"] == "status")
+    on("b", "sync", "resolve", status["id"], "that", "--json")
+    exchange()
+    cases = []
+    for m, db in (("a", a), ("b", b)):
+        assert on(m, "sync", "status", "--json")["conflicts"] == 0
+        cases.append(on(m, "case", kept["ref"], "--json")["case"])
+        assert on(m, "constituent", kept["constituent_id"], "--json")["person"]["name"] == "Ned Smythe"
+        scan = subprocess.run([sys.executable, "-c", SCAN, str(db), str(passphrase_file), "Zqxerasable"],
+                              capture_output=True, text=True, timeout=120)
+        assert scan.stdout.strip() == "[]", scan.stdout + scan.stderr
+    assert cases[0] == cases[1]
+    assert cases[0]["status"] == status["that_group"]["status"]

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from sync_helpers import copy_db
 
 from conftest import PASSPHRASE
 from mpoffice_tui.db.engine import open_office
@@ -14,15 +15,6 @@ from mpoffice_tui.db.models import Constituent, Note
 from mpoffice_tui.sync import auto, bundle, conflicts, enrol, erase, status
 
 INVITE = "one-time invitation words"
-
-
-def _copy_db(src: Path, dst: Path) -> None:
-    import shutil
-
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", ".keys", "-wal"):
-        if Path(str(src) + suffix).exists():
-            shutil.copyfile(str(src) + suffix, str(dst) + suffix)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +36,8 @@ def pair_template(tmp_path_factory):
 @pytest.fixture
 def pair(pair_template, tmp_path):
     """(A, B): private open copies of the template pair."""
-    _copy_db(pair_template / "a.mpo", tmp_path / "a" / "a.mpo")
-    _copy_db(pair_template / "b.mpo", tmp_path / "b" / "b.mpo")
+    copy_db(pair_template / "a.mpo", tmp_path / "a" / "a.mpo")
+    copy_db(pair_template / "b.mpo", tmp_path / "b" / "b.mpo")
     a = open_office(tmp_path / "a" / "a.mpo", PASSPHRASE)
     b = open_office(tmp_path / "b" / "b.mpo", PASSPHRASE)
     yield a, b

@@ -1,0 +1,113 @@
+"""Replicas of one office for sync tests: made by a real invite and join, exchanged through real bundles."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import PASSPHRASE
+
+INVITE = "one-time invitation words"
+
+
+def copy_db(src: Path, dst: Path) -> None:
+    """Copy a closed office file with its key slots (and WAL, if any)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", ".keys", "-wal"):
+        if Path(str(src) + suffix).exists():
+            shutil.copyfile(str(src) + suffix, str(dst) + suffix)
+
+
+def make_replicas(root: Path, names: tuple[str, ...] = ("a", "b")) -> None:
+    """`names[0]` created (manager 'Ann Manager'), each later one joined by an invitation from the first."""
+    from mpoffice_tui.db.engine import create_office, open_office
+    from mpoffice_tui.sync import enrol
+
+    first = create_office(root / f"{names[0]}.mpo", office_name="Office of Jane Smith MP", mp_name="Jane Smith MP",
+                          staff_name="Ann Manager", passphrase=PASSPHRASE).office
+    first.close()
+    for name in names[1:]:
+        office = open_office(root / f"{names[0]}.mpo", PASSPHRASE)
+        inv = enrol.invite(office, root, passphrase=INVITE)
+        office.close()
+        enrol.join(inv.path, INVITE, root / f"{name}.mpo")
+
+
+def open_pair(template: Path, dest: Path) -> tuple:
+    """Private open copies (A, B) of a pair made by `make_replicas(template)`; close them after use."""
+    from mpoffice_tui.db.engine import open_office
+
+    for name in ("a", "b"):
+        copy_db(template / f"{name}.mpo", dest / name / f"{name}.mpo")
+    return open_office(dest / "a" / "a.mpo", PASSPHRASE), open_office(dest / "b" / "b.mpo", PASSPHRASE)
+
+
+def send(sender, receiver) -> None:
+    """One bundle from `sender`, imported by `receiver` (in memory: no file left behind)."""
+    from mpoffice_tui.sync import bundle
+
+    data, _ = bundle.build(sender)
+    bundle.import_bundle(receiver, Path(f"{sender.site_code}.mposync"), data)
+
+
+def exchange(*offices) -> None:
+    """Every office sends to every other, twice over (so what arrived is passed on)."""
+    for _ in range(2):
+        for sender in offices:
+            for receiver in offices:
+                if receiver is not sender:
+                    send(sender, receiver)
+
+
+def decrypted_file(office) -> bytes:
+    """Every page of the office's database file and WAL, decrypted: what an attacker with the key reads,
+    free pages and old WAL frames included (SQLCipher 4: AES-256-CBC per page, the IV in the page's
+    reserved tail, the first page's first 16 bytes the salt)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    page, reserve = 4096, 80
+    key = office.data_key
+
+    def clear(p: bytes, first: bool) -> bytes:
+        if len(p) < page:
+            return b""
+        dec = Cipher(algorithms.AES(key), modes.CBC(p[page - reserve:page - reserve + 16])).decryptor()
+        return dec.update(p[16 if first else 0:page - reserve]) + dec.finalize()
+
+    path = Path(office.path)
+    data = path.read_bytes()
+    out = [clear(data[i:i + page], i == 0) for i in range(0, len(data), page)]
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists():
+        frames = wal.read_bytes()[32:]
+        out += [clear(frames[i + 24:i + 24 + page], False) for i in range(0, len(frames), 24 + page)]
+    return b"".join(out)
+
+
+SCHEMA_1 = """
+DROP INDEX ix_ops_erase;
+DROP TABLE erased;
+DROP TABLE link_history;
+CREATE TABLE field_head_v1 (tbl VARCHAR NOT NULL, row_id VARCHAR NOT NULL, field VARCHAR NOT NULL,
+    hlc INTEGER NOT NULL, site VARCHAR NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (tbl, row_id, field));
+INSERT OR REPLACE INTO field_head_v1 SELECT tbl, row_id, field, hlc, site, seq FROM field_head
+    ORDER BY hlc, site, seq;
+DROP TABLE field_head;
+ALTER TABLE field_head_v1 RENAME TO field_head;
+DELETE FROM office_meta WHERE key LIKE 'erasure.%';
+PRAGMA user_version = 1;
+"""
+
+
+def as_schema_1(office, *statements: tuple[str, tuple]) -> None:
+    """Turn an open office's file back into schema 1 (field_head holding only each field's winner, no erasure
+    record), then run `statements` on it: the state an office of the previous version was left in."""
+    raw = office.engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        for sql in SCHEMA_1.strip().split(";\n"):
+            conn.execute(sql)
+        for sql, args in statements:
+            conn.execute(sql, args)
+    finally:
+        raw.close()
