@@ -6,6 +6,7 @@ import sys
 from dataclasses import asdict
 
 from mpoffice_tui.cli.context import EXIT_FAILED, EXIT_OK, UsageError, emit_json
+from mpoffice_tui.text import one_line as _safe
 
 
 def register(sub) -> None:
@@ -17,10 +18,6 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_lookup)
 
 
-def _safe(text: str) -> str:
-    """Text from outside without terminal control characters."""
-    return "".join(ch for ch in str(text) if ch == "\t" or (ord(ch) >= 32 and ord(ch) != 127
-                                                             and not 0x80 <= ord(ch) < 0xA0))
 
 
 def cmd_import_register(args, ctx) -> int:
