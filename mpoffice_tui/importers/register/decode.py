@@ -70,10 +70,25 @@ def _wide(data: bytes, codec: str, label: str) -> Decoded:
         pass
     text = data.decode(codec, errors="replace")
     lines = split_lines(text)
+    if lines and "\ufffd" in lines[0]:
+        raise Unreadable(f"its header row is not valid {label.upper()}")
     problems = [(i, f"this line is not valid {label.upper()} (bytes that do not decode); the row is skipped")
                 for i, line in enumerate(lines, 1) if "\ufffd" in line]
     kept = "".join("\n" if "\ufffd" in line else line for line in lines)
     return Decoded(kept, label, problems=problems)
+
+
+def _without_nul_lines(decoded: Decoded) -> Decoded:
+    """A line holding a NUL byte (a damaged or binary line in a text file) is a problem, not a row."""
+    if "\x00" not in decoded.text:
+        return decoded
+    lines = split_lines(decoded.text)
+    if lines and "\x00" in lines[0]:
+        raise Unreadable("its header row holds NUL bytes (a damaged or binary file)")
+    decoded.problems += [(i, "this line holds NUL bytes (damaged); the row is skipped")
+                         for i, line in enumerate(lines, 1) if "\x00" in line]
+    decoded.text = "".join("\n" if "\x00" in line else line for line in lines)
+    return decoded
 
 
 def _single_byte(line: bytes) -> str:
@@ -118,21 +133,23 @@ def decode(data: bytes) -> Decoded:
         raise Unreadable("it is a spreadsheet workbook (.xlsx), not a text export: save it as CSV first")
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise Unreadable("it is an old Excel workbook (.xls), not a text export: save it as CSV first")
-    if b"\x00" in data[:4096]:
-        codec = _wide_without_bom(data[:4096])
-        if codec is None:
+    head = data[:4096]
+    if b"\x00" in head:
+        codec = _wide_without_bom(head)
+        if codec is not None:
+            return _wide(data, codec, codec[:6])
+        if head.count(0) > len(head) // 100:
             raise Unreadable("it looks like a binary file, not a CSV or tab-separated export")
-        return _wide(data, codec, codec[:6])
     if data.startswith(codecs.BOM_UTF8):
         decoded = _mixed(data[3:])
         if decoded.encoding == "utf-8":
             decoded.encoding = "utf-8-sig"
-        return decoded
+        return _without_nul_lines(decoded)
     try:
-        return Decoded(data.decode("utf-8"), "utf-8")
+        return _without_nul_lines(Decoded(data.decode("utf-8"), "utf-8"))
     except UnicodeDecodeError:
         pass
-    return _mixed(data)
+    return _without_nul_lines(_mixed(data))
 
 
 def sniff_delimiter(header_line: str) -> str:
