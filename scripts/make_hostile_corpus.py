@@ -59,6 +59,11 @@ BASIC = "From: Ann Example <ann@example.org>\nTo: mp@example.org\nSubject: {s}\n
         "Date: Mon, 03 Mar 2025 10:00:00 +0000"
 
 
+def _encoded(text: str) -> str:
+    """An RFC 2047 encoded word: how mail carries any character in a header."""
+    return "=?utf-8?b?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
+
+
 def _basic(subject: str, mid: str, extra: str = "") -> str:
     return BASIC.format(s=subject, m=mid) + (("\n" + extra) if extra else "")
 
@@ -74,8 +79,8 @@ def mail(c: Corpus, rng: random.Random) -> None:
     bad("no_header_block.eml", b"Dear MP,\nplease help.\n" * 20)
     bad("no_from.eml", _msg("To: mp@example.org\nSubject: who?\nMessage-ID: <nofrom@hostile.example>"),
         "no sender")
-    ok("bidi_and_c1_names.eml", _msg(_basic("Refund \u202egnp.exe\u202c \x9b31m now", "bidi1").replace(
-        "Ann Example", "Ann \u202eelpmaxE\u202c \u200bZero\u2066Iso\u2069 \x85Nel\x9b2J")))
+    ok("bidi_and_c1_names.eml", _msg(_basic(_encoded("Refund \u202egnp.exe\u202c \x9b31m now"), "bidi1").replace(
+        "Ann Example", _encoded("Ann \u202eelpmaxE\u202c \u200bZero\u2066Iso\u2069 \x85Nel\x9b2J"))))
     ok("terminal_escapes.eml", _msg(_basic("\x1b]0;owned\x07\x1b[2J\x1b[31mRED", "esc1"),
                                     "Body \x1b[5mblink\x1b[0m and \x07bell\n"))
     nested = "".join(f"--B{i}\nContent-Type: multipart/mixed; boundary=\"B{i + 1}\"\n\n" for i in range(200))

@@ -228,11 +228,11 @@ def import_items(office: Office, items: Iterable[Item], progress: Callable[[int,
         if item.error is not None:
             run.rejected.append(Rejected(item.file, item.position, item.error))
         else:
+            if len(batch) >= BATCH or weight >= BATCH_BYTES:  # full, and more follows
+                _store_batch(office, run, batch, last=False)
+                batch, weight = [], 0
             batch.append(item)
             weight += item.size
-        if len(batch) >= BATCH or weight >= BATCH_BYTES:
-            _store_batch(office, run, batch, last=False)
-            batch, weight = [], 0
         if progress:
             progress(done, max(total, done))
     if batch:

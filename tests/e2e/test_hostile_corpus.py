@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,18 @@ def template(tmp_path_factory):
     return folder / "office.mpo", key
 
 
+def _within(seconds: float, func, *args):
+    """func(*args) in a daemon thread: the test fails (rather than hangs) if it does not return in time."""
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(func(*args)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        pytest.fail(f"no answer within {seconds} s (a hang)")
+    assert result, "the command raised instead of answering"
+    return result[0]
+
+
 def _fingerprint(db: Path, key: bytes) -> str:
     """Every data table's rows (ops of the audit trail and bookkeeping tables left out)."""
     from mpoffice_tui.db.engine import connect_raw
@@ -99,7 +112,7 @@ def test_hostile_file(entry, template, tmp_path, capsys, monkeypatch):
         before = db.read_bytes()
     else:
         before = _fingerprint(db, key)
-    code = main(["--db", str(db), "--passphrase-file", str(secret), *args])
+    code = _within(60, main, ["--db", str(db), "--passphrase-file", str(secret), *args])
     out = capsys.readouterr()
     shown = out.out + out.err
     assert "Traceback" not in shown and "unexpected error" not in shown, shown[-2000:]
