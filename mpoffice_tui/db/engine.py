@@ -89,7 +89,8 @@ def _make_engine(path: Path, data_key: bytes) -> Engine:
 
     @event.listens_for(engine, "handle_error")
     def _plain(context):  # SQLAlchemy's own message quotes the SQL and its parameters (personal data)
-        raise database_problem(context.original_exception) from None
+        if isinstance(context.original_exception, Exception):  # Ctrl+C and exits pass through as they are
+            raise database_problem(context.original_exception) from None
 
     return engine
 
