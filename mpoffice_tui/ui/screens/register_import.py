@@ -31,7 +31,8 @@ MAX_PROBLEMS_SHOWN = 50
 
 
 def split_paths(text: str) -> list[Path]:
-    """ "a.csv; b.tsv" -> paths; quotes are dropped, ~ expanded, a folder becomes its files."""
+    """ "a.csv; b.tsv" -> paths; quotes are dropped, ~ expanded, a folder becomes its entries (the import
+    reports any that is not a regular file)."""
     out: list[Path] = []
     for part in text.replace("\n", ";").split(";"):
         part = part.strip().strip("\"'").strip()
@@ -39,7 +40,7 @@ def split_paths(text: str) -> list[Path]:
             continue
         path = Path(part).expanduser()
         if path.is_dir():
-            out += sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            out += sorted(p for p in path.iterdir() if not p.is_dir() and not p.name.startswith("."))
         else:
             out.append(path)
     return out
