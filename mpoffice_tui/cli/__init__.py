@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from mpoffice_tui.cli.context import EXIT_FAILED, EXIT_OK, EXIT_UNLOCK, EXIT_USAGE, Context, fail
+from mpoffice_tui.files import POSIX, PRIVATE_UMASK
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_UNLOCK"]
 
@@ -75,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     ctx = Context(args)
     handler = getattr(args, "handler", None)
+    # Everything this process creates (exports, folders, WAL files…) is the office user's alone.
+    umask = os.umask(PRIVATE_UMASK) if POSIX else None
     try:
         if handler is None:  # the app: on your office, else the demo office, else a line saying how
             from mpoffice_tui.cli.office import run_app
@@ -86,11 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:  # output piped into `head` and cut short: not an error worth a message
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a traceback
         return fail(exc)
     finally:
         ctx.close()
+        if umask is not None:
+            os.umask(umask)

@@ -19,12 +19,11 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
 from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
+from mpoffice_tui.text import clean as _clean
 
-_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_AWAITING_DAYS = 365  # working days (about 17 months): the cutoff is counted back day by day
 _CASE_USAGE = ("mpoffice case REF [--json] | case REF note TEXT [--confidential] | "
                "case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] [--category C] "
@@ -40,9 +39,6 @@ def _table(rows: list[dict], columns: list[str]) -> None:
     print_table([{k: (str(v) if isinstance(v, (int, float)) else v) for k, v in r.items()} for r in rows], columns)
 
 
-def _clean(value) -> str:
-    """Text from outside, safe for a terminal: control characters removed."""
-    return _CTRL.sub("", "" if value is None else str(value))
 
 
 def register(sub) -> None:

@@ -158,7 +158,10 @@ class Context:
 
 
 def emit_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Data as JSON on stdout; invisible characters in any string are shown as `\\uXXXX` escapes."""
+    from mpoffice_tui.text import escape_all
+
+    print(json.dumps(escape_all(json.loads(json.dumps(data, default=str))), indent=2, ensure_ascii=False))
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:

@@ -19,7 +19,15 @@ def register(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_lazy("mpoffice_tui.cli.mail", "cmd_import_mail"))
-    p = group.add_parser("register", help="import electoral register exports (Xpress, EROS, Idox, DC)")
+    p = group.add_parser("register", help="import electoral register exports (Xpress, EROS, Idox, DC)",
+                         description="Import a council's register export(s). A replacement that would remove "
+                                     "a large share of a council's electors, an older publication, or a file "
+                                     "whose name does not say its council asks first (at a terminal) or is "
+                                     "held back: --replace replaces anyway.")
     p.add_argument("paths", nargs="+", metavar="FILE")
+    p.add_argument("--council", metavar="NAME", help="the council the files are from (default: from the file "
+                                                     "names)")
+    p.add_argument("--published", metavar="YYYY-MM-DD", help="the publication date (default: from the file names)")
+    p.add_argument("--replace", action="store_true", help="replace the council's register without asking")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_lazy("mpoffice_tui.cli.register", "cmd_import_register"))

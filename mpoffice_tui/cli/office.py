@@ -69,7 +69,9 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_backup)
 
-    p = sub.add_parser("doctor", help="check the office: integrity, key slots, keyring, schema")
+    p = sub.add_parser("doctor", help="check the office: integrity, key slots, keyring, schema, file permissions")
+    p.add_argument("--fix-permissions", action="store_true",
+                   help="make the office's files owner-only (0600, folder 0700) without asking")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_doctor)
 
@@ -240,6 +242,11 @@ def cmd_doctor(args, ctx) -> int:
         kinds[slot.kind] = kinds.get(slot.kind, 0) + 1
     if not kinds.get("recovery"):
         problems.append("no recovery-code slot")
+    for _, reason in office.slots.damaged:
+        problems.append(f"key-slot file: damaged {reason} (skipped)")
+    loose, fixed = _permissions(office.path, args)
+    problems += [f"{p}: mode {m:04o}, others on this computer can reach it (should be {want:04o})"
+                 for p, m, want in loose]
     backend = keys.usable_keyring()
     report = {
         "healthy": not problems,
@@ -254,6 +261,8 @@ def cmd_doctor(args, ctx) -> int:
         "keyring": type(backend).__module__ + "." + type(backend).__name__ if backend else None,
         "keyring_note": None if backend else keys.keyring_unavailable_reason(),
         "sqlcipher": _cipher_version(office),
+        "permissions": [{"path": str(p), "mode": f"{m:04o}", "should_be": f"{want:04o}"} for p, m, want in loose],
+        "permissions_fixed": [str(p) for p in fixed],
         "problems": problems,
     }
     if args.json:
@@ -262,6 +271,33 @@ def cmd_doctor(args, ctx) -> int:
         for k, v in report.items():
             print(f"{k:15} {v}")
     return EXIT_OK if report["healthy"] else EXIT_FAILED
+
+
+def _permissions(db: Path, args) -> tuple[list, list[Path]]:
+    """(loose, fixed): the office's files and folder that others can reach, and those made owner-only now
+    (with --fix-permissions, or when the person at the terminal says yes)."""
+    from mpoffice_tui import files, paths
+
+    candidates = [db, paths.keyslots_for(db), db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"),
+                  paths.lock_for(db), db.parent]
+    loose = files.loose_permissions(candidates)
+    if not loose:
+        return [], []
+    fix = args.fix_permissions
+    if not fix and not args.json and sys.stdin.isatty():
+        for p, m, want in loose:
+            print(f"{p}: mode {m:04o}: others on this computer can reach it (should be {want:04o})")
+        fix = input("Make them owner-only now? [y/N] ").strip().lower() in ("y", "yes")
+    if not fix:
+        return loose, []
+    fixed = []
+    for p, _, _ in loose:
+        try:
+            files.make_private(p)
+            fixed.append(p)
+        except OSError as exc:
+            print(f"mpoffice: {p}: could not change its permissions ({exc.strerror or exc})", file=sys.stderr)
+    return [x for x in loose if x[0] not in fixed], fixed
 
 
 def _cipher_version(office) -> str:

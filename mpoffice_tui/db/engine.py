@@ -2,13 +2,16 @@
 
 Every connection is keyed first (`PRAGMA key = "x'…'"` with the raw data key), then
 `cipher_log_level=NONE`, WAL, `synchronous=NORMAL`, `temp_store=MEMORY` and a 64 MiB page cache.
-An office is held open by one process at a time (a lock file beside it).
+An office is held open by one process at a time: a lock file beside the database's real path (so a
+symlink or a second spelling of the path finds the same lock). The database, its key slots, WAL/SHM,
+the lock and backups are created owner-only (0600, folders 0700) whatever the umask. Database errors
+reach callers as `DatabaseProblem`/`OfficeBusy` with a plain message: never the SQL or its parameters.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,15 +30,19 @@ from sqlmodel import Session
 from mpoffice_tui import paths
 from mpoffice_tui.db import bootstrap, keys
 from mpoffice_tui.db.errors import (
+    DatabaseProblem,
     NotAnOffice,
+    OfficeBusy,
     OfficeError,
     OfficeExists,
     OfficeInUse,
     OfficeNotFound,
     UnlockError,
+    WrongPassphrase,
 )
 from mpoffice_tui.db.hlc import HybridClock
 from mpoffice_tui.db.writes import Writer
+from mpoffice_tui.files import create_private, private_dir, read_regular, regular_problem, write_private
 
 SCHEMA_VERSION_LATEST = None  # computed from the migration files
 
@@ -80,7 +87,31 @@ def _make_engine(path: Path, data_key: bytes) -> Engine:
     def _begin(conn):  # pysqlite-style drivers need an explicit BEGIN with isolation_level=None
         conn.exec_driver_sql("BEGIN")
 
+    @event.listens_for(engine, "handle_error")
+    def _plain(context):  # SQLAlchemy's own message quotes the SQL and its parameters (personal data)
+        if isinstance(context.original_exception, Exception):  # Ctrl+C and exits pass through as they are
+            raise database_problem(context.original_exception) from None
+
     return engine
+
+
+# SQLite messages that name no data (a table or column at most), shown as they are.
+_SAFE_MESSAGES = ("constraint failed", "disk i/o error", "database or disk is full", "readonly database",
+                  "unable to open database file", "file is not a database", "malformed", "no such table",
+                  "no such column", "interrupted", "out of memory")
+
+
+def database_problem(exc: BaseException) -> DatabaseProblem:
+    """A plain error for a DB-API exception: what went wrong, never the statement or its values."""
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return OfficeBusy("the office database is busy: another program kept it locked. Nothing was "
+                          "changed; try again (and close any other program using the office file).")
+    if any(m in low for m in _SAFE_MESSAGES):
+        return DatabaseProblem(f"the office database refused the change ({text}); nothing was changed.")
+    return DatabaseProblem(f"the office database reported an error ({type(exc).__name__}); nothing was "
+                           "changed.")
 
 
 # -- migrations -------------------------------------------------------------------------------
@@ -251,6 +282,8 @@ class Office:
         if target.exists():
             raise OfficeExists(f"{target}: already exists; choose a new file name for the backup.")
         target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
+        create_private(target)
         src = connect_raw(self.path, self._data_key)
         dst = dbapi.connect(str(target), isolation_level=None)
         try:
@@ -261,7 +294,8 @@ class Office:
         finally:
             dst.close()
             src.close()
-        shutil.copyfile(paths.keyslots_for(self.path), paths.keyslots_for(target))
+        write_private(paths.keyslots_for(target), read_regular(paths.keyslots_for(self.path), keys.MAX_FILE_BYTES,
+                                                                 "key-slot file"))
 
     def save_slots(self) -> None:
         """Write the key-slot file and publish its shareable slots to the other machines."""
@@ -306,7 +340,7 @@ class Office:
                 changed = True
             elif not record.deleted and record.slot_id not in present:
                 try:
-                    self.slots.slots.append(keys.Slot(**json.loads(record.slot_json)))
+                    self.slots.slots.append(keys.Slot.from_dict(json.loads(record.slot_json)))
                     changed = True
                 except (TypeError, ValueError):
                     continue
@@ -331,8 +365,14 @@ class Office:
         self.close()
 
 
+def real_path(path: Path | str) -> Path:
+    """The file's real path (symlinks and `..` resolved), so one office has one lock and one key file."""
+    return Path(os.path.realpath(path))
+
+
 def _acquire_lock(path: Path) -> FileLock:
-    lock = FileLock(str(paths.lock_for(path)), timeout=0, thread_local=False, is_singleton=False)
+    lock = FileLock(str(paths.lock_for(real_path(path))), timeout=0, mode=0o600, thread_local=False,
+                    is_singleton=False)
     try:
         lock.acquire()
     except Timeout as exc:
@@ -360,12 +400,18 @@ def _open_with(path: Path, slots: keys.KeySlots, data_key: bytes, slot: keys.Slo
 
 def check_files(path: Path) -> keys.KeySlots:
     """The office file and its key slots, checked before any key is tried (clear messages)."""
-    path = Path(path)
+    path = real_path(path)
     if not path.exists():
         raise OfficeNotFound(f"{path}: no office here. Create one with `mpoffice init` (or "
                              "`mpoffice demo` to try the demo office).")
-    with open(path, "rb") as fh:
-        head = fh.read(16)
+    problem = regular_problem(path)
+    if problem is not None:
+        raise NotAnOffice(f"{path}: not an office database ({problem}).")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise NotAnOffice(f"{path}: cannot read the office database ({exc.strerror or exc}).") from exc
     if head.startswith(b"SQLite format 3"):
         raise NotAnOffice(f"{path}: this is an unencrypted SQLite file, not an mpoffice office.")
     if len(head) < 16:
@@ -376,9 +422,10 @@ def check_files(path: Path) -> keys.KeySlots:
 def open_office(path: Path, passphrase: str | None = None, *, use_keyring: bool = True) -> Office:
     """Unlock an office with a passphrase or recovery code, or with this computer's keyring slot.
 
-    Raises UnlockError subclasses with a clear message; the files are never changed on failure.
+    Raises UnlockError subclasses with a clear message; the files are never changed on failure. After
+    repeated wrong passphrases each try first waits a growing delay (`keys.FailedUnlocks`), and says so.
     """
-    path = Path(path)
+    path = real_path(path)
     slots = check_files(path)
     if passphrase is None:
         if use_keyring:
@@ -386,15 +433,22 @@ def open_office(path: Path, passphrase: str | None = None, *, use_keyring: bool 
             if found:
                 return _open_with(path, slots, *found)
         raise UnlockError("a passphrase is needed to unlock this office")
-    data_key, slot = slots.unlock_with_secret(passphrase)
+    failures = keys.FailedUnlocks(path)
+    failures.wait()
+    try:
+        data_key, slot = slots.unlock_with_secret(passphrase)
+    except WrongPassphrase as exc:
+        raise WrongPassphrase(f"{exc}{failures.failed()}") from None
+    failures.clear()
     return _open_with(path, slots, data_key, slot)
 
 
 def try_keyring(path: Path) -> Office | None:
     """Open with the keyring if this computer remembers the office; None if it does not."""
-    slots = check_files(Path(path))
+    path = real_path(path)
+    slots = check_files(path)
     found = slots.unlock_with_keyring()
-    return _open_with(Path(path), slots, *found) if found else None
+    return _open_with(path, slots, *found) if found else None
 
 
 @dataclass(frozen=True)
@@ -416,12 +470,13 @@ def create_office(path: Path, *, office_name: str, mp_name: str, staff_name: str
         raise OfficeExists(f"{path}: an office already exists here.")
     if not passphrase:
         raise OfficeError("a passphrase is required")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     data_key = keys.new_data_key()
     office_id = bootstrap.new_id()
     lock = _acquire_lock(path)
     office = None
     try:
+        create_private(path)  # owner-only from the first byte; SQLite gives -wal and -shm the same mode
         conn = connect_raw(path, data_key)
         try:
             migrate(conn)
@@ -462,9 +517,10 @@ def create_replica(path: Path, data_key: bytes, slots: keys.KeySlots, *, site_id
     slot_file = paths.keyslots_for(path)
     if path.exists() or slot_file.exists():
         raise OfficeExists(f"{path}: an office already exists here; choose a new file to join into.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     lock = _acquire_lock(path)
     try:
+        create_private(path)
         conn = connect_raw(path, data_key)
         try:
             migrate(conn)

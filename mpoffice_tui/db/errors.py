@@ -41,3 +41,15 @@ class OfficeNotFound(UnlockError):
 
 class PermissionDenied(OfficeError):
     """The unlocked staff member's role does not allow this action."""
+
+
+class KeySlotsDamaged(UnlockError):
+    """The key-slot file (or a slot in it) is corrupt, truncated, foreign or has unsafe parameters."""
+
+
+class DatabaseProblem(OfficeError):
+    """The database refused or failed an operation; the message never holds SQL or the data in it."""
+
+
+class OfficeBusy(DatabaseProblem):
+    """Another program held the database too long (SQLite's "database is locked")."""

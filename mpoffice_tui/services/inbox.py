@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -61,6 +60,7 @@ from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.ids import new_id
 from mpoffice_tui.db.models import Attachment, Campaign, Case, CaseParty, Constituent, Message, Staff
+from mpoffice_tui.files import MiB
 from mpoffice_tui.importers.mail import Item, ParsedMessage, read_paths
 from mpoffice_tui.importers.mail.readers import iter_files
 from mpoffice_tui.services import triage_undo
@@ -81,6 +81,7 @@ from mpoffice_tui.services.matching import (
 )
 from mpoffice_tui.services.refs import next_ref
 from mpoffice_tui.services.triage_undo import Recorder, Undone
+from mpoffice_tui.text import clean
 
 LANES: dict[str, tuple[str, ...]] = {
     "new": ("new",),
@@ -95,16 +96,14 @@ LANE_ALIASES = {"auto-filed": "auto_filed", "autofiled": "auto_filed", "campaign
                 "ignored": "done", "done/ignored": "done", "drafts": "outbox"}
 CHANNELS = ("email", "letter", "phone", "walk_in", "surgery")
 BATCH = 200
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
+BATCH_BYTES = MiB(8)  # a batch is stored once it holds this much mail: big attachments go a few at a time
 
 def safe_text(s: str | None) -> str:
-    """Text fit for a terminal: control characters (ESC, CR, bidi overrides...) removed; keeps \\n and \\t.
+    """Text fit for a terminal: the one cleaner (`mpoffice_tui.text.clean`); keeps \\n and \\t.
 
     It does not escape Rich markup: show the result as `rich.text.Text` / `markup=False`.
     """
-    return _CONTROL.sub("", (s or "").replace("\r\n", "\n"))
+    return clean(s)
 
 
 # -- results -------------------------------------------------------------------------------------
@@ -215,6 +214,9 @@ class _Run:
     campaigns_created: int = 0
     ids: list[str] = field(default_factory=list)
     index: CampaignIndex | None = None
+    tag: str = ""  # names the run in its audit events
+    parts: int = 0  # batches committed (each with its audit event)
+    summed: bool = False  # the event summing up the whole run is written
 
 
 def import_paths(office: Office, paths: Iterable[str | os.PathLike],
@@ -230,43 +232,66 @@ def import_paths(office: Office, paths: Iterable[str | os.PathLike],
 
 def import_items(office: Office, items: Iterable[Item], progress: Callable[[int, int], None] | None = None,
                  total: int = 0) -> ImportReport:
-    """Store parsed items in batches; a batch that fails is retried one item per transaction."""
-    run = _Run()
+    """Store parsed items in batches of at most BATCH messages or BATCH_BYTES of mail (so memory stays
+    bounded whatever the attachments weigh); a batch that fails is retried one item per transaction.
+
+    Each committed batch carries its own `mail.import` audit event in the same transaction, so an import
+    killed part-way leaves a record of what it stored; the last one sums up the whole run.
+    """
+    run = _Run(tag=new_id()[-8:])
     done = 0
     batch: list[Item] = []
+    weight = 0
     for item in items:
         done += item.size
         if item.error is not None:
             run.rejected.append(Rejected(item.file, item.position, item.error))
         else:
+            if len(batch) >= BATCH or weight >= BATCH_BYTES:  # full, and more follows
+                _store_batch(office, run, batch, last=False)
+                batch, weight = [], 0
             batch.append(item)
-        if len(batch) >= BATCH:
-            _store_batch(office, run, batch)
-            batch = []
+            weight += item.size
         if progress:
             progress(done, max(total, done))
     if batch:
-        _store_batch(office, run, batch)
-    if run.imported or run.rejected:
+        _store_batch(office, run, batch, last=True)
+    if not run.summed and (run.parts or run.rejected):  # the summing-up event had no batch to go with
         with office.writing() as w:
-            w.audit("mail.import", detail=f"{run.imported} imported, {run.duplicates} duplicates, "
-                    f"{len(run.rejected)} rejected")
+            w.audit("mail.import", detail=_audit_detail(run, None, last=True))
     return ImportReport(run.imported, run.duplicates, tuple(run.rejected), run.auto_filed, run.suggested,
                         run.campaign, run.campaigns_created, tuple(run.ids))
 
 
-def _store_batch(office: Office, run: _Run, batch: list[Item]) -> None:
+def _audit_detail(run: _Run, counts: dict | None, *, last: bool) -> str:
+    """What an import's audit event says: the totals so far, including the batch being committed."""
+    imported = run.imported + (counts["imported"] if counts else 0)
+    duplicates = run.duplicates + (counts["duplicates"] if counts else 0)
+    if last:
+        return (f"{imported} imported, {duplicates} duplicates, {len(run.rejected)} rejected"
+                + (f" (import {run.tag}, in {run.parts + 1} parts)" if run.parts else ""))
+    return (f"{imported} imported so far, {duplicates} duplicates, {len(run.rejected)} rejected "
+            f"(import {run.tag}, part {run.parts + 1}; more follows)")
+
+
+def _store_batch(office: Office, run: _Run, batch: list[Item], *, last: bool) -> None:
     try:
         with office.writing() as w:
             counts = _store(w, run, batch)
+            w.audit("mail.import", detail=_audit_detail(run, counts, last=last))
         _apply(run, counts)
+        run.parts += 1
+        run.summed = last
     except Exception:  # noqa: BLE001 - isolate the failing item: each item is all-or-nothing
         run.index = None
-        for item in batch:
+        for i, item in enumerate(batch):
             try:
                 with office.writing() as w:
                     counts = _store(w, run, [item])
+                    w.audit("mail.import", detail=_audit_detail(run, counts, last=last and i == len(batch) - 1))
                 _apply(run, counts)
+                run.parts += 1
+                run.summed = last and i == len(batch) - 1
             except Exception as exc:  # noqa: BLE001
                 run.index = None
                 run.rejected.append(Rejected(item.file, item.position,

@@ -1,12 +1,8 @@
-"""The electoral register: import council exports, look electors up, suggest matches for forms.
+"""The electoral register: look electors up, suggest matches for forms (importing: register_import).
 
 API (every result is a frozen dataclass; nothing here blocks casework: "not found" is advice):
 
-    import_register(office, paths, *, council=None, published_on=None, progress=None) -> ImportSummary
-        Read each export (format, encoding and delimiter detected), then per council replace the
-        current publication in one transaction (electors bulk-inserted with Core, FTS kept by
-        triggers) and record an audit event. `progress(done_rows, total_rows, label)` is called as
-        rows are written. Unreadable files change nothing; unreadable rows are listed and skipped.
+    import_register(...) -> ImportSummary      see services/register_import.py (re-exported here)
     lookup(office, query, limit=20) -> LookupResult
         By name (typo-tolerant, accent-insensitive, initials, either order), postcode (everyone
         registered there), address, or elector number ("AB1-124/1"). Each Hit has the elector, the
@@ -24,24 +20,27 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from mpoffice_tui.db.engine import Office, utcnow
-from mpoffice_tui.db.ids import new_id
-from mpoffice_tui.db.search import FTS_INDEXES, fts_trigger_ddl
-from mpoffice_tui.importers.register import ParsedFile, RegisterFileError, RowProblem, no_gc, read_register
+from mpoffice_tui.db.engine import Office
 from mpoffice_tui.importers.register import normalise as n
+from mpoffice_tui.services.register_import import (
+    FileSummary,
+    ImportSummary,
+    Replacement,
+    council_from_filename,
+    import_register,
+    published_from_filename,
+)
 
-Progress = Callable[[int, int, str], None]
+__all__ = ["ConstituentLink", "ElectorView", "FileSummary", "Hit", "ImportSummary", "LookupResult",
+           "PublicationView", "Replacement", "council_from_filename", "elector_by_key", "forget",
+           "import_register", "lookup", "publications", "published_from_filename", "suggest"]
 
 MARKER_NOTES = {
     "F": "overseas elector (no UK address shown)",
@@ -112,223 +111,6 @@ class PublicationView:
     rows: int
 
 
-@dataclass(frozen=True)
-class FileSummary:
-    path: str
-    ok: bool
-    format: str = ""
-    encoding: str = ""
-    delimiter: str = ""
-    council: str = ""
-    published_on: str | None = None
-    imported: int = 0
-    skipped: int = 0
-    problems: tuple[RowProblem, ...] = ()
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    files: tuple[FileSummary, ...]
-    imported: int
-    failed_rows: int
-    failed_files: int
-    replaced: int  # electors of older publications replaced
-    links_kept: int  # constituent links still pointing at an elector after the import
-    links_lost: int  # constituent links whose elector is no longer on the register
-    seconds: float
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed_rows and not self.failed_files
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.imported / self.seconds if self.seconds else 0.0
-
-
-# -- file names ----------------------------------------------------------------------------------
-_NOISE = {"full", "register", "electoral", "roll", "export", "file", "part", "pt", "of", "final", "data",
-          "copy", "xpress", "eros", "idox", "halarose", "dc", "democracy", "counts", "property", "csv",
-          "tsv", "txt", "elections", "electors", "mp", "v", "version", "and", "the", "publication",
-          "published", "revised", "update", "updates", "monthly", "annual", "jan", "feb", "mar", "apr",
-          "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january", "february", "march",
-          "april", "june", "july", "august", "september", "october", "november", "december"}
-_MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                       "nov", "dec"], 1)}
-
-
-def council_from_filename(path: str | Path) -> str:
-    """ "Burnley_full_register_2024-12-01_part2.csv" -> "Burnley" (the split files of one council agree)."""
-    words = [w for w in re.split(r"[^A-Za-z0-9]+", Path(path).stem) if w]
-    kept = [w for w in words if w.lower() not in _NOISE and not any(c.isdigit() for c in w)]
-    return " ".join(w.capitalize() if w.islower() or w.isupper() else w for w in kept) or "Unnamed council"
-
-
-def published_from_filename(path: str | Path) -> str | None:
-    """A publication date in the file name (2024-12-01, 20241201, 01-12-2024, Dec2024), else None."""
-    stem = Path(path).stem
-    for pattern, order in ((r"(20\d\d)[-_.]?(\d\d)[-_.]?(\d\d)", "ymd"), (r"(\d\d)[-_.](\d\d)[-_.](20\d\d)", "dmy")):
-        m = re.search(pattern, stem)
-        if m:
-            a, b, c = (int(x) for x in m.groups())
-            y, mo, d = (a, b, c) if order == "ymd" else (c, b, a)
-            try:
-                return date(y, mo, d).isoformat()
-            except ValueError:
-                continue
-    m = re.search(r"(?i)(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[-_ ]?(20\d\d)", stem)
-    if m:
-        return date(int(m.group(2)), _MONTHS[m.group(1).lower()], 1).isoformat()
-    return None
-
-
-# -- import --------------------------------------------------------------------------------------
-_ELECTOR_COLS = ("id", "publication_id", "elector_key", "pd", "eno", "suffix", "markers", "title", "forename",
-                 "surname", "initials", "date_of_birth", "attainment_date", "franchise",
-                 "open_register_optout", "address", "postcode", "uprn", "name_key")
-_INSERT = (f"INSERT INTO electors ({', '.join(_ELECTOR_COLS)}) "
-           f"VALUES ({', '.join('?' for _ in _ELECTOR_COLS)})")
-
-
-def _rows_for(parsed: ParsedFile, council: str, pub_id: str, seen: dict[str, int]) -> list[tuple]:
-    out = []
-    fold, key_of, name_key = n.fold, n.elector_key, n.name_key
-    for i, r in enumerate(parsed.records):
-        folded = fold(f"{r.forename} {r.surname}")
-        key = key_of(council, surname=r.surname, forename=r.forename, uprn_value=r.uprn, postcode_value=r.postcode,
-                     address=r.address, pd=r.pd, eno=r.eno, suffix=r.suffix, folded_name=folded)
-        count = seen[key] = seen.get(key, 0) + 1
-        if count > 1:  # two people of the same name at one address
-            key = f"{key}-{count}"
-        out.append((f"{pub_id}.{i:06x}", pub_id, key, r.pd, r.eno, r.suffix, r.markers, r.title, r.forename, r.surname,
-                    r.initials, r.date_of_birth, r.attainment_date, r.franchise, int(r.open_register_optout),
-                    r.address, r.postcode, r.uprn, name_key(r.forename, r.surname, folded)))
-    return out
-
-
-_FTS_COLS = ", ".join(FTS_INDEXES["electors_fts"][1])
-
-
-def _bulk_fts(conn, *, start: bool) -> None:
-    """Drop (start) or put back the register's FTS insert/delete triggers, inside the import's transaction.
-
-    While they are dropped the import keeps the index itself, a whole publication at a time (one
-    INSERT ... SELECT is several times faster than a trigger per row). DDL is transactional in SQLite:
-    a failed import rolls back to the triggers as they were; other connections never see them missing.
-    """
-    for kind in ("ai", "ad"):
-        if start:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS electors_fts_{kind}")
-        else:
-            conn.exec_driver_sql(fts_trigger_ddl("electors_fts", kind))
-
-
-def _unindex(conn, marks: str, old_ids: tuple) -> None:
-    """Take the electors of these publications out of the FTS index (before they are deleted)."""
-    total = conn.exec_driver_sql("SELECT count(*) FROM electors").scalar() or 0
-    going = conn.exec_driver_sql(f"SELECT count(*) FROM electors WHERE publication_id IN ({marks})",
-                                 old_ids).scalar() or 0
-    if going == total:  # the whole register is replaced (one council, or the last of them)
-        conn.exec_driver_sql("INSERT INTO electors_fts(electors_fts) VALUES ('delete-all')")
-    else:
-        conn.exec_driver_sql(f"INSERT INTO electors_fts(electors_fts, rowid, {_FTS_COLS}) SELECT 'delete', "
-                             f"rowid, {_FTS_COLS} FROM electors WHERE publication_id IN ({marks})", old_ids)
-
-
-def import_register(office: Office, paths: Iterable[str | Path], *, council: str | None = None,
-                    published_on: str | None = None, progress: Progress | None = None) -> ImportSummary:
-    """Import register exports; several files of one council make one register (see module doc)."""
-    with no_gc():  # 100k+ small objects alive at once: cyclic GC passes would cost more than the parse
-        return _import(office, paths, council=council, published_on=published_on, progress=progress)
-
-
-def _import(office: Office, paths: Iterable[str | Path], *, council: str | None, published_on: str | None,
-            progress: Progress | None) -> ImportSummary:
-    started = time.perf_counter()
-    summaries: list[FileSummary] = []
-    groups: dict[str, list[tuple[ParsedFile, str | None]]] = defaultdict(list)
-    for path in paths:
-        try:
-            parsed = read_register(path)
-        except RegisterFileError as exc:
-            summaries.append(FileSummary(path=str(path), ok=False, error=str(exc)))
-            continue
-        c = council or council_from_filename(path)
-        groups[c].append((parsed, published_on or published_from_filename(path)))
-    total = sum(len(p.records) for g in groups.values() for p, _ in g)
-    done = imported = replaced = kept = lost = 0
-    for c, files in groups.items():
-        pub_date = max((d for _, d in files if d), default=None) or date.today().isoformat()
-        with office.writing() as w:
-            conn = w.session.connection()
-            old = conn.exec_driver_sql(
-                "SELECT id, published_on FROM register_publication WHERE council = ? AND current = 1",
-                (c,)).fetchall()
-            newest = max((o[1] or "" for o in old), default="")
-            if newest and pub_date < newest:
-                for parsed, _ in files:
-                    summaries.append(FileSummary(
-                        path=parsed.path, ok=False, format=parsed.format_label, council=c,
-                        error=f"{parsed.path}: this register for {c} (published {pub_date}) is older than "
-                              f"the one already held (published {newest}); nothing was changed"))
-                continue
-            old_ids = [o[0] for o in old]
-            marks = ",".join("?" for _ in old_ids)
-            before = 0
-            _bulk_fts(conn, start=True)
-            if old_ids:
-                before = conn.exec_driver_sql(
-                    f"SELECT count(*) FROM constituents WHERE deleted = 0 AND elector_key IN (SELECT "
-                    f"elector_key FROM electors WHERE publication_id IN ({marks}))", tuple(old_ids)).scalar() or 0
-                _unindex(conn, marks, tuple(old_ids))
-                replaced += conn.exec_driver_sql(
-                    f"DELETE FROM electors WHERE publication_id IN ({marks})", tuple(old_ids)).rowcount
-                conn.exec_driver_sql(f"UPDATE register_publication SET current = 0 WHERE id IN ({marks})",
-                                     tuple(old_ids))
-            seen: dict[str, int] = {}
-            pub_ids = []
-            for parsed, _ in files:
-                pub_id = new_id()
-                pub_ids.append(pub_id)
-                rows = _rows_for(parsed, c, pub_id, seen)
-                conn.exec_driver_sql(
-                    "INSERT INTO register_publication (id, council, source_file, format, published_on, "
-                    "imported_at, rows, current) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-                    (pub_id, c, Path(parsed.path).name, parsed.format, pub_date, utcnow(), len(rows)))
-                for i in range(0, len(rows), 5000):
-                    conn.exec_driver_sql(_INSERT, rows[i:i + 5000])
-                    done += len(rows[i:i + 5000])
-                    if progress:
-                        progress(done, total, Path(parsed.path).name)
-                conn.exec_driver_sql(f"INSERT INTO electors_fts(rowid, {_FTS_COLS}) SELECT rowid, {_FTS_COLS} "
-                                     "FROM electors WHERE publication_id = ?", (pub_id,))
-                imported += len(rows)
-                summaries.append(FileSummary(
-                    path=parsed.path, ok=not parsed.problems, format=parsed.format_label,
-                    encoding=parsed.encoding, delimiter=parsed.delimiter, council=c, published_on=pub_date,
-                    imported=len(rows), skipped=parsed.skipped, problems=tuple(parsed.problems)))
-            _bulk_fts(conn, start=False)
-            if old_ids:
-                pmarks = ",".join("?" for _ in pub_ids)
-                after = conn.exec_driver_sql(
-                    f"SELECT count(*) FROM constituents WHERE deleted = 0 AND elector_key IN (SELECT "
-                    f"elector_key FROM electors WHERE publication_id IN ({pmarks}))", tuple(pub_ids)).scalar() or 0
-                kept += after
-                lost += max(0, before - after)
-            rows_n = sum(len(p.records) for p, _ in files)
-            bad = sum(len(p.problems) for p, _ in files)
-            w.audit("register.import", target=f"register:{c}",
-                    detail=f"{len(files)} file(s), {rows_n} electors, {bad} unreadable rows, "
-                           f"published {pub_date}, replaced {len(old_ids)} earlier publication(s)")
-    _VOCAB.pop(str(office.path), None)
-    return ImportSummary(
-        files=tuple(summaries), imported=imported,
-        failed_rows=sum(len(s.problems) for s in summaries),
-        failed_files=sum(1 for s in summaries if s.error), replaced=replaced, links_kept=kept,
-        links_lost=lost, seconds=time.perf_counter() - started)
-
-
 def publications(office: Office) -> list[PublicationView]:
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(
@@ -378,6 +160,11 @@ _VOCAB: dict[str, _Held] = {}
 # Cheap (index ends and a tiny table) and changed by every import, replacement or direct insert.
 _STAMP = ("SELECT (SELECT max(rowid) FROM electors), (SELECT min(rowid) FROM electors), "
           "(SELECT count(*) FROM register_publication), (SELECT max(imported_at) FROM register_publication)")
+
+
+def forget(office: Office) -> None:
+    """Drop what lookups keep for this office (after an import)."""
+    _VOCAB.pop(str(office.path), None)
 
 
 def _held(office: Office, conn) -> _Held:
@@ -672,7 +459,10 @@ def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
         kind = _classify(query)
         scored: list[tuple[float, str, tuple]] = []
         if kind == "number":
-            pd, eno, suffix = n.split_number(re.sub(r"\s+", "", query)) or ("", 0, 0)
+            try:
+                pd, eno, suffix = n.split_number(re.sub(r"\s+", "", query)) or ("", 0, 0)
+            except ValueError:  # a number too long to be an elector's: nobody has it
+                pd, eno, suffix = "", -1, 0
             rows = conn.exec_driver_sql(_SELECT + "WHERE e.pd = ? AND e.eno = ? ORDER BY e.suffix, e.id",
                                         (pd.upper(), eno)).fetchall()
             exact_suffix = "/" in query

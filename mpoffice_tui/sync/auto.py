@@ -3,11 +3,16 @@
 Each machine keeps one bundle file in the folder (`<code>-<site id>.mposync`), replaced atomically
 whenever it has something new, so the folder never grows. An unreachable or read-only folder (a
 OneDrive folder not yet mounted, a USB stick not plugged in) means "offline", not an error.
+
+A peer's file is read again only when it changed (its size, time or inode): bundles are streamed and
+only regular files are opened, so a FIFO, a device, a link to /dev/zero or a folder named like a bundle
+is refused with a message (once, until it changes), never read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -66,23 +71,21 @@ def sync_folder_once(office, folder: Path | str) -> SyncResult:
             if path.name == mine.name or path.name.startswith("."):
                 continue
             try:
-                data = path.read_bytes()
+                stamp = _stamp(path)
             except OSError as exc:
-                refused.append(f"{path}: cannot read ({exc.strerror})")
+                refused.append(f"{path}: cannot read ({exc.strerror or exc})")
                 continue
-            digest = hashlib.sha256(data).hexdigest()
-            if office.meta(PREFIX + path.name) == digest:
+            if office.meta(PREFIX + path.name) == stamp:
                 continue
             try:
-                imported.append(bundle.import_bundle(office, path, data))
+                imported.append(bundle.import_bundle(office, path))
             except bundle.BundleRefused as exc:
                 refused.append(str(exc))
-            office.set_meta(PREFIX + path.name, digest)
+            office.set_meta(PREFIX + path.name, stamp)
         sig = _export_sig(office)
         exported = 0
         if office.meta("sync.export_sig") != sig or not mine.exists():
-            data, exported = bundle.build(office)
-            bundle.write_atomic(mine, data)
+            exported, _ = bundle.export_file(office, mine)
             office.set_meta("sync.export_sig", sig)
             office.set_meta("sync.last_export_at", _now())
     except OSError as exc:
@@ -91,6 +94,12 @@ def sync_folder_once(office, folder: Path | str) -> SyncResult:
     office.set_meta("sync.state", "ok")
     office.set_meta("sync.last_ok_at", _now())
     return SyncResult(True, exported, imported, refused, "")
+
+
+def _stamp(path: Path) -> str:
+    """What changes when a peer replaces its bundle (without reading it): size, time and inode."""
+    st = os.stat(path)
+    return f"stat:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def _export_sig(office) -> str:

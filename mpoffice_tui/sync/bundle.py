@@ -1,39 +1,68 @@
-"""Sync bundles: the ops other machines have not acknowledged, compressed and encrypted.
+"""Sync bundles: the ops other machines have not acknowledged, compressed and encrypted, streamed.
 
-File layout::
+File layout (format 2)::
 
-    b"MPOSYNC\\x01" | header length (4 bytes, big-endian) | header (JSON) | nonce (12) | ciphertext
+    b"MPOSYNC\\x02" | header length (4 bytes, big-endian) | header (JSON) | chunk | chunk | ...
+    chunk = last flag (1 byte) | length (4) | nonce (12) | AES-256-GCM ciphertext and tag (length bytes)
 
 The header names the format, the office, the sending site and its version vector (what it holds, so
-the receiver can acknowledge). Everything before the nonce is bound to the ciphertext as AES-256-GCM
-associated data, with a key derived from the office's data key. The plaintext is zlib-compressed JSON
-of the ops (sites and tables numbered, seq and hlc delta-coded). A bundle is authenticated whole
-before anything is applied, and applied in one transaction.
+the receiver can acknowledge). Each chunk is sealed with a key derived from the office's data key and
+with SHA-256(everything before the first chunk), its index and its last flag as associated data: a
+header, chunk order or ending that was changed, cut or extended fails to open. The plaintext is one
+zlib stream of JSON lines, one op per line.
+
+Bundles are written and read in bounded memory: a chunk (CHUNK bytes), one op line (MAX_LINE) and a
+batch of ops (APPLY_BATCH) at a time, never the whole file. Reading is two passes over the open file:
+the first authenticates every chunk and changes nothing; only then the second decrypts again and
+applies the ops, all in one transaction (so a file altered between the passes changes nothing either).
+Only a regular file of at most MAX_BUNDLE_BYTES is opened (a FIFO or a link to a device is refused).
+Format 1 bundles (the whole file sealed at once) are still read, up to MAX_V1_BYTES; enrolment files
+keep that format (`seal`, `read_header`, `unseal`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import secrets
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import SHARED_TABLES
 from mpoffice_tui.db.writes import dumps
+from mpoffice_tui.files import (
+    FileRefused,
+    MiB,
+    open_private,
+    open_regular,
+    size_text,
+    temp_beside,
+    write_private,
+)
 from mpoffice_tui.sync import erasure, state
-from mpoffice_tui.sync.merge import ApplyResult, OpRow, apply_ops
+from mpoffice_tui.sync.merge import OP_COLUMNS, ApplyResult, OpRow, apply_ops
 
-MAGIC = b"MPOSYNC\x01"
-FORMAT = "mpoffice-sync/1"
+MAGIC = b"MPOSYNC\x02"
+MAGIC_V1 = b"MPOSYNC\x01"
+FORMAT = "mpoffice-sync/2"
+FORMAT_V1 = "mpoffice-sync/1"
 SUFFIX = ".mposync"
 KEY_INFO = b"mpoffice sync bundle v1"
 _MAX_HEADER = 1 << 20
+CHUNK = MiB(1)  # compressed plaintext per sealed chunk
+MAX_LINE = MiB(512)  # one op as JSON (a message with a 100 MB original, base64-encoded, fits)
+MAX_BUNDLE_BYTES = MiB(8 * 1024)  # checked before a byte is read
+MAX_V1_BYTES = MiB(512)  # format 1 was sealed whole: it is read whole, so it is kept small
+APPLY_BATCH = 5000  # ops applied at a time (and at most APPLY_BATCH_BYTES of them)
+APPLY_BATCH_BYTES = MiB(32)
 
 
 class BundleRefused(OfficeError):
@@ -42,12 +71,15 @@ class BundleRefused(OfficeError):
 
 @dataclass(frozen=True)
 class Bundle:
+    """A bundle's header, read and checked (its ops stay in the file until applied)."""
+
     path: Path
     office_id: str
     site: str
     code: str
     vector: dict[str, int]
-    ops: list[OpRow]
+    format: str = FORMAT
+    ops: int = 0  # as the header says
 
 
 @dataclass(frozen=True)
@@ -73,7 +105,12 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-# -- encoding ----------------------------------------------------------------------------------
+def _refused(path: Path, what: str = "sync bundle") -> BundleRefused:
+    return BundleRefused(f"{path}: the {what} failed its authenticity check: it was altered, truncated or "
+                         "damaged in transit. Nothing was changed; export it again.")
+
+
+# -- format 1 (whole-file seal): enrolment files, and old bundles still read ---------------------------
 def encode_ops(ops: list[OpRow]) -> bytes:
     """Compact JSON of ops: numbered sites and tables, seq and hlc as deltas; zlib-compressed."""
     ops = sorted(ops, key=lambda o: (o.site, o.seq))
@@ -123,7 +160,7 @@ def decode_ops(blob: bytes) -> list[OpRow]:
     return out
 
 
-def seal(key: bytes, header: dict, payload: bytes, magic: bytes = MAGIC) -> bytes:
+def seal(key: bytes, header: dict, payload: bytes, magic: bytes = MAGIC_V1) -> bytes:
     """magic | len | header | nonce | AES-GCM(payload) with everything before the nonce as associated data."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -133,7 +170,7 @@ def seal(key: bytes, header: dict, payload: bytes, magic: bytes = MAGIC) -> byte
     return prefix + nonce + AESGCM(key).encrypt(nonce, payload, prefix)
 
 
-def read_header(data: bytes, path: Path, magic: bytes = MAGIC, what: str = "sync bundle") -> tuple[dict, int]:
+def read_header(data: bytes, path: Path, magic: bytes = MAGIC_V1, what: str = "sync bundle") -> tuple[dict, int]:
     """The header and where the nonce starts; raises BundleRefused for anything that is not one."""
     if not data:
         raise BundleRefused(f"{path}: the file is empty, not a {what}.")
@@ -158,34 +195,356 @@ def unseal(key: bytes, data: bytes, end: int, path: Path, what: str = "sync bund
 
     try:
         return AESGCM(key).decrypt(data[end:end + 12], data[end + 12:], data[:end])
-    except (InvalidTag, ValueError) as exc:
-        raise BundleRefused(f"{path}: the {what} failed its authenticity check: it was altered, "
-                            "truncated or damaged in transit. Nothing was changed; export it again.") from exc
+    except (InvalidTag, ValueError):
+        raise _refused(path, what) from None
+
+
+# -- format 2: chunked, streamed ----------------------------------------------------------------------
+def _chunk_aad(prefix_hash: bytes, index: int, last: bool) -> bytes:
+    return prefix_hash + struct.pack(">QB", index, int(last))
+
+
+class _SealedWriter:
+    """Compresses op lines and writes them as sealed chunks (the last one flagged)."""
+
+    def __init__(self, fh: BinaryIO, key: bytes, prefix: bytes):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._fh = fh
+        self._aead = AESGCM(key)
+        self._hash = hashlib.sha256(prefix).digest()
+        self._zip = zlib.compressobj(6)
+        self._buf = bytearray()
+        self._index = 0
+        fh.write(prefix)
+        self.written = len(prefix)
+
+    def _seal(self, data: bytes, last: bool) -> None:
+        nonce = secrets.token_bytes(12)
+        sealed = self._aead.encrypt(nonce, data, _chunk_aad(self._hash, self._index, last))
+        self._fh.write(struct.pack(">BI", int(last), len(sealed)) + nonce)
+        self._fh.write(sealed)
+        self.written += 17 + len(sealed)
+        self._index += 1
+
+    def line(self, text: str) -> None:
+        self._buf += self._zip.compress(text.encode("utf-8") + b"\n")
+        while len(self._buf) > CHUNK:  # keep a remainder: the last chunk must be the flagged one
+            self._seal(bytes(self._buf[:CHUNK]), last=False)
+            del self._buf[:CHUNK]
+
+    def close(self) -> None:
+        self._buf += self._zip.flush()
+        while len(self._buf) > CHUNK:
+            self._seal(bytes(self._buf[:CHUNK]), last=False)
+            del self._buf[:CHUNK]
+        self._seal(bytes(self._buf), last=True)
+
+
+class _LineCoder:
+    """Ops as compact JSON lines, as format 1 coded them: sites and tables numbered (a `{"s": site}` or
+    `{"t": table}` line introduces the next number), seq delta-coded per site and hlc between lines.
+
+    op line: [site no, seq delta, hlc delta, table no, row_id, field, value, prev, supersedes?]
+    where prev is 0 or [site no, seq]. The value and supersedes are embedded as the JSON they are.
+    """
+
+    def __init__(self) -> None:
+        self.sites: dict[str, int] = {}
+        self.tbls: dict[str, int] = {}
+        self.last_seq: dict[str, int] = {}
+        self.last_hlc = 0
+        self.site_names: list[str] = []  # decoding: number -> name
+        self.tbl_names: list[str] = []
+
+    def _number(self, table: dict[str, int], name: str, tag: str, out: list[str]) -> int:
+        if name not in table:
+            table[name] = len(table)
+            out.append(json.dumps({tag: name}, ensure_ascii=False))
+        return table[name]
+
+    def encode(self, row: tuple) -> list[str]:
+        site, seq, hlc, tbl, row_id, field, value, prev_site, prev_seq, sup = row
+        out: list[str] = []
+        si = self._number(self.sites, site, "s", out)
+        ti = self._number(self.tbls, tbl, "t", out)
+        prev = f"[{self._number(self.sites, prev_site, 's', out)},{int(prev_seq or 0)}]" if prev_site else "0"
+        head = json.dumps([si, int(seq) - self.last_seq.get(site, 0), int(hlc) - self.last_hlc, ti, row_id, field],
+                          ensure_ascii=False, separators=(",", ":"))[:-1]
+        out.append(f"{head},{value},{prev}" + (f",{sup}]" if sup else "]"))
+        self.last_seq[site] = int(seq)
+        self.last_hlc = int(hlc)
+        return out
+
+    def decode(self, line: bytes) -> OpRow | None:
+        """The op on a line (None for a numbering line); ValueError for anything malformed."""
+        row = json.loads(line)
+        if isinstance(row, dict):
+            if set(row) == {"s"} and isinstance(row["s"], str):
+                self.site_names.append(row["s"])
+                return None
+            if set(row) == {"t"} and row["t"] in SHARED_TABLES:
+                self.tbl_names.append(row["t"])
+                return None
+            raise ValueError("malformed line")
+        if not isinstance(row, list) or len(row) not in (8, 9):
+            raise ValueError("malformed op")
+        si, dseq, dhlc, ti, row_id, field, value, prev = row[:8]
+        sites, tbls = self.site_names, self.tbl_names
+        if not (isinstance(si, int) and isinstance(ti, int) and isinstance(dseq, int) and isinstance(dhlc, int)
+                and 0 <= si < len(sites) and 0 <= ti < len(tbls) and isinstance(row_id, str)
+                and isinstance(field, str)):
+            raise ValueError("malformed op")
+        site = sites[si]
+        seq = self.last_seq.get(site, 0) + dseq
+        hlc = self.last_hlc + dhlc
+        if seq < 1:
+            raise ValueError("malformed op")
+        prev_site = prev_seq = None
+        if prev:
+            if not (isinstance(prev, list) and len(prev) == 2 and isinstance(prev[0], int)
+                    and 0 <= prev[0] < len(sites) and isinstance(prev[1], int)):
+                raise ValueError("malformed op")
+            prev_site, prev_seq = sites[prev[0]], prev[1]
+        sup = dumps(row[8]) if len(row) > 8 and row[8] else None
+        self.last_seq[site] = seq
+        self.last_hlc = hlc
+        return OpRow(site, seq, hlc, tbls[ti], row_id, field, dumps(value), prev_site, prev_seq, sup)
+
+
+def write_bundle(office, fh: BinaryIO) -> int:
+    """Stream a sealed bundle of the ops some active peer has not acknowledged into `fh`; returns how
+    many ops it holds. One read transaction: the header's vector and the ops agree."""
+    key = office.derive_key(KEY_INFO)
+    with office.engine.connect() as conn, conn.begin():
+        floor = state.floor_for_export(conn, office.site_id)
+        vec = state.vector(conn)
+        sites = [r[0] for r in conn.exec_driver_sql("SELECT DISTINCT site FROM ops ORDER BY site")]
+        count = sum(int(conn.exec_driver_sql("SELECT count(*) FROM ops WHERE site = ? AND seq > ?",
+                                             (site, floor.get(site, 0))).scalar() or 0) for site in sites)
+        header = {"format": FORMAT, "office": office.office_id, "site": office.site_id, "code": office.site_code,
+                  "vector": vec, "created": _now(), "ops": count}
+        head = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        writer = _SealedWriter(fh, key, MAGIC + struct.pack(">I", len(head)) + head)
+        coder = _LineCoder()
+        for site in sites:
+            for row in conn.exec_driver_sql(f"SELECT {OP_COLUMNS} FROM ops WHERE site = ? AND seq > ? "
+                                            "ORDER BY seq", (site, floor.get(site, 0))):
+                for line in coder.encode(tuple(row)):
+                    writer.line(line)
+        writer.close()
+    return count
+
+
+def build(office) -> tuple[bytes, int]:
+    """A bundle in memory and how many ops it holds (for tests and small exchanges; files stream)."""
+    buf = io.BytesIO()
+    count = write_bundle(office, buf)
+    return buf.getvalue(), count
+
+
+def _chunks(fh: BinaryIO, key: bytes, prefix_hash: bytes, path: Path) -> Iterator[bytes]:
+    """Each chunk's plaintext, in order, authenticated; BundleRefused if any chunk, the order or the
+    ending is wrong (including bytes after the last chunk)."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    aead = AESGCM(key)
+    index = 0
+    while True:
+        head = fh.read(17)
+        if len(head) < 17:
+            raise _refused(path)
+        last, size = struct.unpack(">BI", head[:5])
+        if last > 1 or not 16 <= size <= CHUNK + 16:
+            raise _refused(path)
+        sealed = fh.read(size)
+        if len(sealed) < size:
+            raise _refused(path)
+        try:
+            plain = aead.decrypt(head[5:], sealed, _chunk_aad(prefix_hash, index, bool(last)))
+        except (InvalidTag, ValueError):
+            raise _refused(path) from None
+        yield plain
+        if last:
+            if fh.read(1):
+                raise _refused(path)
+            return
+        index += 1
+
+
+def _lines(chunks: Iterator[bytes], path: Path) -> Iterator[bytes]:
+    """The JSON lines of the decompressed stream, at most MAX_LINE each (a zip bomb stops there)."""
+    unzip = zlib.decompressobj()
+    pending = bytearray()
+    for chunk in chunks:
+        data = chunk
+        while data:
+            try:
+                out = unzip.decompress(data, CHUNK * 4)
+            except zlib.error:
+                raise BundleRefused(f"{path}: the sync bundle is damaged (its contents do not parse).") from None
+            data = unzip.unconsumed_tail
+            pending += out
+            while True:
+                end = pending.find(b"\n")
+                if end < 0:
+                    break
+                yield bytes(pending[:end])
+                del pending[:end + 1]
+            if len(pending) > MAX_LINE:
+                raise BundleRefused(f"{path}: the sync bundle holds a change larger than {size_text(MAX_LINE)}; "
+                                    "nothing was changed.")
+    if pending or not unzip.eof:
+        raise BundleRefused(f"{path}: the sync bundle is damaged (its contents end early).")
+
+
+@dataclass
+class _Open:
+    """An open bundle file with its checked header."""
+
+    fh: BinaryIO
+    bundle: Bundle
+    prefix: bytes  # everything before the first chunk (format 2) or the nonce (format 1)
+
+
+def _open(office, path: Path, data: bytes | None) -> _Open:
+    """Open a bundle (a regular file within MAX_BUNDLE_BYTES) and check its header."""
+    if data is not None:
+        fh: BinaryIO = io.BufferedReader(io.BytesIO(data))
+    else:
+        try:
+            fh = open_regular(path, MAX_BUNDLE_BYTES, "sync bundle")
+        except FileRefused as exc:
+            raise BundleRefused(f"{exc}.") from None
+    try:
+        magic = fh.read(len(MAGIC))
+        if not magic:
+            raise BundleRefused(f"{path}: the file is empty, not a sync bundle.")
+        if magic not in (MAGIC, MAGIC_V1):
+            raise BundleRefused(f"{path}: not an mpoffice sync bundle (unrecognised contents).")
+        raw_size = fh.read(4)
+        if len(raw_size) < 4:
+            raise BundleRefused(f"{path}: the sync bundle is truncated or damaged.")
+        (size,) = struct.unpack(">I", raw_size)
+        if size > _MAX_HEADER:
+            raise BundleRefused(f"{path}: the sync bundle is truncated or damaged.")
+        raw_head = fh.read(size)
+        if len(raw_head) < size:
+            raise BundleRefused(f"{path}: the sync bundle is truncated or damaged.")
+        try:
+            header = json.loads(raw_head.decode("utf-8"))
+            if not isinstance(header, dict):
+                raise ValueError
+        except ValueError:
+            raise BundleRefused(f"{path}: the sync bundle is damaged (unreadable header).") from None
+        bundle = _check_header(office, path, header, FORMAT if magic == MAGIC else FORMAT_V1)
+        return _Open(fh, bundle, magic + raw_size + raw_head)
+    except BaseException:
+        fh.close()
+        raise
+
+
+def _check_header(office, path: Path, header: dict, expected: str) -> Bundle:
+    if header.get("format") != expected:
+        raise BundleRefused(f"{path}: a sync bundle of an unknown format {str(header.get('format'))[:40]!r} "
+                            "(from a newer mpoffice?).")
+    if header.get("office") != office.office_id:
+        raise BundleRefused(f"{path}: this bundle belongs to another office; nothing was changed.")
+    site, vec = header.get("site"), header.get("vector")
+    if not isinstance(site, str) or not isinstance(vec, dict):
+        raise BundleRefused(f"{path}: the sync bundle is damaged (incomplete header).")
+    try:
+        vector = {str(k): int(v) for k, v in vec.items()}
+    except (TypeError, ValueError):
+        raise BundleRefused(f"{path}: the sync bundle is damaged (incomplete header).") from None
+    with office.engine.connect() as conn:
+        retired = state.sites(conn).get(site)
+    if retired is not None and retired.retired:
+        raise BundleRefused(f"{path}: this bundle comes from machine {retired.code} ({site}), which has been "
+                            "retired; its bundles are refused. Nothing was changed.")
+    ops = header.get("ops")
+    return Bundle(path, office.office_id, site, str(header.get("code", "")), vector, expected,
+                  ops if isinstance(ops, int) else 0)
+
+
+def _v1_ops(office, opened: _Open) -> list[OpRow]:
+    """The ops of a format 1 bundle (sealed whole, so read whole: at most MAX_V1_BYTES)."""
+    rest = opened.fh.read(MAX_V1_BYTES + 1)
+    if len(rest) > MAX_V1_BYTES:
+        raise BundleRefused(f"{opened.bundle.path}: an old-format sync bundle larger than "
+                            f"{size_text(MAX_V1_BYTES)}; export it again with this version.")
+    data = opened.prefix + rest
+    payload = unseal(office.derive_key(KEY_INFO), data, len(opened.prefix), opened.bundle.path)
+    try:
+        return decode_ops(payload)
+    except (ValueError, KeyError, TypeError, IndexError, zlib.error) as exc:
+        raise BundleRefused(f"{opened.bundle.path}: the sync bundle is damaged (its contents do not parse).") from exc
+
+
+def _apply_stream(office, opened: _Open) -> ApplyResult:
+    """Pass 2: decrypt again and apply the ops in batches, in one transaction with the acknowledgement."""
+    path, bundle = opened.bundle.path, opened.bundle
+    received = new = rows = 0
+    with office.writing() as w:
+        conn = w.session.connection()
+
+        def flush(batch: list[OpRow]) -> None:
+            nonlocal received, new, rows
+            got = apply_ops(conn, batch, office.clock)
+            received, new, rows = received + got.received, new + got.new, rows + got.rows
+
+        if bundle.format == FORMAT_V1:
+            ops = _v1_ops(office, opened)
+            for i in range(0, len(ops), APPLY_BATCH):
+                flush(ops[i:i + APPLY_BATCH])
+        else:
+            chunks = _chunks(opened.fh, office.derive_key(KEY_INFO), hashlib.sha256(opened.prefix).digest(), path)
+            batch: list[OpRow] = []
+            weight = 0
+            coder = _LineCoder()
+            for line in _lines(chunks, path):
+                try:
+                    op = coder.decode(line)
+                except (ValueError, TypeError):
+                    raise BundleRefused(f"{path}: the sync bundle is damaged (its contents do not parse).") from None
+                if op is None:
+                    continue
+                batch.append(op)
+                weight += len(line)
+                if len(batch) >= APPLY_BATCH or weight >= APPLY_BATCH_BYTES:
+                    flush(batch)
+                    batch, weight = [], 0
+            if batch:
+                flush(batch)
+        state.record_ack(conn, bundle.site, bundle.vector, code=bundle.code, at=_now())
+    return ApplyResult(received, new, rows)
+
+
+def import_bundle(office, path: Path, data: bytes | None = None) -> Imported:
+    """Authenticate one bundle file whole, then apply it; raises BundleRefused with nothing changed.
+    `data` is the bundle's bytes when they are already in memory (tests); a file is streamed."""
+    path = Path(path)
+    opened = _open(office, path, data)
+    with opened.fh:
+        bundle = opened.bundle
+        if bundle.site == office.site_id:
+            return Imported(path, bundle.site, bundle.code, bundle.ops, 0, 0, skipped="this machine's own bundle")
+        if bundle.format == FORMAT:  # pass 1: every chunk authenticated before anything is applied
+            for _ in _chunks(opened.fh, office.derive_key(KEY_INFO), hashlib.sha256(opened.prefix).digest(), path):
+                pass
+            opened.fh.seek(len(opened.prefix))
+        result = _apply_stream(office, opened)
+    office.set_meta("sync.last_import_at", _now())
+    office.reconcile_slots()  # staff added, removed or re-keyed on another machine
+    scrubbed = erasure.scrub_if_pending(office)  # erased values leave the file too
+    return Imported(path, bundle.site, bundle.code, result.received, result.new, result.rows, scrubbed=scrubbed)
 
 
 # -- export ------------------------------------------------------------------------------------
-def build(office) -> tuple[bytes, int]:
-    """A sealed bundle of the ops some active peer has not acknowledged, and how many ops it holds."""
-    with office.engine.connect() as conn:
-        floor = state.floor_for_export(conn, office.site_id)
-        ops = state.ops_since(conn, floor)
-        vec = state.vector(conn)
-    header = {"format": FORMAT, "office": office.office_id, "site": office.site_id, "code": office.site_code,
-              "vector": vec, "created": _now(), "ops": len(ops)}
-    return seal(office.derive_key(KEY_INFO), header, encode_ops(ops)), len(ops)
-
-
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write a new file then rename it into place, so readers never see half a bundle."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write a new owner-only file then rename it into place, so readers never see half a file."""
+    write_private(path, data)
 
 
 def default_name(office) -> str:
@@ -193,68 +552,26 @@ def default_name(office) -> str:
     return f"mpoffice-{office.site_code}-{stamp}{SUFFIX}"
 
 
+def export_file(office, target: Path) -> tuple[int, int]:
+    """Stream a bundle into a new owner-only file, renamed into place when complete: (ops, bytes)."""
+    tmp = temp_beside(target)
+    try:
+        with open_private(tmp) as fh:
+            count = write_bundle(office, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+            size = fh.tell()
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return count, size
+
+
 def export_bundle(office, target: Path) -> Exported:
     """Write a bundle to `target` (a folder: a new time-stamped file in it; or a file name)."""
     target = Path(target)
     if target.is_dir():
         target = target / default_name(office)
-    data, count = build(office)
-    write_atomic(target, data)
+    count, size = export_file(office, target)
     office.set_meta("sync.last_export_at", _now())
-    return Exported(target, count, len(data))
-
-
-# -- import ------------------------------------------------------------------------------------
-def read_bundle(office, path: Path, data: bytes | None = None) -> Bundle:
-    """Check and decrypt a bundle completely; raises BundleRefused (nothing changed) if it is bad."""
-    path = Path(path)
-    if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise BundleRefused(f"{path}: cannot read the file ({exc.strerror}).") from exc
-    header, end = read_header(data, path)
-    if header.get("format") != FORMAT:
-        raise BundleRefused(f"{path}: a sync bundle of an unknown format {header.get('format')!r} "
-                            "(from a newer mpoffice?).")
-    if header.get("office") != office.office_id:
-        raise BundleRefused(f"{path}: this bundle belongs to another office; nothing was changed.")
-    site = header.get("site")
-    vec = header.get("vector")
-    if not isinstance(site, str) or not isinstance(vec, dict):
-        raise BundleRefused(f"{path}: the sync bundle is damaged (incomplete header).")
-    with office.engine.connect() as conn:
-        retired = state.sites(conn).get(site)
-    if retired is not None and retired.retired:
-        raise BundleRefused(f"{path}: this bundle comes from machine {retired.code} ({site}), which has been "
-                            "retired; its bundles are refused. Nothing was changed.")
-    payload = unseal(office.derive_key(KEY_INFO), data, end, path)
-    try:
-        ops = decode_ops(payload)
-        vector = {str(k): int(v) for k, v in vec.items()}
-    except (ValueError, KeyError, TypeError, IndexError, zlib.error) as exc:
-        raise BundleRefused(f"{path}: the sync bundle is damaged (its contents do not parse).") from exc
-    return Bundle(path, header["office"], site, str(header.get("code", "")), vector, ops)
-
-
-def apply_bundle(office, bundle: Bundle) -> ApplyResult:
-    """Apply an authenticated bundle in one transaction and record what its sender holds."""
-    with office.writing() as w:
-        conn = w.session.connection()
-        result = apply_ops(conn, bundle.ops, office.clock)
-        state.record_ack(conn, bundle.site, bundle.vector, code=bundle.code, at=_now())
-    return result
-
-
-def import_bundle(office, path: Path, data: bytes | None = None) -> Imported:
-    """Read, authenticate and apply one bundle file; raises BundleRefused with nothing changed."""
-    bundle = read_bundle(office, path, data)
-    if bundle.site == office.site_id:
-        return Imported(Path(path), bundle.site, bundle.code, len(bundle.ops), 0, 0,
-                        skipped="this machine's own bundle")
-    result = apply_bundle(office, bundle)
-    office.set_meta("sync.last_import_at", _now())
-    office.reconcile_slots()  # staff added, removed or re-keyed on another machine
-    scrubbed = erasure.scrub_if_pending(office)  # erased values leave the file too
-    return Imported(Path(path), bundle.site, bundle.code, result.received, result.new, result.rows,
-                    scrubbed=scrubbed)
+    return Exported(target, count, size)

@@ -5,6 +5,8 @@ An enrolment file carries everything a new machine needs: the office id, the dat
 its peers, and the office's whole op set, so the replica starts complete. It is encrypted with
 AES-256-GCM under a key derived by Argon2id from a one-time passphrase; its header (format and KDF
 parameters) is bound as associated data. Electoral register rows are local and never included.
+The file is written owner-only; on joining only a regular file of at most MAX_FILE_BYTES is read, and
+Argon2 parameters outside `keys.ARGON2_BOUNDS` are refused before any work.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from mpoffice_tui.db import engine, keys
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Setting
+from mpoffice_tui.files import FileRefused, MiB, read_regular
 from mpoffice_tui.sync import bundle, erasure, state
 from mpoffice_tui.sync.merge import apply_ops
 
@@ -27,6 +30,7 @@ MAGIC = b"MPOJOIN\x01"
 FORMAT = "mpoffice-invite/1"
 SUFFIX = ".mpojoin"
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O (read over the phone as 1 and 0)
+MAX_FILE_BYTES = MiB(2048)  # the whole office's ops, read whole to be unsealed at once
 
 
 @dataclass(frozen=True)
@@ -118,21 +122,18 @@ def invite(office, folder: Path, *, passphrase: str | None = None, label: str = 
 
 def _open_enrolment(path: Path, passphrase: str) -> tuple[dict, bytes]:
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise bundle.BundleRefused(f"{path}: cannot read the enrolment file ({exc.strerror}).") from exc
+        data = read_regular(path, MAX_FILE_BYTES, "enrolment file")
+    except FileRefused as exc:
+        raise bundle.BundleRefused(f"{exc}.") from None
     what = "enrolment file"
     header, end = bundle.read_header(data, Path(path), magic=MAGIC, what=what)
-    kdf = header.get("kdf") or {}
-    if header.get("format") != FORMAT or kdf.get("alg") != "argon2id":
+    kdf = header.get("kdf")
+    if header.get("format") != FORMAT or not isinstance(kdf, dict) or kdf.get("alg") != "argon2id":
         raise bundle.BundleRefused(f"{path}: an enrolment file of an unknown format.")
     try:
-        salt = base64.b64decode(kdf["salt"])
-        m, t, p = int(kdf["m"]), int(kdf["t"]), int(kdf["p"])
-        if not (8 * 1024 <= m <= 4 * 1024 * 1024 and 1 <= t <= 20 and 1 <= p <= 64):
-            raise ValueError("parameters out of range")
-    except (KeyError, ValueError, TypeError) as exc:
-        raise bundle.BundleRefused(f"{path}: the enrolment file is damaged (bad KDF parameters).") from exc
+        salt, m, t, p = keys.check_kdf(kdf)
+    except ValueError as exc:
+        raise bundle.BundleRefused(f"{path}: the enrolment file is damaged ({exc}).") from None
     secrets_to_try = [passphrase, keys.normalise_recovery_code(passphrase)]
     for candidate in dict.fromkeys(secrets_to_try):
         key = keys.derive(candidate, salt, m, t, p)
@@ -147,6 +148,8 @@ def _open_enrolment(path: Path, passphrase: str) -> tuple[dict, bytes]:
     try:
         (size,) = struct.unpack(">I", payload[:4])
         meta = json.loads(zlib.decompress(payload[4:4 + size]))
+        if not isinstance(meta, dict):
+            raise ValueError("not an enrolment")
         return meta, payload[4 + size:]
     except (ValueError, struct.error, zlib.error) as exc:
         raise bundle.BundleRefused(f"{path}: the enrolment file is damaged.") from exc
@@ -156,8 +159,8 @@ def join(path: Path, passphrase: str, db_path: Path, *, remove_file: bool = Fals
     """Create a replica at `db_path` from an enrolment file; all or nothing."""
     meta, ops_blob = _open_enrolment(path, passphrase)
     try:
-        slots = keys.KeySlots(office_id=meta["office_id"],
-                              slots=[keys.Slot(**s) for s in meta["slots"]["slots"]])
+        slots = keys.KeySlots(office_id=str(meta["office_id"]),
+                              slots=[keys.Slot.from_dict(s) for s in meta["slots"]["slots"]])
         data_key = base64.b64decode(meta["data_key"])
         ops = bundle.decode_ops(ops_blob)
     except (KeyError, TypeError, ValueError, zlib.error) as exc:

@@ -4,8 +4,10 @@
     # raises RegisterFileError (a one-line message naming the file) when the file cannot be read
 
 Formats: Xpress, Halarose/Idox EROS, Idox Elections, Democracy Counts (one module each). Encoding
-(UTF-8 with or without BOM, windows-1252, UTF-16 with BOM) and delimiter (tab, comma, semicolon) are
-sniffed from the content, never from the extension.
+(UTF-8 with or without BOM, windows-1252, UTF-16 and UTF-32) and delimiter (tab, comma, semicolon) are
+sniffed from the content, never from the extension. A row that cannot be read is a problem with its
+file, line and reason, and the rest are read; a line read in another encoding than the file's is a
+note. Only a regular file of at most MAX_FILE_BYTES is opened (a FIFO or a device never is).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from mpoffice_tui.files import FileRefused, MiB, read_regular
 from mpoffice_tui.importers.register.common import (
     ElectorRecord,
     Format,
@@ -32,6 +35,7 @@ __all__ = ["FORMATS", "ElectorRecord", "ParsedFile", "RegisterFileError", "RowPr
            "no_gc", "parse_text", "read_register"]
 
 FORMATS: tuple[Format, ...] = (Xpress(), Eros(), IdoxElections(), DemocracyCounts())
+MAX_FILE_BYTES = MiB(512)  # a whole constituency's register is 20-40 MB
 
 
 class RegisterFileError(ValueError):
@@ -48,7 +52,7 @@ def parse_text(text: str, *, name: str, encoding: str = "utf-8") -> ParsedFile:
     """Read decoded export text (raises Unreadable when the header is not a known format)."""
     if "\ufeff" in text:  # byte-order marks inside a file (joined exports): never part of a value
         text = text.replace("\ufeff", "")
-    header, rows, delimiter = read_rows(text)
+    header, rows, delimiter, unread = read_rows(text)
     fmt = detect(header)
     if fmt is None:
         shown = ", ".join(h.strip() for h in header[:8] if h.strip())
@@ -57,6 +61,7 @@ def parse_text(text: str, *, name: str, encoding: str = "utf-8") -> ParsedFile:
     plan = fmt.plan(header)
     parsed = ParsedFile(path=name, format=fmt.name, format_label=fmt.label, encoding=encoding,
                         delimiter="tab" if delimiter == "\t" else delimiter)
+    parsed.problems += [RowProblem(name, line, reason) for line, reason in unread]
     width = len(header)
     for line, fields in rows:
         if len(fields) > width and any(f.strip() for f in fields[width:]):
@@ -72,6 +77,7 @@ def parse_text(text: str, *, name: str, encoding: str = "utf-8") -> ParsedFile:
             parsed.skipped += 1
         else:
             parsed.records.append(rec)
+    parsed.problems.sort(key=lambda p: p.row)
     return parsed
 
 
@@ -95,11 +101,16 @@ def read_register(path: str | Path) -> ParsedFile:
 
 def _read(path: Path) -> ParsedFile:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RegisterFileError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+        data = read_regular(path, MAX_FILE_BYTES, "register file")
+    except FileRefused as exc:
+        raise RegisterFileError(str(exc)) from None
     try:
-        text, encoding = decode(data)
-        return parse_text(text, name=str(path), encoding=encoding)
+        decoded = decode(data)
+        del data
+        parsed = parse_text(decoded.text, name=str(path), encoding=decoded.encoding)
     except Unreadable as exc:
-        raise RegisterFileError(f"{path}: {exc}") from exc
+        raise RegisterFileError(f"{path}: {exc}") from None
+    parsed.problems = sorted(parsed.problems + [RowProblem(str(path), line, why) for line, why in decoded.problems],
+                             key=lambda p: p.row)
+    parsed.notes = [RowProblem(str(path), line, why) for line, why in decoded.notes]
+    return parsed

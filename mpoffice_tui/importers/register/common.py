@@ -52,7 +52,8 @@ class ParsedFile:
     encoding: str
     delimiter: str
     records: list[ElectorRecord] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)  # rows not read (each skipped)
+    notes: list[RowProblem] = field(default_factory=list)  # rows read, but worth a look (another encoding)
     skipped: int = 0  # dummy/placeholder records some systems add
 
 
@@ -113,8 +114,8 @@ class Format:
         eno: int | None = None
         suffix = 0
         if number:
-            if number.isdigit():
-                eno = int(number)
+            if number.isdigit() and number.isascii():
+                eno = n.bounded_int(number, "elector number", n.MAX_ENO_DIGITS)
             else:
                 parts = n.split_number(number)
                 if parts is None:
@@ -122,7 +123,7 @@ class Format:
                 pd2, eno, suffix = parts
                 pd = pd or pd2
         if sfx:
-            suffix = int(sfx) if sfx.isdigit() else (n.parse_int(sfx, "elector number suffix") or 0)
+            suffix = n.parse_int(sfx, "elector number suffix", n.MAX_SUFFIX_DIGITS) or 0
         if markers:
             markers = markers.upper()
             if not (markers.isalpha() and markers.isascii()):

@@ -11,8 +11,10 @@ from hashlib import blake2b
 from anyascii import anyascii
 
 PLACEHOLDERS = {"n/a", "na", "n.a.", "#n/a", "null", "none", "-", "--"}
+MAX_ENO_DIGITS = 9  # elector numbers run to five or six digits; more is a damaged row (and would not fit)
+MAX_SUFFIX_DIGITS = 4
 _POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$")
-_NUMBER = re.compile(r"^\s*([A-Za-z]{1,4}\d{0,2}[A-Za-z]?)?\s*[-/ ]?\s*(\d+)\s*(?:[/.-]\s*(\d+))?\s*$")
+_NUMBER = re.compile(r"^\s*([A-Za-z]{1,4}[0-9]{0,2}[A-Za-z]?)?\s*[-/ ]?\s*([0-9]+)\s*(?:[/.-]\s*([0-9]+))?\s*$")
 _DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})$")
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%Y%m%d", "%d %b %Y",
                  "%d %B %Y", "%Y/%m/%d")
@@ -76,26 +78,35 @@ def parse_date(value: str | None) -> str | None:
     raise ValueError(f"{v!r} is not a date")
 
 
-def parse_int(value: str | None, what: str) -> int | None:
+def bounded_int(digits: str, what: str, max_digits: int) -> int:
+    """A whole number of at most `max_digits` digits; ValueError (with the reason) otherwise."""
+    if len(digits.lstrip("0")) > max_digits:
+        shown = digits if len(digits) <= 20 else digits[:20] + "…"
+        raise ValueError(f"{what} {shown} is too long to be one ({len(digits)} digits; at most {max_digits})")
+    return int(digits)
+
+
+def parse_int(value: str | None, what: str, max_digits: int = MAX_ENO_DIGITS) -> int | None:
+    """A whole number such as "12" or "12.0"; None if empty; ValueError if not one or too long."""
     v = clean(value)
     if not v:
         return None
-    if v.isdigit():
-        return int(v)
-    try:
-        return int(float(v)) if "." in v else int(v)
-    except ValueError:
-        raise ValueError(f"{what} {v!r} is not a number") from None
+    whole = v[:-2] if v.endswith(".0") else v
+    if whole.isdigit() and whole.isascii():
+        return bounded_int(whole, what, max_digits)
+    raise ValueError(f"{what} {v[:20]!r} is not a number")
 
 
 def split_number(value: str) -> tuple[str, int, int] | None:
-    """ "AB1-124/1" -> ("AB1", 124, 1); "124" -> ("", 124, 0); None if not an elector number."""
-    if value.isdigit():
-        return "", int(value), 0
+    """ "AB1-124/1" -> ("AB1", 124, 1); "124" -> ("", 124, 0); None if not an elector number;
+    ValueError if its number or suffix is too long to be one."""
+    if value.isdigit() and value.isascii():
+        return "", bounded_int(value, "elector number", MAX_ENO_DIGITS), 0
     m = _NUMBER.match(value or "")
     if not m:
         return None
-    return (m.group(1) or "").upper(), int(m.group(2)), int(m.group(3) or 0)
+    return ((m.group(1) or "").upper(), bounded_int(m.group(2), "elector number", MAX_ENO_DIGITS),
+            bounded_int(m.group(3) or "0", "elector number suffix", MAX_SUFFIX_DIGITS))
 
 
 def elector_number(pd: str, eno: int | None, suffix: int | None) -> str:

@@ -2,11 +2,14 @@
 
 The import runs `services.register.import_register` in a thread worker; the format, encoding and
 delimiter of each file are detected. Several files (split exports, several councils) are separated by
-";"; a folder means every file in it. Dismissed with the ImportSummary (or None if nothing was imported).
+";"; a folder means every file in it. A replacement that would remove many of a council's electors (or
+an older publication, or a file that does not say its council) asks first in a Yes/No dialog while the
+worker waits. Dismissed with the ImportSummary (or None if nothing was imported).
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,16 +21,18 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, ProgressBar, Static
 
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
+from mpoffice_tui.ui.dialogs.simple import ConfirmDialog
 from mpoffice_tui.ui.text import one_line
 
 if TYPE_CHECKING:
-    from mpoffice_tui.services.register import ImportSummary
+    from mpoffice_tui.services.register import ImportSummary, Replacement
 
 MAX_PROBLEMS_SHOWN = 50
 
 
 def split_paths(text: str) -> list[Path]:
-    """ "a.csv; b.tsv" -> paths; quotes are dropped, ~ expanded, a folder becomes its files."""
+    """ "a.csv; b.tsv" -> paths; quotes are dropped, ~ expanded, a folder becomes its entries (the import
+    reports any that is not a regular file)."""
     out: list[Path] = []
     for part in text.replace("\n", ";").split(";"):
         part = part.strip().strip("\"'").strip()
@@ -35,7 +40,7 @@ def split_paths(text: str) -> list[Path]:
             continue
         path = Path(part).expanduser()
         if path.is_dir():
-            out += sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            out += sorted(p for p in path.iterdir() if not p.is_dir() and not p.name.startswith("."))
         else:
             out.append(path)
     return out
@@ -54,6 +59,10 @@ def summary_text(summary: ImportSummary) -> Text:
                    f"{summary.links_kept}, no longer on the register {summary.links_lost}.\n")
     for f in summary.files:
         name = one_line(Path(f.path).name)
+        if f.held_back:
+            out.append(f"\nNOT IMPORTED  {name}: ", "bold yellow")
+            out.append(one_line(f.held_back.question) + " Nothing was changed.\n")
+            continue
         if f.error:
             out.append(f"\nFAILED  {name}: ", "bold red")
             out.append(one_line(f.error) + "\n")
@@ -66,6 +75,8 @@ def summary_text(summary: ImportSummary) -> Text:
             out.append(f"    row {p.row}: {one_line(p.reason)}\n", "yellow")
         if len(f.problems) > MAX_PROBLEMS_SHOWN:
             out.append(f"    … and {len(f.problems) - MAX_PROBLEMS_SHOWN} more unreadable rows\n", "yellow")
+        for p in f.notes[:MAX_PROBLEMS_SHOWN]:
+            out.append(("    note: " + (f"row {p.row}: " if p.row else "")) + one_line(p.reason) + "\n")
     return out
 
 
@@ -121,11 +132,29 @@ class ImportRegisterScreen(OfficeDialog["ImportSummary | None"]):
             self.app.call_from_thread(self._progress, done, total, label)
 
         try:
-            summary = reg.import_register(office, paths, progress=progress)
+            summary = reg.import_register(office, paths, progress=progress, confirm=self._confirm)
         except Exception as exc:  # noqa: BLE001 - shown, never a traceback; the import rolled back
             self.app.call_from_thread(self._failed, str(exc))
             return
         self.app.call_from_thread(self._done, summary)
+
+    def _confirm(self, question: Replacement) -> bool:
+        """Ask whether to go ahead with a replacement (a dialog on the event loop; this worker waits)."""
+        from textual.worker import get_current_worker
+
+        answered = threading.Event()
+        answer = [False]
+
+        def done(value: bool | None) -> None:
+            answer[0] = bool(value)
+            answered.set()
+
+        self.app.call_from_thread(self.app.push_screen, ConfirmDialog(Text(question.question), yes="Replace"), done)
+        worker = get_current_worker()
+        while not answered.wait(0.1):
+            if worker.is_cancelled:
+                return False
+        return answer[0]
 
     def _progress(self, done: int, total: int, label: str) -> None:
         self.query_one("#import-progress", ProgressBar).update(total=max(total, 1), progress=done)
