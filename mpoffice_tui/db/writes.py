@@ -53,8 +53,11 @@ _NOUNS = {"constituents": "person", "cases": "case", "messages": "message"}
 
 
 def encode_value(value: Any) -> Any:
+    """A value as JSON can carry it: bytes as {"$b64": …}, and each column of a whole row likewise."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return {"$b64": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, dict) and "$b64" not in value:
+        return {k: encode_value(v) for k, v in value.items()}
     return value
 
 

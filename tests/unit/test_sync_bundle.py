@@ -293,3 +293,32 @@ def test_staff_added_or_removed_on_one_machine_reaches_the_others(pair, tmp_path
     b2.close()
     with pytest.raises(WrongPassphrase):
         open_office(b_path, "priya's passphrase")
+
+
+def test_a_message_and_its_attachment_reach_the_other_machine_byte_for_byte(pair, tmp_path):
+    """Whole-row ops carry bytes (a message's raw original, an attachment) as bytes: they arrived as the
+    text of a Python repr ("b'%PDF…'") before, so the other machine's copy was garbage."""
+    from email.message import EmailMessage
+
+    from sync_helpers import send
+
+    from mpoffice_tui.db.models import Attachment, Message
+    from mpoffice_tui.services import inbox
+
+    a, b = pair
+    mail = EmailMessage()
+    mail["From"], mail["Subject"], mail["Message-ID"] = "jo@example.org", "scan", "<bytes-1@example.org>"
+    mail.set_content("attached")
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 40
+    mail.add_attachment(pdf, maintype="application", subtype="pdf", filename="scan.pdf")
+    (tmp_path / "m.eml").write_bytes(bytes(mail))
+    inbox.import_paths(a, [tmp_path / "m.eml"])
+    send(a, b)
+    with a.read() as s, b.read() as t:
+        from sqlmodel import select
+
+        [ma] = s.exec(select(Message)).all()
+        [mb] = t.exec(select(Message)).all()
+        assert mb.raw == ma.raw and isinstance(mb.raw, bytes)
+        [att_b] = t.exec(select(Attachment)).all()
+        assert att_b.data == pdf and att_b.filename == "scan.pdf"
