@@ -19,6 +19,21 @@ async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
         await pilot.pause(0.05)
 
 
+async def settle(pilot, pause: float = 0.2) -> None:
+    """Let every running worker finish, then one short pause for the last paint. A worker cancelled
+    meanwhile (an exclusive one replaced by a newer one, such as the header's status) counts as finished:
+    Textual's `wait_for_complete` raised WorkerCancelled for it, failing snapshots on a busy machine."""
+    import asyncio
+
+    from textual.worker import WorkerCancelled
+
+    done = await asyncio.gather(*(worker.wait() for worker in list(pilot.app.workers)), return_exceptions=True)
+    failed = [e for e in done if isinstance(e, BaseException) and not isinstance(e, WorkerCancelled)]
+    if failed:
+        raise failed[0]
+    await pilot.pause(pause)
+
+
 async def to_cases(pilot):
     """From the Inbox, open the Cases screen and wait for its table; returns the table."""
     from mpoffice_tui.ui.screens.case_list import CasesScreen

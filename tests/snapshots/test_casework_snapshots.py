@@ -5,7 +5,7 @@ MPOFFICE_TODAY is pinned (tests/snapshots/conftest.py) so saved-view counts and 
 
 from __future__ import annotations
 
-from pilot_helpers import NO_IDLE, SIZE, wait_for
+from pilot_helpers import NO_IDLE, SIZE, settle, wait_for
 
 from mpoffice_tui.ui.app import make_app
 from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
@@ -18,8 +18,7 @@ PASSPHRASE = "correct horse battery"
 
 
 async def _settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.3)
+    await settle(pilot, 0.3)
 
 
 async def _cases(pilot) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pilot_helpers import NO_IDLE, SIZE, wait_for
+from pilot_helpers import NO_IDLE, SIZE, settle, wait_for
 from textual.widgets import Input
 
 from mpoffice_tui.ui.app import make_app
@@ -21,8 +21,7 @@ def _loaded(app, selector: str) -> bool:
 
 
 async def _settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.2)
+    await settle(pilot, 0.2)
 
 
 async def _inbox(pilot) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pilot_helpers import NO_IDLE, SIZE, wait_for
+from pilot_helpers import NO_IDLE, SIZE, settle, wait_for
 from rich.text import Text
 
 from mpoffice_tui.ui.app import make_app
@@ -13,8 +13,7 @@ PASSPHRASE = "correct horse battery"  # the conftest's demo office passphrase
 
 
 async def _settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.2)
+    await settle(pilot, 0.2)
 
 
 def test_sync_screen(snap_compare, demo_office_path):
