@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mpoffice-shots-") as tmp:
         os.environ["MPOFFICE_HOME"] = str(Path(tmp) / "home")
         os.environ["MPOFFICE_NO_KEYRING"] = "1"  # never touch the real keyring; shows the passphrase path
+        os.environ.setdefault("MPOFFICE_TODAY", "2026-11-02")  # the demo office's own today: the same counts every run
         from mpoffice_tui import demo
 
         db = Path(tmp) / "demo.mpo"
