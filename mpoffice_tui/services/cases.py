@@ -50,6 +50,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -654,7 +655,23 @@ def create_case(office: Office, *, constituent_id: str | None, title: str, categ
                 assignee: str | None = None, priority: str = "normal", tags=(), review_date: str | None = None,
                 raised_by_id: str | None = None, confidential: bool = False, status: str = "new",
                 campaign_id: str | None = None) -> CaseRow:
-    """Open a case for a constituent with a new reference from this machine's series."""
+    """Open a case for a constituent with a new reference from this machine's series (one transaction)."""
+    with office.writing() as w:
+        case = open_case(w, office, constituent_id=constituent_id, title=title, category=category,
+                         assignee=assignee, priority=priority, tags=tags, review_date=review_date,
+                         raised_by_id=raised_by_id, confidential=confidential, status=status,
+                         campaign_id=campaign_id)
+    return case_row(office, case.id)
+
+
+def open_case(w: Any, office: Office, *, constituent_id: str | None, title: str, category: str = "General",
+              assignee: str | None = None, priority: str = "normal", tags=(), review_date: str | None = None,
+              raised_by_id: str | None = None, confidential: bool = False, status: str = "new",
+              campaign_id: str | None = None) -> Case:
+    """Open a case inside the caller's transaction (`w`: a Writer, or anything that writes like one): the
+    one way a case starts, whether typed, from a message or from a surgery. Checks what is given, files
+    the category under the office's own spelling, gives it the office's default review date unless one
+    is given, and puts "Case opened" on its timeline."""
     title = " ".join((title or "").split())
     if not title:
         raise OfficeError("a case needs a title")
@@ -663,23 +680,25 @@ def create_case(office: Office, *, constituent_id: str | None, title: str, categ
         raise OfficeError("a new case cannot start closed")
     if priority not in PRIORITIES:
         raise OfficeError(f"unknown priority {priority!r}: choose one of {', '.join(PRIORITIES)}")
-    review = parse_date(review_date, "review date") if review_date else default_review_date(office)
-    with office.writing() as w:
-        if constituent_id and w.get(Constituent, constituent_id) is None:
-            raise OfficeError("no such constituent")
-        assignee_id = resolve_staff(w.session, assignee)
-        now = now_iso()
-        case = w.insert(Case, ref=refs.next_ref(office, w.session), title=title,
-                        category=known_category(w.session.connection(), category), status=status,
-                        priority=priority, assignee_id=assignee_id, constituent_id=constituent_id,
-                        raised_by_id=raised_by_id, opened_at=now, confidential=confidential,
-                        tags=normalise_tags(tags), review_date=review.isoformat() if review else None,
-                        awaiting_since=now if status == "awaiting_third_party" else None,
-                        campaign_id=campaign_id)
-        w.insert(Note, case_id=case.id, author_id=office.staff_id, kind="status",
-                 body=f"Case opened ({STATUS_LABELS[status]}).", created_at=now)
-        w.audit("case.create", target=f"case:{case.id}", detail=case.ref)
-    return case_row(office, case.id)
+    try:
+        review = parse_date(review_date, "review date") if review_date else default_review_date(office)
+    except ValueError as exc:
+        raise OfficeError(str(exc)) from None
+    if constituent_id and w.get(Constituent, constituent_id) is None:
+        raise OfficeError("no such constituent")
+    assignee_id = resolve_staff(w.session, assignee)
+    now = now_iso()
+    case = w.insert(Case, ref=refs.next_ref(office, w.session), title=title,
+                    category=known_category(w.session.connection(), category), status=status,
+                    priority=priority, assignee_id=assignee_id, constituent_id=constituent_id,
+                    raised_by_id=raised_by_id, opened_at=now, confidential=confidential,
+                    tags=normalise_tags(tags), review_date=review.isoformat() if review else None,
+                    awaiting_since=now if status == "awaiting_third_party" else None,
+                    campaign_id=campaign_id)
+    w.insert(Note, case_id=case.id, author_id=office.staff_id, kind="status",
+             body=f"Case opened ({STATUS_LABELS[status]}).", created_at=now)
+    w.audit("case.create", target=f"case:{case.id}", detail=case.ref)
+    return case
 
 
 def add_note(office: Office, case: str, body: str, *, confidential: bool = False, kind: str = "note") -> str:

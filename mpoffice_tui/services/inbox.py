@@ -79,7 +79,6 @@ from mpoffice_tui.services.matching import (
     signature_candidates,
     suggest_category,
 )
-from mpoffice_tui.services.refs import next_ref
 from mpoffice_tui.services.triage_undo import Recorder, Undone
 from mpoffice_tui.text import clean
 
@@ -760,7 +759,7 @@ def new_case(office: Office, msg_id: str, title: str | None = None, category: st
     form's fields: an existing constituent with that email or name and postcode, else a new one), else the
     sender as the office knows them (see `_constituent_for`). Its category: as given, else suggested from
     the text, else General; always in the office's own spelling."""
-    from mpoffice_tui.services.cases import known_category
+    from mpoffice_tui.services.cases import known_category, open_case
 
     with office.writing() as w:
         r = Recorder(w)
@@ -781,12 +780,10 @@ def new_case(office: Office, msg_id: str, title: str | None = None, category: st
         else:
             cid = _constituent_for(r, msg)
         category = known_category(conn, category or suggest_category(conn, msg.subject, msg.body_text))
-        ref = next_ref(office, w.session)
-        case = r.insert(Case, ref=ref, title=(title or msg.subject or "(no subject)").strip()[:200],
-                        category=category, status="new", constituent_id=cid, opened_at=utcnow(),
-                        assignee_id=office.staff_id)
+        case = open_case(r, office, constituent_id=cid, category=category, assignee=office.staff_id,
+                         title=(title or msg.subject or "(no subject)").strip()[:200])
+        ref = case.ref
         r.update(msg, case_id=case.id, constituent_id=cid, triage="done")
-        w.audit("case.create", target=f"case:{case.id}", detail=f"case {ref} opened from a message")
         r.save(msg.id, "new_case", f"new case {ref}", lane)
         return Filed(msg.id, case.id, ref, cid, created_case=True)
 

@@ -136,13 +136,15 @@ def _label(tbl: str, obj: Any) -> str:
     return {"constituents": "the constituent", "campaigns": "the campaign"}.get(tbl, tbl.rstrip("s"))
 
 
-def _case_work(conn, case_id: str, own_messages: set[str]) -> list[str]:
-    """What has been added to a case since it was opened (beyond the triaged message itself)."""
+def _case_work(conn, case_id: str, own_messages: set[str], own_rows: set[str]) -> list[str]:
+    """What has been added to a case since it was opened (beyond the triaged message itself and the rows
+    the triage made with it, such as its "Case opened" line)."""
     found = []
     for tbl, what in (("notes", "note"), ("tasks", "task"), ("letters", "letter"), ("case_parties", "party"),
                       ("attachments", "file")):
-        n = conn.exec_driver_sql(f"SELECT count(*) FROM {tbl} WHERE case_id = ? AND deleted = 0",  # noqa: S608
-                                 (case_id,)).scalar()
+        ids = conn.exec_driver_sql(f"SELECT id FROM {tbl} WHERE case_id = ? AND deleted = 0",  # noqa: S608
+                                   (case_id,)).fetchall()
+        n = sum(1 for (row_id,) in ids if row_id not in own_rows)
         if n:
             found.append(f"{n} {what}{'s' if n > 1 else ''}")
     rows = conn.exec_driver_sql("SELECT id FROM messages WHERE case_id = ? AND deleted = 0", (case_id,)).fetchall()
@@ -188,12 +190,13 @@ def undo_step(w: Any, message_id: str, record: dict) -> list[str]:
             changed_since.append(_label(tbl, obj) if obj is not None else tbl)
     own_messages = {row_id for tbl, row_id, *_ in record.get("changed", []) if tbl == "messages"} | {message_id}
     dropping_cases = set()
+    own_rows = {row_id for _tbl, row_id, _at in record.get("created", [])}
     for tbl, row_id, updated_at in record.get("created", []):
         obj = obj_of(tbl, row_id)
         if obj is None or obj.deleted:
             continue
         if tbl == "cases":
-            work = _case_work(conn, row_id, own_messages)
+            work = _case_work(conn, row_id, own_messages, own_rows)
             if work:
                 raise OfficeError(f"cannot undo: case {obj.ref} has work on it since it was opened "
                                   f"({', '.join(work)}); close the case instead")
@@ -217,6 +220,8 @@ def undo_step(w: Any, message_id: str, record: dict) -> list[str]:
                                       or _person_in_use(conn, row_id, dropping_cases, own_messages)):
             continue  # edited since, or something else now refers to this person: they stay
         w.delete(obj)
+        if getattr(obj, "case_id", None) in dropping_cases:
+            continue  # a line on the case removed with it ("Case opened"): the case says it all
         removed.append({"cases": f"case {getattr(obj, 'ref', '')}", "constituents": "the person it added",
                         "campaigns": "the campaign it made"}.get(tbl, tbl.rstrip("s")))
     return removed

@@ -342,3 +342,15 @@ def test_a_campaign_acknowledgement_names_the_campaigns_topic_for_every_sender(o
     assert {d.body.split("\n\n")[1].split(".")[0] for d in drafts} == {
         f"Thank you for writing to me about the “{topic}” campaign"}
     assert all("Yours sincerely," in d.body for d in drafts if not d.body.startswith("Dear Sir or Madam"))
+
+
+def test_a_case_opened_from_a_message_starts_like_any_other_case(office, monkeypatch):
+    """Through the case service: the office's default review date and "Case opened" on its timeline
+    (the inbox inserted the case row itself before, with neither)."""
+    monkeypatch.setenv("MPOFFICE_TODAY", "2027-01-31")
+    imp(office, "attachment.eml")
+    mid = ids_by_subject(office, "new")["Letter from the council attached"]
+    filed = inbox.new_case(office, mid)
+    case = cases.get_case(office, filed.case_ref)
+    assert case.case.review_date == "2027-02-28"
+    assert [t.body for t in case.timeline if t.kind == "status"] == ["Case opened (New)."]
