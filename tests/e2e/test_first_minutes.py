@@ -8,10 +8,10 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from tmux_helpers import Terminal
 
 MPOFFICE = str(Path(sys.executable).with_name("mpoffice"))
 
@@ -40,29 +40,12 @@ def test_after_the_demo_a_plain_mpoffice_opens_it_and_ctrl_q_quits(tmp_path):
                        stdin=subprocess.DEVNULL)  # a command says where the demo office is, in one line
     assert r.returncode == 3 and str(demo) in r.stderr and len(r.stderr.splitlines()) == 1
 
-    socket = f"mpo-first-{os.getpid()}"
-    tmux = ["tmux", "-L", socket]
-    script = f"{MPOFFICE}; echo EXIT=$?; sleep 60"  # (the app draws on stderr: not redirected)
-    subprocess.run([*tmux, "new-session", "-d", "-x", "120", "-y", "36", "-s", "first", "sh", "-c", script],
-                   check=True, env=env)
-    try:
-        def screen() -> str:
-            return subprocess.run([*tmux, "capture-pane", "-p", "-J", "-t", "first"], capture_output=True,
-                                  text=True).stdout
-
-        def wait(what: str, timeout: float = 60) -> str:
-            end = time.monotonic() + timeout
-            while time.monotonic() < end:
-                shown = screen()
-                if what in shown:
-                    return shown
-                time.sleep(0.2)
-            raise AssertionError(f"{what!r} never appeared:\n{screen()}")
-
-        shown = wait("Office of Helen Marchbanks MP")  # unlocked: the demo office, not an unlock prompt
+    term = Terminal(f"{Terminal.quote(MPOFFICE)}; echo EXIT=$?; sleep 60", env, size=(120, 36))
+    try:  # (the app draws on stderr: not redirected)
+        shown = term.wait_for("Office of Helen Marchbanks MP")  # unlocked: the demo office, not an unlock prompt
         assert "no office here" not in shown
-        subprocess.run([*tmux, "send-keys", "-t", "first", "C-q"], check=True)
-        after = wait("EXIT=0")  # back in the shell, the line printed before the app says what was opened
+        term.keys("C-q")
+        after = term.wait_for("EXIT=0")  # back in the shell, the line printed before the app says what was opened
         assert "opening the demo office" in after and "mpoffice init" in after
     finally:
-        subprocess.run([*tmux, "kill-server"], capture_output=True)
+        term.close()
