@@ -29,7 +29,7 @@ def test_with_no_office_a_plain_mpoffice_says_how_to_make_one(tmp_path):
     assert "no office here" in line and "mpoffice init" in line and "mpoffice demo" in line
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@pytest.mark.skipif(shutil.which("tmux") is None and not os.environ.get("CI"), reason="needs tmux (CI installs it)")
 def test_after_the_demo_a_plain_mpoffice_opens_it_and_ctrl_q_quits(tmp_path):
     home = tmp_path / "home"
     env = _env(home)
