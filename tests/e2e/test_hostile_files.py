@@ -229,6 +229,9 @@ def _count(db: Path, key: bytes, sql: str) -> int:
         conn.close()
 
 
+POLL_SECONDS = 0.02  # how often the condition is checked: the kill must land part-way through
+
+
 def _kill_when(proc: subprocess.Popen, ready, timeout: float = 120) -> None:
     """SIGKILL the process as soon as `ready()` holds; fail if it ends (or the time runs out) first."""
     end = time.monotonic() + timeout
@@ -238,7 +241,7 @@ def _kill_when(proc: subprocess.Popen, ready, timeout: float = 120) -> None:
         if time.monotonic() > end:
             proc.kill()
             pytest.fail("the command never got part-way")
-        time.sleep(0.02)
+        time.sleep(POLL_SECONDS)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(30)
     assert proc.returncode == -signal.SIGKILL
