@@ -19,6 +19,20 @@ async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
         await pilot.pause(0.05)
 
 
+async def unlock(pilot, passphrase: str = "correct horse battery") -> None:
+    """Type the passphrase on the unlock screen (the conftest offices' by default) and press Enter; returns
+    once the office is open, or the unlock screen has answered."""
+    from textual.widgets import Input
+
+    from mpoffice_tui.ui.screens.unlock import UnlockScreen
+
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and not app.screen.busy)
+    app.screen.query_one("#passphrase", Input).value = passphrase
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.office is not None or not app.screen.busy)
+
+
 async def settle(pilot, pause: float = 0.2) -> None:
     """Let every running worker finish, then one short pause for the last paint. A worker cancelled
     meanwhile (an exclusive one replaced by a newer one, such as the header's status) counts as finished:

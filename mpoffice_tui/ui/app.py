@@ -28,6 +28,7 @@ from textual.widget import Widget
 from mpoffice_tui.ui.commands import OfficeCommands
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.screens.unlock import UnlockScreen
+from mpoffice_tui.ui.text import clean
 
 if TYPE_CHECKING:
     from mpoffice_tui.config import Settings
@@ -220,8 +221,6 @@ class OfficeApp(App[int]):
                timeout: float | None = None, markup: bool = False) -> None:
         """Every notification of the app, from any screen or thread: its text is cleaned and shown as
         written, never parsed as markup (a name or file name such as "[/x]" would crash the app)."""
-        from mpoffice_tui.ui.text import clean
-
         super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout,
                        markup=False)
 

@@ -3,7 +3,7 @@
 At a lock (`capture`), before the data screens are dropped: for each mode, its screens (the list's
 filters and cursor; a case or person opened on top of it, by id) and the open dialog that can be opened
 again (by the action that opened it) with what had been typed in it. The app keeps that inside the
-encrypted office (`services.workspace`), never in memory or a plain file, and at the next unlock by the
+encrypted office (`services.workspace`), not in memory while locked nor in a plain file, and at the next unlock by the
 same person `restore` opens the same screens and the same dialog with the same text.
 """
 
@@ -21,9 +21,9 @@ from mpoffice_tui.ui.screens.base import OfficeScreen
 if TYPE_CHECKING:
     from mpoffice_tui.ui.app import OfficeApp
 
-# screens pushed on top of a mode's list, opened again by name (`OfficeScreen.KEEP_AS`)
-REOPEN = {"case": ("mpoffice_tui.ui.screens.case_detail", "CaseDetailScreen"),
-          "constituent": ("mpoffice_tui.ui.screens.constituent", "ConstituentScreen")}
+# screens pushed on top of a mode's list, opened again by name (`OfficeScreen.KEEP_AS`); a case comes
+# back through `app.case_screen`, which reuses the one case screen
+REOPEN = {"constituent": ("mpoffice_tui.ui.screens.constituent", "ConstituentScreen")}
 
 
 def _opener(dialog: OfficeDialog, below: Screen) -> dict[str, Any] | None:
@@ -76,15 +76,15 @@ def _reopened(app: OfficeApp, entry: dict[str, Any]) -> Screen | None:
     return None
 
 
-async def restore(app: OfficeApp, kept: dict[str, Any]) -> bool:
-    """Open again what `capture` kept; True when a dialog with typed text was given back."""
+async def restore(app: OfficeApp, kept: dict[str, Any]) -> None:
+    """Open again what `capture` kept: the screens of each mode, the current mode last, and the dialog
+    (its kept text goes back in once it is open: `OfficeApp.retype_into`)."""
     modes: dict[str, Any] = kept.get("modes") or {}
     current = kept.get("mode")
     order = [m for m in modes if m != current] + ([current] if current in modes else [])
-    retyped = False
     for mode in order:
         if app.office is None or mode not in app.MODES:
-            return retyped
+            return
         await app.switch_mode(mode)
         entries = modes[mode].get("screens") or []
         for n, entry in enumerate(entries):
@@ -105,5 +105,3 @@ async def restore(app: OfficeApp, kept: dict[str, Any]) -> bool:
             if node is not None and app.office is not None:
                 app.expect_dialog(screen, dialog["name"], dialog["typed"])
                 await app.run_action(opener["action"], node)
-                retyped = True
-    return retyped

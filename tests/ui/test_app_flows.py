@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from pilot_helpers import drawn_text, wait_for
+from pilot_helpers import drawn_text, unlock, wait_for
 from sqlalchemy import insert
 from textual.widgets import Input
 
@@ -59,13 +59,6 @@ def closed_office(office, office_path):
     office.close()
     return office_path, ids
 
-
-async def unlock(pilot, passphrase: str = PASSPHRASE) -> None:
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and not app.screen.busy)
-    app.screen.query_one("#passphrase", Input).value = passphrase
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: app.office is not None or not app.screen.busy)
 
 
 def dropped(app, inbox) -> bool:

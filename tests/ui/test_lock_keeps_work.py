@@ -3,7 +3,7 @@ office (not in memory, not in a plain file), and unlocking returns to the same c
 
 from __future__ import annotations
 
-from pilot_helpers import NO_IDLE, SIZE, to_cases, wait_for
+from pilot_helpers import NO_IDLE, SIZE, to_cases, unlock, wait_for
 from textual.widgets import Input, TextArea
 
 from mpoffice_tui.config import Settings
@@ -17,13 +17,6 @@ from mpoffice_tui.ui.screens.unlock import UnlockScreen
 PASSPHRASE = "correct horse battery"
 NOTE = "Rang Wexford housing: Kwame's landlord agreed to fix the damp by Friday"
 
-
-async def unlock(pilot) -> None:
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and not app.screen.busy)
-    app.screen.query_one("#passphrase", Input).value = PASSPHRASE
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: app.office is not None)
 
 
 def kept_in_plaintext(office_path) -> bool:

@@ -14,8 +14,7 @@ from mpoffice_tui.ui.dialogs.base import OfficeDialog
 
 KeyRow = tuple[str, str, str]  # (key as shown, its name in the footer, what it does when that says more)
 # Textual's own keys of every screen (Tab, Shift+Tab, copy): they work everywhere, so they are listed there
-GENERIC_ACTIONS = frozenset(action for binding in Screen.BINDINGS if isinstance(binding, Binding)
-                            for action in (binding.action,))
+GENERIC_ACTIONS = frozenset(binding.action for binding in Screen.BINDINGS if isinstance(binding, Binding))
 
 
 def screen_keys(screen: Screen) -> tuple[list[KeyRow], list[KeyRow]]:
@@ -50,8 +49,7 @@ class KeysHelp(OfficeDialog[None]):
     @classmethod
     def for_screen(cls, screen: Screen) -> KeysHelp:
         own, everywhere = screen_keys(screen)
-        name = getattr(screen, "HELP_TITLE", "") or screen.__class__.__name__.removesuffix("Screen")
-        return cls(f"{name} keys", own, everywhere)
+        return cls(f"{screen.__class__.__name__.removesuffix('Screen')} keys", own, everywhere)
 
     def compose(self) -> ComposeResult:
         text = Text()
