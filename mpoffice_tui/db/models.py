@@ -301,6 +301,77 @@ class KeySlotRecord(Shared, table=True):
     slot_json: str
 
 
+# -- the office mailbox (DESIGN §5a) ------------------------------------------------------------
+class MailAccount(Shared, table=True):
+    """An office mailbox: its servers, the folders fetched, and which machine fetches and sends."""
+
+    __tablename__ = "mail_accounts"
+
+    name: str = Field(index=True)
+    kind: str = "imap"  # imap | microsoft365
+    address: str  # the From address of everything sent from it
+    display_name: str = ""  # the From name (the MP's name when empty)
+    user: str  # the login; for Microsoft 365 the mailbox address (a shared mailbox's too)
+    imap_host: str
+    imap_port: int
+    imap_security: str = "ssl"  # ssl | starttls
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str = "ssl"
+    trust_fingerprint: str | None = None  # SHA-256 of a self-signed certificate trusted on purpose
+    folders: str = "INBOX"  # comma separated: the folders fetched
+    sent_folder: str | None = None  # where sent mail is kept (found on the server)
+    server_saves_sent: bool = False  # the server files what SMTP sends in Sent itself (Microsoft 365)
+    mail_site: str | None = None  # site id of the office's machine that fetches and sends for it
+    client_id: str | None = None  # Microsoft 365: the app registration used to sign in
+    tenant: str | None = None
+    send_per_minute: int = 20  # campaign acknowledgements are paced to this
+
+
+class MailSecret(Shared, table=True):
+    """An account's password or Microsoft token cache, sealed with a key derived from the office key, so
+    it is never readable in the op log, a bundle or a conflict list (the file itself is encrypted too)."""
+
+    __tablename__ = "mail_secrets"
+
+    account_id: str = Field(index=True)
+    sealed: str  # base64 of nonce + AES-GCM ciphertext
+
+
+class MailFolder(Shared, table=True):
+    """How far a folder of an account has been fetched: resumable by UIDVALIDITY and UID."""
+
+    __tablename__ = "mail_folders"
+
+    account_id: str = Field(index=True)
+    name: str
+    uidvalidity: int = 0
+    last_uid: int = 0
+    problem: str | None = None  # what went wrong last (the folder vanished, was renumbered...)
+
+
+class OutgoingMail(Shared, table=True):
+    """An outgoing message's way out: draft → awaiting approval → queued → sending → sent | failed.
+    The message itself (what the case timeline shows, its raw with the fixed Message-ID) is `message_id`."""
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (Index("ix_outgoing_state_due", "state", "next_attempt_at"),)
+
+    message_id: str = Field(index=True, unique=True)
+    account_id: str | None = None
+    state: str = Field(default="draft", index=True)
+    reason: str | None = None  # why it failed or is waiting (the server's words)
+    attempts: int = 0
+    next_attempt_at: str | None = None
+    queued_at: str | None = None
+    sending_site: str | None = None  # the machine that started sending it
+    sent_at: str | None = None
+    in_sent_folder: bool = False
+    exported_at: str | None = None  # written out as .eml for another program (not sent)
+    approved_by: str | None = None
+    batch: str | None = Field(default=None, index=True)  # a campaign acknowledgement run
+
+
 # -- local tables (never synced) ---------------------------------------------------------------
 class OfficeMeta(SQLModel, table=True):
     """This replica's own facts: office id, site id and code, counters, clock."""
@@ -433,7 +504,7 @@ SHARED_TABLES: dict[str, type[Shared]] = {
     model.__tablename__: model  # type: ignore[misc]
     for model in (Staff, Constituent, Consent, Case, CaseParty, Campaign, Message, Attachment, Note,
                   Task, Contact, LetterTemplate, Letter, Interest, AuditEvent, SubjectAccessRequest,
-                  Setting, KeySlotRecord)
+                  Setting, KeySlotRecord, MailAccount, MailSecret, MailFolder, OutgoingMail)
 }
 APPEND_ONLY = {"notes", "messages", "audit_events"}
 

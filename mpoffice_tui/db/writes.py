@@ -52,6 +52,10 @@ class ErasedRecord(OfficeError):
 _NOUNS = {"constituents": "person", "cases": "case", "messages": "message"}
 
 
+DRAFT_FIELDS = frozenset({"raw", "sender_name", "sender_email", "content_hash", "recipients", "subject",
+                          "body_text", "received_at"})
+
+
 def encode_value(value: Any) -> Any:
     """A value as JSON can carry it: bytes as {"$b64": …}, and each column of a whole row likewise."""
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -256,6 +260,8 @@ class Writer:
         if tbl in APPEND_ONLY:
             allowed = {"deleted", "triage", "case_id", "constituent_id", "campaign_id",
                        "suggested_case_id", "suggested_constituent_id", "suggestion_reason", "flags"}
+            if tbl == "messages" and getattr(obj, "direction", "") == "out" and getattr(obj, "triage", "") == "outbox":
+                allowed |= DRAFT_FIELDS  # an outgoing message is only a fact once it has gone
             fixed = set(changes) - allowed
             if fixed:
                 raise ValueError(f"{tbl} are append-only: {', '.join(sorted(fixed))} cannot be edited")

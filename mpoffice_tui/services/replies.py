@@ -1,9 +1,9 @@
-"""Replies: drafts from letter templates with merge fields, an outbox, and .eml export.
+"""Replies: what to write, from letter templates with merge fields, to whom, threaded with what.
 
-Nothing is ever sent by the app. A draft is an outgoing message (direction `out`, triage `outbox`)
-whose `raw` is a ready RFC 5322 message (with `X-Unsent: 1`, so Outlook opens it as a draft to send).
-`export_outbox` writes the drafts as .eml files; exported replies become `sent` and, being messages
-on the case, appear on its timeline.
+A reply is drafted into the outbox (`services.outbox`: its states, queueing, export as .eml) and sent by
+`services.mail_send` from the office's mailbox. From a message (`draft_reply`), from a case to its
+constituent or a third party on it (`reply_on_case`), or to every sender of a campaign
+(`draft_campaign_acknowledgements`).
 
 Merge fields are the letters' (services.letters.MERGE_FIELDS, {salutation}, {case_ref}, {mp_name}…) plus
 {subject} and {topic} (a campaign's name, tidied: what a campaign acknowledgement says it is about);
@@ -15,17 +15,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
-from pathlib import Path
 
-from mpoffice_tui.db.engine import Office, utcnow
+from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, Constituent, LetterTemplate, Message
-from mpoffice_tui.importers.mail.parse import content_hash as content_hash_of
-from mpoffice_tui.services import letters
+from mpoffice_tui.services import letters, outbox
 
 DEFAULT_REPLY = ("{salutation},\n\nThank you for contacting me. My office has recorded your "
                  "message under reference {case_ref} and a member of my team will be in touch.\n\n"
@@ -44,12 +38,6 @@ class Draft:
     subject: str
     body: str
     case_ref: str | None
-
-
-@dataclass(frozen=True)
-class Exported:
-    id: str
-    path: Path
 
 
 def merge(template: str, fields: dict[str, str]) -> str:
@@ -91,37 +79,13 @@ def _template(s, template: str | None, kind: str) -> tuple[str, str]:
     return "", DEFAULT_ACK if kind == "campaign" else DEFAULT_REPLY
 
 
-def _build_raw(*, from_name: str, from_addr: str, to_name: str, to_addr: str, subject: str, body: str,
-               in_reply_to: str | None, references: str | None) -> tuple[bytes, str]:
-    em = EmailMessage(policy=SMTP)
-    em["From"] = f"{from_name} <{from_addr}>" if from_addr else from_name or "Constituency office"
-    if to_addr:
-        em["To"] = f"{to_name} <{to_addr}>" if to_name else to_addr
-    em["Subject"] = subject
-    em["Date"] = format_datetime(datetime.now(timezone.utc))
-    mid = make_msgid(domain="mpoffice.invalid")
-    em["Message-ID"] = mid
-    if in_reply_to:
-        em["In-Reply-To"] = in_reply_to
-        em["References"] = " ".join(x for x in ((references or ""), in_reply_to) if x).strip()
-    em["X-Unsent"] = "1"
-    em.set_content(body)
-    return em.as_bytes(), mid
-
-
 def _draft(office: Office, w, *, to_name: str, to_addr: str, subject: str, body: str, case: Case | None,
            constituent_id: str | None, campaign_id: str | None, in_reply_to: str | None,
-           references: str | None) -> Draft:
-    raw, mid = _build_raw(from_name=_setting(w, "mp_name") or office.meta("mp_name") or "",
-                          from_addr=_setting(w, "office_email"), to_name=to_name, to_addr=to_addr,
-                          subject=subject, body=body, in_reply_to=in_reply_to, references=references)
-    [draft_id] = w.insert_many(Message, [{
-        "channel": "email", "direction": "out", "sender_name": _setting(w, "mp_name"),
-        "sender_email": _setting(w, "office_email") or None, "recipients": to_addr, "subject": subject,
-        "body_text": body, "received_at": utcnow(), "raw": raw, "message_id_header": mid,
-        "in_reply_to": in_reply_to, "references_header": references, "content_hash": content_hash_of(raw),
-        "triage": "outbox", "case_id": case.id if case else None, "constituent_id": constituent_id,
-        "campaign_id": campaign_id, "author_id": office.staff_id, "source": "draft reply"}])
+           references: str | None, attachments: list[tuple[str, str, bytes]] = (), batch: str | None = None) -> Draft:
+    draft_id = outbox.create_draft(w, to_name=to_name, to_addr=to_addr, subject=subject, body=body,
+                                   case_id=case.id if case else None, constituent_id=constituent_id,
+                                   campaign_id=campaign_id, in_reply_to=in_reply_to, references=references,
+                                   attachments=list(attachments), batch=batch)
     return Draft(draft_id, to_addr, subject, body, case.ref if case else None)
 
 
@@ -275,7 +239,7 @@ def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: 
             subj, body = _ack_text(tsubject, tbody, sender)
             drafts.append(_draft(office, w, to_name=name, to_addr=addr, subject=subj, body=body, case=None,
                                  constituent_id=cid, campaign_id=campaign_id, in_reply_to=mid_header,
-                                 references=refs))
+                                 references=refs, batch=campaign_id))
         for mid in group:
             w.update(w.get(Message, mid), triage="done")
         for mid in flagged:
@@ -288,16 +252,12 @@ def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: 
 
 
 def discard_draft(office: Office, draft_id: str) -> None:
-    """Throw away a draft still in the outbox (one exported as .eml is kept: it may have been sent)."""
-    with office.writing() as w:
-        msg = w.get(Message, draft_id)
-        if msg is None or msg.deleted or msg.triage != "outbox":
-            raise OfficeError("only a draft still in the outbox can be discarded")
-        w.delete(msg)
-        w.audit("reply.discard", target=f"message:{draft_id}", detail="draft discarded")
+    """Throw away a draft (see `outbox.discard`)."""
+    outbox.discard(office, draft_id)
 
 
 def list_outbox(office: Office) -> list[Draft]:
+    """Replies not yet sent (drafts, waiting, queued, failed), oldest first."""
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT m.id, coalesce(m.recipients, ''), m.subject, m.body_text, c.ref FROM messages m "
@@ -306,28 +266,6 @@ def list_outbox(office: Office) -> list[Draft]:
     return [Draft(*r) for r in rows]
 
 
-def _file_name(draft_id: str, subject: str, ref: str | None) -> str:
-    stem = letters.file_slug(f"{ref or 'reply'}-{subject}", 60)  # 'Séan' -> 'Sean', as letters are named
-    return f"{stem or 'reply'}-{draft_id[-8:]}.eml"
-
-
-def export_outbox(office: Office, folder: str | os.PathLike, ids: list[str] | None = None) -> list[Exported]:
-    """Write drafts as .eml files a mail client can send; they become `sent` (on the case timeline)."""
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    exported = []
-    with office.writing() as w:
-        conn = w.session.connection()
-        rows = conn.exec_driver_sql(
-            "SELECT m.id, m.subject, c.ref FROM messages m LEFT JOIN cases c ON c.id = m.case_id "
-            "WHERE m.triage = 'outbox' AND m.deleted = 0 ORDER BY m.received_at, m.id").fetchall()
-        for mid, subject, ref in rows:
-            if ids is not None and mid not in ids:
-                continue
-            msg = w.get(Message, mid)
-            path = out / _file_name(mid, subject, ref)
-            path.write_bytes(bytes(msg.raw or b""))
-            w.update(msg, triage="sent")
-            exported.append(Exported(mid, path))
-        w.audit("reply.export", detail=f"{len(exported)} replies exported as .eml")
-    return exported
+def export_outbox(office: Office, folder: str | os.PathLike, ids: list[str] | None = None) -> list[outbox.Exported]:
+    """Write drafts as .eml files another mail program can send; they stay drafts, marked exported."""
+    return outbox.export_eml(office, folder, ids)

@@ -10,7 +10,7 @@ import pytest
 
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, Constituent, Elector, RegisterPublication
-from mpoffice_tui.services import campaigns, cases, dropfolder, inbox, matching, replies
+from mpoffice_tui.services import campaigns, cases, dropfolder, inbox, matching, outbox, replies
 
 FIX = Path(__file__).parents[1] / "fixtures" / "mail"
 
@@ -242,7 +242,8 @@ def test_capture_phone_call_and_letter_with_scan(office, tmp_path):
         inbox.capture(office, "fax", sender_name="x", body="y")
 
 
-def test_reply_draft_export_becomes_sent(office, tmp_path):
+def test_reply_draft_exported_as_eml_stays_a_draft_marked_exported(office, tmp_path):
+    """Exporting is not sending (issue 14): the draft stays in the outbox, marked exported."""
     make_case(office)
     imp(office, "thread_original.eml")
     orig = ids_by_subject(office, "suggested")["Blue badge renewal"] if inbox.lane_counts(office)["suggested"] \
@@ -256,8 +257,9 @@ def test_reply_draft_export_becomes_sent(office, tmp_path):
     em = message_from_bytes(exported.path.read_bytes())
     assert em["In-Reply-To"] == "<thread-orig@example.com>" and em["X-Unsent"] == "1"
     assert "A-00001" in em["Subject"]
-    assert inbox.get_message(office, draft.id).triage == "sent"
-    assert replies.list_outbox(office) == []
+    assert inbox.get_message(office, draft.id).triage == "outbox"
+    assert [d.id for d in replies.list_outbox(office)] == [draft.id]
+    assert outbox.get(office, draft.id).state == "draft" and outbox.get(office, draft.id).exported_at
     # the constituent answers our reply: it threads back onto the case
     reply = (f"From: Alan Thread <alan@example.com>\nSubject: Re: {em['Subject']}\nMessage-ID: <a2@x>\n"
              f"In-Reply-To: {em['Message-ID']}\n\nThanks!\n").encode()
