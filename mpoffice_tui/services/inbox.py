@@ -55,6 +55,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
@@ -64,6 +65,7 @@ from mpoffice_tui.files import MiB
 from mpoffice_tui.importers.mail import Item, ParsedMessage, read_paths
 from mpoffice_tui.importers.mail.readers import iter_files
 from mpoffice_tui.services import triage_undo
+from mpoffice_tui.services.bounces import apply_bounce
 from mpoffice_tui.services.campaigns import (
     CampaignIndex,
     campaign_name,
@@ -216,6 +218,7 @@ class _Run:
     tag: str = ""  # names the run in its audit events
     parts: int = 0  # batches committed (each with its audit event)
     summed: bool = False  # the event summing up the whole run is written
+    on_commit: Callable[[Any, list[Item]], None] | None = None
 
 
 def import_paths(office: Office, paths: Iterable[str | os.PathLike],
@@ -230,14 +233,15 @@ def import_paths(office: Office, paths: Iterable[str | os.PathLike],
 
 
 def import_items(office: Office, items: Iterable[Item], progress: Callable[[int, int], None] | None = None,
-                 total: int = 0) -> ImportReport:
+                 total: int = 0, on_commit: Callable[[Any, list[Item]], None] | None = None) -> ImportReport:
     """Store parsed items in batches of at most BATCH messages or BATCH_BYTES of mail (so memory stays
     bounded whatever the attachments weigh); a batch that fails is retried one item per transaction.
 
     Each committed batch carries its own `mail.import` audit event in the same transaction, so an import
-    killed part-way leaves a record of what it stored; the last one sums up the whole run.
+    killed part-way leaves a record of what it stored; the last one sums up the whole run. `on_commit(w,
+    items)` runs inside each batch's transaction (a fetch records how far it got there).
     """
-    run = _Run(tag=new_id()[-8:])
+    run = _Run(tag=new_id()[-8:], on_commit=on_commit)
     done = 0
     batch: list[Item] = []
     weight = 0
@@ -278,6 +282,8 @@ def _store_batch(office: Office, run: _Run, batch: list[Item], *, last: bool) ->
         with office.writing() as w:
             counts = _store(w, run, batch)
             w.audit("mail.import", detail=_audit_detail(run, counts, last=last))
+            if run.on_commit:
+                run.on_commit(w, batch)
         _apply(run, counts)
         run.parts += 1
         run.summed = last
@@ -288,6 +294,8 @@ def _store_batch(office: Office, run: _Run, batch: list[Item], *, last: bool) ->
                 with office.writing() as w:
                     counts = _store(w, run, [item])
                     w.audit("mail.import", detail=_audit_detail(run, counts, last=last and i == len(batch) - 1))
+                    if run.on_commit:
+                        run.on_commit(w, [item])
                 _apply(run, counts)
                 run.parts += 1
                 run.summed = last and i == len(batch) - 1
@@ -353,6 +361,10 @@ def _store(w, run: _Run, batch: list[Item]) -> dict:
                "references_header": " ".join(msg.references) or None, "content_hash": msg.content_hash,
                "triage": "new", "flags": ",".join(msg.flags),
                "source": Path(item.file).name + (f" [{item.position}]" if item.position else "")}
+        if apply_bounce(w, row):  # a bounce of one of ours: on that message's case, done
+            rows.append(row)
+            counts["ids"].append(mid)
+            continue
         matches = matcher.match(subject=msg.subject, body=msg.body_text, sender_email=msg.sender_email,
                                 sender_name=msg.sender_name, in_reply_to=msg.in_reply_to,
                                 references=msg.references)

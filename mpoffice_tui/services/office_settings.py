@@ -16,6 +16,8 @@ OFFICE_KEYS: dict[str, str] = {
     "nation": "whose bank holidays are not working days: ENG (England), WLS (Wales), SCT (Scotland), "
               "NIR (Northern Ireland)",
     "review_days": "days from opening to a new case's first review date (0: none; default 28)",
+    "mail_approval": "yes: outgoing mail waits for the MP's or a manager's approval before it is sent "
+                     "(default no)",
 }
 MULTILINE = frozenset({"office_address"})
 DEFAULT_REVIEW_DAYS = 28
@@ -54,6 +56,10 @@ def clean_value(key: str, value: str) -> str:
             raise OfficeError(f"nation: {exc}") from None
     if key == "review_days" and value and not (value.isdigit() and int(value) <= 366):
         raise OfficeError(f"review_days: {value!r} is not a number of days from 0 to 366")
+    if key == "mail_approval" and value:
+        if value.lower() not in ("yes", "no"):
+            raise OfficeError(f"mail_approval: {value!r} is not yes or no")
+        value = value.lower()
     if key == "office_email" and value and not looks_like_email(value):
         raise OfficeError(f"office_email: {value!r} does not look like an email address "
                          "(one @, a dot in the domain, no spaces; e.g. casework@example.org)")

@@ -306,12 +306,15 @@ def _file_name(msg_id: str, subject: str, ref: str | None) -> str:
 
 def export_eml(office: Office, folder: str | os.PathLike, ids: list[str] | None = None) -> list[Exported]:
     """Write drafts as .eml files another mail program can send (marked `X-Unsent: 1`). Not sending: each
-    stays a draft in the outbox, marked exported. One transaction."""
+    stays a draft in the outbox, marked exported (without `ids`, the drafts not exported yet). Refused, with nothing written, while there is no From
+    address (no account and no office email). One transaction."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     exported = []
     with office.writing() as w:
-        for o in [o for o in list_outgoing(office, ("draft",), limit=100_000) if ids is None or o.id in ids]:
+        for o in [o for o in list_outgoing(office, ("draft",), limit=100_000)
+                  if (o.id in ids if ids is not None else not o.exported_at)]:
+            _finalise(w, _outgoing(w, o.id))  # From the sending account as it is now; refused with none
             msg = w.get(Message, o.id)
             path = out / _file_name(o.id, o.subject, o.case_ref)
             path.write_bytes(b"X-Unsent: 1\r\n" + bytes(msg.raw or b""))

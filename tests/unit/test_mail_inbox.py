@@ -10,7 +10,7 @@ import pytest
 
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, Constituent, Elector, RegisterPublication
-from mpoffice_tui.services import campaigns, cases, dropfolder, inbox, matching, outbox, replies
+from mpoffice_tui.services import campaigns, cases, dropfolder, inbox, matching, outbox, replies, settings
 
 FIX = Path(__file__).parents[1] / "fixtures" / "mail"
 
@@ -253,6 +253,9 @@ def test_reply_draft_exported_as_eml_stays_a_draft_marked_exported(office, tmp_p
     assert draft.body.startswith("Dear Alan,") and "A-00001" in draft.body  # no title: the forename
     assert "Jane Smith MP" in draft.body and draft.to == "alan@example.com"
     assert [d.id for d in replies.list_outbox(office)] == [draft.id]
+    with pytest.raises(OfficeError, match="no From address"):  # no account, no office email
+        replies.export_outbox(office, tmp_path / "out")
+    settings.change(office, "office_email", "casework@example.org")
     [exported] = replies.export_outbox(office, tmp_path / "out")
     em = message_from_bytes(exported.path.read_bytes())
     assert em["In-Reply-To"] == "<thread-orig@example.com>" and em["X-Unsent"] == "1"
