@@ -70,6 +70,7 @@ from mpoffice_tui.db.models import (
 from mpoffice_tui.db.search import match_query
 from mpoffice_tui.services import access, audit, refs
 from mpoffice_tui.services.clock import now_iso, parse_date, today
+from mpoffice_tui.services.outbox import STATES as OUTGOING_STATES
 
 STATUSES = ("new", "open", "awaiting_constituent", "awaiting_third_party", "closed")
 STATUS_LABELS = {"new": "New", "open": "Open", "awaiting_constituent": "Awaiting constituent",
@@ -420,6 +421,7 @@ class TimelineItem:
     confidential: bool = False
     redacted: bool = False  # a confidential note hidden from this viewer
     attachments: tuple[str, ...] = ()
+    state: str | None = None  # an outgoing email's state: draft, queued, sent, failed...
 
     def as_dict(self) -> dict:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -517,8 +519,10 @@ def get_case(office: Office, ref_or_id: str, viewer_role: str | None = None) -> 
                 by_message.setdefault(a.message_id, []).append(a.filename)
         items: list[TimelineItem] = []
         for r in conn.execute(text(
-                "SELECT id, received_at, channel, direction, sender_name, sender_email, recipients, subject, "
-                "body_text, author_id FROM messages WHERE case_id = :id AND deleted = 0"), cid):
+                "SELECT m.id, m.received_at, m.channel, m.direction, m.sender_name, m.sender_email, m.recipients, "
+                "m.subject, m.body_text, m.author_id, o.state, o.reason FROM messages m "
+                "LEFT JOIN outgoing_mail o ON o.message_id = m.id AND o.deleted = 0 "
+                "WHERE m.case_id = :id AND m.deleted = 0"), cid):
             who = r[4] or r[5] or ""
             if r[2] == "phone":  # a call in is from its sender; a call out is to its recipient
                 kind = "call"
@@ -530,9 +534,12 @@ def get_case(office: Office, ref_or_id: str, viewer_role: str | None = None) -> 
             else:
                 kind = "message"
                 title = r[7] or "(no subject)"
+                if r[10]:  # an outgoing email: to whom, and how far it has got
+                    title = f"To {r[6] or '?'}: {title} — {OUTGOING_STATES.get(r[10], r[10])}" + (
+                        f" ({r[11]})" if r[11] and r[10] in ("failed", "queued", "sent") else "")
             items.append(TimelineItem(r[1], kind, r[0], title, r[8] or "",
                                       staff.get(r[9]) or who or None, r[3], r[2],
-                                      attachments=tuple(by_message.get(r[0], ()))))
+                                      attachments=tuple(by_message.get(r[0], ())), state=r[10]))
         for r in conn.execute(text("SELECT id, created_at, author_id, body, confidential, kind FROM notes "
                                    "WHERE case_id = :id AND deleted = 0"), cid):
             conf = bool(r[4])

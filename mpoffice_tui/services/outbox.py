@@ -236,22 +236,28 @@ def _finalise(w, o: OutgoingMail) -> None:
         w.update(o, account_id=account_id)
 
 
+def queue_in(w, msg_ids: list[str], *, spread_per_minute: int | None = None) -> str:
+    """Queue drafts inside the caller's transaction; returns the state they reach."""
+    now = datetime.now(timezone.utc)
+    approval = _needs_approval(w.session.connection())
+    state = "awaiting_approval" if approval else "queued"
+    for i, mid in enumerate(msg_ids):
+        o = _outgoing(w, mid)
+        if o.state not in ("draft", "failed"):
+            raise OfficeError(f"{mid[-8:]} is {STATES[o.state]}: only a draft or failed message can be queued")
+        _finalise(w, o)
+        due = now + timedelta(seconds=60 * i / spread_per_minute) if spread_per_minute else now
+        w.update(o, state=state, reason=None, queued_at=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                 next_attempt_at=due.isoformat(timespec="seconds").replace("+00:00", "Z"), attempts=0)
+    w.audit("mail.queue", detail=f"{len(msg_ids)} message(s) {STATES[state]}")
+    return state
+
+
 def queue(office: Office, msg_ids: list[str], *, spread_per_minute: int | None = None) -> list[Outgoing]:
     """Put drafts (or failed mail, to try again) on their way: queued, or waiting for approval when the
     office asks for sign-off. `spread_per_minute` paces a batch (campaign acknowledgements). One transaction."""
-    now = datetime.now(timezone.utc)
     with office.writing() as w:
-        approval = _needs_approval(w.session.connection())
-        for i, mid in enumerate(msg_ids):
-            o = _outgoing(w, mid)
-            if o.state not in ("draft", "failed"):
-                raise OfficeError(f"{mid[-8:]} is {STATES[o.state]}: only a draft or failed message can be queued")
-            _finalise(w, o)
-            due = now + timedelta(seconds=60 * i / spread_per_minute) if spread_per_minute else now
-            w.update(o, state="awaiting_approval" if approval else "queued", reason=None,
-                     queued_at=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
-                     next_attempt_at=due.isoformat(timespec="seconds").replace("+00:00", "Z"), attempts=0)
-        w.audit("mail.queue", detail=f"{len(msg_ids)} message(s) {'waiting for approval' if approval else 'queued'}")
+        queue_in(w, msg_ids, spread_per_minute=spread_per_minute)
     return [get(office, m) for m in msg_ids]
 
 

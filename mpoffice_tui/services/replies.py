@@ -269,3 +269,137 @@ def list_outbox(office: Office) -> list[Draft]:
 def export_outbox(office: Office, folder: str | os.PathLike, ids: list[str] | None = None) -> list[outbox.Exported]:
     """Write drafts as .eml files another mail program can send; they stay drafts, marked exported."""
     return outbox.export_eml(office, folder, ids)
+
+
+# -- replying from a case ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Recipient:
+    """Someone on a case an email can go to: the constituent, or a party (a council, an agency)."""
+
+    key: str  # "constituent", or the case party's id
+    name: str
+    email: str  # "" when the office has no address for them
+    contact_id: str | None = None
+    party_id: str | None = None
+
+
+def recipients(office: Office, case: str) -> list[Recipient]:
+    """Who on the case can be written to, the constituent first."""
+    from mpoffice_tui.services.cases import find_case_id
+
+    case_id = find_case_id(office, case)
+    with office.engine.connect() as conn:
+        person = conn.exec_driver_sql(
+            "SELECT trim(coalesce(nullif(p.preferred_name, ''), p.forenames) || ' ' || p.surname), coalesce(p.email, '') "
+            "FROM cases c JOIN constituents p ON p.id = c.constituent_id WHERE c.id = ?", (case_id,)).fetchone()
+        parties = conn.exec_driver_sql(
+            "SELECT cp.id, cp.contact_id, cp.role, "
+            "trim(coalesce(k.name || ', ', '') || coalesce(k.organisation, '') || coalesce(' — ' || k.department, '')), "
+            "coalesce(k.email, ''), trim(coalesce(nullif(p.preferred_name, ''), p.forenames) || ' ' || p.surname), "
+            "coalesce(p.email, '') FROM case_parties cp LEFT JOIN contacts k ON k.id = cp.contact_id "
+            "LEFT JOIN constituents p ON p.id = cp.constituent_id WHERE cp.case_id = ? AND cp.deleted = 0 "
+            "ORDER BY cp.created_at, cp.id", (case_id,)).fetchall()
+    out = [Recipient("constituent", person[0], person[1])] if person else []
+    for pid, contact_id, role, org, org_email, pname, pemail in parties:
+        name = org or pname or role
+        out.append(Recipient(pid, f"{name} ({role})" if role and role not in name else name,
+                             org_email or pemail, contact_id, pid))
+    return out
+
+
+def _recipient(office: Office, case: str, to: str) -> Recipient:
+    """The recipient a caseworker named: "constituent", a party's id, or words of its name or role."""
+    everyone = recipients(office, case)
+    want = (to or "constituent").strip().casefold()
+    found = [r for r in everyone if r.key.casefold() == want] or [
+        r for r in everyone if r.key != "constituent" and want in r.name.casefold()]
+    if not found:
+        names = ", ".join(["constituent"] + [r.name for r in everyone if r.key != "constituent"])
+        raise OfficeError(f"nobody called {to!r} on this case (choose from: {names})")
+    if len(found) > 1:
+        raise OfficeError(f"{to!r} matches more than one party: {', '.join(r.name for r in found)}")
+    r = found[0]
+    if not r.email:
+        raise OfficeError(f"the office has no email address for {r.name}")
+    return r
+
+
+@dataclass(frozen=True)
+class CaseReply:
+    id: str
+    to: str
+    subject: str
+    body: str
+    case_ref: str
+    state: str
+    attachments: tuple[str, ...]
+
+
+def compose_case_reply(office: Office, case: str, to: str = "constituent", template: str | None = None
+                       ) -> Composed:
+    """An email from a case to the constituent or a party, merged from a template (nothing is written)."""
+    return _case_compose(office, case, to, template)[0]
+
+
+def _case_compose(office: Office, case: str, to: str, template: str | None):
+    from mpoffice_tui.services.cases import find_case_id
+
+    case_id = find_case_id(office, case)
+    r = _recipient(office, case_id, to)
+    fields = letters.merge_fields(office, case_id, recipient_contact_id=r.contact_id,
+                                  recipient="constituent" if r.key == "constituent" else "party", party_id=r.party_id)
+    with office.engine.connect() as conn:
+        ref, title = conn.exec_driver_sql("SELECT ref, title FROM cases WHERE id = ?", (case_id,)).fetchone()
+        # thread with the last message from this recipient on the case, so their answer comes back here
+        last = conn.exec_driver_sql(
+            "SELECT subject, message_id_header, references_header FROM messages WHERE case_id = ? AND deleted = 0 "
+            "AND direction = 'in' AND lower(coalesce(sender_email, '')) = lower(?) ORDER BY received_at DESC LIMIT 1",
+            (case_id, r.email)).fetchone()
+    with office.read() as s:
+        tsubject, tbody = _template(s, template, "reply")
+    if tbody is DEFAULT_REPLY and r.key != "constituent":
+        tbody = "{salutation},\n\n\n\n{sign_off},\n\n{mp_name}\n"
+    subject = merge(tsubject, fields) if tsubject else (f"Re: {last[0]}" if last and last[0] and not
+                                                       last[0].lower().startswith("re:") else (last[0] if last else title))
+    if ref not in subject:
+        subject = f"{subject} [{ref}]"
+    to_text = f"{r.name} <{r.email}>" if r.key == "constituent" and r.name else r.email
+    return Composed(to_text, subject, merge(tbody, fields)), fields, r, case_id, last
+
+
+def reply_on_case(office: Office, case: str, *, to: str = "constituent", template: str | None = None,
+                  body: str | None = None, subject: str | None = None, files: list[tuple[str, bytes]] = (),
+                  case_attachments: list[str] = (), letter_ids: list[str] = (), queue: bool = True) -> CaseReply:
+    """Write an email on a case to its constituent or a party, from a template or the caseworker's own
+    text, with files, files already on the case and letters written on it (as Word documents); queued to
+    send unless `queue` is False (a draft). One transaction."""
+    composed, fields, r, case_id, last = _case_compose(office, case, to, template)
+    subject = merge(subject, fields).strip() if subject and subject.strip() else composed.subject
+    body = merge(body, fields) if body is not None else composed.body
+    if not body.strip():
+        raise OfficeError("the email is empty")
+    atts = [(name, outbox.guess_type(name), data) for name, data in files]
+    from mpoffice_tui.services import cases as cs
+
+    for aid in case_attachments:
+        name, data = cs.attachment_data(office, aid)
+        atts.append((name, outbox.guess_type(name), data))
+    for lid in letter_ids:
+        lt = letters.get_letter(office, lid)
+        if lt.case_id != case_id:
+            raise OfficeError("that letter is on another case")
+        atts.append((letters.docx_file_name(lt), "application/vnd.openxmlformats-officedocument."
+                     "wordprocessingml.document", letters.letter_docx(office, lid)))
+    with office.writing() as w:
+        row = w.session.connection().exec_driver_sql("SELECT constituent_id FROM cases WHERE id = ?",
+                                                     (case_id,)).fetchone()
+        msg_id = outbox.create_draft(
+            w, to_name=r.name if r.key == "constituent" else "", to_addr=r.email, subject=subject, body=body,
+            case_id=case_id, constituent_id=row[0] if row else None, campaign_id=None,
+            in_reply_to=last[1] if last else None, references=last[2] if last else None, attachments=atts,
+            source="case reply")
+        w.audit("reply.draft", target=f"message:{msg_id}", detail=f"email to {r.key if r.key == 'constituent' else 'a party'} drafted")
+        if queue:
+            outbox.queue_in(w, [msg_id])
+    o = outbox.get(office, msg_id)
+    return CaseReply(msg_id, o.to, o.subject, o.body, o.case_ref or "", o.state, o.attachments)
