@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "mpoffice_tui.cli.register",
     "mpoffice_tui.cli.interests",
     "mpoffice_tui.cli.mail",
+    "mpoffice_tui.cli.mailbox",
     "mpoffice_tui.cli.templates",
     "mpoffice_tui.cli.settings",
 ]

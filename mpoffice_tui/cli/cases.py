@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
+from mpoffice_tui.cli.context import EXIT_FAILED, EXIT_OK, UsageError, emit_json, print_table
 from mpoffice_tui.text import clean as _clean
 
 MAX_AWAITING_DAYS = 365  # working days (about 17 months): the cutoff is counted back day by day
@@ -30,6 +30,8 @@ _CASE_USAGE = ("mpoffice case REF [--json] | case REF note TEXT [--confidential]
                "[--title T] [--priority P] | "
                "case REF letter TEMPLATE [--party NAME] [--docx PATH] | case REF chase [--party NAME] | "
                "case REF replied [--party NAME] [--on DATE] | "
+               "case REF reply [--to constituent|PARTY] (--template NAME | --body-file F) [--attach FILE] "
+               "[--queue-only] | "
                "case new --constituent WHO --category C [--title T]. "
                "Each action has --help: mpoffice case new --help, mpoffice case REF set --help ...")
 
@@ -237,6 +239,25 @@ def _letter_parser() -> _Parser:
     return p
 
 
+def _reply_parser() -> _Parser:
+    p = _Parser(prog="mpoffice case REF reply", description="Email the constituent or a third party on the "
+                "case, from a template or your own text; it is queued and, on the mail machine, sent at once.")
+    p.add_argument("--to", default="constituent", metavar="constituent|PARTY",
+                   help="the constituent (default) or a party on the case (words of its name or role)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--template", metavar="NAME", help="a reply template (mpoffice templates lists them)")
+    g.add_argument("--body-file", metavar="F", help="the text, from a file (merge fields such as {salutation} work)")
+    p.add_argument("--subject", help="the subject (default: Re: their last message, or the case title)")
+    p.add_argument("--attach", action="append", default=[], metavar="FILE",
+                   help="a file to attach: a path, or the name of a file on the case (repeatable)")
+    p.add_argument("--attach-letter", action="append", default=[], metavar="ID|latest",
+                   help="a letter written on the case, attached as a Word document (repeatable)")
+    p.add_argument("--queue-only", action="store_true", help="queue it; do not send now")
+    p.add_argument("--draft", action="store_true", help="keep it as a draft (not queued)")
+    p.add_argument("--json", action="store_true")
+    return p
+
+
 def cmd_case(args, ctx) -> int:
     words = list(args.words)
     if "--json" in words:
@@ -273,7 +294,9 @@ def _case_action(words: list[str], args, ctx) -> int:
         return _case_letter(ref, _letter_parser().parse_args(rest), args.json, ctx)
     if action == "replied":
         return _case_replied(ref, _replied_parser().parse_args(rest), args.json, ctx)
-    raise UsageError(f"unknown case action {action!r}: use note, set, letter, chase or replied")
+    if action == "reply":
+        return _case_reply(ref, _reply_parser().parse_args(rest), args.json, ctx)
+    raise UsageError(f"unknown case action {action!r}: use note, set, letter, chase, replied or reply")
 
 
 def _case_show(ref: str, as_json: bool, ctx) -> int:
@@ -466,6 +489,57 @@ def _case_letter(ref: str, a, as_json: bool, ctx) -> int:
     if letter.unknown_fields:
         print(f"  unknown merge fields left as typed: {', '.join(letter.unknown_fields)}")
     return EXIT_OK
+
+
+def _case_reply(ref: str, a, as_json: bool, ctx) -> int:
+    """Email from the case: queued (or a draft), then sent at once when this is the mail machine."""
+    from pathlib import Path
+
+    from mpoffice_tui.files import MiB, read_regular, regular_problem
+    from mpoffice_tui.services import cases as cs
+    from mpoffice_tui.services import mail_accounts, mail_send, outbox, replies
+
+    office = ctx.office()
+    body = None
+    if a.body_file:
+        body = read_regular(a.body_file, MiB(1), "text file").decode("utf-8", errors="replace")
+    detail = cs.get_case(office, ref)
+    files, on_case = [], []
+    for item in a.attach:
+        if Path(item).exists():
+            problem = regular_problem(item)
+            if problem:
+                raise UsageError(f"{item}: {problem}")
+            files.append((Path(item).name, read_regular(item, MiB(25), "attachment")))
+            continue
+        found = [x for x in detail.attachments if x.filename.casefold() == item.casefold()]
+        if not found:
+            raise UsageError(f"{item}: no such file, and no file of that name on {detail.case.ref}")
+        on_case.append(found[-1].id)
+    letters_ = []
+    for lid in a.attach_letter:
+        mine = [i for i in detail.timeline if i.kind == "letter"]
+        pick = mine[-1:] if lid == "latest" else [i for i in mine if i.id == lid or i.id.endswith(lid)]
+        if len(pick) != 1:
+            raise UsageError(f"{lid}: no such letter on {detail.case.ref}")
+        letters_.append(pick[0].id)
+    done = replies.reply_on_case(office, ref, to=a.to, template=a.template, body=body, subject=a.subject,
+                                 files=files, case_attachments=on_case, letter_ids=letters_, queue=not a.draft)
+    sent_report = None
+    if done.state == "queued" and not a.queue_only and mail_accounts.accounts_here(office):
+        sent_report = mail_send.send_queued(office)
+    final = outbox.get(office, done.id)
+    if as_json or a.json:
+        emit_json({"id": final.id, "case_ref": done.case_ref, "to": final.to, "subject": final.subject,
+                   "state": final.state, "reason": final.reason, "attachments": list(final.attachments),
+                   "problems": sent_report.problems if sent_report else []})
+    else:
+        print(f"Email to {_clean(final.to)} on {done.case_ref}: {final.state_label}"
+              + (f" ({_clean(final.reason)})" if final.reason else ""))
+    if sent_report and sent_report.problems:
+        for line in sent_report.problems:
+            print(f"mpoffice: {line}", file=sys.stderr)
+    return EXIT_FAILED if final.state == "failed" else EXIT_OK
 
 
 def cmd_chases(args, ctx) -> int:

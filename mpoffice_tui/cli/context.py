@@ -21,7 +21,11 @@ class UsageError(Exception):
 def fail(exc: BaseException) -> int:
     """Print a one-line message for an error and return its exit code."""
     from mpoffice_tui.db.errors import OfficeError
+    from mpoffice_tui.mailbox.types import MailServerError
 
+    if isinstance(exc, MailServerError):  # one line naming the account and the cause, never a secret
+        print(f"mpoffice: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     if isinstance(exc, (OfficeError, UsageError)):
         print(f"mpoffice: {exc}", file=sys.stderr)
         return exc.exit_code

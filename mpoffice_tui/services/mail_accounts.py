@@ -179,6 +179,18 @@ def credentials(office: Office, a: MailAccount) -> Credentials:
     return Credentials(oauth_token=token)
 
 
+def check_servers(settings: ServerSettings, creds: Credentials) -> str | None:
+    """Sign in to both servers (a wrong password, an unknown host or an untrusted certificate is a
+    MailServerError naming the account); returns the server's Sent folder, if it has one."""
+    from mpoffice_tui.mailbox import smtp
+    from mpoffice_tui.mailbox.imap import ImapSession
+
+    with ImapSession(settings, creds) as session:
+        sent = session.sent_folder()
+    smtp.check(settings, creds)
+    return sent
+
+
 # -- adding, moving, removing ----------------------------------------------------------------------
 def _check_new(office: Office, name: str, address: str) -> str:
     name = name.strip()
