@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from servers.fixture import mail_servers, pytest_collection_modifyitems  # noqa: F401 (real mail servers)
 
 PASSPHRASE = "correct horse battery"
 
