@@ -240,8 +240,9 @@ def test_a_message_interrupted_while_sending_is_found_in_sent_and_not_sent_twice
     mail_send.send_queued(office)
     mail_servers.wait_deliveries(1)
     with office.writing() as w:  # as if killed after the server took it, before the answer was recorded
-        from mpoffice_tui.db.models import OutgoingMail
         from sqlmodel import select
+
+        from mpoffice_tui.db.models import OutgoingMail
 
         o = w.session.exec(select(OutgoingMail).where(OutgoingMail.message_id == done.id)).one()
         w.update(o, state="sending", sent_at=None)
