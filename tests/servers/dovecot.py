@@ -184,19 +184,13 @@ class Dovecot:
             self._kill()
 
     def _kill(self) -> str:
+        """SIGKILL the master and every child at once (its process group): connections drop, as when a
+        server dies, and nothing waits for clients to log out."""
         proc, self.proc = self.proc, None
         assert proc is not None
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        # children (imap, auth ...) are in the master's session: make sure none outlives it
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         if proc.stderr:
             proc.stderr.close()
