@@ -171,3 +171,14 @@ def test_idle_returns_false_on_timeout_and_promptly_on_stop(mail_servers):
         assert imap.idle(30, stop) is False
         assert time.monotonic() - started < 2.5
         assert imap.uids_after(0) == []
+
+
+def test_wrong_security_for_the_port_is_explained(mail_servers):
+    """Implicit TLS against the STARTTLS port: a clear hint, not a traceback."""
+    settings = dataclasses.replace(mail_servers.settings(),
+                                   imap=Server("127.0.0.1", mail_servers.imap_port, "ssl"))
+    with pytest.raises(MailServerError) as err, ImapSession(settings, mail_servers.credentials(), timeout=5):
+        pass
+    assert err.value.kind == "protocol"
+    assert f"TLS with 127.0.0.1:{mail_servers.imap_port} failed" in str(err.value)
+    assert "check the port and the security setting (ssl)" in str(err.value)
