@@ -131,8 +131,6 @@ class Dovecot:
                  imaps_port: int, oauth_url: str, cert_pem: bytes, key_pem: bytes, mail_uid: int,
                  mail_gid: int) -> None:
         self.root = root
-        self.imap_port = imap_port
-        self.imaps_port = imaps_port
         self.proc: subprocess.Popen | None = None
         me = pwd.getpwuid(os.getuid())
         for d in ("run", "state", "home"):
@@ -156,9 +154,14 @@ class Dovecot:
             services += "service anvil {\n  chroot =\n}\nservice imap-urlauth-login {\n  chroot =\n}\n"
         root.chmod(0o755)  # Dovecot's own users must reach base_dir
         self.conf = root / "dovecot.conf"
-        self.conf.write_text(_CONF.format(
-            root=root, maildir=maildir, uid=mail_uid, gid=mail_gid, imap_port=imap_port,
-            imaps_port=imaps_port, services=services, **users), encoding="utf-8")
+        self._values = dict(root=root, maildir=maildir, uid=mail_uid, gid=mail_gid, services=services, **users)
+        self.use_ports(imap_port, imaps_port)
+
+    def use_ports(self, imap_port: int, imaps_port: int) -> None:
+        """(Re)write the config for these ports; takes effect at the next start()."""
+        self.imap_port, self.imaps_port = imap_port, imaps_port
+        self.conf.write_text(_CONF.format(imap_port=imap_port, imaps_port=imaps_port, **self._values),
+                             encoding="utf-8")
 
     @property
     def log(self) -> str:
@@ -168,13 +171,21 @@ class Dovecot:
     def start(self, timeout: float = 10.0) -> None:
         if self.proc is not None:
             return
+        started_before = self.log.count("starting up")
         self.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      start_new_session=True)
         deadline = time.monotonic() + timeout
         try:
+            # "starting up" is logged once the listeners are bound (a port taken meanwhile: it exits)
+            while self.log.count("starting up") == started_before and self.proc.poll() is None:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("no 'starting up' in the log")
+                time.sleep(0.01)
             _wait_port(self.imaps_port, deadline, self.proc)
             _wait_port(self.imap_port, deadline, self.proc)
+            if self.proc.poll() is not None:
+                raise ConnectionError("dovecot exited")
         except OSError:
             err = self._kill()
             raise RuntimeError(f"dovecot did not start: {err}\n{self.log[-3000:]}") from None
@@ -184,19 +195,13 @@ class Dovecot:
             self._kill()
 
     def _kill(self) -> str:
+        """SIGKILL the master and every child at once (its process group): connections drop, as when a
+        server dies, and nothing waits for clients to log out."""
         proc, self.proc = self.proc, None
         assert proc is not None
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        # children (imap, auth ...) are in the master's session: make sure none outlives it
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         if proc.stderr:
             proc.stderr.close()

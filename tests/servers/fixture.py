@@ -121,7 +121,15 @@ class MailServers:
         self._smtp_log = open(self.root / "smtp.log", "wb")  # noqa: SIM115 (closed in close())
         self._smtp = subprocess.Popen([sys.executable, str(SMTP_SCRIPT), str(config)], stdin=subprocess.DEVNULL,
                                       stdout=self._smtp_log, stderr=subprocess.STDOUT, start_new_session=True)
-        self._dovecot.start(timeout)
+        for attempt in range(3):  # a free port can be taken by another test process before Dovecot binds it
+            try:
+                self._dovecot.start(timeout)
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                self.imap_port, self.imaps_port = _free_port(), _free_port()
+                self._dovecot.use_ports(self.imap_port, self.imaps_port)
         ready = self.root / "smtp" / "ports.json"
         with contextlib.suppress(TimeoutError):
             _wait(lambda: ready.exists() or self._smtp.poll() is not None, timeout, "the SMTP server")

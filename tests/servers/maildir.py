@@ -12,9 +12,11 @@ import pwd
 import shutil
 import socket
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 _counter = itertools.count()
+_HOST = socket.gethostname().replace("/", "_").replace(":", "_")
 
 
 def mail_owner() -> tuple[int, int]:
@@ -61,20 +63,25 @@ class Maildir:
 
     def put(self, raw: bytes, folder: str = "INBOX", *, seen: bool = False) -> Path:
         """Write one message: into tmp/, then renamed into new/ (or cur/ with the Seen flag)."""
-        base = self.create_folder(folder)
-        name = f"{time.time_ns()}.M{next(_counter)}P{os.getpid()}.{socket.gethostname()}"
+        return self._write(self.create_folder(folder), raw, seen)
+
+    def _write(self, base: Path, raw: bytes, seen: bool) -> Path:
+        name = f"{time.time_ns()}.M{next(_counter)}P{os.getpid()}.{_HOST}"
         tmp = base / "tmp" / name
         with open(tmp, "wb") as f:
             f.write(raw)
-        self._own(tmp)
+        if self._chown:
+            os.chown(tmp, self.uid, self.gid)
         final = base / "cur" / f"{name}:2,S" if seen else base / "new" / name
         os.rename(tmp, final)
         return final
 
-    def put_many(self, raws, folder: str = "INBOX") -> int:
+    def put_many(self, raws: Iterable[bytes], folder: str = "INBOX") -> int:
+        """Write many messages (a bench seeds 10,000 this way); returns how many."""
+        base = self.create_folder(folder)
         n = 0
         for raw in raws:
-            self.put(raw, folder)
+            self._write(base, raw, False)
             n += 1
         return n
 

@@ -123,3 +123,15 @@ def test_folders_and_uidvalidity(mail_servers):
     with imapclient.IMAPClient("localhost", mail_servers.imaps_port, ssl_context=_ctx(mail_servers)) as c:
         c.login(mail_servers.user, mail_servers.password)
         assert "Cases/Housing" not in [name for _f, _s, name in c.list_folders()]
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("1", "failed"), ("true", "failed"), ("", "skipped")])
+def test_missing_dovecot_skips_only_outside_ci(monkeypatch, ci, outcome):
+    """Without Dovecot the mail tests are skipped on a dev machine, but fail loudly in CI."""
+    from servers import dovecot, fixture
+
+    monkeypatch.setattr(dovecot, "DOVECOT", "/nonexistent/dovecot")
+    monkeypatch.setenv("CI", ci)
+    expected = pytest.fail.Exception if outcome == "failed" else pytest.skip.Exception
+    with pytest.raises(expected, match="Dovecot is not installed"):
+        fixture.require_dovecot()
