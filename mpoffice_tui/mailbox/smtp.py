@@ -16,34 +16,38 @@ from mpoffice_tui.mailbox.errors import connection_error, scrub, server_text
 from mpoffice_tui.mailbox.types import Credentials, MailServerError, ServerSettings
 
 
-def send(settings: ServerSettings, creds: Credentials, raw: bytes, mail_from: str, rcpt_to: list[str],
-         timeout: float = 30) -> dict[str, str]:
-    """Send `raw` to `rcpt_to`. Returns the recipients the server refused while accepting others
-    (address → "code reason"); raises MailServerError when nothing was accepted or anything failed."""
-    if not rcpt_to:
-        raise MailServerError(settings.account, "the message has no recipients", kind="rejected")
+def _connect(settings: ServerSettings, creds: Credentials, timeout: float) -> smtplib.SMTP:
+    """A signed-in SMTP connection over TLS (implicit, or STARTTLS, which must be offered)."""
     server = settings.smtp
-    conn: smtplib.SMTP | None = None
+    ctx = tls.ssl_context(settings)
+    if server.security == "ssl":
+        conn = smtplib.SMTP_SSL(server.host, server.port, timeout=timeout, context=ctx)
+    else:
+        conn = smtplib.SMTP(server.host, server.port, timeout=timeout)
+        conn.ehlo()
+        if not conn.has_extn("starttls"):
+            with contextlib.suppress(OSError):
+                conn.close()
+            raise MailServerError(settings.account, f"{server.host}:{server.port} does not offer STARTTLS; "
+                                  "mpoffice never sends mail unencrypted (try security ssl)", kind="protocol")
+        conn.starttls(context=ctx)
+        conn.ehlo()
     try:
-        ctx = tls.ssl_context(settings)
-        if server.security == "ssl":
-            conn = smtplib.SMTP_SSL(server.host, server.port, timeout=timeout, context=ctx)
-        else:
-            conn = smtplib.SMTP(server.host, server.port, timeout=timeout)
-            conn.ehlo()
-            if not conn.has_extn("starttls"):
-                raise MailServerError(settings.account, f"{server.host}:{server.port} does not offer STARTTLS; "
-                                      "mpoffice never sends mail unencrypted (try security ssl)",
-                                      kind="protocol")
-            conn.starttls(context=ctx)
-            conn.ehlo()
         tls.check_peer(settings, conn.sock, server)
         _login(settings, creds, conn)
-        refused = conn.sendmail(mail_from, rcpt_to, raw)
-        with contextlib.suppress(smtplib.SMTPException, OSError):  # accepted: a rude goodbye changes nothing
-            conn.quit()
-        conn = None
-        return {addr: f"{code} {scrub(server_text(msg), creds)}" for addr, (code, msg) in refused.items()}
+    except BaseException:
+        with contextlib.suppress(OSError):
+            conn.close()
+        raise
+    return conn
+
+
+@contextlib.contextmanager
+def _errors(settings: ServerSettings, creds: Credentials):
+    """Every smtplib/socket/TLS failure as one MailServerError naming the account."""
+    server = settings.smtp
+    try:
+        yield
     except MailServerError:
         raise
     except smtplib.SMTPRecipientsRefused as exc:
@@ -57,10 +61,35 @@ def send(settings: ServerSettings, creds: Credentials, raw: bytes, mail_from: st
         raise MailServerError(settings.account, f"the SMTP server does not support this: {exc}") from None
     except (OSError, ssl.SSLError, smtplib.SMTPException) as exc:
         raise connection_error(settings, server, exc, "smtp") from None
-    finally:
-        if conn is not None:
-            with contextlib.suppress(OSError):
-                conn.close()
+
+
+def check(settings: ServerSettings, creds: Credentials, timeout: float = 30) -> None:
+    """Connect and sign in, then leave: a wrong password or an untrusted certificate is said now."""
+    with _errors(settings, creds):
+        conn = _connect(settings, creds, timeout)
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            conn.quit()
+
+
+def send(settings: ServerSettings, creds: Credentials, raw: bytes, mail_from: str, rcpt_to: list[str],
+         timeout: float = 30) -> dict[str, str]:
+    """Send `raw` to `rcpt_to`. Returns the recipients the server refused while accepting others
+    (address → "code reason"); raises MailServerError when nothing was accepted or anything failed."""
+    if not rcpt_to:
+        raise MailServerError(settings.account, "the message has no recipients", kind="rejected")
+    conn: smtplib.SMTP | None = None
+    with _errors(settings, creds):
+        try:
+            conn = _connect(settings, creds, timeout)
+            refused = conn.sendmail(mail_from, rcpt_to, raw)
+            with contextlib.suppress(smtplib.SMTPException, OSError):  # accepted: a rude goodbye changes nothing
+                conn.quit()
+            conn = None
+            return {addr: f"{code} {scrub(server_text(msg), creds)}" for addr, (code, msg) in refused.items()}
+        finally:
+            if conn is not None:
+                with contextlib.suppress(OSError):
+                    conn.close()
 
 
 def _login(settings: ServerSettings, creds: Credentials, conn: smtplib.SMTP) -> None:

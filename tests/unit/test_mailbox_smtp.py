@@ -119,3 +119,12 @@ def test_starttls_not_offered_is_refused(mail_servers):
 def test_no_recipients(mail_servers):
     with pytest.raises(MailServerError, match="no recipients"):
         smtp.send(mail_servers.settings(), mail_servers.credentials(), _raw(), "office@office.test", [])
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_check_signs_in_and_sends_nothing(mail_servers, security):
+    smtp.check(mail_servers.settings(security), mail_servers.credentials())
+    assert mail_servers.deliveries() == []
+    with pytest.raises(MailServerError) as err:
+        smtp.check(mail_servers.settings(security), Credentials(password="wrong-pw-456"))
+    assert err.value.kind == "auth" and "wrong-pw-456" not in str(err.value) and "'office'" in str(err.value)
