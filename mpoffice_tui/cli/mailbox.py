@@ -89,6 +89,13 @@ def register(sub) -> None:
     o.add_argument("--limit", type=int, default=50)
     o.add_argument("--json", action="store_true")
     o.set_defaults(handler=cmd_outbox)
+    k = acts.add_parser("acknowledge", help="acknowledge every sender of a campaign: queued, paced to the "
+                        "account's rate, each with its own state (mail outbox)")
+    k.add_argument("campaign", help="the campaign's id or name (words of it)")
+    k.add_argument("--template", help="an acknowledgement template (default: the office's, else built in)")
+    k.add_argument("--draft", action="store_true", help="draft them only (not queued)")
+    k.add_argument("--json", action="store_true")
+    k.set_defaults(handler=cmd_acknowledge)
     for name, helptext in (("queue", "queue drafts (or failed mail) to be sent"),
                            ("approve", "approve mail waiting for sign-off (MP or manager)"),
                            ("retry", "try failed mail again"),
@@ -296,6 +303,27 @@ def cmd_outbox(args, ctx) -> int:
     print_table([{"id": r.id[-8:], "state": r.state_label, "to": clean(r.to)[:30], "subject": clean(r.subject)[:40],
                   "case": r.case_ref or "", "reason": clean(r.reason or "")[:50]} for r in rows],
                 ["id", "state", "to", "subject", "case", "reason"])
+    return EXIT_OK
+
+
+def cmd_acknowledge(args, ctx) -> int:
+    from mpoffice_tui.db.errors import OfficeError
+    from mpoffice_tui.services import outbox, replies
+
+    office = ctx.office()
+    want = args.campaign.strip().casefold()
+    with office.engine.connect() as conn:
+        found = [r for r in conn.exec_driver_sql("SELECT id, name FROM campaigns WHERE deleted = 0").fetchall()
+                 if r[0] == args.campaign or want in (r[1] or "").casefold()]
+    if len(found) != 1:
+        raise OfficeError(f"{'no' if not found else 'more than one'} campaign matches {args.campaign!r}")
+    drafts = replies.draft_campaign_acknowledgements(office, found[0][0], args.template, send=not args.draft)
+    states = [outbox.get(office, d.id) for d in drafts]
+    if args.json:
+        emit_json([s.__dict__ for s in states])
+    else:
+        print(f"{len(states)} acknowledgement(s) {'drafted' if args.draft else 'queued'} for "
+              f"{found[0][1]!r}" + ("" if args.draft else " (paced; `mpoffice mail outbox` shows each one)"))
     return EXIT_OK
 
 

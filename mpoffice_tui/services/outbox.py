@@ -86,6 +86,13 @@ def sender(conn, account_id: str | None = None) -> tuple[str | None, str, str]:
     return None, mp, _setting(conn, "office_email")
 
 
+def send_rate(conn) -> int:
+    """Messages per minute a batch (campaign acknowledgements) is paced to: the sending account's."""
+    row = conn.exec_driver_sql("SELECT send_per_minute FROM mail_accounts WHERE deleted = 0 "
+                               "ORDER BY created_at, id LIMIT 1").fetchone()
+    return max(1, int(row[0])) if row and row[0] else 20
+
+
 def new_message_id(address: str = "") -> str:
     domain = address.rpartition("@")[2] if "@" in address else MSGID_DOMAIN
     return make_msgid(domain=domain)

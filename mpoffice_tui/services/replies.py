@@ -224,12 +224,14 @@ def preview_campaign_acknowledgement(office: Office, campaign_id: str, template:
     return AckPreview(campaign_id, len(senders), len(flagged), name, to, subject, body)
 
 
-def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: str | None = None) -> list[Draft]:
+def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: str | None = None,
+                                    send: bool = False) -> list[Draft]:
     """One acknowledgement per distinct sender waiting in a campaign (merge fields filled per sender), from
     `template`, else the office's first template of kind `campaign`, else a built-in one (case letters are
     not used: a campaign sender has no case to quote). Flagged messages (words of their own: perhaps a
     real case) are left out and go back to their lane to be read one by one; the rest are done, so the
-    group closes. One transaction."""
+    group closes. With `send`, they are queued too, paced to the account's messages per minute. One
+    transaction."""
     senders, group, flagged = _ack_plan(office, campaign_id)
     drafts = []
     with office.writing() as w:
@@ -246,6 +248,8 @@ def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: 
             msg = w.get(Message, mid)
             suggested = msg.suggested_case_id or msg.suggested_constituent_id or msg.suggested_elector_key
             w.update(msg, triage="suggested" if suggested else "new")
+        if send and drafts:  # queued, paced to the sending account's rate, each with its own state
+            outbox.queue_in(w, [d.id for d in drafts], spread_per_minute=outbox.send_rate(w.session.connection()))
         w.audit("campaign.acknowledge", target=f"campaign:{campaign_id}",
                 detail=f"{len(drafts)} drafts; {len(group)} messages done; {len(flagged)} flagged left to read")
     return drafts

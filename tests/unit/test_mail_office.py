@@ -249,3 +249,61 @@ def test_a_message_interrupted_while_sending_is_found_in_sent_and_not_sent_twice
     report = mail_send.send_queued(office)
     assert report.found_in_sent == 1 and report.sent == 0
     assert len(mail_servers.deliveries()) == 1 and outbox.get(office, done.id).state == "sent"
+
+
+# -- the mail machine ------------------------------------------------------------------------------------
+@pytest.fixture
+def two_machines(tmp_path):
+    from sync_helpers import make_replicas, open_pair
+
+    make_replicas(tmp_path / "template", ("a", "b"))
+    a, b = open_pair(tmp_path / "template", tmp_path / "open")
+    yield a, b
+    a.close()
+    b.close()
+
+
+def test_only_the_mail_machine_sends_and_handing_the_role_over_never_sends_twice(two_machines, mail_servers):
+    from sync_helpers import exchange
+
+    a, b = two_machines
+    add(a, mail_servers)
+    ref = case_for_mary(a)
+    exchange(a, b)
+    # B sees the account and queues a reply, but B is not the mail machine: it sends nothing
+    replies.reply_on_case(b, ref, body="From machine B")
+    assert mail_send.send_queued(b).sent == 0 and mail_accounts.accounts_here(b) == []
+    with pytest.raises(OfficeError, match="is its mail machine"):
+        mail_accounts.move(b, "office", "here")  # taking the role needs --force (the old one may be sending)
+    exchange(a, b)
+    assert mail_send.send_queued(a).sent == 1  # A, the mail machine, sends B's reply
+    mail_accounts.move(a, "office", b.site_code)  # handed over from A: A stops at once
+    replies.reply_on_case(a, ref, body="Second")
+    assert mail_send.send_queued(a).sent == 0
+    exchange(a, b)
+    assert mail_send.send_queued(b).sent == 1 and mail_send.send_queued(a).sent == 0
+    exchange(a, b)
+    assert len(mail_servers.deliveries()) == 2
+    assert all(o.state == "sent" for o in outbox.list_outgoing(a)) and len(outbox.list_outgoing(a)) == 2
+
+
+def test_campaign_acknowledgements_go_out_paced_with_a_state_per_recipient(office, mail_servers):
+    from mpoffice_tui.services import campaigns
+
+    add(office, mail_servers)
+    text = ("Dear MP, I urge you to support the Clean Rivers Bill and to speak for it in the debate next week. "
+            "Our rivers are full of sewage and it has to stop now, for wildlife and for the people who swim. ") * 3
+    for i in range(3):
+        mail_servers.put(f"From: Voter {i} <voter{i}@example.net>\r\nSubject: Clean rivers\r\nMessage-ID: "
+                         f"<cr{i}@example.net>\r\n\r\n{text}\r\nVoter {i}\r\n".encode())
+    mail_fetch.fetch(office)
+    [camp] = campaigns.list_campaigns(office)
+    drafts = replies.draft_campaign_acknowledgements(office, camp.id, send=True)
+    states = [outbox.get(office, d.id) for d in drafts]
+    assert len(states) == 3 and {s.state for s in states} == {"queued"}
+    due = sorted(s.next_attempt_at for s in states)
+    assert due[0] < due[1] < due[2]  # paced, 20 a minute by default
+    assert mail_send.send_queued(office).sent == 1  # only the first is due now
+    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+    assert mail_send.send_queued(office, now=later).sent == 2
+    assert sorted(r for d in mail_servers.deliveries() for r in d.rcpts) == [f"voter{i}@example.net" for i in range(3)]
