@@ -7,11 +7,10 @@ from mpoffice_tui.db.models import OutgoingMail
 from mpoffice_tui.importers.mail.bounce import parse_bounce
 
 
-def apply_bounce(w, row: dict) -> bool:
-    """If the incoming message `row` (about to be inserted) is a bounce of one of ours, file it with that
-    message's case and mark the outgoing message failed. Inside the import's transaction."""
-    raw = row.get("raw")
-    bounce = parse_bounce(bytes(raw)) if raw else None
+def apply_bounce(w, row: dict, raw: bytes) -> bool:
+    """If the incoming message `row` (about to be inserted; `raw` its bytes) is a bounce of one of ours,
+    file it with that message's case and mark the outgoing message failed. Inside the import's transaction."""
+    bounce = parse_bounce(raw) if raw else None
     if bounce is None:
         return False
     conn = w.session.connection()

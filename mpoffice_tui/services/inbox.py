@@ -361,7 +361,7 @@ def _store(w, run: _Run, batch: list[Item]) -> dict:
                "references_header": " ".join(msg.references) or None, "content_hash": msg.content_hash,
                "triage": "new", "flags": ",".join(msg.flags),
                "source": Path(item.file).name + (f" [{item.position}]" if item.position else "")}
-        if apply_bounce(w, row):  # a bounce of one of ours: on that message's case, done
+        if apply_bounce(w, row, msg.raw):  # a bounce of one of ours: on that message's case, done
             rows.append(row)
             counts["ids"].append(mid)
             continue
