@@ -21,6 +21,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from mpoffice_tui.db import blobs
 from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, Constituent, LetterTemplate, Message
@@ -118,7 +119,7 @@ def _draft(office: Office, w, *, to_name: str, to_addr: str, subject: str, body:
     [draft_id] = w.insert_many(Message, [{
         "channel": "email", "direction": "out", "sender_name": _setting(w, "mp_name"),
         "sender_email": _setting(w, "office_email") or None, "recipients": to_addr, "subject": subject,
-        "body_text": body, "received_at": utcnow(), "raw": raw, "message_id_header": mid,
+        "body_text": body, "received_at": utcnow(), "raw_hash": blobs.put(w, raw), "message_id_header": mid,
         "in_reply_to": in_reply_to, "references_header": references, "content_hash": content_hash_of(raw),
         "triage": "outbox", "case_id": case.id if case else None, "constituent_id": constituent_id,
         "campaign_id": campaign_id, "author_id": office.staff_id, "source": "draft reply"}])
@@ -326,7 +327,7 @@ def export_outbox(office: Office, folder: str | os.PathLike, ids: list[str] | No
                 continue
             msg = w.get(Message, mid)
             path = out / _file_name(mid, subject, ref)
-            path.write_bytes(bytes(msg.raw or b""))
+            path.write_bytes(blobs.read(w, msg.raw_hash) or b"")
             w.update(msg, triage="sent")
             exported.append(Exported(mid, path))
         w.audit("reply.export", detail=f"{len(exported)} replies exported as .eml")
