@@ -664,11 +664,14 @@ def _apply_stream(office, opened: _Open) -> tuple[ApplyResult, int, int]:
     received = new = rows = carried = stored = 0
     with office.writing() as w:
         conn = w.session.connection()
+        done = state.compacted(conn)  # ops compacted away here are not taken back
 
         def flush(batch: list[OpRow]) -> None:
             nonlocal received, new, rows
             if bundle.format != FORMAT:
                 batch = lift_legacy(conn, batch)
+            if done:
+                batch = [op for op in batch if op.seq > done.get(op.site, 0)]
             got = apply_ops(conn, batch, office.clock)
             received, new, rows = received + got.received, new + got.new, rows + got.rows
 

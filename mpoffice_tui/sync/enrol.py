@@ -101,13 +101,14 @@ def invite(office, folder: Path, *, passphrase: str | None = None, label: str = 
         vec = state.vector(conn)
         ops = state.ops_since(conn, {})
         peers = state.peer_acks(conn)
+        done = state.compacted(conn)
     peers[office.site_id] = vec
     slots = {"office_id": office.office_id,
              "slots": [s.__dict__ for s in office.slots.slots if s.kind != "keyring"]}
     meta = {"office_id": office.office_id, "office_name": office.name,
             "mp_name": office.meta("mp_name") or "", "data_key": base64.b64encode(office.data_key).decode(),
             "slots": slots, "site_id": site_id, "site_code": code, "inviter": office.site_id,
-            "inviter_code": office.site_code, "peers": peers}
+            "inviter_code": office.site_code, "peers": peers, "compacted": done}
     meta_blob = zlib.compress(json.dumps(meta).encode("utf-8"))
     ops_blob = bundle.encode_ops(ops)
     parts = [struct.pack(">I", len(meta_blob)), meta_blob, struct.pack(">Q", len(ops_blob)), ops_blob]
@@ -202,6 +203,10 @@ def join(path: Path, passphrase: str, db_path: Path, *, remove_file: bool = Fals
             conn = w.session.connection()
             for digest, size, codec, stored in held:
                 blobs.put_stored(conn, digest, size, codec, stored)
+            if meta.get("compacted"):  # the inviter's history was compacted: those ops count as held here too
+                conn.exec_driver_sql("INSERT OR REPLACE INTO office_meta (key, value) VALUES (?, ?)",
+                                     (state.COMPACTED, json.dumps({str(k): int(v) for k, v in
+                                                                   meta["compacted"].items()})))
             apply_ops(conn, bundle.lift_legacy(conn, ops), office.clock)
             for site, acked in (meta.get("peers") or {}).items():
                 if site != office.site_id:
