@@ -25,6 +25,7 @@ from pathlib import Path
 
 from anyascii import anyascii
 
+from mpoffice_tui.db import blobs
 from mpoffice_tui.db.engine import Office, create_office
 from mpoffice_tui.db.ids import new_id
 from mpoffice_tui.db.models import (
@@ -395,6 +396,10 @@ def _write(office: Office, model, rows: Iterable[dict]) -> int:
     n = 0
     for batch in _chunks(rows):
         with office.writing() as w:
+            for row in batch:  # a message's original is kept as a blob, named by its hash
+                if "raw" in row:
+                    raw = row.pop("raw")
+                    row["raw_hash"] = blobs.put(w, raw) if raw is not None else None
             w.insert_many(model, batch)
         n += len(batch)
     return n

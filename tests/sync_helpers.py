@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 from pathlib import Path
 
@@ -99,12 +101,54 @@ PRAGMA user_version = 1;
 """
 
 
+def _old_bytes(data: bytes, repr_text: bool):
+    return repr(data) if repr_text else {"$b64": base64.b64encode(data).decode("ascii")}
+
+
+def before_blobs(conn, *, repr_text: bool = False) -> None:
+    """Turn a file back into the shape before blobs (migration 0004) on a raw DB-API connection: each
+    message's original in `raw`, each attachment's bytes in `data` beside `sha256`, and the ops holding the
+    bytes (base64, or with `repr_text` the text of a Python repr, as ops written before the encoding fix
+    held them)."""
+    from mpoffice_tui.db import blobs, engine
+    from mpoffice_tui.db.writes import dumps
+
+    def held(digest):
+        row = conn.execute("SELECT codec, data FROM blobs WHERE hash = ?", (digest,)).fetchone()
+        return blobs.unpack(row[0], bytes(row[1])) if row else None
+
+    conn.execute("ALTER TABLE messages ADD COLUMN raw BLOB")
+    conn.execute("ALTER TABLE attachments ADD COLUMN data BLOB NOT NULL DEFAULT x''")
+    for rowid, digest in conn.execute("SELECT rowid, raw_hash FROM messages").fetchall():
+        conn.execute("UPDATE messages SET raw = ? WHERE rowid = ?", (held(digest), rowid))
+    for rowid, digest in conn.execute("SELECT rowid, blob_hash FROM attachments").fetchall():
+        conn.execute("UPDATE attachments SET data = ? WHERE rowid = ?", (held(digest) or b"", rowid))
+    for rowid, value in conn.execute("SELECT rowid, value FROM ops WHERE field = '*' AND tbl IN "
+                                          "('messages', 'attachments')").fetchall():
+        v, out = json.loads(value), {}
+        for k, x in v.items():
+            if k == "raw_hash":
+                data = held(x)
+                out["raw"] = None if data is None else _old_bytes(data, repr_text)
+            elif k == "blob_hash":
+                out["sha256"] = x
+                out["data"] = _old_bytes(held(x) or b"", repr_text)
+            else:
+                out[k] = x
+        conn.execute("UPDATE ops SET value = ? WHERE rowid = ?", (dumps(out), rowid))
+    conn.execute("ALTER TABLE messages DROP COLUMN raw_hash")
+    conn.execute("ALTER TABLE attachments RENAME COLUMN blob_hash TO sha256")
+    conn.execute("DROP TABLE blobs")
+    conn.execute(f"PRAGMA user_version = {max(v for v, _ in engine.migrations() if v < 4)}")
+
+
 def as_schema_1(office, *statements: tuple[str, tuple]) -> None:
     """Turn an open office's file back into schema 1 (field_head holding only each field's winner, no erasure
     record), then run `statements` on it: the state an office of the previous version was left in."""
     raw = office.engine.raw_connection()
     try:
         conn = raw.driver_connection
+        before_blobs(conn)
         for sql in SCHEMA_1.strip().split(";\n"):
             conn.execute(sql)
         for sql, args in statements:

@@ -74,6 +74,10 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_now)
 
+    p = sync.add_parser("compact", help="delete the change history every machine has and later changes replaced")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_compact)
+
 
 def _invite_secret(file: str | None, prompt: str) -> str | None:
     if file:
@@ -286,3 +290,20 @@ def cmd_now(args, ctx) -> int:
         for msg in result.refused:
             print(f"mpoffice: refused: {msg}", file=sys.stderr)
     return EXIT_OK if result.online and not result.refused else EXIT_FAILED
+
+
+def cmd_compact(args, ctx) -> int:
+    from dataclasses import asdict
+
+    from mpoffice_tui.sync import compact
+
+    done = compact.compact(ctx.office())
+    if args.json:
+        emit_json(asdict(done))
+        return EXIT_OK
+    print(f"Compacted: {done.ops_deleted} of {done.ops_before} changes deleted (every machine has them and later "
+          f"changes replaced them), {done.blobs_deleted} unused file(s) dropped; the office file went from "
+          f"{done.bytes_before} to {done.bytes_after} bytes.")
+    print("Kept: each record's first version, every value shown or in conflict, erasures, and whatever a "
+          "machine has not yet acknowledged.")
+    return EXIT_OK

@@ -130,10 +130,17 @@ def latest_version() -> int:
     return max(v for v, _ in migrations())
 
 
+PY_STEP = "-- python:"  # a migration line naming a Python step (db/migration_steps.py) run at that point
+
+
 def split_sql(script: str) -> list[str]:
-    """Split a script into complete statements (triggers keep their inner semicolons)."""
+    """Split a script into complete statements (triggers keep their inner semicolons); a line
+    `-- python: NAME` between statements stays as it is, a step of its own."""
     statements, buf = [], ""
     for line in script.splitlines(keepends=True):
+        if line.strip().startswith(PY_STEP) and not buf.strip():
+            statements.append(line.strip())
+            continue
         if line.strip().startswith("--") and not buf.strip():
             continue
         buf += line
@@ -147,21 +154,31 @@ def split_sql(script: str) -> list[str]:
 
 
 def migrate(conn: dbapi.Connection) -> int:
-    """Apply every migration newer than the file's user_version, each in one transaction."""
+    """Apply every migration newer than the file's user_version, each in one transaction (its Python
+    steps too); VACUUM afterwards when a step freed much of the file (`migration_steps.Step.vacuum`)."""
+    from mpoffice_tui.db import migration_steps
+
     current = conn.execute("PRAGMA user_version").fetchone()[0]
+    vacuum = False
     for version, sql in migrations():
         if version <= current:
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in split_sql(sql):
-                conn.execute(statement)
+                if statement.startswith(PY_STEP):
+                    vacuum |= migration_steps.run(statement[len(PY_STEP):].strip(), conn)
+                else:
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("COMMIT")
         except Exception:
             conn.execute("ROLLBACK")
             raise
         current = version
+    if vacuum:
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return current
 
 

@@ -141,7 +141,7 @@ class Message(Shared, table=True):
     subject: str = ""
     body_text: str = ""
     received_at: str = Field(index=True)
-    raw: bytes | None = None  # the original, byte for byte (the database is encrypted)
+    raw_hash: str | None = None  # the original, byte for byte: a blob (db.blobs), named by its SHA-256
     message_id_header: str | None = Field(default=None, index=True)
     in_reply_to: str | None = None
     references_header: str | None = None
@@ -169,8 +169,7 @@ class Attachment(Shared, table=True):
     filename: str
     content_type: str = "application/octet-stream"
     size: int = 0
-    sha256: str = ""
-    data: bytes = b""
+    blob_hash: str = ""  # its bytes: a blob (db.blobs), named by its SHA-256 ("" once erased)
 
 
 class Note(Shared, table=True):
@@ -448,6 +447,17 @@ class LinkHistory(SQLModel, table=True):
     target: str = Field(primary_key=True, index=True)
 
 
+class Blob(SQLModel, table=True):
+    """Raw mail and attachments, once each by content (db.blobs). Local: rows and ops name a blob by its
+    hash and bundles carry the blobs their ops name, so a blob is never an op itself."""
+
+    __tablename__ = "blobs"
+    hash: str = Field(primary_key=True)  # SHA-256 of the bytes, hex
+    size: int  # of the bytes (not as stored)
+    codec: str = ""  # "" as they are | "zlib"
+    data: bytes
+
+
 class Peer(SQLModel, table=True):
     """Another machine of this office, and what we know of it."""
 
@@ -507,6 +517,9 @@ SHARED_TABLES: dict[str, type[Shared]] = {
                   Setting, KeySlotRecord, MailAccount, MailSecret, MailFolder, OutgoingMail)
 }
 APPEND_ONLY = {"notes", "messages", "audit_events"}
+# The columns that name a blob (db.blobs) by its hash: bundles carry the blobs these name; a blob no row
+# names is garbage (erasure blanks the hash).
+BLOB_COLUMNS: dict[str, tuple[str, ...]] = {"messages": ("raw_hash",), "attachments": ("blob_hash",)}
 
 # What an erasure reaches (sync.merge applies it on every replica; db.writes refuses new writes about it):
 # a row is erased when it has a `$erase` op of its own, or when any value one of these link columns ever

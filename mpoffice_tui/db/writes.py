@@ -52,7 +52,7 @@ class ErasedRecord(OfficeError):
 _NOUNS = {"constituents": "person", "cases": "case", "messages": "message"}
 
 
-DRAFT_FIELDS = frozenset({"raw", "sender_name", "sender_email", "content_hash", "recipients", "subject",
+DRAFT_FIELDS = frozenset({"raw_hash", "sender_name", "sender_email", "content_hash", "recipients", "subject",
                           "body_text", "received_at"})
 
 

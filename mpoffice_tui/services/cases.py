@@ -54,6 +54,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from mpoffice_tui.db import blobs
 from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import (
@@ -576,19 +577,27 @@ def disk_name(name: str | None) -> str:
     return safe or "attachment"
 
 
-def attachment_data(office: Office, attachment_id: str) -> tuple[str, bytes]:
-    with office.engine.connect() as conn:
-        r = conn.execute(text("SELECT filename, data FROM attachments WHERE id = :id AND deleted = 0"),
-                         {"id": attachment_id}).fetchone()
+def _attachment_blob(conn, attachment_id: str) -> tuple[str, str]:
+    r = conn.execute(text("SELECT filename, blob_hash FROM attachments WHERE id = :id AND deleted = 0"),
+                     {"id": attachment_id}).fetchone()
     if r is None:
         raise OfficeError("no such attachment")
-    return r[0], bytes(r[1] or b"")
+    if r[1] and not blobs.has(conn, r[1]):
+        raise OfficeError(f"{r[0]}: the file's contents have not reached this machine yet (sync again)")
+    return r[0], r[1]
+
+
+def attachment_data(office: Office, attachment_id: str) -> tuple[str, bytes]:
+    with office.engine.connect() as conn:
+        name, digest = _attachment_blob(conn, attachment_id)
+        return name, blobs.read(conn, digest) or b""
 
 
 def export_attachment(office: Office, attachment_id: str, dest: str | Path, overwrite: bool = False) -> Path:
     """Save an attachment out of a case (a plaintext file the user asked for), audited.
     `dest` is a file, or a folder to put it in under its own name."""
-    name, data = attachment_data(office, attachment_id)
+    with office.engine.connect() as conn:
+        name, digest = _attachment_blob(conn, attachment_id)
     target = Path(dest)
     if target.is_dir():
         target = target / disk_name(name)
@@ -597,7 +606,9 @@ def export_attachment(office: Office, attachment_id: str, dest: str | Path, over
     if target.exists() and not overwrite:
         raise OfficeError(f"{target}: already exists")
     try:
-        target.write_bytes(data)
+        with target.open("wb") as fh:  # written piece by piece, never the whole file in memory at once
+            for piece in blobs.open_stream(office, digest) or ():
+                fh.write(piece)
     except OSError as exc:
         raise OfficeError(f"{target}: cannot write the file ({exc.strerror or exc})") from exc
     with office.writing() as w:
@@ -1000,6 +1011,6 @@ def attach_file(office: Office, case: str, path: str | Path | None = None, *, da
     with office.writing() as w:
         c = _case(w, case)
         a = w.insert(Attachment, case_id=c.id, filename=filename, content_type=ctype, size=len(data),
-                     sha256=hashlib.sha256(data).hexdigest(), data=data, created_at=now_iso())
+                     blob_hash=blobs.put(w, data), created_at=now_iso())
         w.audit("case.attach", target=f"case:{c.id}", detail=f"{len(data)} bytes")
     return AttachmentView(a.id, filename, ctype, len(data), None, a.created_at)

@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mpoffice_tui.db import blobs
 from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.ids import new_id
@@ -356,7 +357,7 @@ def _store(w, run: _Run, batch: list[Item]) -> dict:
         mid = new_id()
         row = {"id": mid, "channel": "email", "direction": "in", "sender_name": msg.sender_name,
                "sender_email": msg.sender_email, "recipients": msg.recipients, "subject": msg.subject,
-               "body_text": msg.body_text, "received_at": msg.date or now, "raw": msg.raw,
+               "body_text": msg.body_text, "received_at": msg.date or now, "raw_hash": blobs.put(w, msg.raw),
                "message_id_header": msg.message_id, "in_reply_to": msg.in_reply_to,
                "references_header": " ".join(msg.references) or None, "content_hash": msg.content_hash,
                "triage": "new", "flags": ",".join(msg.flags),
@@ -405,7 +406,7 @@ def _store(w, run: _Run, batch: list[Item]) -> dict:
         rows.append(row)
         pending[mid] = row
         for att in msg.attachments:
-            attachments.append(_attachment_row(mid, att.filename, att.content_type, att.data))
+            attachments.append(_attachment_row(w, mid, att.filename, att.content_type, att.data))
         counts["ids"].append(mid)
     if rows:
         w.insert_many(Message, rows)
@@ -430,13 +431,12 @@ def _auto_filed_replies(w, row: dict) -> None:
         r.save(row["id"], "auto_file", f"auto-filed to {ref[0]} (reply from {', '.join(replied)} recorded)", "new")
 
 
-def _attachment_row(message_id: str | None, filename: str, content_type: str, data: bytes,
+def _attachment_row(w, message_id: str | None, filename: str, content_type: str, data: bytes,
                     case_id: str | None = None) -> dict:
-    import hashlib
-
+    """An attachment row, its bytes kept as a blob (once, however many messages carry them)."""
     return {"message_id": message_id, "case_id": case_id, "filename": filename or "attachment",
             "content_type": content_type or "application/octet-stream", "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(), "data": data}
+            "blob_hash": blobs.put(w, data)}
 
 
 def _form_campaign(w, index: CampaignIndex, decision, row: dict, sh, pending: dict[str, dict]) -> str:
@@ -559,7 +559,7 @@ def get_message(office: Office, msg_id: str) -> MessageDetail:
             "SELECT id, channel, direction, coalesce(sender_name,''), coalesce(sender_email,''), "
             "coalesce(recipients,''), subject, body_text, received_at, triage, flags, case_id, constituent_id, "
             "campaign_id, suggested_case_id, suggested_constituent_id, suggested_elector_key, "
-            "suggestion_reason, message_id_header, in_reply_to, source, raw IS NOT NULL "
+            "suggestion_reason, message_id_header, in_reply_to, source, raw_hash IS NOT NULL "
             "FROM messages WHERE id = ?", (msg_id,)).fetchone()
         if r is None:
             raise OfficeError(f"no message {msg_id!r}")
@@ -574,8 +574,8 @@ def get_message(office: Office, msg_id: str) -> MessageDetail:
 
 def raw_message(office: Office, msg_id: str) -> bytes | None:
     with office.engine.connect() as conn:
-        row = conn.exec_driver_sql("SELECT raw FROM messages WHERE id = ?", (msg_id,)).fetchone()
-    return bytes(row[0]) if row and row[0] is not None else None
+        row = conn.exec_driver_sql("SELECT raw_hash FROM messages WHERE id = ?", (msg_id,)).fetchone()
+        return blobs.read(conn, row[0]) if row else None
 
 
 # -- triage --------------------------------------------------------------------------------------
@@ -924,7 +924,7 @@ def capture(office: Office, channel: str, *, sender_name: str, body: str, subjec
                "constituent_id": cid, "author_id": office.staff_id, "source": "manual capture"}
         [mid] = w.insert_many(Message, [row])
         if data is not None:
-            w.insert_many(Attachment, [_attachment_row(mid, Path(attachment_path).name,
+            w.insert_many(Attachment, [_attachment_row(w, mid, Path(attachment_path).name,
                                                        _guess_type(Path(attachment_path).name), data,
                                                        case_id=case.id if case else None)])
         w.audit("message.capture", target=f"message:{mid}", detail=f"{channel} logged")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import getaddresses
 
+from mpoffice_tui.db import blobs
 from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import MailAccount, Message, OutgoingMail
@@ -92,9 +93,10 @@ def _update(office: Office, msg_id: str, *, triage: str | None = None, audit: tu
 def _message(office: Office, msg_id: str) -> tuple[bytes, str, str, int, str | None]:
     with office.engine.connect() as conn:
         row = conn.exec_driver_sql(
-            "SELECT m.raw, coalesce(m.recipients, ''), coalesce(m.message_id_header, ''), o.attempts, o.sending_site "
+            "SELECT m.raw_hash, coalesce(m.recipients, ''), coalesce(m.message_id_header, ''), o.attempts, o.sending_site "
             "FROM messages m JOIN outgoing_mail o ON o.message_id = m.id WHERE m.id = ?", (msg_id,)).fetchone()
-    return bytes(row[0] or b""), row[1], row[2], int(row[3] or 0), row[4]
+        raw = blobs.read(conn, row[0]) or b""
+    return raw, row[1], row[2], int(row[3] or 0), row[4]
 
 
 class _Round:

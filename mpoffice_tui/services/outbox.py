@@ -22,6 +22,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
+from mpoffice_tui.db import blobs
 from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Attachment, Message, OutgoingMail
@@ -139,16 +140,13 @@ def create_draft(w, *, to_name: str, to_addr: str, subject: str, body: str, case
     [msg_id] = w.insert_many(Message, [{
         "channel": "email", "direction": "out", "sender_name": from_name or None,
         "sender_email": from_addr or None, "recipients": to, "subject": subject, "body_text": body,
-        "received_at": utcnow(), "raw": raw, "message_id_header": mid, "in_reply_to": in_reply_to,
+        "received_at": utcnow(), "raw_hash": blobs.put(w, raw), "message_id_header": mid, "in_reply_to": in_reply_to,
         "references_header": references, "content_hash": content_hash_of(raw), "triage": "outbox",
         "case_id": case_id, "constituent_id": constituent_id, "campaign_id": campaign_id,
         "author_id": w.staff_id, "source": source}])
     if attachments:
-        import hashlib
-
         w.insert_many(Attachment, [{"message_id": msg_id, "case_id": case_id, "filename": n, "content_type": t,
-                                    "size": len(d), "sha256": hashlib.sha256(d).hexdigest(), "data": d}
-                                   for n, t, d in attachments])
+                                    "size": len(d), "blob_hash": blobs.put(w, d)} for n, t, d in attachments])
     w.insert(OutgoingMail, message_id=msg_id, account_id=account_id, state="draft", batch=batch,
              reason=None if from_addr else NO_FROM)
     return msg_id
@@ -232,13 +230,14 @@ def _finalise(w, o: OutgoingMail) -> None:
         raise OfficeError(f"{msg.subject!r}: {NO_FROM}")
     if not (msg.recipients or "").strip():
         raise OfficeError(f"{msg.subject!r} has nobody to send it to")
-    atts = [(n, t, bytes(d or b"")) for n, t, d in conn.exec_driver_sql(
-        "SELECT filename, content_type, data FROM attachments WHERE message_id = ? AND deleted = 0 "
+    atts = [(n, t, blobs.read(conn, h) or b"") for n, t, h in conn.exec_driver_sql(
+        "SELECT filename, content_type, blob_hash FROM attachments WHERE message_id = ? AND deleted = 0 "
         "ORDER BY created_at, id", (msg.id,)).fetchall()]
     raw = build_raw(from_name=from_name, from_addr=from_addr, to=msg.recipients, subject=msg.subject,
                     body=msg.body_text, message_id=msg.message_id_header, in_reply_to=msg.in_reply_to,
                     references=msg.references_header, attachments=atts)
-    w.update(msg, raw=raw, sender_name=from_name or None, sender_email=from_addr, content_hash=content_hash_of(raw))
+    w.update(msg, raw_hash=blobs.put(w, raw), sender_name=from_name or None, sender_email=from_addr,
+             content_hash=content_hash_of(raw))
     if o.account_id != account_id:
         w.update(o, account_id=account_id)
 
@@ -330,7 +329,7 @@ def export_eml(office: Office, folder: str | os.PathLike, ids: list[str] | None 
             _finalise(w, _outgoing(w, o.id))  # From the sending account as it is now; refused with none
             msg = w.get(Message, o.id)
             path = out / _file_name(o.id, o.subject, o.case_ref)
-            path.write_bytes(b"X-Unsent: 1\r\n" + bytes(msg.raw or b""))
+            path.write_bytes(b"X-Unsent: 1\r\n" + (blobs.read(w.session.connection(), msg.raw_hash) or b""))
             w.update(_outgoing(w, o.id), exported_at=utcnow())
             exported.append(Exported(o.id, path))
         w.audit("reply.export", detail=f"{len(exported)} drafts exported as .eml (not sent)")

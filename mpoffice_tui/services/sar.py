@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from mpoffice_tui.db import blobs
 from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import SubjectAccessRequest
@@ -330,7 +331,7 @@ def _collect(conn, pid: str, *, redact: bool, include_confidential: bool):
             red.add(m["sender_name"], parts=True)
             red.add(m["sender_email"])
             review.append(ReviewEntry("third_party", "messages", m["id"], "sent by someone else", redact))
-        if m["raw"]:
+        if m["raw_hash"]:
             review.append(ReviewEntry("original_email", "messages", m["id"], "the original email source is held; "
                                       "only its text is in the pack (the source may name others)", True))
     mids = [m["id"] for m in messages]
@@ -380,20 +381,20 @@ def _collect(conn, pid: str, *, redact: bool, include_confidential: bool):
     for i, a in enumerate(atts):
         safe = re.sub(r"[^\w.\-]+", "_", a["filename"] or "file")[-80:] or "file"
         name = f"files/{i + 1:03d}-{safe}"
-        blob = bytes(a["data"] or b"")
+        blob = blobs.read(conn, a["blob_hash"]) or b""
         if a["content_type"].startswith("text/") and redact:
             blob = red(blob.decode("utf-8", "replace")).encode("utf-8")
         else:
             review.append(ReviewEntry("attachment", "attachments", a["id"], "a file that may name other people: "
                                       "check it before release", False))
-        d = clean(a)
-        d.update(file=name, sha256_held=a["sha256"], bytes_in_pack=len(blob))
+        d = clean(a, ("blob_hash",))
+        d.update(file=name, sha256_held=a["blob_hash"], bytes_in_pack=len(blob))
         attachments.append(d)
         attach_files.append((d, blob))
     by_case = {cid: {"messages": [], "notes": [], "letters": [], "tasks": [], "parties": []} for cid in case_ids}
     other_messages = []
     for m in messages:
-        d = clean(m, ("raw", "content_hash"))
+        d = clean(m, ("raw_hash", "content_hash"))
         d["author"] = staff.get(m["author_id"])
         (by_case[m["case_id"]]["messages"] if m["case_id"] in by_case else other_messages).append(d)
     for n in notes:

@@ -1,23 +1,33 @@
-"""Sync bundles: the ops other machines have not acknowledged, compressed and encrypted, streamed.
+"""Sync bundles: the ops other machines have not acknowledged, and the blobs those ops name, encrypted and
+streamed.
 
-File layout (format 2)::
+File layout (format 3; format 2 had the same envelope)::
 
-    b"MPOSYNC\\x02" | header length (4 bytes, big-endian) | header (JSON) | chunk | chunk | ...
+    b"MPOSYNC\x03" | header length (4 bytes, big-endian) | header (JSON) | chunk | chunk | ...
     chunk = last flag (1 byte) | length (4) | nonce (12) | AES-256-GCM ciphertext and tag (length bytes)
 
 The header names the format, the office, the sending site and its version vector (what it holds, so
 the receiver can acknowledge). Each chunk is sealed with a key derived from the office's data key and
 with SHA-256(everything before the first chunk), its index and its last flag as associated data: a
-header, chunk order or ending that was changed, cut or extended fails to open. The plaintext is one
-zlib stream of JSON lines, one op per line.
+header, chunk order or ending that was changed, cut or extended fails to open. The chunks' plaintext is a
+sequence of frames, kind (1 byte) | length (4) | body:
 
-Bundles are written and read in bounded memory: a chunk (CHUNK bytes), one op line (MAX_LINE) and a
-batch of ops (APPLY_BATCH) at a time, never the whole file. Reading is two passes over the open file:
-the first authenticates every chunk and changes nothing; only then the second decrypts again and
-applies the ops, all in one transaction (so a file altered between the passes changes nothing either).
-Only a regular file of at most MAX_BUNDLE_BYTES is opened (a FIFO or a link to a device is refused).
-Format 1 bundles (the whole file sealed at once) are still read, up to MAX_V1_BYTES; enrolment files
-keep that format (`seal`, `read_header`, `unseal`).
+    O  a block of ops: zlib of JSON lines, one op per line (`_LineCoder`)
+    B  a blob (db.blobs): JSON {"h": hash, "n": size, "c": codec, "s": stored length}, then
+    D  its stored bytes, in frames of at most CHUNK bytes
+
+A blob travels once per bundle, before the first block whose ops name it (`db.models.BLOB_COLUMNS`); the
+receiver stores it (checked against its hash) before applying those ops, and skips one it already holds.
+Ops carry hashes only, never blob bytes. (Format 2 was one zlib stream of op lines, the bytes inside the
+ops; such bundles from machines not yet upgraded are still read, their bytes moved into blobs on arrival.)
+
+Bundles are written and read in bounded memory: a chunk (CHUNK bytes), a block of ops, one blob (at most
+MAX_BLOB bytes) and a batch of ops (APPLY_BATCH) at a time, never the whole file. Reading is two passes
+over the open file: the first authenticates every chunk and changes nothing; only then the second decrypts
+again and stores the blobs and applies the ops, all in one transaction (so a file altered between the
+passes changes nothing either). Only a regular file of at most MAX_BUNDLE_BYTES is opened (a FIFO or a
+link to a device is refused). Format 1 bundles (the whole file sealed at once) are still read, up to
+MAX_V1_BYTES; enrolment files keep that envelope (`seal`, `read_header`, `unseal`).
 """
 
 from __future__ import annotations
@@ -35,8 +45,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from mpoffice_tui.db import blobs
 from mpoffice_tui.db.errors import OfficeError
-from mpoffice_tui.db.models import SHARED_TABLES
+from mpoffice_tui.db.legacy_bytes import lift_op
+from mpoffice_tui.db.models import BLOB_COLUMNS, SHARED_TABLES
 from mpoffice_tui.db.writes import dumps
 from mpoffice_tui.files import (
     FileRefused,
@@ -50,15 +62,20 @@ from mpoffice_tui.files import (
 from mpoffice_tui.sync import erasure, state
 from mpoffice_tui.sync.merge import OP_COLUMNS, ApplyResult, OpRow, apply_ops
 
-MAGIC = b"MPOSYNC\x02"
+MAGIC = b"MPOSYNC\x03"
+MAGIC_V2 = b"MPOSYNC\x02"
 MAGIC_V1 = b"MPOSYNC\x01"
-FORMAT = "mpoffice-sync/2"
+FORMAT = "mpoffice-sync/3"
+FORMAT_V2 = "mpoffice-sync/2"
 FORMAT_V1 = "mpoffice-sync/1"
+MAGICS = {MAGIC: FORMAT, MAGIC_V2: FORMAT_V2, MAGIC_V1: FORMAT_V1}
 SUFFIX = ".mposync"
 KEY_INFO = b"mpoffice sync bundle v1"
 _MAX_HEADER = 1 << 20
 CHUNK = MiB(1)  # compressed plaintext per sealed chunk
-MAX_LINE = MiB(512)  # one op as JSON (a message with a 100 MB original, base64-encoded, fits)
+MAX_LINE = MiB(512)  # one op as JSON (format 2: a message with a 100 MB original, base64-encoded, fits)
+MAX_BLOB = MiB(512)  # one blob as stored
+BLOCK = MiB(1)  # op lines per O frame, before compression
 MAX_BUNDLE_BYTES = MiB(8 * 1024)  # checked before a byte is read
 MAX_V1_BYTES = MiB(512)  # format 1 was sealed whole: it is read whole, so it is kept small
 APPLY_BATCH = 5000  # ops applied at a time (and at most APPLY_BATCH_BYTES of them)
@@ -87,6 +104,7 @@ class Exported:
     path: Path
     ops: int
     bytes: int
+    blobs: int = 0
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,8 @@ class Imported:
     rows: int
     skipped: str | None = None  # why nothing was done (e.g. this machine's own bundle)
     scrubbed: bool = False  # the bundle brought erasures, so the file was scrubbed of erased values
+    blobs: int = 0  # blobs the bundle carried
+    blobs_new: int = 0  # of those, the ones this machine did not hold (stored)
 
 
 def _now() -> str:
@@ -205,7 +225,7 @@ def _chunk_aad(prefix_hash: bytes, index: int, last: bool) -> bytes:
 
 
 class _SealedWriter:
-    """Compresses op lines and writes them as sealed chunks (the last one flagged)."""
+    """Writes plaintext as sealed chunks of CHUNK bytes (the last one flagged)."""
 
     def __init__(self, fh: BinaryIO, key: bytes, prefix: bytes):
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -213,7 +233,6 @@ class _SealedWriter:
         self._fh = fh
         self._aead = AESGCM(key)
         self._hash = hashlib.sha256(prefix).digest()
-        self._zip = zlib.compressobj(6)
         self._buf = bytearray()
         self._index = 0
         fh.write(prefix)
@@ -227,18 +246,56 @@ class _SealedWriter:
         self.written += 17 + len(sealed)
         self._index += 1
 
-    def line(self, text: str) -> None:
-        self._buf += self._zip.compress(text.encode("utf-8") + b"\n")
+    def write(self, data: bytes) -> None:
+        self._buf += data
         while len(self._buf) > CHUNK:  # keep a remainder: the last chunk must be the flagged one
             self._seal(bytes(self._buf[:CHUNK]), last=False)
             del self._buf[:CHUNK]
 
     def close(self) -> None:
-        self._buf += self._zip.flush()
-        while len(self._buf) > CHUNK:
-            self._seal(bytes(self._buf[:CHUNK]), last=False)
-            del self._buf[:CHUNK]
         self._seal(bytes(self._buf), last=True)
+
+
+class _FrameWriter:
+    """Format 3's frames over a sealed writer: blocks of op lines (compressed) and blobs (as stored)."""
+
+    def __init__(self, sealed: _SealedWriter):
+        self._sealed = sealed
+        self._lines: list[bytes] = []
+        self._size = 0
+        self.sent: set[str] = set()
+        self.blobs = 0  # blobs written
+
+    def _frame(self, kind: bytes, body: bytes) -> None:
+        self._sealed.write(kind + struct.pack(">I", len(body)))
+        self._sealed.write(body)
+
+    def line(self, text: str) -> None:
+        data = text.encode("utf-8") + b"\n"
+        self._lines.append(data)
+        self._size += len(data)
+        if self._size >= BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._lines:
+            self._frame(b"O", zlib.compress(b"".join(self._lines), 6))
+            self._lines, self._size = [], 0
+
+    def blob(self, conn, digest: str) -> None:
+        """A blob once per bundle, ahead of the block holding the op that names it (skipped if not held)."""
+        if digest in self.sent:
+            return
+        self.sent.add(digest)
+        found = blobs.stored(conn, digest)
+        if found is None:
+            return  # no row here names it any more (erased, or a draft rewritten): nobody needs it
+        size, codec, data = found
+        self.blobs += 1
+        self._frame(b"B", json.dumps({"h": digest, "n": size, "c": codec, "s": len(data)}).encode("utf-8"))
+        view = memoryview(data)
+        for i in range(0, len(view), CHUNK):
+            self._frame(b"D", bytes(view[i:i + CHUNK]))
 
 
 class _LineCoder:
@@ -312,9 +369,22 @@ class _LineCoder:
         return OpRow(site, seq, hlc, tbls[ti], row_id, field, dumps(value), prev_site, prev_seq, sup)
 
 
+def _op_blobs(row: tuple) -> list[str]:
+    """The blob hashes an op row (as stored) names."""
+    tbl, field = row[3], row[5]
+    cols = BLOB_COLUMNS.get(tbl)
+    if not cols or (field != "*" and field not in cols):
+        return []
+    return blobs.hashes_in(tbl, field, json.loads(row[6]))
+
+
 def write_bundle(office, fh: BinaryIO) -> int:
-    """Stream a sealed bundle of the ops some active peer has not acknowledged into `fh`; returns how
-    many ops it holds. One read transaction: the header's vector and the ops agree."""
+    """Stream a sealed bundle of the ops some active peer has not acknowledged, and the blobs they name,
+    into `fh`; returns how many ops it holds. One read transaction: the header's vector and the ops agree."""
+    return _write_bundle(office, fh)[0]
+
+
+def _write_bundle(office, fh: BinaryIO) -> tuple[int, int]:
     key = office.derive_key(KEY_INFO)
     with office.engine.connect() as conn, conn.begin():
         floor = state.floor_for_export(conn, office.site_id)
@@ -325,15 +395,20 @@ def write_bundle(office, fh: BinaryIO) -> int:
         header = {"format": FORMAT, "office": office.office_id, "site": office.site_id, "code": office.site_code,
                   "vector": vec, "created": _now(), "ops": count}
         head = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-        writer = _SealedWriter(fh, key, MAGIC + struct.pack(">I", len(head)) + head)
+        sealed = _SealedWriter(fh, key, MAGIC + struct.pack(">I", len(head)) + head)
+        frames = _FrameWriter(sealed)
         coder = _LineCoder()
         for site in sites:
             for row in conn.exec_driver_sql(f"SELECT {OP_COLUMNS} FROM ops WHERE site = ? AND seq > ? "
                                             "ORDER BY seq", (site, floor.get(site, 0))):
-                for line in coder.encode(tuple(row)):
-                    writer.line(line)
-        writer.close()
-    return count
+                row = tuple(row)
+                for digest in _op_blobs(row):
+                    frames.blob(conn, digest)
+                for line in coder.encode(row):
+                    frames.line(line)
+        frames.flush()
+        sealed.close()
+    return count, frames.blobs
 
 
 def build(office) -> tuple[bytes, int]:
@@ -421,7 +496,7 @@ def _open(office, path: Path, data: bytes | None) -> _Open:
         magic = fh.read(len(MAGIC))
         if not magic:
             raise BundleRefused(f"{path}: the file is empty, not a sync bundle.")
-        if magic not in (MAGIC, MAGIC_V1):
+        if magic not in MAGICS:
             raise BundleRefused(f"{path}: not an mpoffice sync bundle (unrecognised contents).")
         raw_size = fh.read(4)
         if len(raw_size) < 4:
@@ -438,7 +513,7 @@ def _open(office, path: Path, data: bytes | None) -> _Open:
                 raise ValueError
         except ValueError:
             raise BundleRefused(f"{path}: the sync bundle is damaged (unreadable header).") from None
-        bundle = _check_header(office, path, header, FORMAT if magic == MAGIC else FORMAT_V1)
+        bundle = _check_header(office, path, header, MAGICS[magic])
         return _Open(fh, bundle, magic + raw_size + raw_head)
     except BaseException:
         fh.close()
@@ -482,17 +557,141 @@ def _v1_ops(office, opened: _Open) -> list[OpRow]:
         raise BundleRefused(f"{opened.bundle.path}: the sync bundle is damaged (its contents do not parse).") from exc
 
 
-def _apply_stream(office, opened: _Open) -> ApplyResult:
-    """Pass 2: decrypt again and apply the ops in batches, in one transaction with the acknowledgement."""
+class _Frames:
+    """Format 3's frames from the authenticated chunks: (kind, body), each at most MAX_FRAME bytes."""
+
+    def __init__(self, chunks: Iterator[bytes], path: Path):
+        self._chunks = chunks
+        self._buf = bytearray()
+        self._path = path
+
+    def _damaged(self) -> BundleRefused:
+        return BundleRefused(f"{self._path}: the sync bundle is damaged (its contents do not parse).")
+
+    def _read(self, n: int) -> bytes | None:
+        while len(self._buf) < n:
+            piece = next(self._chunks, None)
+            if piece is None:
+                if self._buf:
+                    raise self._damaged()
+                return None
+            self._buf += piece
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        return out
+
+    def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
+        while True:
+            head = self._read(5)
+            if head is None:
+                return
+            kind, size = head[:1], struct.unpack(">I", head[1:])[0]
+            if kind not in (b"O", b"B", b"D") or size > (CHUNK if kind != b"O" else MAX_LINE):
+                raise self._damaged()
+            body = self._read(size) if size else b""
+            if body is None:
+                raise self._damaged()
+            yield kind, body
+
+
+def _lines_of(block: bytes, path: Path) -> list[bytes]:
+    """The op lines of an O frame (at most MAX_LINE once inflated: a zip bomb stops there)."""
+    unzip = zlib.decompressobj()
+    try:
+        plain = unzip.decompress(block, MAX_LINE + 1)
+    except zlib.error:
+        raise BundleRefused(f"{path}: the sync bundle is damaged (its contents do not parse).") from None
+    if len(plain) > MAX_LINE or unzip.unconsumed_tail or not unzip.eof or not plain.endswith(b"\n"):
+        raise BundleRefused(f"{path}: the sync bundle is damaged (its contents do not parse).")
+    return plain[:-1].split(b"\n")
+
+
+class _BlobIn:
+    """A blob arriving in a bundle: its stored bytes gathered, checked against its hash, then stored
+    (skipped when this machine already holds it)."""
+
+    def __init__(self, conn, body: bytes, path: Path):
+        try:
+            head = json.loads(body)
+            self.digest, self.size, self.codec, self.left = head["h"], int(head["n"]), str(head["c"]), int(head["s"])
+            if not (isinstance(self.digest, str) and len(self.digest) == 64 and 0 <= self.left <= MAX_BLOB
+                    and self.size >= 0):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            raise BundleRefused(f"{path}: the sync bundle is damaged (its contents do not parse).") from None
+        self.conn, self.path = conn, path
+        self.skip = blobs.has(conn, self.digest)
+        self.data = bytearray()
+
+    def add(self, piece: bytes) -> None:
+        if len(piece) > self.left:
+            raise BundleRefused(f"{self.path}: the sync bundle is damaged (its contents do not parse).")
+        self.left -= len(piece)
+        if not self.skip:
+            self.data += piece
+
+    def finish(self) -> bool:
+        """Store it (when new); True if it was stored."""
+        if self.skip:
+            return False
+        stored = bytes(self.data)
+        try:
+            plain = blobs.unpack(self.codec, stored)
+        except (ValueError, zlib.error):
+            plain = None
+        if plain is None or len(plain) != self.size or blobs.hash_of(plain) != self.digest:
+            raise BundleRefused(f"{self.path}: the sync bundle is damaged (a file in it does not match its "
+                                "fingerprint). Nothing was changed; export it again.")
+        blobs.put_stored(self.conn, self.digest, self.size, self.codec, stored)
+        return True
+
+
+def lift_legacy(conn, ops: list[OpRow]) -> list[OpRow]:
+    """Ops of an older machine (format 1 and 2 bundles, enrolment files) whose values still hold a message's
+    original or an attachment's bytes: those bytes stored as blobs, the ops naming them by hash instead
+    (the same ops the migration gives that machine once it is upgraded)."""
+    out = []
+    for op in ops:
+        got = lift_op(op.tbl, op.field, op.value, lambda data: blobs.put(conn, data))
+        out.append(op if got is None else op._replace(field=got[0], value=got[1]))
+    return out
+
+
+def _apply_stream(office, opened: _Open) -> tuple[ApplyResult, int, int]:
+    """Pass 2: decrypt again, store the blobs and apply the ops in batches, in one transaction with the
+    acknowledgement. Returns the result and the blobs carried and stored."""
     path, bundle = opened.bundle.path, opened.bundle
-    received = new = rows = 0
+    received = new = rows = carried = stored = 0
     with office.writing() as w:
         conn = w.session.connection()
+        done = state.compacted(conn)  # ops compacted away here are not taken back
 
         def flush(batch: list[OpRow]) -> None:
             nonlocal received, new, rows
+            if bundle.format != FORMAT:
+                batch = lift_legacy(conn, batch)
+            if done:
+                batch = [op for op in batch if op.seq > done.get(op.site, 0)]
             got = apply_ops(conn, batch, office.clock)
             received, new, rows = received + got.received, new + got.new, rows + got.rows
+
+        batch: list[OpRow] = []
+        weight = 0
+        coder = _LineCoder()
+
+        def add(line: bytes) -> None:
+            nonlocal batch, weight
+            try:
+                op = coder.decode(line)
+            except (ValueError, TypeError):
+                raise BundleRefused(f"{path}: the sync bundle is damaged (its contents do not parse).") from None
+            if op is None:
+                return
+            batch.append(op)
+            weight += len(line)
+            if len(batch) >= APPLY_BATCH or weight >= APPLY_BATCH_BYTES:
+                flush(batch)
+                batch, weight = [], 0
 
         if bundle.format == FORMAT_V1:
             ops = _v1_ops(office, opened)
@@ -500,25 +699,34 @@ def _apply_stream(office, opened: _Open) -> ApplyResult:
                 flush(ops[i:i + APPLY_BATCH])
         else:
             chunks = _chunks(opened.fh, office.derive_key(KEY_INFO), hashlib.sha256(opened.prefix).digest(), path)
-            batch: list[OpRow] = []
-            weight = 0
-            coder = _LineCoder()
-            for line in _lines(chunks, path):
-                try:
-                    op = coder.decode(line)
-                except (ValueError, TypeError):
-                    raise BundleRefused(f"{path}: the sync bundle is damaged (its contents do not parse).") from None
-                if op is None:
-                    continue
-                batch.append(op)
-                weight += len(line)
-                if len(batch) >= APPLY_BATCH or weight >= APPLY_BATCH_BYTES:
-                    flush(batch)
-                    batch, weight = [], 0
+            if bundle.format == FORMAT_V2:
+                for line in _lines(chunks, path):
+                    add(line)
+            else:
+                blob: _BlobIn | None = None
+                for kind, body in _Frames(chunks, path):
+                    if blob is not None and kind != b"D":
+                        raise BundleRefused(f"{path}: the sync bundle is damaged (its contents do not parse).")
+                    if kind == b"O":
+                        for line in _lines_of(body, path):
+                            add(line)
+                        continue
+                    if kind == b"B":
+                        blob = _BlobIn(conn, body, path)
+                        carried += 1
+                    elif blob is None:
+                        raise BundleRefused(f"{path}: the sync bundle is damaged (its contents do not parse).")
+                    else:
+                        blob.add(body)
+                    if blob.left == 0:
+                        stored += blob.finish()
+                        blob = None
+                if blob is not None:
+                    raise BundleRefused(f"{path}: the sync bundle is damaged (its contents end early).")
             if batch:
                 flush(batch)
         state.record_ack(conn, bundle.site, bundle.vector, code=bundle.code, at=_now())
-    return ApplyResult(received, new, rows)
+    return ApplyResult(received, new, rows), carried, stored
 
 
 def import_bundle(office, path: Path, data: bytes | None = None) -> Imported:
@@ -530,15 +738,16 @@ def import_bundle(office, path: Path, data: bytes | None = None) -> Imported:
         bundle = opened.bundle
         if bundle.site == office.site_id:
             return Imported(path, bundle.site, bundle.code, bundle.ops, 0, 0, skipped="this machine's own bundle")
-        if bundle.format == FORMAT:  # pass 1: every chunk authenticated before anything is applied
+        if bundle.format != FORMAT_V1:  # pass 1: every chunk authenticated before anything is applied
             for _ in _chunks(opened.fh, office.derive_key(KEY_INFO), hashlib.sha256(opened.prefix).digest(), path):
                 pass
             opened.fh.seek(len(opened.prefix))
-        result = _apply_stream(office, opened)
+        result, carried, stored = _apply_stream(office, opened)
     office.set_meta("sync.last_import_at", _now())
     office.reconcile_slots()  # staff added, removed or re-keyed on another machine
     scrubbed = erasure.scrub_if_pending(office)  # erased values leave the file too
-    return Imported(path, bundle.site, bundle.code, result.received, result.new, result.rows, scrubbed=scrubbed)
+    return Imported(path, bundle.site, bundle.code, result.received, result.new, result.rows, scrubbed=scrubbed,
+                    blobs=carried, blobs_new=stored)
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -554,17 +763,22 @@ def default_name(office) -> str:
 
 def export_file(office, target: Path) -> tuple[int, int]:
     """Stream a bundle into a new owner-only file, renamed into place when complete: (ops, bytes)."""
+    count, size, _ = _export_file(office, target)
+    return count, size
+
+
+def _export_file(office, target: Path) -> tuple[int, int, int]:
     tmp = temp_beside(target)
     try:
         with open_private(tmp) as fh:
-            count = write_bundle(office, fh)
+            count, carried = _write_bundle(office, fh)
             fh.flush()
             os.fsync(fh.fileno())
             size = fh.tell()
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    return count, size
+    return count, size, carried
 
 
 def export_bundle(office, target: Path) -> Exported:
@@ -572,6 +786,6 @@ def export_bundle(office, target: Path) -> Exported:
     target = Path(target)
     if target.is_dir():
         target = target / default_name(office)
-    count, size = export_file(office, target)
+    count, size, carried = _export_file(office, target)
     office.set_meta("sync.last_export_at", _now())
-    return Exported(target, count, size)
+    return Exported(target, count, size, carried)

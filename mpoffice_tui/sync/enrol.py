@@ -2,7 +2,8 @@
 
 An enrolment file carries everything a new machine needs: the office id, the data key, the key slots
 (so staff passphrases work there), the new machine's site id and site code, what the inviter knows of
-its peers, and the office's whole op set, so the replica starts complete. It is encrypted with
+its peers, and the office's whole op set with the blobs its ops name (format 2; format 1 files, whose ops
+held the bytes, are still read), so the replica starts complete. It is encrypted with
 AES-256-GCM under a key derived by Argon2id from a one-time passphrase; its header (format and KDF
 parameters) is bound as associated data. Electoral register rows are local and never included.
 The file is written owner-only; on joining only a regular file of at most MAX_FILE_BYTES is read, and
@@ -19,7 +20,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from mpoffice_tui.db import engine, keys
+from mpoffice_tui.db import blobs, engine, keys
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Setting
 from mpoffice_tui.files import FileRefused, MiB, read_regular
@@ -27,7 +28,8 @@ from mpoffice_tui.sync import bundle, erasure, state
 from mpoffice_tui.sync.merge import apply_ops
 
 MAGIC = b"MPOJOIN\x01"
-FORMAT = "mpoffice-invite/1"
+FORMAT = "mpoffice-invite/2"
+FORMAT_V1 = "mpoffice-invite/1"
 SUFFIX = ".mpojoin"
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O (read over the phone as 1 and 0)
 MAX_FILE_BYTES = MiB(2048)  # the whole office's ops, read whole to be unsealed at once
@@ -99,15 +101,23 @@ def invite(office, folder: Path, *, passphrase: str | None = None, label: str = 
         vec = state.vector(conn)
         ops = state.ops_since(conn, {})
         peers = state.peer_acks(conn)
+        done = state.compacted(conn)
     peers[office.site_id] = vec
     slots = {"office_id": office.office_id,
              "slots": [s.__dict__ for s in office.slots.slots if s.kind != "keyring"]}
     meta = {"office_id": office.office_id, "office_name": office.name,
             "mp_name": office.meta("mp_name") or "", "data_key": base64.b64encode(office.data_key).decode(),
             "slots": slots, "site_id": site_id, "site_code": code, "inviter": office.site_id,
-            "inviter_code": office.site_code, "peers": peers}
+            "inviter_code": office.site_code, "peers": peers, "compacted": done}
     meta_blob = zlib.compress(json.dumps(meta).encode("utf-8"))
-    payload = struct.pack(">I", len(meta_blob)) + meta_blob + bundle.encode_ops(ops)
+    ops_blob = bundle.encode_ops(ops)
+    parts = [struct.pack(">I", len(meta_blob)), meta_blob, struct.pack(">Q", len(ops_blob)), ops_blob]
+    with office.engine.connect() as conn:
+        for digest, size, codec, stored in conn.exec_driver_sql("SELECT hash, size, codec, data FROM blobs "
+                                                                "ORDER BY hash"):
+            head = json.dumps({"h": digest, "n": size, "c": codec}).encode("utf-8")
+            parts += [struct.pack(">IQ", len(head), len(stored)), head, bytes(stored)]
+    payload = b"".join(parts)
     salt = secrets.token_bytes(16)
     kdf = {"alg": "argon2id", "salt": base64.b64encode(salt).decode(), "m": keys.ARGON2_MEMORY_KIB,
            "t": keys.ARGON2_TIME, "p": keys.ARGON2_LANES}
@@ -128,7 +138,7 @@ def _open_enrolment(path: Path, passphrase: str) -> tuple[dict, bytes]:
     what = "enrolment file"
     header, end = bundle.read_header(data, Path(path), magic=MAGIC, what=what)
     kdf = header.get("kdf")
-    if header.get("format") != FORMAT or not isinstance(kdf, dict) or kdf.get("alg") != "argon2id":
+    if header.get("format") not in (FORMAT, FORMAT_V1) or not isinstance(kdf, dict) or kdf.get("alg") != "argon2id":
         raise bundle.BundleRefused(f"{path}: an enrolment file of an unknown format.")
     try:
         salt, m, t, p = keys.check_kdf(kdf)
@@ -150,9 +160,27 @@ def _open_enrolment(path: Path, passphrase: str) -> tuple[dict, bytes]:
         meta = json.loads(zlib.decompress(payload[4:4 + size]))
         if not isinstance(meta, dict):
             raise ValueError("not an enrolment")
+        meta["$format"] = header["format"]
         return meta, payload[4 + size:]
     except (ValueError, struct.error, zlib.error) as exc:
         raise bundle.BundleRefused(f"{path}: the enrolment file is damaged.") from exc
+
+
+def _split_blobs(rest: bytes) -> tuple[bytes, list[tuple[str, int, str, bytes]]]:
+    """(the encoded ops, [(hash, size, codec, stored bytes)]) of a format 2 payload; each blob checked
+    against its hash (ValueError if one does not match)."""
+    (size,) = struct.unpack(">Q", rest[:8])
+    ops_blob, pos, held = rest[8:8 + size], 8 + size, []
+    while pos < len(rest):
+        head_len, stored_len = struct.unpack(">IQ", rest[pos:pos + 12])
+        head = json.loads(rest[pos + 12:pos + 12 + head_len])
+        stored = rest[pos + 12 + head_len:pos + 12 + head_len + stored_len]
+        pos += 12 + head_len + stored_len
+        plain = blobs.unpack(str(head["c"]), stored)
+        if len(stored) != stored_len or blobs.hash_of(plain) != head["h"] or len(plain) != int(head["n"]):
+            raise ValueError("a blob does not match its hash")
+        held.append((head["h"], int(head["n"]), str(head["c"]), stored))
+    return ops_blob, held
 
 
 def join(path: Path, passphrase: str, db_path: Path, *, remove_file: bool = False) -> Joined:
@@ -162,15 +190,24 @@ def join(path: Path, passphrase: str, db_path: Path, *, remove_file: bool = Fals
         slots = keys.KeySlots(office_id=str(meta["office_id"]),
                               slots=[keys.Slot.from_dict(s) for s in meta["slots"]["slots"]])
         data_key = base64.b64decode(meta["data_key"])
+        held: list[tuple[str, int, str, bytes]] = []
+        if meta["$format"] != FORMAT_V1:
+            ops_blob, held = _split_blobs(ops_blob)
         ops = bundle.decode_ops(ops_blob)
-    except (KeyError, TypeError, ValueError, zlib.error) as exc:
+    except (KeyError, TypeError, ValueError, zlib.error, struct.error) as exc:
         raise bundle.BundleRefused(f"{path}: the enrolment file is damaged.") from exc
     office = engine.create_replica(db_path, data_key, slots, site_id=meta["site_id"], site_code=meta["site_code"],
                                    office_name=meta.get("office_name", ""), mp_name=meta.get("mp_name", ""))
     try:
         with office.writing() as w:
             conn = w.session.connection()
-            apply_ops(conn, ops, office.clock)
+            for digest, size, codec, stored in held:
+                blobs.put_stored(conn, digest, size, codec, stored)
+            if meta.get("compacted"):  # the inviter's history was compacted: those ops count as held here too
+                conn.exec_driver_sql("INSERT OR REPLACE INTO office_meta (key, value) VALUES (?, ?)",
+                                     (state.COMPACTED, json.dumps({str(k): int(v) for k, v in
+                                                                   meta["compacted"].items()})))
+            apply_ops(conn, bundle.lift_legacy(conn, ops), office.clock)
             for site, acked in (meta.get("peers") or {}).items():
                 if site != office.site_id:
                     code = meta.get("inviter_code", "") if site == meta.get("inviter") else ""

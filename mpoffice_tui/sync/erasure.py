@@ -14,6 +14,7 @@ once (`reconcile`) at its next import or erasure.
 
 from __future__ import annotations
 
+from mpoffice_tui.db import blobs
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import SHARED_TABLES
 from mpoffice_tui.db.search import FTS_INDEXES
@@ -66,8 +67,11 @@ def reconcile_if_needed(office) -> bool:
 
 
 def scrub(office) -> None:
-    """Leave no erased value in the file: merge the full-text indexes (dropping deleted entries),
-    VACUUM (rewriting every page, so freed pages go) and truncate the WAL."""
+    """Leave no erased value in the file: drop the blobs no row names any more (an erased message's original,
+    an erased attachment: on every machine, since each rebuilds the rows redacted), merge the full-text
+    indexes (dropping deleted entries), VACUUM (rewriting every page, so freed pages go) and truncate the WAL."""
+    with office.engine.begin() as conn:
+        blobs.collect_garbage(conn)
     raw = office.engine.raw_connection()
     try:
         conn = raw.driver_connection

@@ -226,7 +226,9 @@ def rebuild(tbl: str, row_id: str, ops: Sequence[OpRow], *, erased: bool = False
         winners[col] = winner
         fields[col] = decode_value(_value_of(values_of, winner, col))
         gone = superseded.get(col, set())
-        field_heads = [c for c in cands if (c.site, c.seq) not in gone]
+        # every edit of a field came after the row's insert (its writer held the row), so a whole-row op is
+        # no head of a field that has edits, even once the edit naming it was compacted away (sync.compact)
+        field_heads = [c for c in cands if (c.site, c.seq) not in gone and not (c.field == "*" and by_field.get(col))]
         if by_field.get(col):
             heads += [(col, h) for h in field_heads]
         if not conflicts_allowed or col in followers:

@@ -20,20 +20,43 @@ SITE_KEY = "sync.site."
 RETIRED_KEY = "sync.retired."
 
 
+COMPACTED = "sync.compacted"  # office_meta: per origin, the seq up to which superseded ops were compacted away
+
+
+def compacted(conn) -> Vector:
+    """Per origin, the seq up to which this replica compacted its op log (sync.compact): every op at or below
+    it was held here, and those missing were superseded and acknowledged by every machine."""
+    row = conn.exec_driver_sql("SELECT value FROM office_meta WHERE key = ?", (COMPACTED,)).fetchone()
+    try:
+        return {str(k): int(v) for k, v in json.loads(row[0]).items()} if row else {}
+    except (ValueError, TypeError, AttributeError):
+        return {}
+
+
 def vector(conn) -> Vector:
-    """The contiguous prefix of each origin's ops held here."""
+    """The contiguous prefix of each origin's ops held here (ops compacted away count as held)."""
     out: Vector = {}
-    rows = conn.exec_driver_sql("SELECT site, count(*), min(seq), max(seq) FROM ops GROUP BY site").fetchall()
+    done = compacted(conn)
+    if not done:
+        rows = conn.exec_driver_sql("SELECT site, count(*), min(seq), max(seq) FROM ops GROUP BY site").fetchall()
+    else:  # each origin's ops above what was compacted (by the primary key)
+        rows = [(site, *conn.exec_driver_sql("SELECT count(*), min(seq), max(seq) FROM ops WHERE site = ? AND "
+                                             "seq > ?", (site, done.get(site, 0))).fetchone())
+                for (site,) in conn.exec_driver_sql("SELECT DISTINCT site FROM ops").fetchall()]
+        rows = [r for r in rows if r[1]]
     for site, count, lo, hi in rows:
-        if count == hi and lo == 1:
+        base = done.get(site, 0)
+        if count == hi - base and lo == base + 1:
             out[site] = int(hi)
-        elif lo != 1:
-            out[site] = 0
+        elif lo != base + 1:
+            out[site] = base
         else:
             row = conn.exec_driver_sql(
-                "SELECT min(seq) FROM ops o WHERE site = ? AND NOT EXISTS "
-                "(SELECT 1 FROM ops p WHERE p.site = o.site AND p.seq = o.seq + 1)", (site,)).fetchone()
+                "SELECT min(seq) FROM ops o WHERE site = ? AND seq > ? AND NOT EXISTS "
+                "(SELECT 1 FROM ops p WHERE p.site = o.site AND p.seq = o.seq + 1)", (site, base)).fetchone()
             out[site] = int(row[0])
+    for site, base in done.items():
+        out.setdefault(site, base)
     return out
 
 

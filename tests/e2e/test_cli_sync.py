@@ -82,6 +82,16 @@ def test_two_machines_join_edit_exchange_converge(tmp_path, passphrase_file):
     status = json.loads(r.stdout)
     assert status["site_code"] == "A" and [p["code"] for p in status["peers"]] == ["B"]
     assert status["conflicts"] == 0 and status["status_line"].startswith("synced")
+    # the history both machines hold can be compacted; they stay in step afterwards
+    r = run(home_a, "--db", str(a), *pw, "sync", "compact", "--json")
+    assert r.returncode == 0, r.stderr
+    done = json.loads(r.stdout)
+    assert done["ops_before"] > 0 and done["ops_deleted"] >= 0 and set(done["floor"]) and done["bytes_after"] > 0
+    r = run(home_a, "--db", str(a), *pw, "sync", "compact")
+    assert r.returncode == 0 and r.stdout.startswith("Compacted: 0 of") and "Kept:" in r.stdout, r.stdout + r.stderr
+    for home, db in ((home_a, a), (home_b, b)):
+        r = run(home, "--db", str(db), *pw, "sync", "now", "--json")
+        assert r.returncode == 0, r.stdout + r.stderr
     # a damaged bundle is refused with a message, exit 1, no traceback
     bad = tmp_path / "bad.mposync"
     bad.write_bytes(b"MPOSYNC\x01garbage")

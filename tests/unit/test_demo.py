@@ -8,6 +8,7 @@ import pytest
 
 from conftest import PASSPHRASE
 from mpoffice_tui import demo
+from mpoffice_tui.db import blobs
 from mpoffice_tui.db.engine import open_office
 from mpoffice_tui.db.errors import WrongPassphrase
 
@@ -112,8 +113,9 @@ def test_inbox_lanes_channels_and_the_campaign(demo_office):
     # every auto-filed message says why (the reference it quotes); none is a case's own first message
     assert _scalar(demo_office, "SELECT count(*) FROM messages WHERE triage='auto_filed' "
                                 "AND (suggestion_reason IS NULL OR suggestion_reason NOT LIKE 'case reference %')") == 0
-    raw = _scalar(demo_office, "SELECT raw FROM messages WHERE channel='email' AND raw IS NOT NULL LIMIT 1")
-    assert b"Message-ID: <" in raw
+    digest = _scalar(demo_office, "SELECT raw_hash FROM messages WHERE channel='email' AND raw_hash IS NOT NULL "
+                                  "LIMIT 1")
+    assert b"Message-ID: <" in blobs.read(demo_office, digest)
     overdue = _scalar(demo_office, f"SELECT count(*) FROM tasks WHERE done=0 AND due_date < "
                                    f"'{demo.DEMO_TODAY.isoformat()}'")
     assert overdue > 0

@@ -302,6 +302,7 @@ def test_a_message_and_its_attachment_reach_the_other_machine_byte_for_byte(pair
 
     from sync_helpers import send
 
+    from mpoffice_tui.db import blobs
     from mpoffice_tui.db.models import Attachment, Message
     from mpoffice_tui.services import inbox
 
@@ -319,6 +320,7 @@ def test_a_message_and_its_attachment_reach_the_other_machine_byte_for_byte(pair
 
         [ma] = s.exec(select(Message)).all()
         [mb] = t.exec(select(Message)).all()
-        assert mb.raw == ma.raw and isinstance(mb.raw, bytes)
+        assert mb.raw_hash == ma.raw_hash and blobs.read(b, mb.raw_hash) == blobs.read(a, ma.raw_hash)
+        assert isinstance(blobs.read(b, mb.raw_hash), bytes) and b"Message-ID: <bytes-1@" in blobs.read(b, mb.raw_hash)
         [att_b] = t.exec(select(Attachment)).all()
-        assert att_b.data == pdf and att_b.filename == "scan.pdf"
+        assert blobs.read(b, att_b.blob_hash) == pdf and att_b.filename == "scan.pdf"
