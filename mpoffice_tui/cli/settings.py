@@ -72,6 +72,7 @@ def cmd_list(args, ctx) -> int:
     values = {k: settings.get(office, k) for k in KEYS}
     values["nation"] = values["nation"] or "ENG"  # (the defaults)
     values["review_days"] = values["review_days"] or str(DEFAULT_REVIEW_DAYS)
+    values["mail_approval"] = values["mail_approval"] or "no"
     if args.json:
         emit_json({"settings": [{"key": k, "value": values[k] or None, "meaning": m} for k, m in KEYS.items()]})
         return EXIT_OK

@@ -30,12 +30,12 @@ def test_list_set_unset_and_json(run):
     assert set(lines) >= {"mp_name", "office_name", "office_address", "office_phone", "office_email"}
     listed = json.loads(run("settings", "list", "--json").stdout)["settings"]
     assert [s["key"] for s in listed] == ["mp_name", "office_name", "office_address", "office_phone", "office_email",
-                                          "nation", "review_days"]
+                                          "nation", "review_days", "mail_approval"]
     assert all(s["meaning"] for s in listed)
     assert {s["key"]: s["value"] for s in listed} == {
         "mp_name": "Jane Smith MP", "office_name": "Office of Jane Smith MP", "office_address": None,
         "office_phone": None, "office_email": None, "nation": "ENG",
-        "review_days": "28"}
+        "review_days": "28", "mail_approval": "no"}
 
     r = run("settings", "set", "office_email", "casework@example.org")
     assert r.returncode == 0 and "office_email set to casework@example.org" in r.stdout, r.stderr
