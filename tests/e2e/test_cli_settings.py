@@ -46,7 +46,7 @@ def test_list_set_unset_and_json(run):
     assert _values(run) == {"mp_name": "Jane Smith MP", "office_name": "Office of Jane Smith MP",
                             "office_address": "Unit 4, Mill Lane\nWexford\nWX1 2AB",
                             "office_phone": "01234 567890", "office_email": "casework@example.org",
-                            "nation": "ENG", "review_days": "28"}
+                            "nation": "ENG", "review_days": "28", "mail_approval": "no"}
     shown = run("settings").stdout
     assert "Unit 4, Mill Lane, Wexford, WX1 2AB" in shown  # one line in the table
 
