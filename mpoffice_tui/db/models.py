@@ -535,6 +535,7 @@ ERASURE_LINKS: dict[str, tuple[tuple[str, str], ...]] = {
     "tasks": (("case_id", "cases"),),
     "letters": (("case_id", "cases"),),
     "attachments": (("case_id", "cases"), ("message_id", "messages")),
+    "outgoing_mail": (("message_id", "messages"),),  # an erased person's mail is never sent
 }
 LINK_COLUMNS = frozenset(col for links in ERASURE_LINKS.values() for col, _ in links)
 

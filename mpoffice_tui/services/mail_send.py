@@ -56,13 +56,13 @@ def backoff(attempts: int) -> timedelta:
 
 def _due(office: Office, a: MailAccount, first: bool, now: datetime) -> list[tuple[str, str]]:
     """(message id, state) of the account's mail to deal with now: every `sending` (interrupted) one, and
-    queued ones whose time has come."""
+    queued ones whose time has come; never mail whose message is gone (discarded, or its person erased)."""
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT message_id, state FROM outgoing_mail WHERE deleted = 0 AND "
-            "(account_id = ? OR (? AND account_id IS NULL)) AND "
-            "(state = 'sending' OR (state = 'queued' AND coalesce(next_attempt_at, '') <= ?)) "
-            "ORDER BY state = 'queued', next_attempt_at, message_id", (a.id, first, _iso(now))).fetchall()
+            "SELECT o.message_id, o.state FROM outgoing_mail o JOIN messages m ON m.id = o.message_id "
+            "WHERE o.deleted = 0 AND m.deleted = 0 AND (o.account_id = ? OR (? AND o.account_id IS NULL)) AND "
+            "(o.state = 'sending' OR (o.state = 'queued' AND coalesce(o.next_attempt_at, '') <= ?)) "
+            "ORDER BY o.state = 'queued', o.next_attempt_at, o.message_id", (a.id, first, _iso(now))).fetchall()
     return [(r[0], r[1]) for r in rows]
 
 

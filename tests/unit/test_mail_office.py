@@ -307,3 +307,18 @@ def test_campaign_acknowledgements_go_out_paced_with_a_state_per_recipient(offic
     later = datetime.now(timezone.utc) + timedelta(minutes=1)
     assert mail_send.send_queued(office, now=later).sent == 2
     assert sorted(r for d in mail_servers.deliveries() for r in d.rcpts) == [f"voter{i}@example.net" for i in range(3)]
+
+
+def test_mail_queued_to_a_person_who_is_then_erased_is_never_sent(office, mail_servers):
+    from mpoffice_tui.services import retention
+
+    add(office, mail_servers)
+    ref = case_for_mary(office)
+    done = replies.reply_on_case(office, ref, body="About your immigration appeal")
+    person = cases.get_case(office, ref).constituent.id
+    retention.erase(office, [f"constituent:{person}"], reason="asked to be forgotten", confirm=True)
+    assert mail_send.send_queued(office).sent == 0 and mail_servers.deliveries() == []
+    with office.engine.connect() as conn:  # never tried, and nothing of it is left to read
+        attempts, reason = conn.exec_driver_sql("SELECT attempts, reason FROM outgoing_mail WHERE message_id = ?",
+                                                (done.id,)).fetchone()
+    assert attempts == 0 and reason is None
