@@ -125,8 +125,10 @@ async def _presses(path: Path, passphrase: str, servers, with_fetch: bool) -> li
             await pilot.pause(1.0)
             table = app.screen.query_one("#messages", PagedTable)
             done = threading.Event()
+            reports: list = []
             if with_fetch:  # the app's own mail job fetches in a thread of this process: so does this
-                threading.Thread(target=lambda: (mail_fetch.fetch(app.office), done.set()), daemon=True).start()
+                threading.Thread(target=lambda: (reports.append(mail_fetch.fetch(app.office)), done.set()),
+                                 daemon=True).start()
                 await pilot.pause(0.5)
             for i in range(PRESSES):
                 before = table.cursor
@@ -143,6 +145,8 @@ async def _presses(path: Path, passphrase: str, servers, with_fetch: bool) -> li
                 times.append(float("nan"))  # the fetch ended before the presses did: marked, not hidden
             while with_fetch and not done.is_set():
                 await asyncio.sleep(0.05)
+            if with_fetch and (not reports[0].fetched or reports[0].problems):
+                raise RuntimeError(f"the fetch during the presses failed: {reports[0].as_dict()}")
     finally:
         PagedTable.render_lines = render_lines  # type: ignore[method-assign]
     return times
