@@ -88,7 +88,8 @@ class MailAccountsDialog(OfficeDialog[None]):
 
     def _show(self, accounts: list[Any]) -> None:
         self.accounts = accounts
-        self.query_one("#mail-accounts", Static).update(accounts_text(accounts))
+        for panel in self.query("#mail-accounts").results(Static):  # (gone: the dialog closed meanwhile)
+            panel.update(accounts_text(accounts))
 
     @on(Button.Pressed, "#mail-fetch")
     def fetch_pressed(self) -> None:

@@ -25,6 +25,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 from mpoffice_tui.ui.dialogs.form import Action, Field, FormDialog
 from mpoffice_tui.ui.text import one_line
 
+BUILT_IN = "-"  # the template choice meaning "no template: the built-in text"
 NO_SENDER = ("No mail account yet (and no office email): this is saved as a draft; the Outbox lane (6) "
              "exports drafts as .eml.")
 
@@ -115,6 +116,10 @@ def case_mail_choices(office: Any, case_id: str, files: Sequence[tuple[str, str]
                            bool(outbox.from_address(office)))
 
 
+def _template(choice: str | None) -> str | None:
+    return None if choice in (None, "", BUILT_IN) else choice
+
+
 class CaseReplyDialog(SendDialog):
     """An email from a case (see the module docstring); dismisses with the service's CaseReply."""
 
@@ -124,7 +129,7 @@ class CaseReplyDialog(SendDialog):
         fields = [
             Field("to", "To", "choice", reachable[0].key,
                   [(f"{r.name} <{r.email}>" if r.name else r.email, r.key) for r in reachable], required=True),
-            Field("template", "Template", "choice", "", [("The built-in reply", ""), *(
+            Field("template", "Template", "choice", BUILT_IN, [("The built-in reply", BUILT_IN), *(
                 (name, tid) for tid, name in choices.templates)], required=True),
             Field("subject", "Subject", value=choices.first.subject, required=True),
             Field("body", "Text", "multiline", choices.first.body, required=True),
@@ -153,7 +158,7 @@ class CaseReplyDialog(SendDialog):
         def act(office: Any, v: dict[str, Any]) -> Any:
             from mpoffice_tui.services import replies
 
-            return replies.reply_on_case(office, self.choices.case_id, to=v["to"], template=v["template"] or None,
+            return replies.reply_on_case(office, self.choices.case_id, to=v["to"], template=_template(v["template"]),
                                          subject=v["subject"], body=v["body"], case_attachments=v["files"],
                                          letter_ids=v["letters"], queue=queue)
 
@@ -174,7 +179,7 @@ class CaseReplyDialog(SendDialog):
         office = getattr(self.app, "office", None)
         if office is None:
             return
-        case_id, to, template = self.choices.case_id, values["to"], values["template"] or None
+        case_id, to, template = self.choices.case_id, values["to"], _template(values["template"])
         if (to, template) == self._shown:
             return
         self._shown = (to, template)

@@ -146,7 +146,7 @@ class InboxScreen(OfficeScreen):
                 tooltip="Send the highlighted draft (a failed one: try again)"),
         Binding("a", "approve", "Approve", id="outbox-approve",
                 tooltip="Approve the highlighted email waiting for approval (the MP or a manager)"),
-        Binding("e", "unqueue", "To draft", id="outbox-draft",
+        Binding("e", "unqueue", "Redraft", id="outbox-draft",
                 tooltip="Take the highlighted email back to draft (not once it is sending or sent)"),
         Binding("d", "discard", "Discard", id="inbox-discard",
                 tooltip="Discard the highlighted email (one not sent yet; Outbox lane)"),
