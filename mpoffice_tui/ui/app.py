@@ -194,7 +194,6 @@ class OfficeApp(App[int]):
         self.switch_mode("inbox")
         self.set_timer(STATUS_AFTER_UNLOCK_SECONDS, self.refresh_status)  # after the inbox's first rows
         self.start_auto_sync()
-        self.start_mail_job()
         self.set_timer(PREBUILD_AFTER_SECONDS, self._prebuild)
         self._take_workspace(office)
 
@@ -294,6 +293,7 @@ class OfficeApp(App[int]):
 
     @work(thread=True, exclusive=True, group="status")
     def _load_status(self, office: Office) -> None:
+        from mpoffice_tui.services import mail_accounts
         from mpoffice_tui.services.mail_status import header_line
         from mpoffice_tui.services.status import status_line
 
@@ -302,13 +302,17 @@ class OfficeApp(App[int]):
             mail = header_line(office)  # read from the office only: never waits on a server
             if mail:
                 line += f" · {mail}"
+            mail_here = bool(mail_accounts.accounts_here(office))
         except Exception:  # noqa: BLE001 - a closed office mid-query: the next refresh corrects it
             return
-        self.call_from_thread(self._set_status, office, line)
+        self.call_from_thread(self._set_status, office, line, mail_here)
 
-    def _set_status(self, office: Office, line: str) -> None:
+    def _set_status(self, office: Office, line: str, mail_here: bool = False) -> None:
         if office is self.office:
             self.sub_title = line
+            job = self.mail_job
+            if mail_here and (job is None or job.finished.is_set()):  # this machine's mail: (re)start its job
+                self.start_mail_job()
 
     # -- automatic sync (DESIGN §5): on a timer, on unlock, before locking and on closing --------------
     def start_auto_sync(self) -> None:
@@ -389,7 +393,7 @@ class OfficeApp(App[int]):
         self.mail_job = MailJob(office, self.settings.mail_poll_seconds, report)
         self._mail_worker(self.mail_job)
 
-    @work(thread=True, group="mail")
+    @work(thread=True, exclusive=True, group="mail", exit_on_error=False)
     def _mail_worker(self, job: Any) -> None:
         job.run()
 

@@ -1,7 +1,8 @@
 """The app's background jobs (DESIGN §2): here, the mail job.
 
-While the office is unlocked and this machine is the mail machine of an account, `MailJob.run` (in a
-thread worker, never on the event loop) fetches on unlock, sends what is due, then waits on the INBOX
+While the office is unlocked and this machine is the mail machine of an account (the app checks with each
+header refresh, so an account added or moved here is picked up), `MailJob.run` (in a thread worker, never
+on the event loop) fetches on unlock, sends what is due, then waits on the INBOX
 with IMAP IDLE in short slices: new mail on the server, the poll timer (`Settings.mail_poll_seconds`) or
 a wake (`wake()`: something was queued, or "Fetch and send now") starts the next round. Network trouble
 backs off (1, 2, 4 … 60 minutes; any wake tries again at once). One round at a time, one thread; every
@@ -87,9 +88,9 @@ class MailJob:
     def run(self) -> None:
         try:
             self._loop()
-        except Exception:  # noqa: BLE001 - the office closed under the job (a lock, quitting): just end
-            if not self.stopping.is_set():
-                raise
+        except Exception as exc:  # noqa: BLE001 - never a traceback: the office closed under it (lock, quit), or
+            if not self.stopping.is_set():  # something unexpected, said once; the app starts it again later
+                self.report(MailRound(problems=(f"mail stopped for a moment: {exc}",)))
         finally:
             self.finished.set()
 
@@ -102,9 +103,8 @@ class MailJob:
         while not self.stopping.is_set():
             accounts = self._accounts()
             fetch, send = self._take()
-            if not accounts:  # not this machine's job (yet: an account may be added or moved here)
-                self._nudge.wait(self.poll_seconds)
-                continue
+            if not accounts:  # not this machine's job (any more): the app starts it again if that changes
+                return
             result = self._round(fetch=fetch or not send)
             if self.stopping.is_set():
                 return
