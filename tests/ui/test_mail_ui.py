@@ -210,3 +210,25 @@ async def test_the_mail_accounts_panel_shows_each_account_and_fetches_now(office
         mail_servers.put(incoming(3))
         await pilot.press("f")
         await wait_for(pilot, lambda: inbox_screen.counts.get("new") == 1, timeout=30)
+
+
+async def test_the_case_email_dialog_fits_80x24_and_works_with_the_mouse(office, office_path, mail_servers):
+    add_account(office, mail_servers)
+    case_id, _ref = mary_case(office)
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=QUIET)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_case(pilot, case_id)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaseReplyDialog))
+        dialog = app.screen
+        await pilot.pause(0.2)
+        for wid in ("#dialog-submit", "#dialog-draft", "#dialog-cancel"):  # every button in sight
+            region = dialog.query_one(wid).region
+            assert region.height and region.y >= 0 and region.bottom <= 24, wid
+        await pilot.click("#dialog-draft")  # Save draft, by mouse
+        await wait_for(pilot, lambda: app.screen is screen)
+        [draft] = outbox.list_outgoing(app.office)
+        assert draft.state == "draft"
+        await wait_for(pilot, lambda: "— draft" in timeline_text(screen))
+        assert mail_servers.deliveries() == []
