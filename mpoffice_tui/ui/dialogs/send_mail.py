@@ -19,8 +19,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
 
 from mpoffice_tui.ui.dialogs.form import Action, Field, FormDialog
 from mpoffice_tui.ui.text import one_line
@@ -49,23 +48,9 @@ class SendDialog(FormDialog):
         self.can_send = can_send
         self.send_action, self.draft_action = send, draft
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog-box"):
-            yield Static(Text(self.form_title, style="bold"), classes="dialog-title")
-            if self.intro:
-                yield Static(self.intro if isinstance(self.intro, Text) else Text(self.intro), classes="dialog-intro")
-            with VerticalScroll(classes="dialog-fields"):
-                yield from self.body_widgets()
-            yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(self.submit_label, variant="primary", id="dialog-submit")
-                if self.can_send:
-                    yield Button("Save draft", id="dialog-draft")
-                yield Button("Cancel", id="dialog-cancel")
-
-    def body_widgets(self) -> ComposeResult:
-        for f in self.fields:
-            yield from self._widget(f)
+    def extra_buttons(self) -> ComposeResult:
+        if self.can_send:
+            yield Button("Save draft", id="dialog-draft")
 
     @on(Button.Pressed, "#dialog-draft")
     def draft_pressed(self) -> None:
