@@ -20,6 +20,7 @@ class Settings:
     sync_interval_seconds: int = 300
     drop_folder: str | None = None  # mail files saved here are imported into the inbox
     drop_scan_seconds: int = 30
+    mail_poll_seconds: int = 120  # the app fetches at least this often (IDLE brings new mail sooner)
 
     def save(self, path: Path | None = None) -> None:
         path = path or paths.settings_file()
@@ -47,4 +48,7 @@ def load(path: Path | None = None) -> Settings:
         settings = replace(settings, sync_folder=os.environ["MPOFFICE_SYNC_FOLDER"] or None)
     if "MPOFFICE_DROP_FOLDER" in os.environ:
         settings = replace(settings, drop_folder=os.environ["MPOFFICE_DROP_FOLDER"] or None)
+    if "MPOFFICE_MAIL_POLL_SECONDS" in os.environ:
+        with contextlib.suppress(ValueError):
+            settings = replace(settings, mail_poll_seconds=int(os.environ["MPOFFICE_MAIL_POLL_SECONDS"]))
     return settings

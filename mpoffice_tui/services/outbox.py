@@ -61,6 +61,7 @@ class Outgoing:
     exported_at: str | None
     attachments: tuple[str, ...]
     from_address: str  # "" when there is none yet (the draft says why in `reason`)
+    drafted_at: str = ""  # when it was written (UTC ISO)
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,8 @@ def create_draft(w, *, to_name: str, to_addr: str, subject: str, body: str, case
 # -- reading ---------------------------------------------------------------------------------------
 _SQL = ("SELECT m.id, o.state, o.reason, coalesce(m.recipients, ''), m.subject, m.body_text, c.ref, a.name, "
         "o.queued_at, o.sent_at, o.attempts, o.next_attempt_at, o.exported_at, coalesce(m.sender_email, ''), "
-        "(SELECT group_concat(filename, '\n') FROM attachments t WHERE t.message_id = m.id AND t.deleted = 0) "
+        "(SELECT group_concat(filename, '\n') FROM attachments t WHERE t.message_id = m.id AND t.deleted = 0), "
+        "m.received_at "
         "FROM outgoing_mail o JOIN messages m ON m.id = o.message_id "
         "LEFT JOIN cases c ON c.id = m.case_id LEFT JOIN mail_accounts a ON a.id = o.account_id "
         "WHERE o.deleted = 0 AND m.deleted = 0")
@@ -163,19 +165,33 @@ _SQL = ("SELECT m.id, o.state, o.reason, coalesce(m.recipients, ''), m.subject, 
 
 def _row(r) -> Outgoing:
     return Outgoing(r[0], r[1], STATES.get(r[1], r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                    r[11], r[12], tuple((r[14] or "").split("\n")) if r[14] else (), r[13])
+                    r[11], r[12], tuple((r[14] or "").split("\n")) if r[14] else (), r[13], r[15] or "")
 
 
-def list_outgoing(office: Office, states: tuple[str, ...] | None = None, limit: int = 500) -> list[Outgoing]:
+def list_outgoing(office: Office, states: tuple[str, ...] | None = None, limit: int = 500,
+                  offset: int = 0) -> list[Outgoing]:
     """Outgoing mail, newest first, in the given states (every state when None)."""
     where, args = "", []
     if states:
         where = f" AND o.state IN ({','.join('?' * len(states))})"
         args = list(states)
     with office.engine.connect() as conn:
-        rows = conn.exec_driver_sql(_SQL + where + " ORDER BY m.received_at DESC, m.id DESC LIMIT ?",
-                                    (*args, limit)).fetchall()
+        rows = conn.exec_driver_sql(_SQL + where + " ORDER BY m.received_at DESC, m.id DESC LIMIT ? OFFSET ?",
+                                    (*args, limit, offset)).fetchall()
     return [_row(r) for r in rows]
+
+
+def count_outgoing(office: Office) -> int:
+    """How many outgoing messages there are, in every state (the Outbox lane's rows)."""
+    with office.engine.connect() as conn:
+        return int(conn.exec_driver_sql("SELECT count(*) FROM outgoing_mail o JOIN messages m ON m.id = o.message_id "
+                                        "WHERE o.deleted = 0 AND m.deleted = 0").scalar() or 0)
+
+
+def from_address(office: Office) -> str:
+    """The address outgoing mail would be sent from now ("" when there is none: drafts only)."""
+    with office.engine.connect() as conn:
+        return sender(conn)[2]
 
 
 def get(office: Office, msg_id: str) -> Outgoing:

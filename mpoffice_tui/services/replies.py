@@ -129,9 +129,10 @@ def _compose(office: Office, msg_id: str, template: str | None) -> tuple[Compose
 
 
 def draft_reply(office: Office, msg_id: str, template: str | None = None, body: str | None = None,
-                subject: str | None = None) -> Draft:
+                subject: str | None = None, queue: bool = False) -> Draft:
     """Draft a reply to an incoming message (to its case's constituent, threaded with it) into the
-    outbox; `subject` and `body`, when given, are the caseworker's own (merge fields still filled)."""
+    outbox; `subject` and `body`, when given, are the caseworker's own (merge fields still filled). With
+    `queue` it is also queued to send, in the same transaction."""
     composed, fields, msg, case = _compose(office, msg_id, template)
     subject = merge(subject, fields).strip() if subject and subject.strip() else composed.subject
     body = merge(body, fields) if body is not None else composed.body
@@ -143,6 +144,8 @@ def draft_reply(office: Office, msg_id: str, template: str | None = None, body: 
                        subject=subject, body=body, case=case, constituent_id=msg.constituent_id,
                        campaign_id=None, in_reply_to=msg.message_id_header, references=msg.references_header)
         w.audit("reply.draft", target=f"message:{draft.id}", detail=f"reply drafted{' on ' + case.ref if case else ''}")
+        if queue:
+            outbox.queue_in(w, [draft.id])
         return draft
 
 

@@ -115,6 +115,8 @@ class OfficeApp(App[int]):
         self._builds: set[asyncio.Future] = set()  # screens being built in the background (see _building)
         self._last_action: tuple[DOMNode, str] | None = None  # what opened the next dialog (see push_screen)
         self._retype: tuple[Screen, str, dict[str, Any]] | None = None  # a kept dialog's text, to give back
+        self.mail_job: Any = None  # ui.jobs.MailJob while the office is open
+        self._mail_told: set[str] = set()  # mail problems already shown as a notification
 
     # -- start-up ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -291,17 +293,26 @@ class OfficeApp(App[int]):
 
     @work(thread=True, exclusive=True, group="status")
     def _load_status(self, office: Office) -> None:
+        from mpoffice_tui.services import mail_accounts
+        from mpoffice_tui.services.mail_status import header_line
         from mpoffice_tui.services.status import status_line
 
         try:
             line = f"unlocked · {status_line(office, self.settings)}"
+            mail = header_line(office)  # read from the office only: never waits on a server
+            if mail:
+                line += f" · {mail}"
+            mail_here = bool(mail_accounts.accounts_here(office))
         except Exception:  # noqa: BLE001 - a closed office mid-query: the next refresh corrects it
             return
-        self.call_from_thread(self._set_status, office, line)
+        self.call_from_thread(self._set_status, office, line, mail_here)
 
-    def _set_status(self, office: Office, line: str) -> None:
+    def _set_status(self, office: Office, line: str, mail_here: bool = False) -> None:
         if office is self.office:
             self.sub_title = line
+            job = self.mail_job
+            if mail_here and (job is None or job.finished.is_set()):  # this machine's mail: (re)start its job
+                self.start_mail_job()
 
     # -- automatic sync (DESIGN §5): on a timer, on unlock, before locking and on closing --------------
     def start_auto_sync(self) -> None:
@@ -363,6 +374,64 @@ class OfficeApp(App[int]):
         """One last sync before the office closes (lock, idle lock, quit), if a folder is set."""
         if self.settings.sync_folder:
             self._sync_once(office, self.settings.sync_folder)
+
+    # -- the mail job (ui/jobs.py): fetch, send, IDLE while the office is open ------------------------
+    def start_mail_job(self) -> None:
+        """(Re)start the mail job for the open office (it does nothing while no account is this machine's)."""
+        from mpoffice_tui.ui.jobs import MailJob
+
+        self._stop_mail_job()
+        office = self.office
+        if office is None:
+            return
+        self._mail_told = set()
+
+        def report(result: Any) -> None:
+            with contextlib.suppress(RuntimeError):  # the app is closing
+                self.call_from_thread(self._mail_round, office, result)
+
+        self.mail_job = MailJob(office, self.settings.mail_poll_seconds, report)
+        self._mail_worker(self.mail_job)
+
+    @work(thread=True, exclusive=True, group="mail", exit_on_error=False)
+    def _mail_worker(self, job: Any) -> None:
+        job.run()
+
+    def _stop_mail_job(self, wait: float = 0.0) -> None:
+        job, self.mail_job = self.mail_job, None
+        if job is not None:
+            job.stop(wait)
+
+    def mail_wake(self, *, fetch: bool = False) -> bool:
+        """Send what was just queued soon (and fetch too, with `fetch`); False when no mail job runs."""
+        if self.mail_job is None:
+            return False
+        self.mail_job.wake(fetch=fetch)
+        return True
+
+    def _mail_round(self, office: Office, result: Any) -> None:
+        """A round of the mail job ended: new problems once as a notification, the header, the screens."""
+        from mpoffice_tui.ui.jobs import MailActivity
+
+        if office is not self.office:
+            return
+        new = [p for p in result.problems if p not in self._mail_told]
+        for problem in new:
+            self.notify(f"Mail: {problem}", severity="warning", timeout=10)
+        self._mail_told = set(result.problems) if result.problems else set()
+        if result.fetched:
+            self.notify(f"{result.fetched} new email{'s' if result.fetched != 1 else ''} fetched.")
+        self.refresh_status()
+        for screen in self._mail_screens():
+            screen.post_message(MailActivity(result))
+
+    def _mail_screens(self) -> list[Screen]:
+        """The screens that show mail: every mode's stack (the Inbox, a case open on the Cases mode)."""
+        screens: list[Screen] = []
+        for mode in DATA_MODES:
+            with contextlib.suppress(KeyError):
+                screens += [s for s in self.get_screen_stack(mode) if s not in screens]
+        return screens
 
     # -- actions -------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -433,6 +502,8 @@ class OfficeApp(App[int]):
         kept = capture(self, list(DATA_MODES))  # before any screen is dropped
         self._retype = None
         office, self.office = self.office, None
+        job = self.mail_job
+        self._stop_mail_job()  # nothing queued is lost: the outbox lives in the office
         self._locking = True
         if self._builds:  # screens still being built in the background: let them finish first
             await asyncio.wait(set(self._builds), timeout=5)
@@ -459,12 +530,14 @@ class OfficeApp(App[int]):
                 await spare.remove()
         self._locking = False
         self.set_timer(PREBUILD_AFTER_SECONDS, self._prebuild_inbox)
-        await asyncio.to_thread(self._close_office, office, kept)
+        await asyncio.to_thread(self._close_office, office, kept, job)
 
-    def _close_office(self, office: Office, kept: dict[str, Any] | None) -> None:
+    def _close_office(self, office: Office, kept: dict[str, Any] | None, job: Any = None) -> None:
         """(In a thread) keep the person's work inside the office, sync one last time, close it."""
         from mpoffice_tui.services import workspace
 
+        if job is not None:  # stopped at the lock; it ends before the office closes under it
+            job.finished.wait(10)
         try:
             if kept and kept.get("modes") and not workspace.save(office, kept):
                 self.call_from_thread(self.notify, "What was being typed was too long to keep across the lock.",
@@ -523,6 +596,7 @@ class OfficeApp(App[int]):
             yield SystemCommand(title, binding.tooltip or f"Press {self.get_key_display(binding)} on this screen", run)
 
     def on_unmount(self) -> None:
+        self._stop_mail_job(wait=5)
         if self.office is not None:
             self._final_sync(self.office)
             self.office.close()

@@ -17,6 +17,12 @@ def _office_settings(app: object) -> None:
     open_office_settings(app)
 
 
+def _mail_accounts(app: object) -> None:
+    from mpoffice_tui.ui.dialogs.mail_accounts import open_mail_accounts
+
+    open_mail_accounts(app)
+
+
 class OfficeCommands(Provider):
     """Commands for the unlocked office; nothing is offered while the office is locked."""
 
@@ -32,6 +38,8 @@ class OfficeCommands(Provider):
             ("Go to Sync", "Sync with the office's other machines (F8)", partial(app.action_mode, "sync")),
             ("Letter templates", "Templates for letters, replies and campaign acknowledgements (F9)",
              partial(app.action_mode, "templates")),
+            ("Mail accounts", "The office's mailboxes: online or not, last fetch, waiting and failed mail; fetch "
+             "and send now", partial(_mail_accounts, app)),
             ("Office settings", "The MP's name, the office's address, phone, email and nation",
              partial(_office_settings, app)),
             ("Lock the office", "Close the database and ask for the passphrase (Ctrl+L)", app.action_lock),

@@ -65,12 +65,21 @@ class FormDialog(OfficeDialog[Any]):
             if self.intro:
                 yield Static(self.intro if isinstance(self.intro, Text) else Text(self.intro), classes="dialog-intro")
             with VerticalScroll(classes="dialog-fields"):
-                for f in self.fields:
-                    yield from self._widget(f)
+                yield from self.body_widgets()
             yield Static("", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.submit_label, variant="primary", id="dialog-submit")
+                yield from self.extra_buttons()
                 yield Button("Cancel", id="dialog-cancel")
+
+    def body_widgets(self) -> ComposeResult:
+        """The widgets of the scrolling part: one per field (a subclass may add more)."""
+        for f in self.fields:
+            yield from self._widget(f)
+
+    def extra_buttons(self) -> ComposeResult:
+        """Buttons between the submit button and Cancel (none here)."""
+        yield from ()
 
     def _widget(self, f: Field) -> ComposeResult:
         wid = f"field-{f.name}"

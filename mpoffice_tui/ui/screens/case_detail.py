@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.dialogs.simple import PickDialog, TextDialog
+from mpoffice_tui.ui.jobs import MailActivity
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.text import clean, one_line
@@ -160,7 +161,9 @@ class CaseDetailScreen(OfficeScreen):
         Binding("o", "constituent", "Person", tooltip="Open the constituent: details, cases, consent, flags"),
         Binding("g", "permission", "Permission", show=False,
                 tooltip="Record written permission for someone acting for the constituent"),
-        Binding("r", "reload", "Reload", show=False, tooltip="Read the case again from the office"),
+        Binding("r", "reply", "Email", id="case-reply",
+                tooltip="Email the constituent or a third party from a template, with files and letters"),
+        Binding("R", "reload", "Reload", show=False, id="case-reload", tooltip="Read the case again from the office"),
     ]
 
     class Loaded(Message):
@@ -527,6 +530,46 @@ class CaseDetailScreen(OfficeScreen):
         if self.detail is None or not self.detail.detail.case.constituent_id:
             return
         self.app.push_screen(ConstituentScreen(self.detail.detail.case.constituent_id))
+
+    # -- email ----------------------------------------------------------------------------------
+    def action_reply(self) -> None:
+        """`r`: an email from the case to the constituent or a party (queued to send, or kept a draft)."""
+        from mpoffice_tui.ui.dialogs.send_mail import case_mail_choices
+
+        if self.detail is None:
+            return
+        d = self.detail.detail
+        files = [(a.id, a.filename) for a in d.attachments]
+        letters = [(i.id, i.title) for i in d.timeline if i.kind == "letter"]
+        run_office(self, "case-mail", lambda office: case_mail_choices(office, d.case.id, files, letters),
+                   self._reply_dialog)
+
+    def _reply_dialog(self, choices: Any) -> None:
+        from mpoffice_tui.ui.dialogs.send_mail import CaseReplyDialog
+
+        if self.detail is None or self.detail.id != choices.case_id:
+            return
+
+        def sent(reply: Any) -> None:
+            if reply is None or reply is True:
+                return
+            if reply.state == "draft":
+                self.notify("Email saved as a draft (Outbox lane: s sends it, o exports it).")
+            elif reply.state == "awaiting_approval":
+                self.notify("Email waiting for approval by the MP or a manager.")
+            else:
+                self.notify(f"Email to {one_line(reply.to)} queued to send.")
+                self.app.mail_wake()  # type: ignore[attr-defined]
+            self.load()
+
+        self.app.push_screen(CaseReplyDialog(choices, f"Email from {self.detail.ref}"), sent)
+
+    @on(MailActivity)
+    def mail_activity(self, message: MailActivity) -> None:
+        """Mail went out (or came in): the timeline's states follow."""
+        r = message.result
+        if self.detail is not None and (r.sent or r.failed or r.fetched):
+            self.load()
 
     # -- letters ------------------------------------------------------------------------------
     def action_letter(self) -> None:

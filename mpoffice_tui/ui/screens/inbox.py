@@ -9,6 +9,7 @@ Every database call runs in a thread worker; results come back with `call_from_t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static, Tab
 
+from mpoffice_tui.ui.jobs import MailActivity
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.inbox_capture import CaptureDialog, ImportDialog
 from mpoffice_tui.ui.screens.inbox_dialogs import (
@@ -59,8 +61,10 @@ LANE_HINTS = {
     "suggested": "A match was found (reason below): a accept · n new case · f file elsewhere · u undo",
     "campaigns": "Campaign groups: Enter opens a group · A acknowledges its senders (flagged ones left out)",
     "done": "Filed and ignored: u undoes the highlighted message's triage",
-    "outbox": "Drafts to send: o exports them as .eml for your mail client · d discards one",
+    "outbox": "Outgoing mail: s sends a draft (or retries) · a approves · e back to draft · d discards · "
+              "o exports drafts as .eml",
 }
+OUTBOX_ACTIONS = frozenset({"queue_outgoing", "approve", "unqueue", "export_drafts", "discard"})
 
 def when(stamp: str) -> str:
     """'2024-03-05 14:07' from an ISO timestamp (absolute, never relative to today)."""
@@ -77,6 +81,46 @@ def sender_of(row: Any) -> str:
 def marks(row: Any) -> str:
     """Short markers: ! flagged, + attachments."""
     return ("!" if row.flags else "") + ("+" if row.attachments else "")
+
+
+@dataclass(frozen=True)
+class SavedReply:
+    to: str
+    queued: bool
+
+
+def state_text(row: Any) -> str:
+    """An outgoing message's state as the Outbox lane shows it: "failed: 550 no such user", "draft, exported"."""
+    text = row.state_label
+    if row.exported_at and row.state == "draft":
+        text += ", exported"
+    if row.reason and row.state in ("failed", "queued", "sent"):
+        text += f": {row.reason}"
+    return text
+
+
+def to_of(row: Any) -> str:
+    """Whom an outgoing email is to: the address (names can be long; the preview shows them)."""
+    from email.utils import getaddresses
+
+    addresses = [addr or name for name, addr in getaddresses([row.to or ""]) if addr or name]
+    return f"to {', '.join(addresses)}" if addresses else ""
+
+
+MESSAGE_COLUMNS = (
+    Column("Received", lambda r: when(r.received_at), width=16, drop_order=2),
+    Column("From", sender_of, width=22, min_width=14),
+    Column("Subject", lambda r: r.subject, min_width=20),
+    Column("", marks, width=2, drop_order=3),
+    Column("Case", lambda r: r.case_ref or "", width=8, drop_order=1),
+)
+OUTBOX_COLUMNS = (
+    Column("Written", lambda r: when(r.drafted_at), width=16, drop_order=2),
+    Column("To", to_of, width=22, min_width=14),
+    Column("Subject", lambda r: r.subject, min_width=16),
+    Column("State", state_text, width=20, min_width=12),
+    Column("Case", lambda r: r.case_ref or "", width=8, drop_order=1),
+)
 
 
 def flag_text(flags: tuple[str, ...]) -> str:
@@ -97,6 +141,17 @@ class InboxScreen(OfficeScreen):
         Binding("i", "ignore", "Ignore", id="inbox-ignore", tooltip="Ignore (moves to Done/Ignored)"),
         Binding("u", "undo", "Undo", id="inbox-undo",
                 tooltip="Undo the last triage in this lane (Done, Auto-filed: the highlighted message's)"),
+        # the Outbox lane's keys (only there), early so that they are the footer's first
+        Binding("s", "queue_outgoing", "Send", id="outbox-send",
+                tooltip="Send the highlighted draft (a failed one: try again)"),
+        Binding("a", "approve", "Approve", id="outbox-approve",
+                tooltip="Approve the highlighted email waiting for approval (the MP or a manager)"),
+        Binding("e", "unqueue", "Redraft", id="outbox-draft",
+                tooltip="Take the highlighted email back to draft (not once it is sending or sent)"),
+        Binding("d", "discard", "Discard", id="inbox-discard",
+                tooltip="Discard the highlighted email (one not sent yet; Outbox lane)"),
+        Binding("o", "export_drafts", "Export", id="outbox-export",
+                tooltip="Export the drafts as .eml files for another mail program (they stay drafts)"),
         Binding("right_square_bracket", "lane(1)", "Next lane", id="inbox-next-lane"),
         Binding("left_square_bracket", "lane(-1)", "Prev lane", show=False, id="inbox-previous-lane"),
         *(Binding(str(n + 1), f"lane_to({n})", LANE_LABELS[lane], show=False, id=f"inbox-lane-{lane}",
@@ -110,8 +165,7 @@ class InboxScreen(OfficeScreen):
         Binding("A", "acknowledge", "Acknowledge all", show=False, id="inbox-acknowledge",
                 tooltip="Acknowledge the campaign's senders (choose, preview; flagged left out)"),
         Binding("o", "export_outbox", "Export outbox", show=False, id="inbox-export-outbox",
-                tooltip="Export the outbox as .eml files (nothing is sent)"),
-        Binding("d", "discard", "Discard draft", id="inbox-discard", tooltip="Discard a draft (Outbox lane)"),
+                tooltip="Export the outbox's drafts as .eml files (nothing is sent; they stay drafts)"),
         Binding("x", "export_attachment", "Export attachment", show=False, id="inbox-export-attachment",
                 tooltip="Export an attachment to a folder"),
         Binding("c", "capture", "Log contact", show=False, id="inbox-capture",
@@ -153,13 +207,7 @@ class InboxScreen(OfficeScreen):
         yield Header()
         yield Tabs(*self.lane_tabs.values(), id="lanes")
         yield self.hint
-        yield PagedTable([
-            Column("Received", lambda r: when(r.received_at), width=16, drop_order=2),
-            Column("From", sender_of, width=22, min_width=14),
-            Column("Subject", lambda r: r.subject, min_width=20),
-            Column("", marks, width=2, drop_order=3),
-            Column("Case", lambda r: r.case_ref or "", width=8, drop_order=1),
-        ], id="messages", empty_text="No messages in this lane.")
+        yield PagedTable(MESSAGE_COLUMNS, id="messages", empty_text="No messages in this lane.")
         yield PagedTable([
             Column("Campaign", lambda g: g.name, min_width=20),
             Column("Waiting", lambda g: g.waiting, width=7),
@@ -288,9 +336,17 @@ class InboxScreen(OfficeScreen):
             cid = self.campaign.id
             messages.set_source(partial(lists.count_campaign_messages, office, cid),
                                 lambda offset, limit: lists.page_campaign_messages(office, cid, offset, limit))
+        elif lane == "outbox":  # every outgoing email, with its state
+            from mpoffice_tui.services import outbox
+
+            messages.set_columns(OUTBOX_COLUMNS)
+            messages.set_source(partial(outbox.count_outgoing, office),
+                                lambda offset, limit: outbox.list_outgoing(office, limit=limit, offset=offset))
         else:
             messages.set_source(partial(lists.count_messages, office, lane),
                                 lambda offset, limit: lists.page_messages(office, lane, offset, limit))
+        if lane != "outbox" and messages.columns != list(MESSAGE_COLUMNS):
+            messages.set_columns(MESSAGE_COLUMNS)
         self._table().focus()
         self._clear_preview()
         self._show_hint()
@@ -317,21 +373,77 @@ class InboxScreen(OfficeScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Triage keys act on incoming mail; on the Outbox lane the drafts are exported or discarded."""
         if self.lane == "outbox":
-            return action not in TRIAGE_ACTIONS
-        return action != "discard"
+            return action not in TRIAGE_ACTIONS and action != "export_outbox"
+        return action not in OUTBOX_ACTIONS
+
+    def _outgoing_row(self) -> Any | None:
+        row = self.query_one("#messages", PagedTable).cursor_row if self.lane == "outbox" else None
+        if row is None:
+            self.notify("No email selected.", severity="warning")
+        elif row.id in self.acting:
+            self.notify("Still saving the last change to this email…", severity="warning")
+            return None
+        return row
+
+    def _outbox_change(self, call: Callable[[Any], Any], said: Callable[[Any], str], mid: str, *,
+                       wake: bool = False) -> None:
+        def done(result: Any) -> None:
+            self.notify(said(result))
+            if wake:
+                self.app.mail_wake()  # type: ignore[attr-defined]
+
+        self.run_office(call, done, message_id=mid)
+
+    def action_queue_outgoing(self) -> None:
+        """`s`: put the highlighted draft (or failed email) on its way out."""
+        row = self._outgoing_row()
+        if row is None:
+            return
+        if row.state not in ("draft", "failed"):
+            self.notify(f"This email is {row.state_label}: only a draft or a failed email can be sent.",
+                        severity="warning")
+            return
+        self._outbox_change(lambda office: _outbox().queue(office, [row.id])[0],
+                            lambda o: "Waiting for approval by the MP or a manager." if o.state == "awaiting_approval"
+                            else "Queued: it goes out with the next send.", row.id, wake=True)
+
+    def action_approve(self) -> None:
+        """`a`: approve the highlighted email (the MP or a manager; anyone else is told so)."""
+        row = self._outgoing_row()
+        if row is not None:
+            self._outbox_change(lambda office: _outbox().approve(office, [row.id]),
+                                lambda _: "Approved: queued to send.", row.id, wake=True)
+
+    def action_unqueue(self) -> None:
+        """`e`: take the highlighted email back to draft."""
+        row = self._outgoing_row()
+        if row is not None:
+            self._outbox_change(lambda office: _outbox().back_to_draft(office, row.id),
+                                lambda _: "Back to draft: it will not be sent until you send it again.", row.id)
+
+    def action_export_drafts(self) -> None:
+        self.action_export_outbox()
 
     def action_discard(self) -> None:
-        mid = self._need_message()
-        if not mid:
+        row = self._outgoing_row()
+        if row is None:
             return
+        mid = row.id
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.run_office(lambda office: _replies().discard_draft(office, mid),
-                                lambda _: self.notify("Draft discarded"), message_id=mid)
+                self.run_office(lambda office: _outbox().discard(office, mid),
+                                lambda _: self.notify("Discarded"), message_id=mid)
 
-        self.app.push_screen(ConfirmDialog("Discard a draft", "Throw away this draft reply? It has not been sent."),
-                             confirmed)
+        self.app.push_screen(ConfirmDialog("Discard an email", f"Throw away this email ({row.state_label})? "
+                                           "It has not been sent."), confirmed)
+
+    @on(MailActivity)
+    def mail_activity(self, message: MailActivity) -> None:
+        """The mail job fetched or sent something: the lanes and their counts follow."""
+        r = message.result
+        if (r.fetched or r.sent or r.failed) and self._started and getattr(self.app, "office", None) is not None:
+            self.refresh_lane()
 
     def action_lane(self, step: int) -> None:
         index = (LANES.index(self.lane) + step) % len(LANES)
@@ -450,7 +562,11 @@ class InboxScreen(OfficeScreen):
             return  # a stale answer: the cursor has moved on
         self.detail = view
         self.query_one("#preview-head", Static).update(preview_head(view))
-        self._set_meta(preview_meta(view))
+        meta = preview_meta(view)
+        row = self.query_one("#messages", PagedTable).cursor_row
+        if self.lane == "outbox" and row is not None and row.id == view.id:  # where the email has got to
+            meta = Text.assemble(("State: ", "bold"), one_line(state_text(row)), "\n", meta)
+        self._set_meta(meta)
         self.query_one("#preview-body", Static).update(Text(clean(view.body_text).expandtabs(4)))
         self.query_one("#preview", VerticalScroll).scroll_home(animate=False)
 
@@ -605,27 +721,42 @@ class InboxScreen(OfficeScreen):
         self.run_office(lambda office: _letters().list_templates(office, "reply"), choose, refresh=False)
 
     def action_reply_with(self, mid: str, template: str) -> None:
-        """The reply to `mid` from `template` ("" for the standard one), in a form to read and change."""
-        from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+        """The reply to `mid` from `template` ("" for the standard one), in a form to read and change; Ctrl+S
+        sends it (queued, the mail job woken), Ctrl+T keeps it a draft in the Outbox lane."""
+        from mpoffice_tui.ui.dialogs.form import Field
+        from mpoffice_tui.ui.dialogs.send_mail import SendDialog
 
         def saved(d: Any) -> None:
-            if d is not None:
-                self.notify(f"Reply to {one_line(d.to) or 'the sender'} drafted into the outbox "
-                            "(o exports it; nothing is sent)")
-                self.refresh_lane()
+            if d is None or d is True:
+                return
+            if d.queued:
+                self.notify(f"Reply to {one_line(d.to) or 'the sender'} queued to send")
+                self.app.mail_wake()  # type: ignore[attr-defined]
+            else:
+                self.notify(f"Reply to {one_line(d.to) or 'the sender'} saved as a draft in the outbox "
+                            "(s sends it, o exports it)")
+            self.refresh_lane()
 
-        def edit(composed: Any) -> None:
-            form = FormDialog(
+        def action(queue: bool) -> Callable[[Any, dict[str, Any]], Any]:
+            def act(office: Any, v: dict[str, Any]) -> Any:
+                draft = _replies().draft_reply(office, mid, template or None, body=v["body"], subject=v["subject"],
+                                               queue=queue)
+                return SavedReply(draft.to, queue)
+
+            return act
+
+        def edit(answer: tuple[Any, str]) -> None:
+            composed, sender = answer
+            form = SendDialog(
                 "Reply", [Field("subject", "Subject", value=composed.subject, required=True),
                           Field("body", "Text", "multiline", composed.body, required=True)],
-                lambda office, v: _replies().draft_reply(office, mid, template or None, body=v["body"],
-                                                         subject=v["subject"]),
-                intro=Text.assemble(("To: ", "bold"), one_line(composed.to)), submit_label="Into the outbox")
+                action(True), action(False), can_send=bool(sender),
+                intro=Text.assemble(("To: ", "bold"), one_line(composed.to)))
             form.opener = (self, f"reply_with({mid!r}, {template!r})")  # a lock opens this reply again
             self.app.push_screen(form, saved)
 
-        self.run_office(lambda office: _replies().compose_reply(office, mid, template or None), edit,
-                        refresh=False)
+        self.run_office(lambda office: (_replies().compose_reply(office, mid, template or None),
+                                        _outbox().from_address(office)), edit, refresh=False)
 
     def _campaign_id(self) -> str | None:
         if self.showing_groups:
@@ -897,6 +1028,12 @@ def _replies():
     from mpoffice_tui.services import replies
 
     return replies
+
+
+def _outbox():
+    from mpoffice_tui.services import outbox
+
+    return outbox
 
 
 def _letters():

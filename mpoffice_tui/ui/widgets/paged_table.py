@@ -166,6 +166,12 @@ class PagedTable(ScrollView, can_focus=True):
         self._count, self._fetch, self._rows_first = count, fetch, rows_first
         self.reload(keep_cursor=keep_cursor)
 
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Show other columns (a list whose rows are of another kind); call before `set_source`."""
+        self.columns = list(columns)
+        self._column_layout = None
+        self.refresh()
+
     def reload(self, *, keep_cursor: bool = True) -> None:
         """Count again and drop cached rows (after the data changed)."""
         if self._count is None or self._fetch is None:
