@@ -149,6 +149,8 @@ def as_schema_1(office, *statements: tuple[str, tuple]) -> None:
     try:
         conn = raw.driver_connection
         before_blobs(conn)
+        for table in ("mail_accounts", "mail_secrets", "mail_folders", "outgoing_mail"):  # migration 0003
+            conn.execute(f"DROP TABLE {table}")
         for sql in SCHEMA_1.strip().split(";\n"):
             conn.execute(sql)
         for sql, args in statements:

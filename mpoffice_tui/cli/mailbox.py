@@ -27,11 +27,13 @@ from mpoffice_tui.cli.context import (
 def register(sub) -> None:
     p = sub.add_parser("mail", help="the office's mailbox: accounts, fetch, send, status, outbox")
     acts = p.add_subparsers(dest="mail_command", metavar="ACTION")
-    p.set_defaults(handler=lambda args, ctx: _usage(p))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_status)  # `mpoffice mail` on its own: how mail stands
 
     acc = acts.add_parser("account", help="add, list, remove or move a mail account")
     accs = acc.add_subparsers(dest="account_command", metavar="ACTION")
-    acc.set_defaults(handler=lambda args, ctx: _usage(acc))
+    acc.add_argument("--json", action="store_true")
+    acc.set_defaults(handler=cmd_account_list)  # `mpoffice mail account` on its own: the list
     a = accs.add_parser("add", help="add an IMAP + SMTP account, or a Microsoft 365 mailbox")
     a.add_argument("name")
     a.add_argument("--microsoft365", action="store_true", help="a Microsoft 365 mailbox (signs in with a code)")
@@ -70,6 +72,7 @@ def register(sub) -> None:
     x.set_defaults(handler=cmd_account_move)
     x = accs.add_parser("signin", help="sign in to a Microsoft 365 account again")
     x.add_argument("name")
+    x.add_argument("--json", action="store_true")
     x.set_defaults(handler=cmd_account_signin)
 
     f = acts.add_parser("fetch", help="fetch new mail now (from this machine's accounts)")
@@ -105,11 +108,6 @@ def register(sub) -> None:
         q.add_argument("ids", nargs="+", metavar="ID")
         q.add_argument("--json", action="store_true")
         q.set_defaults(handler=cmd_move, action=name)
-
-
-def _usage(parser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
 
 
 class _Bar:
@@ -189,7 +187,10 @@ def cmd_account_signin(args, ctx) -> int:
     print(code.message, file=sys.stderr)
     who = sign_in.finish(code, threading.Event())
     ma.save_secret(office, a.id, sign_in.cache() or "")
-    print(f"mail account {a.name}: signed in as {who}")
+    if args.json:
+        emit_json({"account": a.name, "signed_in_as": who})
+    else:
+        print(f"mail account {a.name}: signed in as {who}")
     return EXIT_OK
 
 

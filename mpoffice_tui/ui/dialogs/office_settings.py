@@ -8,11 +8,14 @@ from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.screens.office_work import run_office
 
 NATIONS = (("England", "ENG"), ("Wales", "WLS"), ("Scotland", "SCT"), ("Northern Ireland", "NIR"))
+YES_NO = (("No", "no"), ("Yes", "yes"))
+CHOICES = {"nation": NATIONS, "mail_approval": YES_NO}
 LABELS = {"mp_name": "The MP's name, as signed", "office_name": "The office's name",
           "office_address": "The office's address (letterheads)", "office_phone": "The office's phone",
           "office_email": "The office's email (From: of exported replies)",
           "nation": "Bank holidays of (for working days)",
-          "review_days": "Days to a new case's first review (empty: 28; 0: none)"}
+          "review_days": "Days to a new case's first review (empty: 28; 0: none)",
+          "mail_approval": "Outgoing mail waits for the MP's or a manager's approval"}
 
 
 def open_office_settings(app: Any) -> None:
@@ -24,10 +27,11 @@ def open_office_settings(app: Any) -> None:
         return {key: settings.get(office, key) for key in OFFICE_KEYS}
 
     def show(stored: dict[str, str]) -> None:
-        values = {**stored, "nation": stored["nation"] or "ENG"}  # as shown (England unless set)
+        values = {**stored, "nation": stored["nation"] or "ENG",  # as shown (England unless set)
+                  "mail_approval": stored["mail_approval"] or "no"}
         fields = [Field(key, LABELS[key], "multiline" if key == "office_address" else
-                        "choice" if key == "nation" else "text", values[key],
-                        NATIONS if key == "nation" else ()) for key in OFFICE_KEYS]
+                        "choice" if key in CHOICES else "text", values[key],
+                        CHOICES.get(key, ())) for key in OFFICE_KEYS]
 
         def save(office: Any, v: dict[str, Any]) -> list[str]:
             changed = [key for key in OFFICE_KEYS if (v[key] or "") != values[key]]
