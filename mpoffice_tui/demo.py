@@ -18,7 +18,7 @@ import hashlib
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from email.header import Header
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -67,6 +67,7 @@ class Size:
     electors: int
 
 
+OUTBOX = 5  # emails on their way out (part of the size's messages)
 SIZES = {
     "small": Size(constituents=200, cases=300, messages=2_000, electors=5_000),
     "full": Size(constituents=20_000, cases=50_000, messages=500_000, electors=110_000),
@@ -926,7 +927,7 @@ class _Builder:
         n_new = max(40, total // 1000)
         n_suggested = max(20, total // 4000)
         n_ignored = max(25, total // 2500)
-        on_cases = total - n_campaign - n_new - n_suggested - n_ignored
+        on_cases = total - n_campaign - n_new - n_suggested - n_ignored - OUTBOX
         caps = [1 + (DEMO_TODAY - c["_opened"].date()).days // 3 for c in self.case_rows]
         per_case = self._spread(on_cases, caps)
 
@@ -937,6 +938,33 @@ class _Builder:
             yield from self._inbox(n_new, n_suggested, n_ignored)
 
         self.message_count = _write(self.office, Message, every())
+
+    def outbox(self) -> None:
+        """A few emails on their way out, written through the real services: drafts, queued (the demo
+        has no mail account, so they wait), and one the server refused."""
+        from sqlmodel import select
+
+        from mpoffice_tui.db.models import OutgoingMail
+        from mpoffice_tui.services import replies
+
+        with self.office.engine.connect() as conn:
+            refs = [r[0] for r in conn.exec_driver_sql(
+                "SELECT c.ref FROM cases c JOIN constituents p ON p.id = c.constituent_id WHERE c.status != 'closed' "
+                "AND c.deleted = 0 AND coalesce(p.email, '') != '' ORDER BY c.opened_at DESC, c.ref LIMIT ?",
+                (OUTBOX,)).fetchall()]
+        bodies = ("{salutation},\n\nI have now heard back and enclose the reply. Please let me know if you "
+                  "would like me to take this further.\n\n{sign_off},\n\n{mp_name}\n",
+                  "{salutation},\n\nThank you for your call today. As promised, I have written again on your "
+                  "behalf (reference {case_ref}) and will be in touch when I hear.\n\n{sign_off},\n\n{mp_name}\n")
+        for i, ref in enumerate(refs):
+            done = replies.reply_on_case(self.office, ref, body=bodies[i % 2], queue=i >= 2)
+            with self.office.writing() as w:  # written on the demo's own last morning (a fixed date)
+                w.update(w.get(Message, done.id), received_at=_stamp(datetime.combine(
+                    DEMO_TODAY, time(9, 5 * i), tzinfo=timezone.utc)))
+                if i == OUTBOX - 1:  # as a server answers a mistyped address
+                    o = w.session.exec(select(OutgoingMail).where(OutgoingMail.message_id == done.id)).one()
+                    w.update(o, state="failed", attempts=1,
+                             reason="550 5.1.1 The email account that you tried to reach does not exist")
 
     def _spread(self, total: int, caps: list[int]) -> list[int]:
         """Messages per case: at least one each, the rest skewed (some cases are long), young cases
@@ -973,6 +1001,7 @@ def build(path: Path | str, size: str = "small", passphrase: str = DEMO_PASSPHRA
         b.case_extras()
         b.messages()
         settings.put_many(office, {"office_address": OFFICE_ADDRESS, "office_email": OFFICE_EMAIL})
+        b.outbox()
         with office.writing() as w:
             w.audit("demo.build", detail=f"demo office built ({size})")
     except BaseException:

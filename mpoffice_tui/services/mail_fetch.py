@@ -43,6 +43,15 @@ class FetchReport:
         return dict(self.__dict__)
 
 
+def has_news(office: Office, account_id: str, folder: str, uidvalidity: int, uidnext: int) -> bool:
+    """Whether a folder as the server shows it holds mail not fetched yet (renumbered, or a UID beyond the
+    last one stored): what arrived between a fetch and the start of an IDLE."""
+    with office.engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT uidvalidity, last_uid FROM mail_folders WHERE account_id = ? AND name = ? "
+                                   "AND deleted = 0", (account_id, folder)).fetchone()
+    return row is None or row[0] != uidvalidity or uidnext - 1 > row[1]
+
+
 def _folder_row(office: Office, a: MailAccount, name: str) -> MailFolder:
     from sqlmodel import select
 

@@ -84,7 +84,7 @@ def header_line(office: Office) -> str:
     if not accounts:
         counts = outbox.counts(office)
         waiting = counts["queued"] + counts["awaiting_approval"]
-        return f"no mail account · {waiting} to send" if waiting else ""
+        return f"{waiting} to send, no mail account" if waiting else ""
     here = [a for a in accounts if a.here]
     to_send = sum(a.queued + a.sending for a in accounts)
     parts = []

@@ -121,6 +121,19 @@ def build_raw(*, from_name: str, from_addr: str, to: str, subject: str, body: st
     return em.as_bytes()
 
 
+def display_address(name: str, addr: str) -> str:
+    """`Seán O'Brien <sean@example.net>` as a person reads it (quoted where the name needs it; the
+    message itself encodes it when it is built)."""
+    from email.headerregistry import Address
+
+    if not name:
+        return addr
+    try:
+        return str(Address(display_name=name, addr_spec=addr))
+    except (ValueError, IndexError, TypeError):
+        return addr
+
+
 def guess_type(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
@@ -134,7 +147,7 @@ def create_draft(w, *, to_name: str, to_addr: str, subject: str, body: str, case
     row, with its Message-ID fixed now. Returns the message id."""
     conn = w.session.connection()
     account_id, from_name, from_addr = sender(conn)
-    to = formataddr((to_name, to_addr)) if to_name else to_addr
+    to = display_address(to_name, to_addr)
     mid = new_message_id(from_addr)
     raw = build_raw(from_name=from_name, from_addr=from_addr, to=to, subject=subject, body=body, message_id=mid,
                     in_reply_to=in_reply_to, references=references, attachments=list(attachments))

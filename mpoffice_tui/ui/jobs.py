@@ -152,13 +152,15 @@ class MailJob:
         from mpoffice_tui.db.errors import OfficeError
         from mpoffice_tui.mailbox.imap import ImapSession
         from mpoffice_tui.mailbox.types import MailServerError
-        from mpoffice_tui.services import mail_accounts, mail_status
+        from mpoffice_tui.services import mail_accounts, mail_fetch, mail_status
 
         deadline = time.monotonic() + self.poll_seconds
         try:
             creds = mail_accounts.credentials(self.office, account)
             with ImapSession(mail_accounts.settings_of(account), creds) as session:
-                session.open("INBOX")
+                status = session.open("INBOX")
+                if mail_fetch.has_news(self.office, account.id, "INBOX", status.uidvalidity, status.uidnext):
+                    return "new", ""  # it came between the last fetch and now
                 while True:
                     if self.stopping.is_set():
                         return "stop", ""

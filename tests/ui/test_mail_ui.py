@@ -123,6 +123,28 @@ async def test_new_mail_arrives_by_idle_without_a_key_press(office, office_path,
         await wait_for(pilot, lambda: table.loaded and table.row_count == 2)
 
 
+async def test_mail_that_arrives_between_a_fetch_and_the_idle_is_not_left_for_the_poll(office, office_path,
+                                                                                     mail_servers):
+    """The job fetches, then sends (held here by the SMTP server), then IDLEs: mail delivered in between is
+    already in the folder when IDLE starts, so IDLE alone would never report it."""
+    add_account(office, mail_servers)
+    _case_id, ref = mary_case(office)
+    replies.reply_on_case(office, ref, body="Hello")
+    office.close()
+    mail_servers.hold_smtp()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=QUIET)
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            await wait_for(pilot, lambda: mail_servers.smtp_held() == 1, timeout=30)  # the fetch is done
+            mail_servers.put(incoming(1))
+            mail_servers.put(incoming(2))
+        finally:
+            mail_servers.release_smtp()
+        screen = app.screen
+        await wait_for(pilot, lambda: isinstance(screen, InboxScreen) and screen.counts.get("new") == 2,
+                       timeout=30)  # the poll is 10 minutes away
+
+
 async def test_outbox_lane_keys_send_refuse_approval_to_a_caseworker_and_discard(office, office_path, mail_servers):
     add_account(office, mail_servers)
     case_id, _ref = mary_case(office)

@@ -358,7 +358,7 @@ class InboxScreen(OfficeScreen):
         outbox = self.counts.get("outbox", 0)
         text = Text(hint)
         if outbox and self.lane != "outbox":
-            text.append(f"   Outbox {outbox} (o exports)", "bold")
+            text.append(f"   Outbox {outbox}", "bold")
         self.hint.update(text)
 
     @on(Tabs.TabActivated, "#lanes")
@@ -777,15 +777,22 @@ class InboxScreen(OfficeScreen):
             return
 
         def draft(template: str | None, left_out: int) -> None:
-            self.run_office(lambda office: _replies().draft_campaign_acknowledgements(office, cid, template),
-                            lambda drafts: drafted(drafts, left_out))
+            def acknowledge(office: Any) -> tuple[list, bool]:
+                send = bool(_outbox().from_address(office))  # queued (paced) when there is a From address
+                return _replies().draft_campaign_acknowledgements(office, cid, template, send=send), send
 
-        def drafted(drafts: list, left_out: int) -> None:
+            self.run_office(acknowledge, lambda done: drafted(done, left_out))
+
+        def drafted(done: tuple[list, bool], left_out: int) -> None:
+            drafts, sent = done
             if self.lane == "campaigns" and self.campaign is not None and self.campaign.id == cid:
                 self.campaign = None
                 self._show_lane()
-            text = (f"{len(drafts)} acknowledgement(s) drafted into the outbox (o exports them); the campaign's "
-                    "messages are done")
+            if sent:
+                self.app.mail_wake()
+            text = (f"{len(drafts)} acknowledgement(s) " + ("queued to send, paced (the Outbox lane shows each)"
+                    if sent else "drafted into the outbox (no From address yet: o exports them)")
+                    + "; the campaign's messages are done")
             if left_out:
                 text += f"; {left_out} flagged message(s) wait in New or Suggested to be read"
             self.notify(text)
