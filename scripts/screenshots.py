@@ -70,12 +70,22 @@ async def render_all(db: Path, out: Path, size: tuple[int, int]) -> list[Path]:
         await _wait(pilot, lambda: app.current_mode == "inbox" and _table_ready(app, "#messages"))
         await _wait(pilot, lambda: str(app.screen.query_one("#preview-head").render()).strip() != "")
         shots.append(await _shoot(app, pilot, out, "inbox"))
-        await pilot.press("f3")
+        await pilot.press("6")  # the Outbox lane: every email on its way out, with its state
+        await _wait(pilot, lambda: getattr(app.screen, "lane", "") == "outbox" and _table_ready(app, "#messages"))
+        await _wait(pilot, lambda: str(app.screen.query_one("#preview-head").render()).strip() != "")
+        shots.append(await _shoot(app, pilot, out, "outbox"))
+        await pilot.press("1", "f3")
         await _wait(pilot, lambda: app.current_mode == "cases" and _table_ready(app, "#cases"))
         shots.append(await _shoot(app, pilot, out, "cases"))
         await pilot.press("down", "down", "enter")
         await _wait(pilot, lambda: getattr(app.screen, "detail", None) is not None)
         shots.append(await _shoot(app, pilot, out, "case-detail"))
+        await pilot.press("r")  # an email from the case
+        await _wait(pilot, lambda: type(app.screen).__name__ == "CaseReplyDialog")
+        await pilot.pause(0.8)
+        shots.append(await _shoot(app, pilot, out, "case-email"))
+        await pilot.press("escape")
+        await _wait(pilot, lambda: getattr(app.screen, "detail", None) is not None)
         await pilot.press("escape", "f4")
         await _wait(pilot, lambda: app.current_mode == "register" and _table_ready(app, "#electors"))
         app.screen.query_one("#register-search", Input).value = "Siobhan O Sullivan"

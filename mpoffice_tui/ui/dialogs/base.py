@@ -63,7 +63,7 @@ def fit_fields(dialog: ModalScreen) -> None:
     others = sum(w.outer_size.height + w.styles.margin.height for w in box.children if w is not scroller)
     footer = sum(bar.outer_size.height for bar in dialog.query(KeyBar))
     room = dialog.size.height - footer - others - box.styles.gutter.height
-    scroller.styles.max_height = max(3, min(18, room))
+    scroller.styles.max_height = max(3, min(getattr(dialog, "FIELDS_MAX_HEIGHT", 18), room))
 
 
 def error_text(exc: BaseException) -> str:

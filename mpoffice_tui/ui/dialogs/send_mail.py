@@ -34,9 +34,12 @@ class SendDialog(FormDialog):
 
     DEFAULT_CSS = """
     SendDialog .dialog-box { width: 96; }
-    SendDialog .dialog-multiline { height: 8; }
+    SendDialog .dialog-multiline { height: 10; }
+    SendDialog .dialog-fields { max-height: 40; }
     """
-    BINDINGS = [Binding("ctrl+t", "save_draft", "Save draft", id="mail-save-draft")]
+    FIELDS_MAX_HEIGHT = 40  # the email's text is the point: the form may use the whole height there is
+    BINDINGS = [Binding("ctrl+s", "submit", "Send", id="mail-send"),
+                Binding("ctrl+t", "save_draft", "Save draft", id="mail-save-draft")]
 
     def __init__(self, title: str, fields: Sequence[Field], send: Action, draft: Action, *, can_send: bool,
                  intro: str | Text = "") -> None:

@@ -100,11 +100,12 @@ def state_text(row: Any) -> str:
 
 
 def to_of(row: Any) -> str:
-    """Whom an outgoing email is to: the address (names can be long; the preview shows them)."""
+    """Whom an outgoing email is to (the column is headed To): the name, else the address; the preview
+    shows both."""
     from email.utils import getaddresses
 
-    addresses = [addr or name for name, addr in getaddresses([row.to or ""]) if addr or name]
-    return f"to {', '.join(addresses)}" if addresses else ""
+    people = [name or addr for name, addr in getaddresses([row.to or ""]) if addr or name]
+    return ", ".join(people)
 
 
 MESSAGE_COLUMNS = (
