@@ -383,3 +383,23 @@ def test_no_token_code_or_cache_in_any_repr():
     for shown in (repr(person), str(person), repr(code), str(code), repr(credentials(person)),
                   repr(DeviceCode("A", "https://x", "m", 0.0, {"device_code": DEVICE_CODE}))):
         assert_no_secret(shown, cache)
+
+
+# -- in the office --------------------------------------------------------------------------------------
+
+def test_a_shared_mailbox_added_to_the_office_signs_in_from_its_sealed_cache(office):
+    """`mail_accounts.add_microsoft` keeps the signed-in cache sealed in the office; the token used for the
+    shared mailbox comes from it with no request (it is still valid), and nothing secret is in the op log."""
+    from mpoffice_tui.services import mail_accounts
+
+    cache = signed_in_cache()
+    view = mail_accounts.add_microsoft(office, "casework", user=SHARED, cache=cache, client_id=CLIENT_ID)
+    assert (view.kind, view.user, view.address, view.here, view.signed_in) == (
+        "microsoft365", SHARED, SHARED, True, True)
+    assert view.imap.startswith(IMAP_SERVER.host) and view.smtp.startswith(SMTP_SERVER.host)
+    account = mail_accounts.account(office, "casework")
+    assert mail_accounts.credentials(office, account).oauth_token == FIRST["access_token"]
+    assert mail_accounts.settings_of(account).user == SHARED  # XOAUTH2 names the shared mailbox
+    with office.engine.connect() as conn:
+        stored = "\n".join(r[0] for r in conn.exec_driver_sql("SELECT value FROM ops").fetchall())
+    assert_no_secret(stored, cache)
