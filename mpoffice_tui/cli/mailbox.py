@@ -281,8 +281,8 @@ def cmd_status(args, ctx) -> int:
     print(mail_status.header_line(office) or "no mail account")
     print_table([{"name": r.name, "mail machine": r.mail_machine,
                   "online": {True: "yes", False: "no", None: "-"}[r.online],
-                  "last fetch": (r.last_fetch or "-")[:16].replace("T", " "), "queued": r.queued,
-                  "approval": r.awaiting_approval, "failed": r.failed, "problem": (r.problem or "")[:60]}
+                  "last fetch": (r.last_fetch or "-")[:16].replace("T", " "), "queued": str(r.queued),
+                  "approval": str(r.awaiting_approval), "failed": str(r.failed), "problem": (r.problem or "")[:60]}
                  for r in rows], ["name", "mail machine", "online", "last fetch", "queued", "approval", "failed",
                                   "problem"])
     return EXIT_OK
