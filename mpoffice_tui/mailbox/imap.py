@@ -255,8 +255,15 @@ class ImapSession:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                responses = client.idle_check(timeout=min(IDLE_CHECK_SECONDS, remaining))
+                wait = min(IDLE_CHECK_SECONDS, remaining)
+                started = time.monotonic()
+                responses = client.idle_check(timeout=wait)
                 news = any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") and r[0] for r in responses)
+                if not responses and time.monotonic() - started < wait / 2:
+                    # readable, yet nothing came: imapclient hides a closed connection this way, so ask
+                    client.idle_done()
+                    client.noop()
+                    client.idle()
         except Exception as exc:
             _drop(client)
             self._client = None

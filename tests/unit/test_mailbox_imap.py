@@ -173,6 +173,19 @@ def test_idle_returns_false_on_timeout_and_promptly_on_stop(mail_servers):
         assert imap.uids_after(0) == []
 
 
+def test_a_server_that_goes_away_during_idle_is_seen_at_once(mail_servers):
+    """imapclient's idle_check swallows the EOF of a closed connection: IDLE must not sit out its slice."""
+    with ImapSession(mail_servers.settings(), mail_servers.credentials()) as imap:
+        imap.open("INBOX")
+        timer = threading.Timer(0.3, mail_servers.stop_imap)
+        started = time.monotonic()
+        timer.start()
+        with pytest.raises(MailServerError) as err:
+            imap.idle(30)
+        assert time.monotonic() - started < 5
+        assert err.value.kind == "network" and err.value.transient
+
+
 def test_wrong_security_for_the_port_is_explained(mail_servers):
     """Implicit TLS against the STARTTLS port: a clear hint, not a traceback."""
     settings = dataclasses.replace(mail_servers.settings(),
