@@ -16,10 +16,13 @@ erased with them are never found.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.search import JOINED_HEAD, match_query, word_query, words
@@ -105,17 +108,17 @@ def search_everything(office: Office, text: str, limit_per_kind: int = DEFAULT_L
         raw = conn.connection.driver_connection  # plain DB-API: no per-row ORM cost
         exact = _exact_cases(raw, query)
         found = {
-            "case": _cases(raw, q, typed, exact),
-            "constituent": _people(office, raw, q, query),
-            "contact": _contacts(office, query),
-            "note": _notes(raw, q, typed, conf),
-            "message": _messages(raw, q, typed),
-            "attachment": _attachments(raw, q, typed),
+            "case": _cases(raw, q, typed, exact, limit),
+            "constituent": _people(office, raw, q, query, limit),
+            "contact": _contacts(office, query, limit),
+            "note": _notes(raw, q, typed, conf, limit),
+            "message": _messages(raw, q, match_query(query, prefix=False), typed, limit),
+            "attachment": _attachments(raw, q, typed, limit),
         }
     for kind in KINDS:
-        hits = found[kind]
+        hits, more = found[kind]
         if hits:
-            groups[kind] = SearchGroup(kind, KIND_LABELS[kind], tuple(hits[:limit]), len(hits) > limit)
+            groups[kind] = SearchGroup(kind, KIND_LABELS[kind], tuple(hits), more)
     return SearchResults(query, tuple(groups.values()))
 
 
@@ -137,11 +140,11 @@ def _tier(typed: list[str], title: str | None) -> int:
     return 3
 
 
-def _ranked(rows: list[tuple[int, str, SearchHit]]) -> list[SearchHit]:
-    """(tier, when, hit): best tier first, then newest."""
+def _ranked(rows: list[tuple[int, str, Callable[[], SearchHit]]], limit: int) -> tuple[list[SearchHit], bool]:
+    """(tier, when, make the hit): best tier first, then newest; only the hits shown are made (snippets)."""
     rows.sort(key=lambda r: r[1] or "", reverse=True)
     rows.sort(key=lambda r: r[0])
-    return [h for _, _, h in rows]
+    return [make() for _, _, make in rows[:limit]], len(rows) > limit
 
 
 def snippet(body: str | None, typed: list[str], width: int = SNIPPET) -> str:
@@ -185,6 +188,8 @@ def _exact_cases(raw, query: str) -> set[str]:
 
 
 def _newest(fts: str) -> str:
+    """The newest CANDIDATES matches of an index, read first (joined with CROSS JOIN, so that the planner,
+    which has no statistics, never walks a whole table probing the index row by row)."""
     return f"(SELECT rowid FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT {CANDIDATES})"
 
 
@@ -202,8 +207,8 @@ def _case_hit(r, exact: bool) -> SearchHit:
     return SearchHit("case", r[0], f"{r[1]}  {one_line(r[2])}", detail, "", r[5], r[0], r[1], r[6], exact=exact)
 
 
-def _cases(raw, q: str, typed: list[str], exact: set[str]) -> list[SearchHit]:
-    rows = raw.execute(f"SELECT {_CASE_COLS} FROM {_newest('cases_fts')} f JOIN cases c ON c.rowid = f.rowid "
+def _cases(raw, q: str, typed: list[str], exact: set[str], limit: int) -> tuple[list[SearchHit], bool]:
+    rows = raw.execute(f"SELECT {_CASE_COLS} FROM {_newest('cases_fts')} f CROSS JOIN cases c ON c.rowid = f.rowid "
                        "LEFT JOIN constituents p ON p.id = c.constituent_id "
                        f"WHERE c.deleted = 0 AND {_not_erased('cases', 'c')}", (q,)).fetchall()
     have = {r[0] for r in rows}
@@ -211,9 +216,9 @@ def _cases(raw, q: str, typed: list[str], exact: set[str]) -> list[SearchHit]:
     if missing:  # a reference typed exactly is found whatever the words say
         rows += raw.execute(f"SELECT {_CASE_COLS} FROM cases c LEFT JOIN constituents p ON p.id = c.constituent_id "
                             f"WHERE c.id IN ({','.join('?' * len(missing))})", missing).fetchall()
-    ranked = [(-1 if r[0] in exact else _tier(typed, f"{r[1]} {r[2]}"), r[5], _case_hit(r, r[0] in exact))
+    ranked = [(-1 if r[0] in exact else _tier(typed, f"{r[1]} {r[2]}"), r[5], partial(_case_hit, r, r[0] in exact))
               for r in rows]
-    return _ranked(ranked)
+    return _ranked(ranked, limit)
 
 
 # -- people ----------------------------------------------------------------------------------------
@@ -292,14 +297,14 @@ _LIVE_PERSON = ("p.deleted = 0 AND p.merged_into IS NULL AND p.privacy_state != 
 def _named(raw, match: str, cap: int) -> dict[int, tuple]:
     return {r[0]: r for r in raw.execute(
         f"SELECT {_PERSON_COLS} FROM (SELECT rowid FROM constituents_fts WHERE constituents_fts MATCH ? "
-        f"ORDER BY rowid DESC LIMIT {cap}) f JOIN constituents p ON p.rowid = f.rowid WHERE {_LIVE_PERSON}", (match,))}
+        f"ORDER BY rowid DESC LIMIT {cap}) f CROSS JOIN constituents p ON p.rowid = f.rowid WHERE {_LIVE_PERSON}", (match,))}
 
 
-def _people(office: Office, raw, q: str, query: str) -> list[SearchHit]:
+def _people(office: Office, raw, q: str, query: str, limit: int) -> tuple[list[SearchHit], bool]:
     from mpoffice_tui.services.register import _name_scores
 
     rows = {r[0]: r for r in raw.execute(
-        f"SELECT {_PERSON_COLS} FROM {_newest('constituents_fts')} f JOIN constituents p ON p.rowid = f.rowid "
+        f"SELECT {_PERSON_COLS} FROM {_newest('constituents_fts')} f CROSS JOIN constituents p ON p.rowid = f.rowid "
         f"WHERE {_LIVE_PERSON}", (q,))}
     plain = set(rows)
     named = _name_match(office, raw, query)
@@ -323,72 +328,82 @@ def _people(office: Office, raw, q: str, query: str) -> list[SearchHit]:
     keep.sort(key=lambda r: r[8] or "", reverse=True)
     keep.sort(key=lambda r: -min(score.get(r[0], 0.0), 100.0))
     out = []
-    for r in keep:
+    for r in keep[:limit]:
         name = " ".join(x for x in (r[4] or r[2], r[3]) if x)
         if r[4] and r[2] and fold(r[4]) != fold(r[2]):
             name += f" ({r[2]})"
         detail = " · ".join(one_line(x) for x in (r[7], r[6], r[5]) if x)
         out.append(SearchHit("constituent", r[1], one_line(name) + (" ⚠" if r[9] else ""), detail, "", r[8],
                              constituent_id=r[1]))
-    return out
+    return out, len(keep) > limit
 
 
 # -- third parties -----------------------------------------------------------------------------------
-def _contacts(office: Office, query: str) -> list[SearchHit]:
+def _contacts(office: Office, query: str, limit: int) -> tuple[list[SearchHit], bool]:
     from mpoffice_tui.services.contacts import list_contacts
 
     out = []
-    for k in list_contacts(office, " ".join(words(query)), limit=CANDIDATES):
+    found = list_contacts(office, " ".join(words(query)), limit=limit + 1)
+    for k in found[:limit]:
         detail = " · ".join(one_line(x) for x in (k.name, k.kind, k.email or k.phone) if x)
         out.append(SearchHit("contact", k.id, one_line(k.label), detail, snippet(k.notes, words(query)), None))
-    return out
+    return out, len(found) > limit
 
 
 # -- notes, messages, attachments --------------------------------------------------------------------
-def _notes(raw, q: str, typed: list[str], confidential: bool) -> list[SearchHit]:
+def _notes(raw, q: str, typed: list[str], confidential: bool, limit: int) -> tuple[list[SearchHit], bool]:
     rows = raw.execute(
         f"SELECT n.id, n.case_id, c.ref, c.title, substr(n.body, 1, {BODY_READ}), n.created_at, n.confidential, "
-        f"c.constituent_id FROM {_newest('notes_fts')} f JOIN notes n ON n.rowid = f.rowid "
-        "JOIN cases c ON c.id = n.case_id WHERE n.deleted = 0 AND c.deleted = 0 "
+        f"c.constituent_id FROM {_newest('notes_fts')} f CROSS JOIN notes n ON n.rowid = f.rowid "
+        "CROSS JOIN cases c ON c.id = n.case_id WHERE n.deleted = 0 AND c.deleted = 0 "
         f"AND (? OR n.confidential = 0) AND {_not_erased('notes', 'n')} AND {_not_erased('cases', 'c')}",
         (q, int(confidential))).fetchall()
-    ranked = []
-    for r in rows:
+    def make(r) -> SearchHit:
         title = f"{'Confidential note' if r[6] else 'Note'} on {r[2]}"
         text = "(confidential: open the case to read it)" if r[6] else snippet(r[4], typed)
-        hit = SearchHit("note", r[0], title, one_line(r[3]), text, r[5], r[1], r[2], r[7])
-        ranked.append((_tier(typed, r[4]) if not r[6] else 3, r[5], hit))
-    return _ranked(ranked)
+        return SearchHit("note", r[0], title, one_line(r[3]), text, r[5], r[1], r[2], r[7])
+
+    return _ranked([(3 if r[6] else _tier(typed, r[4][:300]), r[5], partial(make, r)) for r in rows], limit)
 
 
-def _messages(raw, q: str, typed: list[str]) -> list[SearchHit]:
+def _newest_whole_words_first(raw, fts: str, q: str, q_words: str | None) -> list[int]:
+    """The newest CANDIDATES matches, trying the words as typed before the last one as a prefix: a prefix of a
+    common word ("you"*: you, your, young ...) makes FTS5 merge every matching term's whole list (40 ms and
+    more over 500k messages), while the word itself is read newest first and stops at the cap. When the
+    word alone fills the cap, more letters will narrow it anyway; else the prefix is cheap or needed."""
+    sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT {CANDIDATES}"
+    rowids = [r[0] for r in raw.execute(sql, (q_words,))] if q_words and q_words != q else []
+    if len(rowids) < CANDIDATES:
+        rowids = [r[0] for r in raw.execute(sql, (q,))]
+    return rowids
+
+
+def _messages(raw, q: str, q_words: str | None, typed: list[str], limit: int) -> tuple[list[SearchHit], bool]:
+    rowids = _newest_whole_words_first(raw, "messages_fts", q, q_words)
     rows = raw.execute(
         f"SELECT m.id, m.subject, substr(m.body_text, 1, {BODY_READ}), m.sender_name, m.sender_email, m.recipients, "
         "m.received_at, m.case_id, c.ref, m.triage, m.direction, m.channel, m.constituent_id "
-        f"FROM {_newest('messages_fts')} f JOIN messages m ON m.rowid = f.rowid LEFT JOIN cases c ON c.id = m.case_id "
-        f"WHERE m.deleted = 0 AND {_not_erased('messages', 'm')}", (q,)).fetchall()
-    ranked = []
-    for r in rows:
-        who = r[3] or r[4] or ""
-        if r[10] == "out":
-            who = f"to {r[5] or '?'}"
+        "FROM json_each(?) f CROSS JOIN messages m ON m.rowid = f.value LEFT JOIN cases c ON c.id = m.case_id "
+        f"WHERE m.deleted = 0 AND {_not_erased('messages', 'm')}", (json.dumps(rowids),)).fetchall()
+    def make(r) -> SearchHit:
+        who = f"to {r[5] or '?'}" if r[10] == "out" else (r[3] or r[4] or "")
         detail = " · ".join(one_line(x) for x in (who, r[8] or "not filed", r[11]) if x)
-        hit = SearchHit("message", r[0], one_line(r[1]) or "(no subject)", detail, snippet(r[2], typed), r[6],
-                        r[7], r[8], r[12], lane=_TRIAGE_LANE.get(r[9]))
-        ranked.append((min(_tier(typed, r[1]), 2 if _tier(typed, f"{r[3]} {r[4]}") < 3 else 3), r[6], hit))
-    return _ranked(ranked)
+        return SearchHit("message", r[0], one_line(r[1]) or "(no subject)", detail, snippet(r[2], typed), r[6],
+                         r[7], r[8], r[12], lane=_TRIAGE_LANE.get(r[9]))
+
+    return _ranked([(min(_tier(typed, r[1]), 2 if _tier(typed, f"{r[3]} {r[4]}") < 3 else 3), r[6], partial(make, r))
+                    for r in rows], limit)
 
 
-def _attachments(raw, q: str, typed: list[str]) -> list[SearchHit]:
+def _attachments(raw, q: str, typed: list[str], limit: int) -> tuple[list[SearchHit], bool]:
     rows = raw.execute(
         "SELECT a.id, a.filename, a.content_type, a.size, a.created_at, coalesce(a.case_id, m.case_id), c.ref, "
-        f"m.subject, c.constituent_id FROM {_newest('attachments_fts')} f JOIN attachments a ON a.rowid = f.rowid "
+        f"m.subject, c.constituent_id FROM {_newest('attachments_fts')} f CROSS JOIN attachments a ON a.rowid = f.rowid "
         "LEFT JOIN messages m ON m.id = a.message_id LEFT JOIN cases c ON c.id = coalesce(a.case_id, m.case_id) "
         f"WHERE a.deleted = 0 AND (m.id IS NULL OR m.deleted = 0) AND {_not_erased('attachments', 'a')}",
         (q,)).fetchall()
-    ranked = []
-    for r in rows:
+    def make(r) -> SearchHit:
         detail = " · ".join(one_line(x) for x in (r[6], r[7] and f"in “{r[7]}”", f"{r[3]:,} bytes") if x)
-        hit = SearchHit("attachment", r[0], one_line(r[1]), detail, "", r[4], r[5], r[6], r[8])
-        ranked.append((_tier(typed, r[1]), r[4], hit))
-    return _ranked(ranked)
+        return SearchHit("attachment", r[0], one_line(r[1]), detail, "", r[4], r[5], r[6], r[8])
+
+    return _ranked([(_tier(typed, r[1]), r[4], partial(make, r)) for r in rows], limit)
