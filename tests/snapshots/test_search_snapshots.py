@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pilot_helpers import NO_IDLE, settle, wait_for
+from textual.widgets import OptionList
 
 from mpoffice_tui.ui.app import make_app
 from mpoffice_tui.ui.dialogs.search import SearchDialog
@@ -19,6 +20,9 @@ async def _search(pilot) -> None:
     await wait_for(pilot, lambda: isinstance(app.screen, SearchDialog))
     await pilot.press(*"o'brien")
     await wait_for(pilot, lambda: app.screen.shown_query == "o'brien" and app.screen.hits)
+    await pilot.press("down")  # the list, first hit highlighted (and no blinking cursor in the box)
+    listing = app.screen.query_one("#search-results", OptionList)
+    await wait_for(pilot, lambda: listing.has_focus and listing.highlighted is not None)
     await settle(pilot, 0.3)
 
 
