@@ -22,6 +22,16 @@ def _plant(office):
     return person, case
 
 
+async def search_from_inbox(pilot, text: str, kind: str) -> None:
+    """From the Inbox, Ctrl+F, type `text` and wait until hits of `kind` are listed."""
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+    await pilot.press("ctrl+f")
+    await wait_for(pilot, lambda: isinstance(app.screen, SearchDialog))
+    await pilot.press(*text)
+    await wait_for(pilot, lambda: showing(app, kind))
+
+
 def showing(app, kind: str) -> bool:
     screen = app.screen
     return isinstance(screen, SearchDialog) and any(h.kind == kind for h in screen.hits.values())
@@ -32,11 +42,7 @@ async def test_ctrl_f_typing_and_opening_a_case_and_a_person(office, office_path
     office.close()
     app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
-        await pilot.press("ctrl+f")
-        await wait_for(pilot, lambda: isinstance(app.screen, SearchDialog))
-        await pilot.press(*"mould")
-        await wait_for(pilot, lambda: showing(app, "note"))
+        await search_from_inbox(pilot, "mould", "note")
         await pilot.press("enter")  # the first hit: the case, whose title holds the word
         await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen) and app.screen.detail is not None)
         assert app.screen.detail.detail.case.id == case.id
@@ -77,11 +83,7 @@ async def test_a_click_opens_the_hit(office, office_path):
     office.close()
     app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
-        await pilot.press("ctrl+f")
-        await wait_for(pilot, lambda: isinstance(app.screen, SearchDialog))
-        await pilot.press(*"damp")
-        await wait_for(pilot, lambda: showing(app, "case"))
+        await search_from_inbox(pilot, "damp", "case")
         listing = app.screen.query_one("#search-results", OptionList)
         await pilot.click(listing, offset=(4, 1))  # the row under the "Cases" heading
         await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen) and app.screen.detail is not None)
