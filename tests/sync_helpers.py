@@ -105,6 +105,18 @@ def _old_bytes(data: bytes, repr_text: bool):
     return repr(data) if repr_text else {"$b64": base64.b64encode(data).decode("ascii")}
 
 
+def before_search(conn) -> None:
+    """Undo migration 0005 on a raw DB-API connection: no notes' or attachments' index, no names vocabulary."""
+    from mpoffice_tui.db import engine
+
+    conn.execute("DROP TABLE constituents_vocab")
+    for fts in ("notes_fts", "attachments_fts"):
+        for kind in ("ai", "ad", "au"):
+            conn.execute(f"DROP TRIGGER {fts}_{kind}")
+        conn.execute(f"DROP TABLE {fts}")
+    conn.execute(f"PRAGMA user_version = {max(v for v, _ in engine.migrations() if v < 5)}")
+
+
 def before_blobs(conn, *, repr_text: bool = False) -> None:
     """Turn a file back into the shape before blobs (migration 0004) on a raw DB-API connection: each
     message's original in `raw`, each attachment's bytes in `data` beside `sha256`, and the ops holding the
@@ -112,6 +124,8 @@ def before_blobs(conn, *, repr_text: bool = False) -> None:
     held them)."""
     from mpoffice_tui.db import blobs, engine
     from mpoffice_tui.db.writes import dumps
+
+    before_search(conn)
 
     def held(digest):
         row = conn.execute("SELECT codec, data FROM blobs WHERE hash = ?", (digest,)).fetchone()

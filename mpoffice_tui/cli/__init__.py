@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "mpoffice_tui.cli.cases",
     "mpoffice_tui.cli.people",
     "mpoffice_tui.cli.register",
+    "mpoffice_tui.cli.search",
     "mpoffice_tui.cli.interests",
     "mpoffice_tui.cli.mail",
     "mpoffice_tui.cli.mailbox",

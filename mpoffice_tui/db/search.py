@@ -11,6 +11,9 @@ FTS_INDEXES: dict[str, tuple[str, list[str]]] = {
                                           "address1"]),
     "cases_fts": ("cases", ["ref", "title", "category", "tags"]),
     "electors_fts": ("electors", ["forename", "surname", "address", "postcode"]),
+    # 0005 (search everything, services/search.py): notes and attachments' names
+    "notes_fts": ("notes", ["body"]),
+    "attachments_fts": ("attachments", ["filename"]),
 }
 
 # Extra FTS5 options per table. The register's index keeps only which column holds a term (no
@@ -25,15 +28,18 @@ CREATE INDEX ix_electors_pd_eno ON electors (pd, eno);
 """
 
 
-def fts_ddl() -> str:
-    """CREATE statements for the FTS tables and their triggers (used by the migration files)."""
+def fts_ddl(names: list[str] | None = None) -> str:
+    """CREATE statements for the FTS tables (all, or those named) and their triggers (used to write the
+    migration files: 0001 had the first four, 0005 the notes' and attachments' names)."""
     out = []
     for fts, (table, cols) in FTS_INDEXES.items():
+        if names is not None and fts not in names:
+            continue
         collist = ", ".join(cols)
         out.append(f"CREATE VIRTUAL TABLE {fts} USING fts5({collist}, content='{table}', "
                    f"content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'{FTS_OPTIONS.get(fts, '')});")
         out += [fts_trigger_ddl(fts, kind) for kind in ("ai", "ad", "au")]
-    return "\n".join(out) + "\n" + EXTRA_DDL
+    return "\n".join(out) + "\n" + (EXTRA_DDL if names is None else "")
 
 
 def fts_trigger_ddl(fts: str, kind: str) -> str:
@@ -59,6 +65,7 @@ def fts_trigger_ddl(fts: str, kind: str) -> str:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+TYPING_PREFIX = 3  # search as you type: the last word is a prefix from this many letters
 JOINED_HEAD = 3  # "obrien", "mcdonald", "dsouza": a name typed without its apostrophe or space, up to here
 
 
@@ -71,14 +78,30 @@ def _word_query(word: str, star: str) -> str:
     return alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")"
 
 
-def match_query(text: str, prefix: bool = True) -> str | None:
+def word_query(word: str, prefix: bool = True) -> str:
+    """One word (as `words` gives it) as a quoted FTS5 expression, with its joined-up name readings."""
+    return _word_query(word, "*" if prefix else "")
+
+
+def words(text: str | None) -> list[str]:
+    """The words of what a person typed, as the FTS5 tokenizer sees them ("O'Brien" is "O", "Brien")."""
+    return _WORD.findall(text or "")
+
+
+def match_query(text: str, prefix: bool = True, *, typing: bool = False) -> str | None:
     """Turn what a person typed into a safe FTS5 MATCH expression (every word quoted), or None.
 
     "O'Brien housing" -> '"O"* AND "Brien"* AND ("housing"* OR "h ousing"* ...)' : quotes and operators typed by
     the user never reach FTS5 syntax; a word may also match as a name written apart ("obrien": O'Brien).
+    With `typing` (search as you type) only the last word is a prefix, and only from TYPING_PREFIX letters:
+    the words before it are finished, and a one- or two-letter prefix over 500k messages is not cheap.
     """
-    words = _WORD.findall(text or "")
-    if not words:
+    found = words(text)
+    if not found:
         return None
-    star = "*" if prefix else ""
-    return " AND ".join(_word_query(w, star) for w in words)
+    if not typing:
+        return " AND ".join(word_query(w, prefix) for w in found)
+    last = len(found) - 1
+    return " AND ".join(word_query(w, prefix and i == last and len(w) >= TYPING_PREFIX)
+                        for i, w in enumerate(found))
+

@@ -91,6 +91,9 @@ class OfficeApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark,f1", "keys", "Keys", id="keys", show=False,
                 tooltip="Every key of this screen (this list)"),
+        Binding("ctrl+f,f10", "search_everything", "Search all", id="search-everything",
+                tooltip="Search cases, people, contacts, notes, messages and attachments (F10 where a screen "
+                "keeps Ctrl+F)"),
     ]
 
     def __init__(self, db_path: Path, *, passphrase: str | None = None, settings: Settings | None = None):
@@ -435,7 +438,7 @@ class OfficeApp(App[int]):
 
     # -- actions -------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in ("mode", "lock") and self.office is None)
+        return not (action in ("mode", "lock", "search_everything") and self.office is None)
 
     async def action_mode(self, mode: str) -> None:
         """An F-key: that screen's main view (F3 is the case list, not the last case read there). A form
@@ -456,6 +459,13 @@ class OfficeApp(App[int]):
 
         if not isinstance(self.screen, KeysHelp):
             self.push_screen(KeysHelp.for_screen(self.screen))
+
+    def action_search_everything(self) -> None:
+        """Ctrl+F: search the whole office; the hit chosen is opened (ui/dialogs/search.py)."""
+        from mpoffice_tui.ui.dialogs.search import SearchDialog, open_hit
+
+        if self.office is not None and not isinstance(self.screen, SearchDialog):
+            self.push_screen(SearchDialog(), lambda hit: self.run_worker(open_hit(self, hit), group="open-hit"))
 
     async def action_lock(self) -> None:
         await self.lock("Locked. Type your passphrase to carry on.")

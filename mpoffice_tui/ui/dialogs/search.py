@@ -1,0 +1,197 @@
+"""Search everything (Ctrl+F on every screen, F10 where a screen keeps Ctrl+F for itself): one box, hits
+grouped by kind (cases, people, contacts, notes, messages, attachments); Enter or a click opens the hit.
+
+Typing is debounced and each search runs in a named thread worker (`exclusive=True`: a newer search
+cancels the one still running, whose results are then dropped). Every text shown is a `rich.text.Text`
+of cleaned text, never markup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from mpoffice_tui.ui.dialogs.base import OfficeDialog, error_text
+from mpoffice_tui.ui.text import one_line
+
+DEBOUNCE_SECONDS = 0.15
+PER_KIND = 6  # hits of each kind shown (the CLI's --limit gives more)
+
+
+def hit_text(hit: Any, width: int = 96) -> Text:
+    """A hit as two lines cut to `width`: its title and when, then where it is and the words found (cleaned
+    text, never markup)."""
+    first = Text(one_line(hit.title), "bold")
+    if hit.at:
+        first.append(f"  {hit.at[:10]}", "dim")
+    first.truncate(width, overflow="ellipsis")
+    second = " · ".join(x for x in (one_line(hit.detail), one_line(hit.snippet)) if x)
+    if not second:
+        return first
+    rest = Text("  " + second, "dim")
+    rest.truncate(width, overflow="ellipsis")
+    return Text.assemble(first, "\n", rest)
+
+
+class SearchDialog(OfficeDialog[Any]):
+    """Type to search the whole office; returns the chosen SearchHit (None on Escape)."""
+
+    DEFAULT_CSS = """
+    SearchDialog .dialog-box { width: 100; height: 100%; }
+    SearchDialog #search-text { margin-bottom: 0; }
+    SearchDialog #search-status { height: 1; color: $text-muted; padding: 0 1; }
+    SearchDialog #search-results { height: 1fr; border: none; padding: 0; }
+    """
+    BINDINGS = [
+        Binding("down", "to_results", "Results", show=False, id="search-to-results"),
+        Binding("ctrl+f,f10", "to_text", "Search box", show=False, id="search-box"),
+    ]
+
+    class Found(Message):
+        """A search finished in the worker (for the text typed then)."""
+
+        def __init__(self, query: str, results: Any, error: str | None) -> None:
+            super().__init__()
+            self.query, self.results, self.error = query, results, error
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.initial = text
+        self.hits: dict[str, Any] = {}  # option id -> SearchHit
+        self.shown_query: str | None = None  # the text whose results are on screen
+        self._timer: Any = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(Text("Search everything"), classes="dialog-title")
+            yield Input(self.initial, placeholder="Cases, people, contacts, notes, messages, attachments…",
+                        id="search-text")
+            yield Static(Text("Type a name, words or a case reference."), id="search-status")
+            yield OptionList(id="search-results")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#search-text", Input).focus()
+        if self.initial.strip():
+            self.search(self.initial)
+
+    # -- typing -------------------------------------------------------------------------------------
+    @on(Input.Changed, "#search-text")
+    def changed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        value = event.value
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, lambda: self.search(value))
+
+    @on(Input.Submitted, "#search-text")
+    def submitted(self, event: Input.Submitted) -> None:
+        """Enter in the box: open the first hit when its results are on screen, else search now."""
+        if self.shown_query == event.value and self.hits:
+            self.dismiss(next(iter(self.hits.values())))
+        else:
+            self.search(event.value)
+
+    def search(self, text: str) -> None:
+        office = getattr(self.app, "office", None)
+        if office is None:
+            return
+        if not text.strip():
+            self._show(text, None, None)
+            return
+        self.query_one("#search-status", Static).update(Text("Searching…"))
+        self._search_worker(office, text)
+
+    @work(thread=True, exclusive=True, group="search-everything", name="search-everything", exit_on_error=False)
+    def _search_worker(self, office: Any, text: str) -> None:
+        from mpoffice_tui.services.search import search_everything
+
+        try:
+            results, error = search_everything(office, text, limit_per_kind=PER_KIND), None
+        except Exception as exc:  # noqa: BLE001 - a message in the dialog, never a traceback
+            results, error = None, error_text(exc)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Found(text, results, error))
+
+    @on(Found)
+    def found(self, message: Found) -> None:
+        if message.query == self.query_one("#search-text", Input).value:  # not an older search's
+            self._show(message.query, message.results, message.error)
+
+    def _show(self, query: str, results: Any, error: str | None) -> None:
+        listing = self.query_one("#search-results", OptionList)
+        status = self.query_one("#search-status", Static)
+        self.shown_query = query
+        self.hits = {}
+        options: list[Option | None] = []
+        if error:
+            status.update(Text(f"Could not search: {error}"))
+        elif results is None:
+            status.update(Text("Type a name, words or a case reference."))
+        elif not results.found:
+            status.update(Text(f"Nothing matches “{one_line(query)}”."))
+        else:
+            total = sum(len(g.hits) for g in results.groups)
+            status.update(Text(f"{total} found · Enter opens · ↓ to the list"))
+            for group in results.groups:
+                if options:
+                    options.append(None)
+                label = f"{group.label}{' (more: type more words)' if group.more else ''}"
+                options.append(Option(Text(label, style="bold reverse"), disabled=True))
+                width = max(20, listing.scrollable_content_region.width - 2)
+                for n, hit in enumerate(group.hits):
+                    key = f"{hit.kind}-{n}"
+                    self.hits[key] = hit
+                    options.append(Option(hit_text(hit, width), id=key))
+        listing.set_options(options)
+
+    # -- choosing -----------------------------------------------------------------------------------
+    @on(OptionList.OptionSelected, "#search-results")
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        hit = self.hits.get(event.option.id or "")
+        if hit is not None:
+            self.dismiss(hit)
+
+    def action_to_results(self) -> None:
+        listing = self.query_one("#search-results", OptionList)
+        if self.hits and not listing.has_focus:
+            listing.focus()
+            if listing.highlighted is None or listing.highlighted < 0:
+                listing.action_first()
+
+    def action_to_text(self) -> None:
+        self.query_one("#search-text", Input).focus()
+
+
+async def open_hit(app: Any, hit: Any) -> None:
+    """Show what a hit is: a case (or the case of a note, message or attachment), a person, a contact in
+    the directory, or a message with no case in its inbox lane."""
+    if hit is None or getattr(app, "office", None) is None:
+        return
+    if hit.kind == "constituent":
+        from mpoffice_tui.ui.screens.constituent import ConstituentScreen
+
+        await app.push_screen(ConstituentScreen(hit.id))
+    elif hit.kind == "contact":
+        await app.action_mode("contacts")
+        boxes = app.screen.query("#contact-search")
+        if boxes:
+            boxes.first().value = hit.title.split(" — ")[0]
+    elif hit.case_id:
+        await app.open_case(hit.case_id)
+    elif hit.kind == "message":
+        await app.action_mode("inbox")
+        resume = getattr(app.screen, "resume", None)
+        if resume is not None and hit.lane:
+            resume({"lane": hit.lane, "place": {"id": hit.id, "index": 0}})
+        app.notify(f"The message is in the inbox ({(hit.lane or 'new').replace('_', ' ')} lane).")
+    else:
+        app.notify("That has no case to open.", severity="warning")
