@@ -227,6 +227,7 @@ class Office:
         self._clock: HybridClock | None = None
         self._idle: list[dbapi.Connection] = []  # keyed connections made before the engine, reused by it
         self._made = threading.Lock()
+        self._closed = False
         self._meta_cache: dict[str, str] = {}
         self._write_lock = threading.RLock()
 
@@ -460,6 +461,9 @@ class Office:
         return self._data_key
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         try:
             self.optimize()
         except dbapi.Error:  # statistics are an optimisation: a busy or read-only file closes all the same
