@@ -29,7 +29,7 @@ import sqlcipher3.dbapi2 as dbapi
 from filelock import FileLock, Timeout
 
 from mpoffice_tui import paths
-from mpoffice_tui.db import bootstrap, keys
+from mpoffice_tui.db import keys
 from mpoffice_tui.db.errors import (
     DatabaseProblem,
     NotAnOffice,
@@ -633,6 +633,8 @@ def create_replica(path: Path, data_key: bytes, slots: keys.KeySlots, *, site_id
     """Create an empty replica of an existing office (sync join): a new SQLCipher file keyed with the
     office's data key, its own site id and code, and a copy of the office's key slots (so staff
     passphrases work here). Returns it open; the caller fills it from the inviter's ops."""
+    from mpoffice_tui.db import bootstrap
+
     path = Path(path)
     slot_file = paths.keyslots_for(path)
     if path.exists() or slot_file.exists():

@@ -234,6 +234,9 @@ def import_paths(office: Office, paths: Iterable[str | os.PathLike],
     return import_items(office, read_paths(paths), progress=progress, total=total)
 
 
+BIG_IMPORT = 1000  # messages: an import this big refreshes the planner's statistics afterwards
+
+
 def import_items(office: Office, items: Iterable[Item], progress: Callable[[int, int], None] | None = None,
                  total: int = 0, on_commit: Callable[[Any, list[Item]], None] | None = None) -> ImportReport:
     """Store parsed items in batches of at most BATCH messages or BATCH_BYTES of mail (so memory stays
@@ -264,6 +267,8 @@ def import_items(office: Office, items: Iterable[Item], progress: Callable[[int,
     if not run.summed and (run.parts or run.rejected):  # the summing-up event had no batch to go with
         with office.writing() as w:
             w.audit("mail.import", detail=_audit_detail(run, None, last=True))
+    if run.imported >= BIG_IMPORT:
+        office.optimize()  # the planner's statistics, where the import changed a table's size a lot
     return ImportReport(run.imported, run.duplicates, tuple(run.rejected), run.auto_filed, run.suggested,
                         run.campaign, run.campaigns_created, tuple(run.ids))
 

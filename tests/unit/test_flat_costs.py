@@ -132,3 +132,16 @@ def test_lookup_command_does_not_import_the_orm(office_path, office, passphrase_
     lines = out.stdout.strip().splitlines()
     assert "No electoral register has been imported yet" in lines[0]
     assert json.loads(lines[-1]) == [0, []]
+
+
+def test_register_import_refreshes_the_statistics(office):
+    from pathlib import Path
+
+    from mpoffice_tui.services import register as reg
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "register" / "burnley_xpress_2024-12-01.csv"
+    summary = reg.import_register(office, [fixture])
+    assert summary.imported > 0
+    with office.raw() as conn:  # no close needed: the import itself ran PRAGMA optimize
+        stats = dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'electors'").fetchall())
+    assert int(stats["ix_electors_postcode"].split()[0]) == summary.imported
