@@ -5,5 +5,7 @@
 CREATE INDEX IF NOT EXISTS ix_cases_constituent_live ON cases (constituent_id, deleted, status);
 DROP INDEX IF EXISTS ix_cases_constituent_id;
 -- Statistics for the query planner (sqlite_stat1), from the office as it is now; `PRAGMA optimize` keeps them
--- current when an office is closed and after big imports (db/engine.py: Office.optimize).
+-- current when an office is closed and after big imports (db/engine.py: Office.optimize). Only stat1 is kept:
+-- sqlite_stat4's samples are loaded by every new connection (db/engine.py: optimize).
 ANALYZE;
+DROP TABLE IF EXISTS sqlite_stat4;
