@@ -37,7 +37,7 @@ def register(sub) -> None:
 
 
 def _fields() -> tuple[str, ...]:
-    from mpoffice_tui.services.constituents import EDITABLE
+    from mpoffice_tui.services.constituent_fields import EDITABLE
 
     return tuple(f for f in EDITABLE if f != "elector_key")
 

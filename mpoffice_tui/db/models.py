@@ -83,7 +83,8 @@ class Case(Shared, table=True):
     """A piece of casework for a constituent."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_live_opened", "deleted", "opened_at"),)  # counts and newest-first pages
+    __table_args__ = (Index("ix_cases_live_opened", "deleted", "opened_at"),  # counts and newest-first pages
+                      Index("ix_cases_constituent_live", "constituent_id", "deleted", "status"))  # open cases per person
 
     ref: str = Field(index=True, unique=True)
     title: str
@@ -92,7 +93,7 @@ class Case(Shared, table=True):
     outcome: str | None = None
     priority: str = "normal"  # low | normal | high | urgent
     assignee_id: str | None = Field(default=None, index=True)
-    constituent_id: str | None = Field(default=None, index=True)
+    constituent_id: str | None = None  # indexed by ix_cases_constituent_live
     raised_by_id: str | None = None  # a constituent acting on the primary's behalf
     opened_at: str = Field(index=True)
     closed_at: str | None = None

@@ -21,11 +21,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
-
 from mpoffice_tui import paths
 from mpoffice_tui.db.engine import Office, utcnow
-from mpoffice_tui.db.models import AuditEvent
 from mpoffice_tui.services import access
 
 _MAX_NOTED = 200
@@ -73,6 +70,8 @@ def query(office: Office, *, action: str | None = None, staff: str | None = None
     sql = ("SELECT a.id, a.at, a.staff_id, s.name, a.action, a.target, a.detail FROM audit_events a "
            "LEFT JOIN staff s ON s.id = a.staff_id WHERE a.deleted = 0 AND " + " AND ".join(where)
            + " ORDER BY a.at DESC, a.id DESC LIMIT :limit")
+    from sqlalchemy import text  # imported here: unlocking (flush_unlock_failures) must not need it
+
     with office.engine.connect() as conn:
         return [AuditRow(*r) for r in conn.execute(text(sql), params)]
 
@@ -156,6 +155,8 @@ def flush_unlock_failures(office: Office) -> int:
     pending = notes.pop(key, []) + _memory.pop(key, [])
     if not pending:
         return 0
+    from mpoffice_tui.db.models import AuditEvent
+
     with office.writing() as w:
         for p in pending:  # at the failure's own time, by nobody (the unlocker did not fail)
             w.insert(AuditEvent, at=str(p.get("at") or utcnow()), staff_id=None, action="unlock.failed",

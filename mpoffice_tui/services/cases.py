@@ -8,6 +8,7 @@ Listing (Core SQL, one window at a time, never every case)::
     f = CaseFilter(statuses=("open",), categories=("Housing",), assignee_ids=(staff_id,), tags=("urgent",),
                    overdue=True, awaiting_days=20, text="O'Brien", open_only=True)
     page = list_cases(office, f, sort="review", descending=False, offset=0, limit=50)  # -> CasePage
+    list_cases(office, f, after=page.rows[-1], limit=50)    # the next page by key (no OFFSET); before= too
     page.rows: tuple[CaseRow, ...]; page.total (None when with_total=False)
     count_cases(office, f) -> int
     SAVED_VIEWS: "my_open", "overdue", "awaiting_agency", "closed_this_month" -> SavedView(key, label)
@@ -258,8 +259,14 @@ def _where(office: Office, f: CaseFilter, params: dict) -> tuple[str, bool]:
 
 
 def list_cases(office: Office, f: CaseFilter | None = None, *, sort: str = "opened", descending: bool = True,
-               offset: int = 0, limit: int = 50, with_total: bool = True) -> CasePage:
-    """One page of cases matching `f`, sorted by one of SORTS (ties broken by reference)."""
+               offset: int = 0, limit: int = 50, with_total: bool = True, after: CaseRow | str | None = None,
+               before: CaseRow | str | None = None) -> CasePage:
+    """One page of cases matching `f`, sorted by one of SORTS (ties broken by reference).
+
+    `after`/`before` (a case row or id already shown) page by key instead of OFFSET: the `limit` cases
+    just after (or just before) that case in this order, so a page deep in the list costs what the first
+    one does. `offset` then counts on from the anchor (normally 0).
+    """
     f = f or CaseFilter()
     if sort not in SORTS:
         raise OfficeError(f"cannot sort by {sort!r}: choose one of {', '.join(SORTS)}")
@@ -272,9 +279,14 @@ def list_cases(office: Office, f: CaseFilter | None = None, *, sort: str = "open
         joins += "LEFT JOIN constituents p ON p.id = c.constituent_id "
     if sort == "assignee":
         joins += "LEFT JOIN staff s ON s.id = c.assignee_id "
-    ids_sql = f"SELECT c.rowid FROM cases c {joins}WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+    anchor = after if after is not None else before
     with office.engine.connect() as conn:
-        rowids = [r[0] for r in conn.execute(text(ids_sql), params)]
+        if anchor is None:
+            ids_sql = f"SELECT c.rowid FROM cases c {joins}WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+            rowids = [r[0] for r in conn.execute(text(ids_sql), params)]
+        else:
+            rowids = _seek(conn, where, joins, params, sort, descending, getattr(anchor, "id", anchor),
+                           forward=after is not None)
         rows: tuple[CaseRow, ...] = ()
         if rowids:
             found = {r[-1]: _row(r) for r in conn.execute(text(
@@ -285,6 +297,28 @@ def list_cases(office: Office, f: CaseFilter | None = None, *, sort: str = "open
         if with_total:
             total = int(conn.execute(text(f"SELECT count(*) FROM cases c WHERE {where}"), params).scalar())
     return CasePage(rows, total, params["offset"], params["limit"], sort, descending)
+
+
+def _seek(conn, where: str, joins: str, params: dict, sort: str, descending: bool, anchor_id: str, *,
+          forward: bool) -> list[int]:
+    """Rowids of the page beyond the anchor case, in list order (services/keyset.py)."""
+    from mpoffice_tui.services import keyset
+
+    found = conn.execute(text(f"SELECT {SORTS[sort]}, c.ref FROM cases c {joins}WHERE c.id = :k_id"),
+                         {"k_id": anchor_id}).fetchone()
+    if found is None:  # not a case (ids are never reused, and deleted cases keep their row)
+        raise OfficeError("the case to page from is not in this office")
+    bound = {**params, "k_key": found[0], "k_tie": found[1]}
+    want, skip = params["limit"], params["offset"]
+    rowids: list[int] = []
+    for cond, order in keyset.segments(SORTS[sort], "c.ref", descending=descending, key=found[0], forward=forward):
+        if len(rowids) >= want + skip:
+            break
+        bound["k_limit"] = want + skip - len(rowids)
+        rowids += [r[0] for r in conn.execute(text(
+            f"SELECT c.rowid FROM cases c {joins}WHERE {where} AND {cond} ORDER BY {order} LIMIT :k_limit"), bound)]
+    rowids = rowids[skip:skip + want]
+    return rowids if forward else rowids[::-1]
 
 
 def count_cases(office: Office, f: CaseFilter | None = None) -> int:

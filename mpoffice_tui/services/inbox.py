@@ -14,6 +14,7 @@ Reading (SQL-paged, cheap)
                                    done (done + ignored), outbox, sent
     lane_counts(office) -> dict[str, int]
     list_inbox(office, lane="new", limit=50, offset=0) -> list[InboxRow]   newest first
+        (after=row / before=row: the page just after/before a row shown, by key instead of OFFSET)
     get_message(office, msg_id) -> MessageDetail   (body, flags, attachments' metadata; no raw)
     raw_message(office, msg_id) -> bytes | None    the original, byte for byte
     find_message(office, token) -> str             a full id from an id or a unique prefix/suffix
@@ -233,6 +234,9 @@ def import_paths(office: Office, paths: Iterable[str | os.PathLike],
     return import_items(office, read_paths(paths), progress=progress, total=total)
 
 
+BIG_IMPORT = 1000  # messages: an import this big refreshes the planner's statistics afterwards
+
+
 def import_items(office: Office, items: Iterable[Item], progress: Callable[[int, int], None] | None = None,
                  total: int = 0, on_commit: Callable[[Any, list[Item]], None] | None = None) -> ImportReport:
     """Store parsed items in batches of at most BATCH messages or BATCH_BYTES of mail (so memory stays
@@ -263,6 +267,8 @@ def import_items(office: Office, items: Iterable[Item], progress: Callable[[int,
     if not run.summed and (run.parts or run.rejected):  # the summing-up event had no batch to go with
         with office.writing() as w:
             w.audit("mail.import", detail=_audit_detail(run, None, last=True))
+    if run.imported >= BIG_IMPORT:
+        office.optimize()  # the planner's statistics, where the import changed a table's size a lot
     return ImportReport(run.imported, run.duplicates, tuple(run.rejected), run.auto_filed, run.suggested,
                         run.campaign, run.campaigns_created, tuple(run.ids))
 
@@ -503,19 +509,35 @@ _LIST_COLS = ("m.id, m.received_at, m.channel, m.direction, coalesce(m.sender_na
               "coalesce(m.recipients, '')")
 
 
-def list_inbox(office: Office, lane: str = "new", limit: int = 50, offset: int = 0) -> list[InboxRow]:
-    """One page of a lane, newest first (index-ordered: fast at any size)."""
+def list_inbox(office: Office, lane: str = "new", limit: int = 50, offset: int = 0, *,
+               after: InboxRow | None = None, before: InboxRow | None = None) -> list[InboxRow]:
+    """One page of a lane, newest first (index-ordered: fast at any size).
+
+    `after`/`before` (a row already shown) page by key instead of OFFSET: the `limit` messages just after
+    (or before) it, so a page deep in a lane of 250k messages costs what the first page does."""
+    from mpoffice_tui.services import keyset
+
     states = LANES[lane_of(lane)]
+    anchor = after if after is not None else before
+    forward = before is None
+    cond, order = ("1", "m.received_at DESC, m.id DESC")
+    bound: dict = {}
+    if anchor is not None:
+        ((cond, order),) = keyset.segments("m.received_at", "m.id", descending=True, key=anchor.received_at,
+                                           forward=forward, nullable=False)
+        bound = {"k_key": anchor.received_at, "k_tie": anchor.id}
+    first = "DESC" if forward else "ASC"
     parts = []
-    params: list = []
-    for st in states:
+    for i, st in enumerate(states):
         parts.append(f"SELECT * FROM (SELECT {_LIST_COLS} FROM messages m INDEXED BY ix_messages_triage_received "
-                     "WHERE m.triage = ? AND m.deleted = 0 ORDER BY m.received_at DESC, m.id DESC LIMIT ?)")
-        params += [st, limit + offset]
-    sql = " UNION ALL ".join(parts) + " ORDER BY 2 DESC, 1 DESC LIMIT ? OFFSET ?"
-    params += [limit, offset]
+                     f"WHERE m.triage = :st{i} AND m.deleted = 0 AND {cond} ORDER BY {order} LIMIT :each)")
+        bound[f"st{i}"] = st
+    bound.update(each=limit + offset, limit=limit, offset=offset)
+    sql = " UNION ALL ".join(parts) + f" ORDER BY 2 {first}, 1 {first} LIMIT :limit OFFSET :offset"
     with office.engine.connect() as conn:
-        rows = conn.exec_driver_sql(sql, tuple(params)).fetchall()
+        rows = conn.exec_driver_sql(sql, bound).fetchall()
+        if not forward:
+            rows.reverse()
         case_ids = tuple({r[8] for r in rows if r[8]})
         refs = dict(conn.exec_driver_sql(
             f"SELECT id, ref FROM cases WHERE id IN ({','.join('?' * len(case_ids))})", case_ids).fetchall()

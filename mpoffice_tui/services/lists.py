@@ -73,6 +73,15 @@ def page_messages(office: Office, lane: str, offset: int, limit: int) -> list:
     return inbox.list_inbox(office, lane, limit=int(limit), offset=int(offset))
 
 
+def seek_messages(office: Office, lane: str, anchor, limit: int, forward: bool = True) -> list:
+    """The messages just after (or before) `anchor`, a row of this lane already shown, by key (no OFFSET)."""
+    from mpoffice_tui.services import inbox
+
+    if forward:
+        return inbox.list_inbox(office, lane, limit=int(limit), after=anchor)
+    return inbox.list_inbox(office, lane, limit=int(limit), before=anchor)
+
+
 _GROUP_SQL = (
     "SELECT c.id, c.name, sum(m.triage = 'campaign'), count(m.id), count(DISTINCT lower(m.sender_email)), "
     "sum(m.triage = 'campaign' AND m.flags LIKE '%differs_from_campaign%'), max(m.received_at), c.template_text "

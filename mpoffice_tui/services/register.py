@@ -13,6 +13,8 @@ API (every result is a frozen dataclass; nothing here blocks casework: "not foun
     elector_by_key(office, key) -> ElectorView | None
 
 The register is local to this machine's office file: never synced, exported or bulk-mailed.
+Lookups read through `Office.raw()` (plain DB-API, no SQLAlchemy), so `mpoffice lookup` starts quickly;
+the import side is imported on first use.
 """
 
 from __future__ import annotations
@@ -24,19 +26,34 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
-from mpoffice_tui.db.engine import Office
 from mpoffice_tui.importers.register import normalise as n
-from mpoffice_tui.services.register_import import (
-    FileSummary,
-    ImportSummary,
-    Replacement,
-    council_from_filename,
-    import_register,
-    published_from_filename,
-)
+
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.register_import import (
+        FileSummary,
+        ImportSummary,
+        Replacement,
+        council_from_filename,
+        import_register,
+        published_from_filename,
+    )
+
+_IMPORT_SIDE = ("FileSummary", "ImportSummary", "Replacement", "council_from_filename", "import_register",
+                "published_from_filename")
+
+
+def __getattr__(name: str):
+    """The import side (services/register_import.py), loaded only when it is used."""
+    if name in _IMPORT_SIDE:
+        from mpoffice_tui.services import register_import
+
+        return getattr(register_import, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["ConstituentLink", "ElectorView", "FileSummary", "Hit", "ImportSummary", "LookupResult",
            "PublicationView", "Replacement", "council_from_filename", "elector_by_key", "forget",
@@ -112,8 +129,8 @@ class PublicationView:
 
 
 def publications(office: Office) -> list[PublicationView]:
-    with office.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
+    with office.raw() as conn:
+        rows = conn.execute(
             "SELECT id, council, source_file, format, published_on, imported_at, rows FROM "
             "register_publication WHERE current = 1 ORDER BY council, source_file, id").fetchall()
     return [PublicationView(*r) for r in rows]
@@ -169,10 +186,10 @@ def forget(office: Office) -> None:
 
 def _held(office: Office, conn) -> _Held:
     """The cached facts about the register, refreshed when its stamp changes."""
-    stamp = tuple(conn.exec_driver_sql(_STAMP).fetchone())
+    stamp = tuple(conn.execute(_STAMP).fetchone())
     held = _VOCAB.get(str(office.path))
     if held is None or held.stamp != stamp:
-        count = int(conn.exec_driver_sql("SELECT count(*) FROM electors").scalar() or 0)
+        count = int(conn.execute("SELECT count(*) FROM electors").fetchone()[0] or 0)
         held = _VOCAB[str(office.path)] = _Held(stamp, count)
     return held
 
@@ -182,7 +199,7 @@ def _vocab(office: Office, conn) -> tuple[list[str], dict[str, int]]:
     held = _held(office, conn)
     if held.terms is None or held.docs is None:
         docs: dict[str, int] = defaultdict(int)
-        for term, doc in conn.exec_driver_sql(
+        for term, doc in conn.execute(
                 "SELECT term, doc FROM electors_vocab WHERE col IN ('forename', 'surname')"):
             docs[term] += doc
         held.docs, held.terms = dict(docs), list(docs)
@@ -201,7 +218,7 @@ def _fts_group(token: str, alts: list[str]) -> str:
 
 
 def _rowids(conn, match: str, cap: int) -> list[int]:
-    return [r[0] for r in conn.exec_driver_sql(
+    return [r[0] for r in conn.execute(
         "SELECT rowid FROM electors_fts WHERE electors_fts MATCH ? LIMIT ?", (match, cap)).fetchall()]
 
 
@@ -209,7 +226,7 @@ def _fetch(conn, rowids: list[int]) -> list[tuple]:
     out: list[tuple] = []
     for i in range(0, len(rowids), 900):
         chunk = rowids[i:i + 900]
-        out += conn.exec_driver_sql(
+        out += conn.execute(
             _SELECT + f"WHERE e.rowid IN ({','.join('?' for _ in chunk)})", tuple(chunk)).fetchall()
     return out
 
@@ -428,7 +445,7 @@ def _name_candidates(office: Office, conn, q_tokens: list[str],
     out: list[tuple[int, str, str]] = []
     for i in range(0, len(rowids), 900):
         chunk = rowids[i:i + 900]
-        out += conn.exec_driver_sql(f"SELECT rowid, forename, surname FROM electors WHERE rowid IN "
+        out += conn.execute(f"SELECT rowid, forename, surname FROM electors WHERE rowid IN "
                                     f"({','.join('?' for _ in chunk)})", tuple(chunk)).fetchall()
     return out
 
@@ -448,7 +465,7 @@ def _classify(query: str) -> str:
 def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
     """Find electors by name, postcode, address or elector number (see module doc)."""
     query = (query or "").strip()
-    with office.engine.connect() as conn:
+    with office.raw() as conn:
         held = _held(office, conn).count
         if not query:
             return LookupResult(query, "empty", (), False, "Type a name, postcode, address or elector "
@@ -463,7 +480,7 @@ def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
                 pd, eno, suffix = n.split_number(re.sub(r"\s+", "", query)) or ("", 0, 0)
             except ValueError:  # a number too long to be an elector's: nobody has it
                 pd, eno, suffix = "", -1, 0
-            rows = conn.exec_driver_sql(_SELECT + "WHERE e.pd = ? AND e.eno = ? ORDER BY e.suffix, e.id",
+            rows = conn.execute(_SELECT + "WHERE e.pd = ? AND e.eno = ? ORDER BY e.suffix, e.id",
                                         (pd.upper(), eno)).fetchall()
             exact_suffix = "/" in query
             scored = [(100.0 if (r[4] or 0) == suffix else 80.0, "number", r) for r in rows
@@ -471,10 +488,10 @@ def lookup(office: Office, query: str, limit: int = 20) -> LookupResult:
         elif kind == "postcode":
             full = n.looks_like_postcode(query)
             if full:
-                rows = conn.exec_driver_sql(_SELECT + "WHERE e.postcode = ?", (full,)).fetchall()
+                rows = conn.execute(_SELECT + "WHERE e.postcode = ?", (full,)).fetchall()
             else:
                 start = n.outward_code(query) or ""
-                rows = conn.exec_driver_sql(_SELECT + "WHERE e.postcode >= ? AND e.postcode < ? LIMIT 2000",
+                rows = conn.execute(_SELECT + "WHERE e.postcode >= ? AND e.postcode < ? LIMIT 2000",
                                             (start + " " if " " not in start else start,
                                              (start + " " if " " not in start else start) + "~")).fetchall()
             scored = [(100.0, "postcode", r) for r in rows]
@@ -548,7 +565,7 @@ def _hits(conn, chosen: list[tuple[float, str, tuple]]) -> list[Hit]:
     for i in range(0, len(places), 400):
         chunk = places[i:i + 400]
         marks = ",".join("(?, ?)" for _ in chunk)
-        for r in conn.exec_driver_sql(  # rank the people at each address first, then read only those shown
+        for r in conn.execute(  # rank the people at each address first, then read only those shown
                 f"SELECT {_COLS}, h.size FROM (SELECT * FROM (SELECT e.rowid AS rid, row_number() OVER w AS rn, "
                 "count(*) OVER (PARTITION BY e.postcode, e.address) AS size FROM electors e "
                 f"WHERE e.postcode IN ({','.join('?' * len(chunk))}) AND (e.postcode, e.address) IN (VALUES {marks}) "
@@ -562,7 +579,7 @@ def _hits(conn, chosen: list[tuple[float, str, tuple]]) -> list[Hit]:
     links: dict[str, list[ConstituentLink]] = defaultdict(list)
     for i in range(0, len(keys), 500):
         chunk = keys[i:i + 500]
-        for key, cid, name, open_cases in conn.exec_driver_sql(
+        for key, cid, name, open_cases in conn.execute(
                 "SELECT c.elector_key, c.id, trim(c.forenames || ' ' || c.surname), "
                 "(SELECT count(*) FROM cases k WHERE k.constituent_id = c.id AND k.deleted = 0 "
                 "AND k.status != 'closed') FROM constituents c WHERE c.deleted = 0 AND c.merged_into IS NULL "
@@ -603,6 +620,6 @@ def suggest(office: Office, forenames: str, surname: str, postcode: str | None =
 
 
 def elector_by_key(office: Office, key: str) -> ElectorView | None:
-    with office.engine.connect() as conn:
-        r = conn.exec_driver_sql(_SELECT + "WHERE e.elector_key = ?", (key,)).fetchone()
+    with office.raw() as conn:
+        r = conn.execute(_SELECT + "WHERE e.elector_key = ?", (key,)).fetchone()
     return _view(r) if r else None

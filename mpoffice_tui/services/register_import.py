@@ -413,8 +413,11 @@ def _import(office: Office, paths: Iterable[str | Path], *, council: str | None,
     from mpoffice_tui.services import register  # the lookup cache (its stamp changes too: belt and braces)
 
     register.forget(office)
-    return ImportSummary(
+    summary = ImportSummary(
         files=tuple(summaries), imported=totals.imported,
         failed_rows=sum(len(s.problems) for s in summaries),
         failed_files=sum(1 for s in summaries if s.error), replaced=totals.replaced, links_kept=totals.kept,
         links_lost=totals.lost, seconds=time.perf_counter() - started)
+    if totals.imported or totals.replaced:
+        office.optimize()  # the planner's statistics for the electors just stored
+    return summary

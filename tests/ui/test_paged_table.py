@@ -65,3 +65,53 @@ async def test_windowed_fetching_keyboard_and_mouse():
         assert app.selected == [2, 2]
         line = "".join(seg.text for seg in table.render_line(3))
         assert "row 2 [b]x[/b]" in line and "\x1b" not in line and "[31m" not in line
+
+
+class SeekApp(App):
+    """A 50,000-row source that can page by key: `seek(row, limit, forward)`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fetches: list[int] = []
+        self.seeks: list[tuple[int, bool]] = []
+
+    def compose(self) -> ComposeResult:
+        yield PagedTable([Column("N", lambda r: r[0], width=8)], id="t", page_size=20)
+
+    def on_mount(self) -> None:
+        def fetch(offset: int, limit: int):
+            self.fetches.append(offset)
+            return [(i,) for i in range(offset, min(offset + limit, ROWS))]
+
+        def seek(anchor, limit: int, forward: bool):
+            self.seeks.append((anchor[0], forward))
+            start = anchor[0] + 1 if forward else max(0, anchor[0] - limit)
+            end = min(start + limit, ROWS) if forward else anchor[0]
+            return [(i,) for i in range(start, end)]
+
+        self.query_one(PagedTable).set_source(lambda: ROWS, fetch, seek=seek)
+
+
+async def test_scrolling_pages_by_key_from_the_loaded_neighbour():
+    app = SeekApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(PagedTable)
+        await wait_for(pilot, lambda: table.loaded and table.cursor_row is not None)
+        for _ in range(12):  # down through several blocks of 20
+            await pilot.press("pagedown")
+            await wait_for(pilot, lambda: table.cursor_row is not None)
+        assert table.cursor_row == (table.cursor,)
+        assert app.fetches == [0]  # only the first block by offset; the rest by key from the one before
+        assert app.seeks and all(forward for _, forward in app.seeks)
+        assert [a for a, _ in app.seeks][:3] == [19, 39, 59]
+        await pilot.press("end")  # a jump: fetched by offset
+        await wait_for(pilot, lambda: table.cursor_row is not None)
+        assert table.cursor_row == (ROWS - 1,) and ROWS - 20 in app.fetches
+        jumps = len(app.fetches)
+        app.seeks.clear()
+        for _ in range(6):  # and back up from there, by key from the block after
+            await pilot.press("pageup")
+            await wait_for(pilot, lambda: table.cursor_row is not None)
+        assert table.cursor_row == (table.cursor,)
+        assert app.seeks and not any(forward for _, forward in app.seeks)
+        assert len(app.fetches) == jumps  # no more fetches by offset

@@ -162,8 +162,13 @@ class CasesScreen(OfficeScreen):
             return cases.list_cases(office, current(), sort=sort, descending=desc, offset=offset, limit=limit,
                                     with_total=False).rows
 
+        def seek(anchor, limit: int, forward: bool):  # the next/previous page by key, not OFFSET
+            return cases.list_cases(office, current(), sort=sort, descending=desc, limit=limit, with_total=False,
+                                    **{"after" if forward else "before": anchor}).rows
+
         self._counts_due = True  # counted once the list is on screen: first rows come first
-        self.query_one("#cases", PagedTable).set_source(count, fetch, keep_cursor=keep_cursor, rows_first=True)
+        self.query_one("#cases", PagedTable).set_source(count, fetch, seek=seek, keep_cursor=keep_cursor,
+                                                        rows_first=True)
 
     def describe(self, count: int) -> Text:
         from mpoffice_tui.services.cases import SAVED_VIEWS, STATUS_LABELS

@@ -345,7 +345,8 @@ class InboxScreen(OfficeScreen):
                                 lambda offset, limit: outbox.list_outgoing(office, limit=limit, offset=offset))
         else:
             messages.set_source(partial(lists.count_messages, office, lane),
-                                lambda offset, limit: lists.page_messages(office, lane, offset, limit))
+                                lambda offset, limit: lists.page_messages(office, lane, offset, limit),
+                                seek=partial(lists.seek_messages, office, lane))
         if lane != "outbox" and messages.columns != list(MESSAGE_COLUMNS):
             messages.set_columns(MESSAGE_COLUMNS)
         self._table().focus()

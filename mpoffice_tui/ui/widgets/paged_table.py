@@ -8,7 +8,11 @@
 any objects (frozen dataclasses from `services/lists.py`), turned into cell text by each column's
 `value` function. Cell text is shown as plain text with control characters removed, never as markup.
 Only blocks of `page_size` rows around the viewport are held in memory, so 50,000 rows cost what a
-screenful costs. Keys: up/down/pageup/pagedown/home/end move the cursor, enter selects; a click
+screenful costs. A source may also give `seek(row, limit, forward)`: the `limit` rows just after (or,
+with forward=False, just before) a row already shown, in list order. Blocks next to a loaded block are
+then fetched by key instead of by OFFSET, so scrolling deep into 250k messages costs what the first page
+costs; a jump (End, a scrollbar drag) still fetches by offset. Keys: up/down/pageup/pagedown/home/end
+move the cursor, enter selects; a click
 moves the cursor (a second click, or a double click, selects); the wheel scrolls.
 
 Messages: `RowHighlighted` (cursor moved onto a loaded row), `RowSelected` (enter/double click),
@@ -52,6 +56,7 @@ class Column:
 
 CountFn = Callable[[], int]
 FetchFn = Callable[[int, int], Sequence[Any]]
+SeekFn = Callable[[Any, int, bool], Sequence[Any]]  # (anchor row, limit, forward) -> rows in list order
 
 
 class PagedTable(ScrollView, can_focus=True):
@@ -146,6 +151,7 @@ class PagedTable(ScrollView, can_focus=True):
         self.loaded = False  # True once the current source has been counted
         self._count: CountFn | None = None
         self._fetch: FetchFn | None = None
+        self._seek: SeekFn | None = None
         self._rows_first = False
         self._generation = 0
         self._blocks: dict[int, list[Any]] = {}
@@ -155,15 +161,16 @@ class PagedTable(ScrollView, can_focus=True):
         self._styles: dict[str, Any] = {}
 
     # -- public API -------------------------------------------------------------------------------
-    def set_source(self, count: CountFn, fetch: FetchFn, *, keep_cursor: bool = False,
+    def set_source(self, count: CountFn, fetch: FetchFn, *, seek: SeekFn | None = None, keep_cursor: bool = False,
                    rows_first: bool = False) -> None:
         """Show a new list: counts it and fetches the first window in a thread worker.
 
+        `seek` pages by key from a neighbouring loaded block (see the module docstring).
         `rows_first=True` fetches the first window before counting and shows it at once (for a big list
         whose count is slower than a page); only for sources whose `fetch` does not depend on `count`
         having run first.
         """
-        self._count, self._fetch, self._rows_first = count, fetch, rows_first
+        self._count, self._fetch, self._seek, self._rows_first = count, fetch, seek, rows_first
         self.reload(keep_cursor=keep_cursor)
 
     def set_columns(self, columns: Sequence[Column]) -> None:
@@ -250,16 +257,40 @@ class PagedTable(ScrollView, can_focus=True):
             return
         self._pending.add(block)
         fetch, generation, start, size = self._fetch, self._generation, block * self.page_size, self.page_size
+        fetch_block = self._by_key(block) or (lambda: fetch(start, size))
 
         def work() -> None:
             try:
-                rows = fetch(start, size)
+                rows = fetch_block()
             except Exception as exc:  # noqa: BLE001
                 self.post_message(self.LoadFailed(self, exc))
                 return
             self.post_message(self.PageLoaded(generation, start, rows, None))
 
         self.run_worker(work, thread=True, group=f"paged-page-{id(self)}")
+
+    def _by_key(self, block: int) -> Callable[[], Sequence[Any]] | None:
+        """A fetch of `block` by key from the loaded block before or after it, or None (fetch by offset).
+
+        A block must hold exactly its rows: when the list changed meanwhile and a seek does not fill it
+        (rows removed, or the anchor moved), the block is fetched by offset after all."""
+        seek, fetch, size, start = self._seek, self._fetch, self.page_size, block * self.page_size
+        if seek is None or fetch is None:
+            return None
+        before, after = self._blocks.get(block - 1), self._blocks.get(block + 1)
+        expected = size if self.row_count <= 0 else min(size, self.row_count - start)
+        if before and len(before) == size:
+            anchor, forward = before[-1], True
+        elif after and block >= 0:
+            anchor, forward = after[0], False
+        else:
+            return None
+
+        def by_key() -> Sequence[Any]:
+            rows = seek(anchor, size, forward)
+            return rows if len(rows) == expected else fetch(start, size)
+
+        return by_key
 
     def on_paged_table_page_loaded(self, message: PageLoaded) -> None:
         message.stop()
