@@ -61,7 +61,9 @@ class WorkDone(Generic[T]):
 
 
 async def _awaited(value: object) -> None:
-    if inspect.isawaitable(value):
+    """Await what an `async def` callback returned (not Textual's optional awaitables, such as the one
+    `dismiss` returns: awaiting that from the screen's own queue is refused)."""
+    if inspect.iscoroutine(value):
         await value
 
 
