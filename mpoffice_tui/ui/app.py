@@ -13,6 +13,7 @@ import importlib
 import threading
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
+from textual.worker import WorkerFailed
 
 from mpoffice_tui.ui.commands import OfficeCommands
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
@@ -187,12 +189,12 @@ class OfficeApp(App[int]):
         passphrase, self._auto_passphrase = self._auto_passphrase, None
         return passphrase
 
-    def office_unlocked(self, office: Office) -> None:
-        """Called by the unlock screen with the open office."""
+    def office_unlocked(self, office: Office, name: str = "") -> None:
+        """Called by the unlock screen with the open office and its name (read in the unlock worker)."""
         self.office = office
         self.first_unlock = False
         self.last_activity = time.monotonic()
-        self.title = office.name
+        self.title = name or "mpoffice"
         self.sub_title = "unlocked"
         self.switch_mode("inbox")
         self.set_timer(STATUS_AFTER_UNLOCK_SECONDS, self.refresh_status)  # after the inbox's first rows
@@ -540,10 +542,15 @@ class OfficeApp(App[int]):
                 await spare.remove()
         self._locking = False
         self.set_timer(PREBUILD_AFTER_SECONDS, self._prebuild_inbox)
-        await asyncio.to_thread(self._close_office, office, kept, job)
+        try:
+            await self.run_worker(partial(self._close_office, office, kept, job), thread=True,
+                                  group="close-office", exit_on_error=False).wait()
+        except WorkerFailed as failed:  # the lock stands; say what went wrong, never a traceback
+            self.notify(f"The office did not close cleanly: {failed.error}", severity="error")
 
     def _close_office(self, office: Office, kept: dict[str, Any] | None, job: Any = None) -> None:
-        """(In a thread) keep the person's work inside the office, sync one last time, close it."""
+        """(In a thread, never on the loop) keep the person's work inside the office, sync one last time,
+        close it."""
         from mpoffice_tui.services import workspace
 
         if job is not None:  # stopped at the lock; it ends before the office closes under it
@@ -605,12 +612,15 @@ class OfficeApp(App[int]):
 
             yield SystemCommand(title, binding.tooltip or f"Press {self.get_key_display(binding)} on this screen", run)
 
-    def on_unmount(self) -> None:
-        self._stop_mail_job(wait=5)
-        if self.office is not None:
-            self._final_sync(self.office)
-            self.office.close()
-            self.office = None
+    async def on_unmount(self) -> None:
+        """Quitting: the last sync and the close run in a thread worker (the loop keeps drawing)."""
+        job = self.mail_job
+        self._stop_mail_job()
+        office, self.office = self.office, None
+        if office is not None:
+            # not a Textual worker: the app cancels those as it shuts down, and the close must finish
+            with contextlib.suppress(Exception):  # never a traceback on the way out
+                await asyncio.to_thread(self._close_office, office, None, job)
 
 
 def make_app(db_path: Path, *, passphrase: str | None = None, settings: Any = None) -> OfficeApp:

@@ -78,7 +78,7 @@ async def test_the_case_screen_is_reused_and_shows_nothing_of_the_last_case(two_
 
         # a late answer for the case shown before is dropped
         # the long case's data, as a late worker would post it
-        second.post_message(CaseDetailScreen.Loaded(load_case(app.office, long.id)))
+        second.call_later(second.show_loaded, load_case(app.office, long.id))
         await pilot.pause(0.2)
         assert second.detail.id == short.id
         assert "Housing" not in drawn_text(second.query_one(Timeline))

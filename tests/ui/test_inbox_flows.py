@@ -396,7 +396,7 @@ async def test_lane_counts_that_arrive_before_the_tabs_are_mounted_are_kept(offi
     app = make_app(office_path, settings=Settings(idle_lock_minutes=0))
     async with app.run_test():
         screen = InboxScreen()  # not mounted: no tab is in the DOM yet
-        screen.on_inbox_screen_counts(InboxScreen.Counts({"new": 3, "outbox": 1}))
+        screen.show_counts({"new": 3, "outbox": 1})
         assert screen.lane_tabs["new"].label.plain == "New 3"
         assert screen.lane_tabs["outbox"].label.plain == "Outbox 1"
 

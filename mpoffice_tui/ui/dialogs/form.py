@@ -24,6 +24,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 
 from mpoffice_tui.ui.dialogs.base import DIALOG_CSS, OfficeDialog, error_text, fit_fields
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.work import run_office
 
 __all__ = ["DIALOG_CSS", "Action", "Field", "FormDialog", "error_text", "fit_fields"]
 
@@ -146,19 +147,11 @@ class FormDialog(OfficeDialog[Any]):
         if self.action is None:
             self.dismiss(values)
             return
-        office = getattr(self.app, "office", None)
-        if office is None:
+        if getattr(self.app, "office", None) is None:
             return
         self.busy = True
         self.query_one(".dialog-error", Static).update(Text("Saving…"))
         action = self.action
-
-        def work() -> None:
-            try:
-                result = action(office, values)
-            except Exception as exc:  # noqa: BLE001 - shown in the dialog, the typed text kept
-                self.app.call_from_thread(self.show_error, error_text(exc))
-                return
-            self.app.call_from_thread(self.dismiss, result if result is not None else True)
-
-        self.run_worker(work, thread=True, exclusive=True, group="form-action")
+        # a failure is shown in the dialog, the typed text kept
+        run_office(self, "form-action", lambda office: action(office, values),
+                   lambda result: self.dismiss(result if result is not None else True), failed=self.show_error)

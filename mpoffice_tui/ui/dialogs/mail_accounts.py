@@ -15,8 +15,8 @@ from textual.widgets import Button, Static
 
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.jobs import MailActivity
-from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.work import run_office
 
 
 def local_time(iso: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
-from mpoffice_tui.ui.screens.office_work import run_office
+from mpoffice_tui.ui.work import run_office
 
 NATIONS = (("England", "ENG"), ("Wales", "WLS"), ("Scotland", "SCT"), ("Northern Ireland", "NIR"))
 YES_NO = (("No", "no"), ("Yes", "yes"))

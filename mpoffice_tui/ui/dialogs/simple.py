@@ -14,7 +14,8 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mpoffice_tui.ui.dialogs.base import OfficeDialog, error_text
+from mpoffice_tui.ui.dialogs.base import OfficeDialog
+from mpoffice_tui.ui.work import run_office
 
 
 class ConfirmDialog(OfficeDialog[bool]):
@@ -130,24 +131,16 @@ class PickDialog(OfficeDialog[Any]):
         self.query_one("#pick-list").focus()
 
     def _run(self, text: str) -> None:
-        office = getattr(self.app, "office", None)
-        if office is None:
+        if getattr(self.app, "office", None) is None:
             return
         self.ready = False
         if len(text.strip()) < self.min_chars:
             self._show([], f"Type at least {self.min_chars} characters.")
             return
         search = self.search
-
-        def work() -> None:
-            try:
-                found = list(search(office, text))
-            except Exception as exc:  # noqa: BLE001
-                self.app.call_from_thread(self._show, [], error_text(exc))
-                return
-            self.app.call_from_thread(self._show, found, "" if found else "Nothing found.")
-
-        self.run_worker(work, thread=True, exclusive=True, group="pick-search")
+        run_office(self, "pick-search", lambda office: list(search(office, text)),
+                   lambda found: self._show(found, "" if found else "Nothing found."),
+                   failed=lambda error: self._show([], error))
 
     def _show(self, found: list[tuple[Text | str, Any]], message: str) -> None:
         self.values = [v for _, v in found]

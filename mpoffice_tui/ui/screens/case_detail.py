@@ -10,19 +10,18 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import Static
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.dialogs.simple import PickDialog, TextDialog
 from mpoffice_tui.ui.jobs import MailActivity
 from mpoffice_tui.ui.screens.base import OfficeScreen
-from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.conflict_box import ConflictBox
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.timeline import Timeline
+from mpoffice_tui.ui.work import run_office
 
 CHANNEL_LABELS = {"email": "Email", "letter": "Letter", "phone": "Phone call", "walk_in": "Walk-in",
                   "surgery": "Surgery"}
@@ -166,10 +165,6 @@ class CaseDetailScreen(OfficeScreen):
         Binding("R", "reload", "Reload", show=False, id="case-reload", tooltip="Read the case again from the office"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, detail: Any) -> None:
-            super().__init__()
-            self.detail = detail
 
     def __init__(self, case_id: str | None = None, chase_party: str | None = None) -> None:
         super().__init__()
@@ -220,11 +215,10 @@ class CaseDetailScreen(OfficeScreen):
     def load(self) -> None:
         if (case_id := self.case_id) is None:
             return
-        self.fetch("case-detail", lambda office: load_case(office, case_id), self.Loaded)
+        run_office(self, "case-detail", lambda office: load_case(office, case_id), self.show_loaded)
 
     # -- showing ------------------------------------------------------------------------------
-    async def on_case_detail_screen_loaded(self, message: Loaded) -> None:
-        loaded: LoadedCase = message.detail
+    async def show_loaded(self, loaded: LoadedCase) -> None:
         if self.case_id not in (loaded.id, loaded.ref):
             return  # a late answer for the case this screen showed before
         first = self.detail is None

@@ -9,17 +9,16 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static, Tab
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.screens.base import OfficeScreen
-from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.widgets.tabs import Tabs
+from mpoffice_tui.ui.work import run_office
 
 # (sort key, descending by default, label); `s` offers them in this order
 SORT_CYCLE = (("opened", True, "newest first"), ("ref", False, "reference"), ("review", False, "review date"),
@@ -66,10 +65,6 @@ class CasesScreen(OfficeScreen):
         Binding("r", "reload", "Reload", show=False, tooltip="Read the list again from the office"),
     ]
 
-    class ViewCounts(Message):
-        def __init__(self, counts: dict[str, int]) -> None:
-            super().__init__()
-            self.counts = counts
 
     def __init__(self) -> None:
         super().__init__()
@@ -206,13 +201,13 @@ class CasesScreen(OfficeScreen):
             from mpoffice_tui.services import cases
 
             self._counts_due = False
-            self.fetch("case-view-counts", cases.saved_view_counts, self.ViewCounts)
+            run_office(self, "case-view-counts", cases.saved_view_counts, self._view_counts)
 
-    def on_cases_screen_view_counts(self, message: ViewCounts) -> None:
+    def _view_counts(self, counts: dict[str, int]) -> None:
         from mpoffice_tui.services.cases import SAVED_VIEWS
 
         tabs = self.query_one("#case-views", Tabs)
-        for key, n in message.counts.items():
+        for key, n in counts.items():
             tab = tabs.query(f"#view-{key}")
             if tab:
                 tab.first(Tab).label = Text(f"{SAVED_VIEWS[key].tab} ({n:,})")

@@ -9,18 +9,17 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.dialogs.simple import ConfirmDialog
 from mpoffice_tui.ui.screens.base import OfficeScreen
-from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.conflict_box import ConflictBox
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
+from mpoffice_tui.ui.work import run_office
 
 CONSENT_LABELS = {"implied": "Implied consent", "written": "Written consent",
                   "third_party_permission": "Written permission for someone to act for them"}
@@ -89,10 +88,6 @@ class ConstituentScreen(OfficeScreen):
         Binding("r", "reload", "Reload", show=False, tooltip="Read the constituent again from the office"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, person: Any) -> None:
-            super().__init__()
-            self.person = person
 
     def __init__(self, constituent_id: str) -> None:
         super().__init__()
@@ -124,7 +119,7 @@ class ConstituentScreen(OfficeScreen):
 
     def load(self) -> None:
         pid = self.constituent_id
-        self.fetch("constituent", lambda office: load_person(office, pid), self.Loaded)
+        run_office(self, "constituent", lambda office: load_person(office, pid), self._loaded)
 
     def action_reload(self) -> None:
         self.load()
@@ -139,8 +134,7 @@ class ConstituentScreen(OfficeScreen):
     def keep(self) -> dict[str, Any]:
         return {"constituent_id": self.constituent_id}
 
-    async def on_constituent_screen_loaded(self, message: Loaded) -> None:
-        loaded: LoadedPerson = message.person
+    async def _loaded(self, loaded: LoadedPerson) -> None:
         self.person = loaded
         self.call_after_refresh(self.mark_ready)
         v = loaded.view

@@ -3,7 +3,7 @@
 Its keys are its BINDINGS (each with an id and a description): the footer, `?` and the command palette
 all read them there.
 
-Every database call runs in a thread worker; results come back with `call_from_thread`.
+Every database call runs off the event loop through `ui/work.run_office` (the inbox's `act`).
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import Static, Tab
 
 from mpoffice_tui.ui.jobs import MailActivity
@@ -40,6 +39,10 @@ from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.widgets.tabs import Tabs
+from mpoffice_tui.ui.work import run_office
+
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
 
 LANES = ("new", "auto_filed", "suggested", "campaigns", "done", "outbox")
 LANE_LABELS = {"new": "New", "auto_filed": "Auto-filed", "suggested": "Suggested", "campaigns": "Campaigns",
@@ -178,15 +181,7 @@ class InboxScreen(OfficeScreen):
                 tooltip="Move between the list and the preview (Enter opens the preview)"),
     ]
 
-    class Counts(Message):
-        def __init__(self, counts: dict[str, int]) -> None:
-            super().__init__()
-            self.counts = counts
 
-    class Preview(Message):
-        def __init__(self, view: Any) -> None:
-            super().__init__()
-            self.view = view
 
     def __init__(self) -> None:
         super().__init__()
@@ -265,52 +260,25 @@ class InboxScreen(OfficeScreen):
             return None
         return mid
 
-    def run_office(self, call: Callable[[Any], Any], done: Callable[[Any], None] | None = None, *,
-                   refresh: bool = True, message_id: str | None = None) -> None:
-        """Run `call(office)` in a thread worker, then `done(result)` on the event loop and refresh the lane.
+    def act(self, call: Callable[[Office], Any], done: Callable[[Any], None] | None = None, *,
+            refresh: bool = True, message_id: str | None = None) -> None:
+        """Run `call(office)` off the event loop (ui/work.py), then `done(result)` and refresh the lane.
 
         An `OfficeError` (a clear, expected refusal) becomes a warning; anything else an error notice.
         While it runs, `message_id` takes no second action (a double key press acts once).
         """
-        office = self.app.office  # type: ignore[attr-defined]
-        if office is None:
-            return
-        app = self.app
+        def then(result: Any) -> None:
+            if done is not None:
+                done(result)
+            if refresh:
+                self.refresh_lane()
+
+        settled = None
         if message_id:
             self.acting.add(message_id)
-
-        def work() -> None:
-            try:
-                _work()
-            finally:
-                if message_id:
-                    try:
-                        app.call_from_thread(self.acting.discard, message_id)
-                    except Exception:  # noqa: BLE001 - the app is closing
-                        self.acting.discard(message_id)
-
-        def _work() -> None:
-            from mpoffice_tui.db.errors import OfficeError
-
-            try:
-                result = call(office)
-            except OfficeError as exc:
-                app.call_from_thread(app.notify, one_line(str(exc)), severity="warning")
-                return
-            except Exception as exc:  # noqa: BLE001 - a message, never a traceback
-                if app.office is office:  # type: ignore[attr-defined]
-                    app.call_from_thread(app.notify, f"Could not do that: {one_line(str(exc))}", severity="error")
-                return
-            if app.office is office:  # type: ignore[attr-defined]
-                app.call_from_thread(self._after, result, done, refresh)
-
-        self.run_worker(work, thread=True, group="inbox-action")
-
-    def _after(self, result: Any, done: Callable[[Any], None] | None, refresh: bool) -> None:
-        if done is not None:
-            done(result)
-        if refresh:
-            self.refresh_lane()
+            settled = lambda: self.acting.discard(message_id)  # noqa: E731
+        if run_office(self, "inbox-action", call, then, settled=settled, exclusive=False) is None and message_id:
+            self.acting.discard(message_id)
 
     def refresh_lane(self) -> None:
         """Re-read the lane (the cursor stays where it was, so the next message moves up to it)."""
@@ -394,7 +362,7 @@ class InboxScreen(OfficeScreen):
             if wake:
                 self.app.mail_wake()  # type: ignore[attr-defined]
 
-        self.run_office(call, done, message_id=mid)
+        self.act(call, done, message_id=mid)
 
     def action_queue_outgoing(self) -> None:
         """`s`: put the highlighted draft (or failed email) on its way out."""
@@ -434,7 +402,7 @@ class InboxScreen(OfficeScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.run_office(lambda office: _outbox().discard(office, mid),
+                self.act(lambda office: _outbox().discard(office, mid),
                                 lambda _: self.notify("Discarded"), message_id=mid)
 
         self.app.push_screen(ConfirmDialog("Discard an email", f"Throw away this email ({row.state_label})? "
@@ -475,12 +443,12 @@ class InboxScreen(OfficeScreen):
             preview.focus()
 
     def load_counts(self) -> None:
-        self.fetch("inbox-counts", _lists().lane_counts, self.Counts)
+        run_office(self, "inbox-counts", _lists().lane_counts, self.show_counts)
 
-    def on_inbox_screen_counts(self, message: Counts) -> None:
-        self.counts = message.counts
+    def show_counts(self, counts: dict[str, int]) -> None:
+        self.counts = counts
         for lane, tab in self.lane_tabs.items():
-            tab.label = f"{LANE_LABELS[lane]} {message.counts.get(lane, 0)}"
+            tab.label = f"{LANE_LABELS[lane]} {counts.get(lane, 0)}"
         self._show_hint()
 
     # -- preview --------------------------------------------------------------------------------------
@@ -535,7 +503,7 @@ class InboxScreen(OfficeScreen):
 
     def load_preview(self, message_id: str) -> None:
         from_inbox = _inbox()
-        self.fetch("inbox-preview", lambda office: from_inbox.get_message(office, message_id), self.Preview)
+        run_office(self, "inbox-preview", lambda office: from_inbox.get_message(office, message_id), self._show_preview)
 
     def _show_group(self, group: Any) -> None:
         self.detail = None
@@ -558,8 +526,7 @@ class InboxScreen(OfficeScreen):
         widget.update(meta)
         widget.display = bool(meta.plain)
 
-    def on_inbox_screen_preview(self, message: Preview) -> None:
-        view = message.view
+    def _show_preview(self, view: Any) -> None:
         if view is None or view.id != self.current_id():
             return  # a stale answer: the cursor has moved on
         self.detail = view
@@ -581,7 +548,7 @@ class InboxScreen(OfficeScreen):
             self.undo_stack = [e for e in self.undo_stack if e[0] != mid][-50:] + [(mid, lane)]
             done(result)
 
-        self.run_office(call, finished, message_id=mid)
+        self.act(call, finished, message_id=mid)
 
     def action_accept(self) -> None:
         mid = self._need_message()
@@ -598,7 +565,7 @@ class InboxScreen(OfficeScreen):
     def action_new_case(self) -> None:
         mid = self._need_message()
         if mid:
-            self.run_office(lambda office: case_prefill(office, mid), self._ask_new_case, refresh=False)
+            self.act(lambda office: case_prefill(office, mid), self._ask_new_case, refresh=False)
 
     def _ask_new_case(self, prefill: CasePrefill) -> None:
         def answered(answer: NewCaseAnswer | None) -> None:
@@ -631,7 +598,7 @@ class InboxScreen(OfficeScreen):
 
         def answered(case_id: str | None) -> None:
             if case_id:
-                self.run_office(lambda office: _filing().check_filing(office, mid, case_id), checked, refresh=False)
+                self.act(lambda office: _filing().check_filing(office, mid, case_id), checked, refresh=False)
 
         self.app.push_screen(PickDialog("File to a case", "Reference (or part of it), the person's name, or words "
                                         "of the title", search_cases), answered)
@@ -670,7 +637,7 @@ class InboxScreen(OfficeScreen):
                                  lambda value: mark(value) if value is not None else None)
 
         from_campaigns = _campaigns()
-        self.run_office(from_campaigns.list_campaigns, choose, refresh=False)
+        self.act(from_campaigns.list_campaigns, choose, refresh=False)
 
     def action_ignore(self) -> None:
         mid = self._need_message()
@@ -699,7 +666,7 @@ class InboxScreen(OfficeScreen):
             self.undo_stack = [e for e in self.undo_stack if e[0] != mid]
             self.notify(result.notice, markup=False)
 
-        self.run_office(lambda office: _inbox().undo(office, mid), undone, message_id=mid)
+        self.act(lambda office: _inbox().undo(office, mid), undone, message_id=mid)
 
     # -- replies and campaigns ------------------------------------------------------------------------
     def action_reply(self) -> None:
@@ -720,7 +687,7 @@ class InboxScreen(OfficeScreen):
                 self.app.push_screen(ChooseDialog("Draft a reply from a template", options,
                                                   "Merge fields: constituent name, case reference, MP"), chosen)
 
-        self.run_office(lambda office: _letters().list_templates(office, "reply"), choose, refresh=False)
+        self.act(lambda office: _letters().list_templates(office, "reply"), choose, refresh=False)
 
     def action_reply_with(self, mid: str, template: str) -> None:
         """The reply to `mid` from `template` ("" for the standard one), in a form to read and change; Ctrl+S
@@ -757,7 +724,7 @@ class InboxScreen(OfficeScreen):
             form.opener = (self, f"reply_with({mid!r}, {template!r})")  # a lock opens this reply again
             self.app.push_screen(form, saved)
 
-        self.run_office(lambda office: (_replies().compose_reply(office, mid, template or None),
+        self.act(lambda office: (_replies().compose_reply(office, mid, template or None),
                                         _outbox().from_address(office)), edit, refresh=False)
 
     def _campaign_id(self) -> str | None:
@@ -783,7 +750,7 @@ class InboxScreen(OfficeScreen):
                 send = bool(_outbox().from_address(office))  # queued (paced) when there is a From address
                 return _replies().draft_campaign_acknowledgements(office, cid, template, send=send), send
 
-            self.run_office(acknowledge, lambda done: drafted(done, left_out))
+            self.act(acknowledge, lambda done: drafted(done, left_out))
 
         def drafted(done: tuple[list, bool], left_out: int) -> None:
             drafts, sent = done
@@ -812,7 +779,7 @@ class InboxScreen(OfficeScreen):
         def chosen(template: str | None) -> None:
             if template is None:
                 return
-            self.run_office(lambda office: _replies().preview_campaign_acknowledgement(office, cid, template or None),
+            self.act(lambda office: _replies().preview_campaign_acknowledgement(office, cid, template or None),
                             lambda preview: previewed(template or None, preview), refresh=False)
 
         def choose(templates: list) -> None:
@@ -823,13 +790,13 @@ class InboxScreen(OfficeScreen):
             self.app.push_screen(ChooseDialog("Acknowledge the campaign with", options,
                                               "Templates of kind campaign (F9 manages them)"), chosen)
 
-        self.run_office(lambda office: _letters().list_templates(office, "campaign"), choose, refresh=False)
+        self.act(lambda office: _letters().list_templates(office, "campaign"), choose, refresh=False)
 
     def action_export_outbox(self) -> None:
         def answered(folder: str | None) -> None:
             if folder:
                 target = Path(folder).expanduser()
-                self.run_office(lambda office: _replies().export_outbox(office, target),
+                self.act(lambda office: _replies().export_outbox(office, target),
                                 lambda done: self.notify(f"{len(done)} repl{'y' if len(done) == 1 else 'ies'} "
                                                          f"written to {target} as .eml (nothing was sent)"))
 
@@ -852,7 +819,7 @@ class InboxScreen(OfficeScreen):
             def answered(folder: str | None) -> None:
                 if folder:
                     target = Path(folder).expanduser()
-                    self.run_office(lambda office: _cases().export_attachment(office, attachment_id, target),
+                    self.act(lambda office: _cases().export_attachment(office, attachment_id, target),
                                     lambda path: self.notify(f"Saved {path}"), refresh=False)
 
             self.app.push_screen(AskDialog("Export attachment", "Folder (or file name) to save it to",

@@ -177,15 +177,15 @@ class ImportDialog(Dialog):
         bar.update(total=None, progress=0)
         self.query_one("#import-summary", Static).update(Text("Importing…"))
         self.query_one("#import-go", Button).disabled = True
-        self._import(office, path)
+        self._import(office, path, bar)
 
     @work(thread=True, exclusive=True, group="inbox-import")
-    def _import(self, office, path: Path) -> None:
+    def _import(self, office, path: Path, bar: ProgressBar) -> None:
+        """The import, off the loop; `bar` was found on the loop (no DOM query from this thread)."""
         from mpoffice_tui.services import inbox
 
         def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(self.query_one("#import-progress", ProgressBar).update,
-                                      total=max(total, 1), progress=done)
+            self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
 
         try:
             report = inbox.import_paths(office, [path], progress=progress)

@@ -28,6 +28,7 @@ from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
+from mpoffice_tui.ui.work import run_office
 
 if TYPE_CHECKING:
     from mpoffice_tui.db.engine import Office
@@ -157,22 +158,8 @@ class RegisterScreen(OfficeScreen):
             super().__init__()
             self.allowed = allowed
 
-    class Detail(Message):
-        def __init__(self, key: str, hit: Hit | None) -> None:
-            super().__init__()
-            self.key, self.hit = key, hit
 
-    class CaseFor(Message):
-        """The register entry (with any known constituent) a new case is to be opened for."""
 
-        def __init__(self, hit: Hit | None) -> None:
-            super().__init__()
-            self.hit = hit
-
-    class Publications(Message):
-        def __init__(self, text: Text) -> None:
-            super().__init__()
-            self.text = text
 
     def __init__(self) -> None:
         super().__init__()
@@ -306,12 +293,12 @@ class RegisterScreen(OfficeScreen):
             result = reg.lookup(office, number, limit=20)
             return next((h for h in result.hits if h.elector.key == key), None)
 
-        self.fetch("elector-detail", detail, lambda hit: self.Detail(key, hit))
+        run_office(self, "elector-detail", detail, lambda hit: self._show_detail(key, hit))
 
-    def on_register_screen_detail(self, message: Detail) -> None:
+    def _show_detail(self, key: str, hit: Hit | None) -> None:
         row = self.query_one("#electors", PagedTable).cursor_row
-        if row is not None and row.key == message.key and message.hit is not None:
-            self.query_one("#elector-card", Static).update(elector_card(message.hit))
+        if row is not None and row.key == key and hit is not None:
+            self.query_one("#elector-card", Static).update(elector_card(hit))
 
     # -- a case for the person on the register ---------------------------------------------------
     @on(PagedTable.RowSelected, "#electors")
@@ -325,7 +312,7 @@ class RegisterScreen(OfficeScreen):
             self.notify("Find the person on the register first.", severity="warning")
             return
         if row.hit is not None:
-            self.on_register_screen_case_for(self.CaseFor(row.hit))
+            self._case_for(row.hit)
             return
         number, key = row.number, row.key
 
@@ -334,12 +321,11 @@ class RegisterScreen(OfficeScreen):
 
             return next((h for h in reg.lookup(office, number, limit=20).hits if h.elector.key == key), None)
 
-        self.fetch("elector-case", hit_for, self.CaseFor)
+        run_office(self, "elector-case", hit_for, self._case_for)
 
-    def on_register_screen_case_for(self, message: CaseFor) -> None:
+    def _case_for(self, hit: Hit | None) -> None:
         from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog
 
-        hit = message.hit
         if hit is None:
             self.notify("That entry is no longer on the register.", severity="warning")
             return
@@ -369,10 +355,10 @@ class RegisterScreen(OfficeScreen):
             parts = [f"{one_line(p.council)} ({p.published_on or 'undated'}, {p.rows:,} rows)" for p in pubs]
             return Text("Registers held: " + "; ".join(parts))
 
-        self.fetch("register-publications", query, self.Publications)
+        run_office(self, "register-publications", query, self._show_publications)
 
-    def on_register_screen_publications(self, message: Publications) -> None:
-        self.query_one("#publications", Static).update(message.text)
+    def _show_publications(self, text: Text) -> None:
+        self.query_one("#publications", Static).update(text)
 
     def action_import_register(self) -> None:
         def done(summary: object) -> None:

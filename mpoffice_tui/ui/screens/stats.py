@@ -9,7 +9,6 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
@@ -18,6 +17,7 @@ from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
+from mpoffice_tui.ui.work import run_office
 
 
 def short(label: str, width: int = 14) -> str:
@@ -47,10 +47,6 @@ class StatsScreen(OfficeScreen):
     """
     BINDINGS = [Binding("e", "export", "Export CSV"), Binding("r", "reload", "Reload")]
 
-    class Loaded(Message):
-        def __init__(self, stats: Any) -> None:
-            super().__init__()
-            self.stats = stats
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,13 +73,13 @@ class StatsScreen(OfficeScreen):
     def load(self) -> None:
         from mpoffice_tui.services.stats import office_stats
 
-        self.fetch("stats", office_stats, self.Loaded)
+        run_office(self, "stats", office_stats, self._loaded)
 
     def action_reload(self) -> None:
         self.load()
 
-    def on_stats_screen_loaded(self, message: Loaded) -> None:
-        s = self.stats = message.stats
+    def _loaded(self, stats: Any) -> None:
+        s = self.stats = stats
         by_status = ", ".join(f"{c.key.replace('_', ' ')} {c.count:,}" for c in s.by_status)
         self.query_one("#stats-summary", Static).update(
             Text(f"{s.total:,} cases · {s.open:,} open · {by_status} · to {s.today}"))

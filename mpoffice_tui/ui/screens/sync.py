@@ -24,6 +24,7 @@ from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
+from mpoffice_tui.ui.work import run_office
 
 if TYPE_CHECKING:
     from mpoffice_tui.services.status import SyncOverview
@@ -84,25 +85,13 @@ class SyncScreen(OfficeScreen):
         Binding("ctrl+f", "folder", "Sync folder"),
     ]
 
-    class Overview(Message):
-        def __init__(self, overview: SyncOverview) -> None:
-            super().__init__()
-            self.overview = overview
 
-    class Resolved(Message):
-        def __init__(self, conflict: Any) -> None:
-            super().__init__()
-            self.conflict = conflict
 
     class FolderSet(Message):
         def __init__(self, folder: str | None, error: str = "") -> None:
             super().__init__()
             self.folder, self.error = folder, error
 
-    class GoTo(Message):
-        def __init__(self, case_id: str | None) -> None:
-            super().__init__()
-            self.case_id = case_id
 
     def __init__(self) -> None:
         super().__init__()
@@ -159,10 +148,10 @@ class SyncScreen(OfficeScreen):
 
             return sync_overview(office, settings)
 
-        self.fetch("sync-overview", query, self.Overview)
+        run_office(self, "sync-overview", query, self._show_overview)
 
-    def on_sync_screen_overview(self, message: Overview) -> None:
-        o = self.overview = message.overview
+    def _show_overview(self, overview: SyncOverview) -> None:
+        o = self.overview = overview
         s = o.summary
         self.query_one("#sync-machine", Static).update(Text.assemble(
             ("This machine: ", "bold"), (s.site_code, "bold"), (f" · site id {s.site_id}", "")))
@@ -246,10 +235,9 @@ class SyncScreen(OfficeScreen):
 
             return conflicts.resolve(office, conflict.id, choice, value)
 
-        self.fetch("sync-resolve", query, self.Resolved)
+        run_office(self, "sync-resolve", query, self._resolved)
 
-    def on_sync_screen_resolved(self, message: Resolved) -> None:
-        c = message.conflict
+    def _resolved(self, c: Any) -> None:
         self.query_one("#sync-result", Static).update(Text(f"Settled {one_line(c.tbl)} {one_line(c.field)}."))
         self.reload()
         self.app.refresh_status()  # type: ignore[attr-defined]
@@ -275,13 +263,13 @@ class SyncScreen(OfficeScreen):
 
             return case_for(office, conflict.tbl, conflict.row_id)
 
-        self.fetch("sync-go", query, self.GoTo)
+        run_office(self, "sync-go", query, self._go_to)
 
-    async def on_sync_screen_go_to(self, message: GoTo) -> None:
-        if message.case_id is None:
+    async def _go_to(self, case_id: str | None) -> None:
+        if case_id is None:
             self.app.notify("This record does not belong to a case; settle it here.", severity="warning")
             return
-        await self.app.open_case(message.case_id)  # type: ignore[attr-defined]
+        await self.app.open_case(case_id)  # type: ignore[attr-defined]
 
 
 class EditConflictScreen(OfficeDialog["str | None"]):

@@ -14,11 +14,11 @@ from textual.widgets import Static
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.dialogs.simple import ConfirmDialog, TextDialog
 from mpoffice_tui.ui.screens.base import OfficeScreen
-from mpoffice_tui.ui.screens.office_work import run_office
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
+from mpoffice_tui.ui.work import run_office
 
 INTRO = "Fields: {salutation} {case_ref} {case_title} {mp_name} {date}… (? on the list shows all)"
 

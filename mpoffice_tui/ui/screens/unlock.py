@@ -38,9 +38,10 @@ class UnlockScreen(Screen):
     class Result(Message):
         """How an unlock attempt went: an open office, or a message for the person."""
 
-        def __init__(self, office: Any = None, error: str | None = None, note: str | None = None) -> None:
+        def __init__(self, office: Any = None, error: str | None = None, note: str | None = None,
+                     name: str = "") -> None:
             super().__init__()
-            self.office, self.error, self.note = office, error, note
+            self.office, self.error, self.note, self.name = office, error, note, name
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -135,7 +136,11 @@ class UnlockScreen(Screen):
             return
         with contextlib.suppress(Exception):  # auditing must not stop a person working
             audit.flush_unlock_failures(office)  # earlier failed attempts become audit events now
-        self.post_message(self.Result(office=office))
+        try:
+            name = office.name  # read here: on the event loop it would be a query
+        except Exception:  # noqa: BLE001 - the title is not worth refusing the office over
+            name = ""
+        self.post_message(self.Result(office=office, name=name))
 
     def on_unlock_screen_result(self, message: Result) -> None:
         message.stop()
@@ -153,4 +158,4 @@ class UnlockScreen(Screen):
         self._set_message("")
         self.query_one("#passphrase", Input).value = ""
         self._busy(False)
-        self.app.office_unlocked(message.office)  # type: ignore[attr-defined]
+        self.app.office_unlocked(message.office, message.name)  # type: ignore[attr-defined]

@@ -57,7 +57,7 @@ class ConflictBox(Vertical):
     def pressed(self, event: Button.Pressed) -> None:
         from mpoffice_tui.sync import conflicts as sync_conflicts
         from mpoffice_tui.ui.dialogs.form import Field, FormDialog
-        from mpoffice_tui.ui.screens.office_work import run_office
+        from mpoffice_tui.ui.work import run_office
 
         event.stop()
         _, choice, n = (event.button.id or "").split("-")

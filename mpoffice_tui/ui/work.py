@@ -1,0 +1,99 @@
+"""The one way the UI runs office work off the event loop (DESIGN §2 rule 4).
+
+`run_office(node, group, query, then)` runs `query(office)` in a thread worker (exclusive in `group`)
+and queues a `WorkDone` on `node`'s own message queue, which hands it to `then(result)` on the event
+loop, or, when `query` raised, to `failed(text)` (by default a notification: a warning for an `OfficeError`, a clear
+refusal, an error for anything else; never a traceback). A result that arrives after the office locked,
+or after `node` went away, is dropped.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from mpoffice_tui.ui.text import one_line
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+    from textual.worker import Worker
+
+    from mpoffice_tui.db.engine import Office
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WorkDone(Generic[T]):
+    """What office work came to: its `result`, or `error` (one line for the person) and whether that was
+    a clear `refusal` (an `OfficeError`). Handed back to the node that asked, on its own message queue."""
+
+    office: Office
+    result: T | None
+    error: str | None
+    refusal: bool
+    then: Callable[[T], object] | None
+    failed: Callable[[str], object] | None
+    done: str | None
+    settled: Callable[[], object] | None
+
+    async def deliver(self, app: Any) -> None:
+        """On the event loop: `then` (awaited when it is a coroutine) or `failed`, then `done`; `settled`
+        in any case. Nothing but `settled` once the office has locked."""
+        try:
+            if getattr(app, "office", None) is not self.office:
+                return
+            if self.error is not None:
+                if self.failed is not None:
+                    await _awaited(self.failed(self.error))
+                else:
+                    app.notify(self.error, severity="warning" if self.refusal else "error")
+                return
+            if self.then is not None:
+                await _awaited(self.then(self.result))  # type: ignore[arg-type]
+            if self.done:
+                app.notify(self.done)
+        finally:
+            if self.settled is not None:
+                self.settled()
+
+
+async def _awaited(value: object) -> None:
+    """Await what an `async def` callback returned (not Textual's optional awaitables, such as the one
+    `dismiss` returns: awaiting that from the screen's own queue is refused)."""
+    if inspect.iscoroutine(value):
+        await value
+
+
+def run_office(node: DOMNode, group: str, query: Callable[[Office], T],
+               then: Callable[[T], object] | None = None, *, failed: Callable[[str], object] | None = None,
+               done: str | None = None, settled: Callable[[], object] | None = None,
+               exclusive: bool = True) -> Worker[None] | None:
+    """Run `query(office)` in a thread worker and hand the outcome back to `node` (see the module).
+
+    `then` and `failed` may be coroutines; `done` is a notification shown after `then`; `settled()` runs
+    once it is over, whatever happened. Returns the worker, or None when no office is open.
+    """
+    app = node.app
+    office: Office | None = getattr(app, "office", None)
+    if office is None:
+        return None
+
+    def work() -> None:
+        from mpoffice_tui.db.errors import OfficeError
+
+        result: T | None = None
+        error: str | None = None
+        try:
+            result = query(office)
+        except Exception as exc:  # noqa: BLE001 - reported to the person, never a traceback on screen
+            error = one_line(str(exc)) or exc.__class__.__name__
+            refusal = isinstance(exc, OfficeError)
+        else:
+            refusal = False
+        # queued on `node` itself (thread-safe): dropped if it has gone, and in order with its own messages
+        node.call_later(WorkDone(office, result, error, refusal, then, failed, done, settled).deliver, app)
+
+    return node.run_worker(work, thread=True, exclusive=exclusive, group=group, exit_on_error=False)
