@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mpoffice_tui.db import blobs, engine, keys
 from mpoffice_tui.db.errors import OfficeError
+from mpoffice_tui.db.ids import new_id
 from mpoffice_tui.db.models import Setting
 from mpoffice_tui.files import FileRefused, MiB, read_regular
 from mpoffice_tui.sync import bundle, erasure, state
@@ -86,7 +87,7 @@ def invite(office, folder: Path, *, passphrase: str | None = None, label: str = 
     passphrase = passphrase or new_invite_passphrase()
     if len(passphrase) < 8:
         raise OfficeError("an invitation passphrase needs at least 8 characters")
-    site_id = engine.bootstrap.new_id()
+    site_id = new_id()
     with office.writing() as w:
         conn = w.session.connection()
         _ensure_own_site(w, conn, office)
