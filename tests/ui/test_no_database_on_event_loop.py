@@ -32,8 +32,8 @@ def on_loop(monkeypatch) -> list[str]:
     seen: list[str] = []
     make = db_engine._make_engine
 
-    def watched(path, data_key):
-        engine = make(path, data_key)
+    def watched(*args, **kwargs):
+        engine = make(*args, **kwargs)
         for name in ("checkout", "close"):
             def note(*_args, name=name) -> None:
                 if threading.get_ident() == loop_thread:
