@@ -94,6 +94,11 @@ async def render_all(db: Path, out: Path, size: tuple[int, int]) -> list[Path]:
         await _wait(pilot, lambda: _table_ready(app, "#electors"))
         app.screen.query_one("#register-search", Input).cursor_blink = False
         shots.append(await _shoot(app, pilot, out, "register"))
+        await pilot.press("escape", "f10")  # search everything (the Register keeps Ctrl+F for itself)
+        await _wait(pilot, lambda: type(app.screen).__name__ == "SearchDialog")
+        await pilot.press(*"damp")
+        await pilot.pause(1.2)
+        shots.append(await _shoot(app, pilot, out, "search"))
         await pilot.press("escape", "ctrl+p")
         await pilot.press(*"A-0002")
         await pilot.pause(0.8)
