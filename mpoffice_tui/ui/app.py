@@ -157,7 +157,10 @@ class OfficeApp(App[int]):
         self.set_timer(QUIET_SECONDS, lambda: self._prebuild_inbox(passes + 1))
 
     def _showing(self) -> bool:
-        """Whether a screen is up (not while the app starts or shuts down): only then is one built ahead."""
+        """Whether a screen is up (not while the app starts or shuts down): only then is one built ahead.
+        A screen built while the app shuts down adds a mode under Textual's loop closing every mode."""
+        if not self.is_running:
+            return False
         try:
             return bool(self.screen_stack)
         except KeyError:  # the current mode's stack is gone: shutting down
