@@ -244,7 +244,8 @@ async def test_the_case_email_dialog_fits_80x24_and_works_with_the_mouse(office,
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, CaseReplyDialog))
         dialog = app.screen
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: all(dialog.query_one(w).region.height for w in (
+            "#dialog-submit", "#dialog-draft", "#dialog-cancel")))  # laid out
         for wid in ("#dialog-submit", "#dialog-draft", "#dialog-cancel"):  # every button in sight
             region = dialog.query_one(wid).region
             assert region.height and region.y >= 0 and region.bottom <= 24, wid
