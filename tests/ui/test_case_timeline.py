@@ -111,7 +111,9 @@ async def test_cases_and_the_case_screen_are_built_while_the_inbox_is_read(two_c
     path, long, _ = two_cases
     app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.focused is not None)
+        # the inbox's own focus first (its lane tabs, then its list once the first rows are in)
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.focused is not None
+                       and app.focused.id == "messages")
         focused = app.focused
         # quiet: the app builds the other screens behind the inbox (a busy machine takes longer)
         await wait_for(pilot, lambda: app._in_a_stack("cases") and app._case_spare is not None
