@@ -50,7 +50,8 @@ def register(sub) -> None:
 class _Bar:
     """A progress bar on stderr (only when stderr is a terminal; silent in scripts)."""
 
-    def __init__(self) -> None:
+    def __init__(self, what: str = "importing mail") -> None:
+        self.what = what
         self.tty = sys.stderr.isatty()
         self.last = 0.0
 
@@ -62,7 +63,7 @@ class _Bar:
         frac = done / total if total else 1.0
         width = 30
         fill = int(frac * width)
-        sys.stderr.write(f"\rimporting mail [{'#' * fill}{'.' * (width - fill)}] {frac:4.0%}")
+        sys.stderr.write(f"\r{self.what} [{'#' * fill}{'.' * (width - fill)}] {frac:4.0%}")
         sys.stderr.flush()
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ from mpoffice_tui.cli.context import (
     print_table,
     read_secret_file,
 )
+from mpoffice_tui.cli.mail import _Bar
 
 
 def register(sub) -> None:
@@ -108,24 +109,6 @@ def register(sub) -> None:
         q.add_argument("ids", nargs="+", metavar="ID")
         q.add_argument("--json", action="store_true")
         q.set_defaults(handler=cmd_move, action=name)
-
-
-class _Bar:
-    """Progress on stderr when it is a terminal (silent in scripts)."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.tty and total:
-            fill = int(30 * done / total)
-            sys.stderr.write(f"\r{self.what} [{'#' * fill}{'.' * (30 - fill)}] {done}/{total}")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            sys.stderr.write("\r" + " " * 70 + "\r")
 
 
 def cmd_account_add(args, ctx) -> int:

@@ -136,6 +136,14 @@ class ImapSession:
         return connection_error(self.settings, server, exc, "imap")
 
     # --- folders ------------------------------------------------------------------------------------
+    def _folder_error(self, exc: BaseException, folder: str) -> MailServerError:
+        """What went wrong with a folder: "gone" when the server no longer has it."""
+        if isinstance(exc, IMAPClientError) and not isinstance(exc, IMAPClientAbortError) \
+                and folder not in self.folders():
+            return MailServerError(self.settings.account, f"the folder {folder!r} no longer exists on the server",
+                                   kind="gone")
+        return self._error(exc, None if isinstance(exc, IMAPClientAbortError) else folder)
+
     def _list(self) -> list[tuple[tuple[bytes, ...], str]]:
         try:
             return [(tuple(flags), name) for flags, _sep, name in self.client.list_folders()]
@@ -163,15 +171,8 @@ class ImapSession:
         """Select `folder` read-only. A folder that no longer exists raises MailServerError kind "gone"."""
         try:
             info = self.client.select_folder(folder, readonly=True)
-        except IMAPClientError as exc:
-            if isinstance(exc, IMAPClientAbortError):
-                raise self._error(exc) from None
-            if folder not in self.folders():
-                raise MailServerError(self.settings.account, f"the folder {folder!r} no longer exists on the "
-                                      "server", kind="gone") from None
-            raise self._error(exc, folder) from None
         except Exception as exc:
-            raise self._error(exc, folder) from None
+            raise self._folder_error(exc, folder) from None
         self._folder = folder
         try:
             uidvalidity = int(info[b"UIDVALIDITY"])
@@ -227,15 +228,8 @@ class ImapSession:
         """Store `raw` in `folder` (marked read unless seen=False)."""
         try:
             self.client.append(folder, raw, flags=(b"\\Seen",) if seen else ())
-        except IMAPClientError as exc:
-            if isinstance(exc, IMAPClientAbortError):
-                raise self._error(exc) from None
-            if folder not in self.folders():
-                raise MailServerError(self.settings.account, f"the folder {folder!r} no longer exists on the "
-                                      "server", kind="gone") from None
-            raise self._error(exc, folder) from None
         except Exception as exc:
-            raise self._error(exc, folder) from None
+            raise self._folder_error(exc, folder) from None
 
     # --- waiting for mail ---------------------------------------------------------------------------
     def idle(self, wait_seconds: float, stop: threading.Event | None = None) -> bool:
