@@ -1,4 +1,5 @@
-"""The import-linter contracts in pyproject.toml hold (only ui/ imports Textual; only db/ opens files)."""
+"""The import-linter contracts in pyproject.toml hold (only ui/ imports Textual; only db/ opens files;
+ui/ reaches the data only through services)."""
 
 from __future__ import annotations
 
