@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.work import office_value
 
 
 def _office_settings(app: object) -> None:
@@ -68,9 +68,8 @@ class OfficeCommands(Provider):
         from mpoffice_tui.services import lists
 
         app = self.app
-        office = app.office  # type: ignore[attr-defined]
         try:
-            rows = await asyncio.to_thread(lists.find_cases, office, query, 12)
+            rows = await office_value(app, lambda office: lists.find_cases(office, query, 12), "palette-cases")
         except Exception:  # noqa: BLE001 - the office may have been locked meanwhile
             return
         for n, row in enumerate(rows):

@@ -97,3 +97,24 @@ def run_office(node: DOMNode, group: str, query: Callable[[Office], T],
         node.call_later(WorkDone(office, result, error, refusal, then, failed, done, settled).deliver, app)
 
     return node.run_worker(work, thread=True, exclusive=exclusive, group=group, exit_on_error=False)
+
+
+async def office_value(node: DOMNode, query: Callable[[Office], T], group: str = "office-value") -> T:
+    """`query(office)` run in a thread worker and awaited, for async code that needs the value inline (the
+    palette's search, a suggester). Raises `LookupError` when no office is open, or what `query` raised."""
+    from textual.worker import WorkerFailed
+
+    office: Office | None = getattr(node.app, "office", None)
+    if office is None:
+        raise LookupError("no office is open")
+    worker = node.run_worker(lambda: query(office), thread=True, group=group, exit_on_error=False)
+    try:
+        return await worker.wait()
+    except WorkerFailed as failed:
+        raise failed.error from None
+
+
+def from_worker(node: DOMNode, callback: Callable[..., object]) -> Callable[..., None]:
+    """`callback` made safe to call from a worker thread: each call runs it on `node`'s own message queue,
+    in order (progress bars, a row at a time); dropped once `node` has gone."""
+    return lambda *args: node.call_later(callback, *args)

@@ -178,3 +178,18 @@ async def test_the_footer_never_cuts_a_key_in_half_at_80_columns(demo_office_pat
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, KeysHelp))
         assert "Person" in help_text(app) and "Chase" in help_text(app)  # including those not in the footer
+
+
+async def test_the_category_completes_from_the_office_categories_read_off_the_event_loop(demo_office_path):
+    """Typing "Hou" in a new case's category offers "Housing" (the categories read once, in a worker)."""
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SMALL) as pilot:
+        await to_cases(pilot)
+        dialog = await open_dialog(pilot, "n")
+        category = dialog.query_one("#nc-category", Input)
+        category.focus()
+        category.value = ""
+        await pilot.press(*"Hou")
+        await wait_for(pilot, lambda: category._suggestion == "Housing")
+        await pilot.press("right")
+        await wait_for(pilot, lambda: category.value == "Housing")

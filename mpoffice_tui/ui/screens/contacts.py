@@ -59,13 +59,7 @@ class ContactsScreen(OfficeScreen):
         if office is None:
             return
         text = self.text
-        rows: list[Any] = []
-
-        def count() -> int:
-            rows[:] = contacts.list_contacts(office, text, limit=5000)
-            return len(rows)
-
-        self.query_one("#contacts", PagedTable).set_source(count, lambda offset, limit: rows[offset:offset + limit])
+        self.query_one("#contacts", PagedTable).set_list(lambda: contacts.list_contacts(office, text, limit=5000))
 
     @on(PagedTable.Loaded, "#contacts")
     def loaded(self, event: PagedTable.Loaded) -> None:

@@ -8,23 +8,23 @@ through `services.interests`, which also enforces who may see whose entries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from mpoffice_tui.services.clock import today, today_iso
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
+from mpoffice_tui.ui.work import run_office
 
 if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
     from mpoffice_tui.services.interests import Entry, Verdict
 
 KINDS = ("employment", "gift", "benefit", "bursary", "councillor", "party")  # as services.interests.KINDS
@@ -32,23 +32,6 @@ KINDS = ("employment", "gift", "benefit", "bursary", "councillor", "party")  # a
 
 def _pounds(pence: int) -> str:
     return f"£{pence // 100:,}" if pence % 100 == 0 else f"£{pence / 100:,.2f}"
-
-
-def _run(widget, job: Callable[[], Any], reply: Callable[[Any], Message],
-         failed: Callable[[str], Message] | None = None) -> None:
-    """Run `job()` in a thread worker; post `reply(result)` (or `failed(message)`) to `widget`."""
-    def work() -> None:
-        try:
-            result = job()
-        except Exception as exc:  # noqa: BLE001 - a message for the person, never a traceback
-            if failed is not None:
-                widget.post_message(failed(str(exc)))
-            else:
-                widget.app.call_from_thread(widget.app.notify, one_line(str(exc)), severity="error")
-            return
-        widget.post_message(reply(result))
-
-    widget.run_worker(work, thread=True, exclusive=True, group=f"interests-{id(widget)}")
 
 
 def verdicts_text(verdicts: list[Verdict], year: int | None) -> Text:
@@ -78,16 +61,6 @@ class InterestsPane(Vertical):
         Binding("ctrl+n", "add", "Add entry", show=False),
         Binding("n", "not_advantaged", "Not advantaged"),
     ]
-
-    class Loaded(Message):
-        def __init__(self, year: int | None, me: str, entries: list[Entry], verdicts: list[Verdict]) -> None:
-            super().__init__()
-            self.year, self.me, self.entries, self.verdicts = year, me, entries, verdicts
-
-    class Changed(Message):
-        def __init__(self, entry: Any) -> None:
-            super().__init__()
-            self.entry = entry
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -128,32 +101,28 @@ class InterestsPane(Vertical):
         return int(text) if len(text) == 4 else None
 
     def reload(self) -> None:
-        office = getattr(self.app, "office", None)
-        if office is None:
-            return
         year = self.year
 
-        def job():
+        def job(office: Office) -> tuple[int | None, str, list[Entry], list[Verdict]]:
             from mpoffice_tui.services import interests as svc
             from mpoffice_tui.services import staff
 
             me = staff.current(office)
             return year, me.name if me else "", svc.list_entries(office, year=year), svc.check(office, year=year)
 
-        _run(self, job, lambda r: self.Loaded(*r))
+        run_office(self, f"interests-{id(self)}", job, self._loaded)
 
-    def on_interests_pane_loaded(self, message: Loaded) -> None:
-        message.stop()
-        if message.year != self.year:
+    def _loaded(self, loaded: tuple[int | None, str, list[Entry], list[Verdict]]) -> None:
+        year, me, entries, verdicts = loaded
+        if year != self.year:
             return
-        self.entries, self.verdicts, self.me, self.loaded_year = (
-            message.entries, message.verdicts, message.me, message.year)
-        entries = list(message.entries)
+        self.entries, self.verdicts, self.me, self.loaded_year = entries, verdicts, me, year
+        entries = list(entries)
         self.query_one("#interests-entries", PagedTable).set_source(
             lambda: len(entries), lambda offset, limit: entries[offset:offset + limit], keep_cursor=True)
         self.query_one("#verdicts-title", Label).update(
-            f"Checker: {message.year}" if message.year else "Checker: every year")
-        self.query_one("#verdicts-text", Static).update(verdicts_text(message.verdicts, message.year))
+            f"Checker: {year}" if year else "Checker: every year")
+        self.query_one("#verdicts-text", Static).update(verdicts_text(verdicts, year))
         self.loads += 1
 
     @on(Input.Changed, "#interests-year")
@@ -181,41 +150,26 @@ class InterestsPane(Vertical):
         if entry is None:
             self.app.notify("Choose an entry first.", severity="warning")
             return
-        office = self.app.office
 
         def done(reason: str | None) -> None:
             if not reason:
                 return
 
-            def job():
+            def job(office: Office) -> object:
                 from mpoffice_tui.services import interests as svc
 
                 return svc.mark_not_advantaged(office, entry.id, reason)
 
-            _run(self, job, self.Changed)
+            run_office(self, f"interests-{id(self)}", job, lambda _entry: self.reload(),
+                       done="Marked not advantaged by the pass.")
 
         self.app.push_screen(ReasonScreen(entry), done)
-
-    def on_interests_pane_changed(self, message: Changed) -> None:
-        message.stop()
-        self.app.notify("Marked not advantaged by the pass.")
-        self.reload()
 
 
 class InterestForm(OfficeDialog[bool]):
     """Add an entry by keyboard: Tab moves between fields, Enter in a field or Ctrl+S saves."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="interest-save")]
-
-    class Saved(Message):
-        def __init__(self, entry: Any) -> None:
-            super().__init__()
-            self.entry = entry
-
-    class Failed(Message):
-        def __init__(self, error: str) -> None:
-            super().__init__()
-            self.error = error
 
     def __init__(self, staff_name: str = "") -> None:
         super().__init__()
@@ -253,9 +207,6 @@ class InterestForm(OfficeDialog[bool]):
     def action_save(self) -> None:
         if self.saving:
             return
-        office = getattr(self.app, "office", None)
-        if office is None:
-            return
         values = {name: self.query_one(f"#f-{name}", Input).value.strip()
                   for name in ("staff", "source", "value", "date", "description")}
         kind = self.query_one("#f-kind", Select).value
@@ -266,7 +217,7 @@ class InterestForm(OfficeDialog[bool]):
             return
         self.saving = True
 
-        def job():
+        def job(office: Office) -> object:
             from mpoffice_tui.services import interests as svc
 
             pence = svc.parse_pounds(values["value"])
@@ -274,14 +225,11 @@ class InterestForm(OfficeDialog[bool]):
                                  value_pence=pence, received_on=values["date"],
                                  description=values["description"], to_charity=bool(charity))
 
-        _run(self, job, self.Saved, self.Failed)
+        run_office(self, "interest-save", job, lambda _entry: self.dismiss(True), failed=self._failed)
 
-    def on_interest_form_saved(self, message: Saved) -> None:
-        self.dismiss(True)
-
-    def on_interest_form_failed(self, message: Failed) -> None:
+    def _failed(self, error: str) -> None:
         self.saving = False
-        self.query_one("#f-error", Static).update(Text(one_line(message.error), style="bold red"))
+        self.query_one("#f-error", Static).update(Text(one_line(error), style="bold red"))
 
     def action_cancel(self) -> None:
         self.dismiss(False)

@@ -205,18 +205,16 @@ class RegisterScreen(OfficeScreen):
             self.result = None
             table.set_source(*self._bulk_source(office))
             return
-        found: list[ShownElector] = []
 
-        def count() -> int:
+        def load() -> list[ShownElector]:
             from mpoffice_tui.services import register as reg
 
             result = reg.lookup(office, query, limit=LOOKUP_LIMIT)
-            found[:] = [_from_hit(h) for h in result.hits]
             self.post_message(self.Looked(query, result))
-            return len(found)
+            return [_from_hit(h) for h in result.hits]
 
         table.empty_text = "Not found on the register (see the advice above)."
-        table.set_source(count, lambda offset, limit: found[offset:offset + limit])
+        table.set_list(load)
 
     def _bulk_source(self, office: Office):
         def count() -> int:

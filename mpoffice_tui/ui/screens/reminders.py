@@ -102,21 +102,18 @@ class RemindersScreen(OfficeScreen):
             return
         mine = office.staff_id if self.mine else None
         chases_only = self.chases_only
-        rows: list[ReminderRow] = []
         summary: list[str] = []
 
-        def count() -> int:
+        def load() -> list[ReminderRow]:
             r = reminders.due(office, assignee_id=mine)
             chases = [ReminderRow(ChaseReminder(c), "chase") for c in letters.chase_due(office)]
             due = [ReminderRow(i, "overdue") for i in r.overdue] + [ReminderRow(i, "today") for i in r.due_today]
-            rows[:] = chases if chases_only else due + chases
             summary[:] = [f"{len(r.overdue)} overdue · {len(r.due_today)} due today ({r.today})",
                           f"{len(chases)} third parties overdue a reply"]
-            return len(rows)
+            return chases if chases_only else due + chases
 
         self._summary = summary
-        self.query_one("#reminders", PagedTable).set_source(count, lambda o, n: rows[o:o + n],
-                                                            keep_cursor=keep_cursor)
+        self.query_one("#reminders", PagedTable).set_list(load, keep_cursor=keep_cursor)
 
     @on(PagedTable.Loaded, "#reminders")
     def loaded(self) -> None:

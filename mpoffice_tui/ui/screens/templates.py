@@ -71,14 +71,8 @@ class TemplatesScreen(OfficeScreen):
         office = self.app.office
         if office is None:
             return
-        rows: list[Any] = []
-
-        def count() -> int:
-            rows[:] = letters.list_templates(office)
-            return len(rows)
-
-        self.query_one("#templates", PagedTable).set_source(count, lambda offset, limit: rows[offset:offset + limit],
-                                                            keep_cursor=keep_cursor)
+        self.query_one("#templates", PagedTable).set_list(lambda: letters.list_templates(office),
+                                                          keep_cursor=keep_cursor)
 
     @on(PagedTable.Loaded, "#templates")
     def loaded(self, event: PagedTable.Loaded) -> None:

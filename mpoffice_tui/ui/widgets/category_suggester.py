@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.suggester import Suggester
+
+from mpoffice_tui.ui.work import office_value
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 
 class CategorySuggester(Suggester):
@@ -13,9 +17,9 @@ class CategorySuggester(Suggester):
 
     The categories are read once, off the UI thread, the first time something is typed."""
 
-    def __init__(self, office: Any) -> None:
+    def __init__(self, app: App) -> None:
         super().__init__(use_cache=False, case_sensitive=False)
-        self._office = office
+        self._app = app
         self._known: list[str] | None = None
 
     async def get_suggestion(self, value: str) -> str | None:
@@ -25,13 +29,12 @@ class CategorySuggester(Suggester):
             from mpoffice_tui.services import cases
 
             try:
-                self._known = await asyncio.to_thread(cases.categories, self._office)
+                self._known = await office_value(self._app, cases.categories, "categories")
             except Exception:  # noqa: BLE001 - office locked or closed meanwhile: no suggestion
                 return None
         return next((c for c in self._known if c.casefold().startswith(value)), None)
 
 
-def category_suggester(app: Any) -> CategorySuggester | None:
+def category_suggester(app: App) -> CategorySuggester | None:
     """A suggester for the app's open office, or None while no office is open."""
-    office = getattr(app, "office", None)
-    return CategorySuggester(office) if office is not None else None
+    return CategorySuggester(app) if getattr(app, "office", None) is not None else None

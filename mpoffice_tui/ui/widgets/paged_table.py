@@ -173,6 +173,17 @@ class PagedTable(ScrollView, can_focus=True):
         self._count, self._fetch, self._seek, self._rows_first = count, fetch, seek, rows_first
         self.reload(keep_cursor=keep_cursor)
 
+    def set_list(self, load: Callable[[], Sequence[Any]], *, keep_cursor: bool = False) -> None:
+        """Show a short list read whole by `load()` (in the table's thread worker, never on the event loop),
+        then paged from memory: contacts, templates, reminders, a register lookup's hits."""
+        rows: list[Any] = []
+
+        def count() -> int:
+            rows[:] = load()
+            return len(rows)
+
+        self.set_source(count, lambda offset, limit: rows[offset:offset + limit], keep_cursor=keep_cursor)
+
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Show other columns (a list whose rows are of another kind); call before `set_source`."""
         self.columns = list(columns)
