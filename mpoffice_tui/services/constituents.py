@@ -167,7 +167,8 @@ def find_by_email(office: Office, email: str) -> list[ConstituentRow]:
     return [_crow(r) for r in rows]
 
 
-def _clean(fields: dict) -> dict:
+def clean_fields(fields: dict) -> dict:
+    """Editable fields as stored: spaces folded, a postcode formatted, a birth date checked."""
     out = {}
     for k, v in fields.items():
         if k not in EDITABLE:
@@ -205,7 +206,7 @@ def _birth_date(value: str) -> str:
 
 def create(office: Office, *, forenames: str = "", surname: str = "", **fields) -> ConstituentRow:
     """Add a constituent (a name is needed: forenames or surname)."""
-    data = _clean({"forenames": forenames, "surname": surname, **fields})
+    data = clean_fields({"forenames": forenames, "surname": surname, **fields})
     if not (data.get("forenames") or data.get("surname")):
         raise OfficeError("a constituent needs a name")
     with office.writing() as w:
@@ -216,7 +217,7 @@ def create(office: Office, *, forenames: str = "", surname: str = "", **fields) 
 
 def update(office: Office, constituent_id: str, **fields) -> ConstituentRow:
     """Change fields; the details of a safety caution only by those who may read them."""
-    data = _clean(fields)
+    data = clean_fields(fields)
     if "safety_details" in data:  # a volunteer cannot read them, so cannot overwrite them blind either
         access.require(office, "safety.details")
     with office.writing() as w:

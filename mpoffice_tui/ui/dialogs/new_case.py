@@ -3,7 +3,7 @@ register as the name and postcode are typed), then the case's title, category an
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -14,9 +14,14 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mpoffice_tui.ui.dialogs.base import OfficeDialog, error_text
+from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.category_suggester import category_suggester
+from mpoffice_tui.ui.work import run_office
+
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.cases import CaseRow
 
 NEW = "__new__"
 PERSON_FIELDS = (("honorific", "Title (Mr, Ms, Dr…)"), ("forenames", "Forenames"), ("surname", "Surname"),
@@ -112,21 +117,11 @@ class NewCaseDialog(OfficeDialog[Any]):
     def _search(self, query: str) -> None:
         from mpoffice_tui.services import constituents
 
-        office = getattr(self.app, "office", None)
-        if office is None:
-            return
         if not query.strip():
             self._show_people([])
             return
-
-        def work() -> None:
-            try:
-                found = constituents.search(office, query, limit=20)
-            except Exception:  # noqa: BLE001 - a half-typed query: show nothing
-                found = []
-            self.app.call_from_thread(self._show_people, found)
-
-        self.run_worker(work, thread=True, exclusive=True, group="nc-people")
+        run_office(self, "nc-people", lambda office: constituents.search(office, query, limit=20),
+                   self._show_people, failed=lambda _error: self._show_people([]))  # a half-typed query
 
     def _show_people(self, found: list[Any]) -> None:
         self._people = found
@@ -204,20 +199,13 @@ class NewCaseDialog(OfficeDialog[Any]):
             from mpoffice_tui.services import register
         except ImportError:  # pragma: no cover - the register service is optional
             return
-        office = getattr(self.app, "office", None)
         suggest = getattr(register, "suggest", None)
-        if office is None or suggest is None:
+        if suggest is None:
             return
         fore, sur, pc = (self.query_one(f"#nc-{n}", Input).value for n in ("forenames", "surname", "postcode"))
-
-        def work() -> None:
-            try:
-                hits = suggest(office, fore, sur, pc or None, limit=5)
-            except Exception:  # noqa: BLE001 - no register imported, or a half-typed name
-                hits = []
-            self.app.call_from_thread(self._show_suggestions, hits)
-
-        self.run_worker(work, thread=True, exclusive=True, group="nc-suggest")
+        run_office(self, "nc-suggest", lambda office: suggest(office, fore, sur, pc or None, limit=5),
+                   self._show_suggestions,
+                   failed=lambda _error: self._show_suggestions([]))  # no register imported, or a half-typed name
 
     def _show_suggestions(self, hits: list[Any]) -> None:
         self._suggestions = hits
@@ -273,19 +261,10 @@ class NewCaseDialog(OfficeDialog[Any]):
         self.busy = False
         self.query_one(".dialog-error", Static).update(Text(message))
 
-    def _person_created(self, pid: str, person: dict[str, str]) -> None:
-        self.person_id, self.new_person = pid, False
-        self.query_one("#nc-new").display = False
-        self._chosen(f"{person['forenames']} {person['surname']}".strip())
-
     def action_submit(self) -> None:
-        from mpoffice_tui.services import cases, constituents
-        from mpoffice_tui.services.clock import parse_date
+        from mpoffice_tui.services.new_case import NewPerson, open_case_for
 
         if self.busy:
-            return
-        office = getattr(self.app, "office", None)
-        if office is None:
             return
         title = self.query_one("#nc-title", Input).value.strip()
         category = self.query_one("#nc-category", Input).value.strip() or "General"
@@ -305,33 +284,17 @@ class NewCaseDialog(OfficeDialog[Any]):
         if behalf and not raised_by:
             self.show_error("Say who raised the case on the constituent's behalf.")
             return
-        person_id, elector_key = self.person_id, self.elector_key
+        new = None
+        if not self.person_id:
+            new = NewPerson(person["forenames"], person["surname"], elector_key=self.elector_key,
+                            fields={("title" if k == "honorific" else k): v for k, v in person.items()
+                                    if v and k not in ("forenames", "surname")})
+        person_id = self.person_id
         self.busy = True
 
-        def work() -> None:
-            try:
-                parse_date(review, "review date")  # before anything is written
-                pid = person_id
-                if pid is None:
-                    extra = {("title" if k == "honorific" else k): v for k, v in person.items()
-                             if v and k not in ("forenames", "surname")}
-                    if elector_key:
-                        extra["elector_key"] = elector_key
-                    pid = constituents.create(office, forenames=person["forenames"], surname=person["surname"],
-                                              **extra).id
-                    self.app.call_from_thread(self._person_created, pid, person)  # a retry reuses it
-                raiser = None
-                if raised_by:
-                    words = [] if "@" in raised_by else raised_by.split()
-                    raiser = constituents.find_or_create(office, raised_by, forenames=" ".join(words[:-1]),
-                                                         surname=words[-1] if words else None)[0].id
-                    if raiser == pid:
-                        raise ValueError("the person who raised it is the constituent: untick “on their behalf”")
-                row = cases.create_case(office, constituent_id=pid, title=title, category=category,
-                                        review_date=review, assignee=office.staff_id, raised_by_id=raiser)
-            except Exception as exc:  # noqa: BLE001 - shown in the form, nothing typed is lost
-                self.app.call_from_thread(self.show_error, error_text(exc))
-                return
-            self.app.call_from_thread(self.dismiss, row)
+        def work(office: Office) -> CaseRow:
+            return open_case_for(office, title=title, person_id=person_id, person=new, raised_by=raised_by,
+                                 category=category, review_date=review, assignee=office.staff_id)
 
-        self.run_worker(work, thread=True, exclusive=True, group="nc-create")
+        run_office(self, "nc-create", work, self.dismiss,
+                   failed=lambda error: self.show_error(error))
