@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from mpoffice_tui import paths
@@ -21,6 +21,7 @@ class Settings:
     drop_folder: str | None = None  # mail files saved here are imported into the inbox
     drop_scan_seconds: int = 30
     mail_poll_seconds: int = 120  # the app fetches at least this often (IDLE brings new mail sooner)
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. {"inbox-ignore": "x"}
 
     def save(self, path: Path | None = None) -> None:
         path = path or paths.settings_file()
@@ -38,6 +39,9 @@ def load(path: Path | None = None) -> Settings:
             if isinstance(raw, dict):
                 known = Settings.__dataclass_fields__
                 values = {k: v for k, v in raw.items() if k in known}
+                keymap = values.get("keymap")
+                values["keymap"] = ({str(k): v for k, v in keymap.items() if isinstance(v, str)}
+                                    if isinstance(keymap, dict) else {})
         except (OSError, ValueError):
             values = {}
     settings = Settings(**values)

@@ -125,6 +125,13 @@ class OfficeApp(App[int]):
 
     # -- start-up ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        if self.settings.keymap:
+            from mpoffice_tui.ui.keymap import checked
+
+            keymap, problems = checked(self.settings.keymap)
+            self.set_keymap(keymap)
+            for problem in problems:
+                self.notify(problem, severity="warning", markup=False)
         if self.idle_seconds > 0:
             self.set_interval(max(0.05, min(5.0, self.idle_seconds / 4)), self._check_idle)
         self.set_interval(STATUS_REFRESH_SECONDS, self.refresh_status)  # picks up writes made on any screen

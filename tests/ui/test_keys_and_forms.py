@@ -193,3 +193,32 @@ async def test_the_category_completes_from_the_office_categories_read_off_the_ev
         await wait_for(pilot, lambda: category._suggestion == "Housing")
         await pilot.press("right")
         await wait_for(pilot, lambda: category.value == "Housing")
+
+
+async def test_a_person_can_choose_other_keys_in_the_settings_file(demo_office_path, tmp_path):
+    """`"keymap"` in the settings file moves a key (footer, `?` and the key itself follow); an id that names
+    no key is reported by name."""
+    from dataclasses import replace
+
+    from mpoffice_tui import config
+
+    path = tmp_path / "settings.json"
+    replace(NO_IDLE, keymap={"cases-new-case": "ctrl+b", "no-such-key": "z"}).save(path)
+    settings = config.load(path)
+    assert settings.keymap == {"cases-new-case": "ctrl+b", "no-such-key": "z"}
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_cases(pilot)
+        assert any("'no-such-key'" in str(n.message) for n in app._notifications)
+        await wait_for(pilot, lambda: "^b New case" in bar_text(app.screen))
+        await pilot.press("n")  # the old key does nothing now
+        await pilot.pause()
+        assert not isinstance(app.screen, OfficeDialog)
+        await pilot.press("ctrl+b")
+        await wait_for(pilot, lambda: isinstance(app.screen, OfficeDialog))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, CasesScreen))
+        app.screen.set_focus(None)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, KeysHelp))
+        assert "[cases-new-case]" in help_text(app)

@@ -1,5 +1,6 @@
 """`?` on any screen: every key that screen answers to, from its own bindings (the same table that
-feeds the footer and the command palette), then the keys that work everywhere."""
+feeds the footer and the command palette), then the keys that work everywhere; each with its binding id,
+the name a person uses to choose another key for it ("keymap" in the settings file, see ui/keymap.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from textual.widgets import Static
 
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
 
-KeyRow = tuple[str, str, str]  # (key as shown, its name in the footer, what it does when that says more)
+KeyRow = tuple[str, str, str, str]  # (key as shown, its name in the footer, what it does, its binding id)
 # Textual's own keys of every screen (Tab, Shift+Tab, copy): they work everywhere, so they are listed there
 GENERIC_ACTIONS = frozenset(binding.action for binding in Screen.BINDINGS if isinstance(binding, Binding))
 
@@ -32,7 +33,7 @@ def screen_keys(screen: Screen) -> tuple[list[KeyRow], list[KeyRow]]:
         if mark in seen:
             continue
         seen.add(mark)
-        row = (app.get_key_display(binding), binding.description, binding.tooltip)
+        row = (app.get_key_display(binding), binding.description, binding.tooltip, binding.id or "")
         (everywhere if active.node is app or binding.action in GENERIC_ACTIONS else own).append(row)
     return own, everywhere
 
@@ -53,23 +54,26 @@ class KeysHelp(OfficeDialog[None]):
 
     def compose(self) -> ComposeResult:
         text = Text()
-        width = max((len(key) for key, _, _ in (*self.own, *self.everywhere)), default=4)
+        width = max((len(key) for key, *_ in (*self.own, *self.everywhere)), default=4)
         for heading, rows in (("On this screen", self.own), ("Everywhere", self.everywhere)):
             if not rows:
                 continue
             if text.plain:
                 text.append("\n\n")
             text.append(heading, "bold underline")
-            for key, name, more in rows:
+            for key, name, more, binding_id in rows:
                 text.append(f"\n{key:>{width}}  ", "bold")
                 text.append(name)
                 if more and more != name:
                     text.append(f" · {more}", "dim")
+                if binding_id:
+                    text.append(f"  [{binding_id}]", "dim italic")
         with Vertical(classes="dialog-box dialog-wide"):
             yield Static(Text(self.help_title, style="bold"), classes="dialog-title")
             with VerticalScroll(classes="dialog-text", can_focus=True):
                 yield Static(text, id="keys-help")
-            yield Static(Text("Esc or ? closes · Ctrl+P finds any action by name", style="dim"))
+            yield Static(Text("Esc or ? closes · Ctrl+P finds any action by name · [ids] choose other keys in "
+                              "the settings file's keymap", style="dim"))
 
     def on_mount(self) -> None:
         self.query_one(".dialog-text").focus()

@@ -54,15 +54,15 @@ class CasesScreen(OfficeScreen):
     #case-search:focus { background: $primary 20%; }
     """
     BINDINGS = [
-        Binding("slash", "search", "Search", tooltip="Search by reference, title, name, postcode or email"),
-        Binding("f", "filter", "Filter",
+        Binding("slash", "search", "Search", id="cases-search", tooltip="Search by reference, title, name, postcode or email"),
+        Binding("f", "filter", "Filter", id="cases-filter",
                 tooltip="Filter by status, category, assignee, tag, overdue or awaiting a third party"),
-        Binding("s", "sort", "Sort", tooltip="Choose the column to sort by, and the order"),
-        Binding("d", "reverse", "Reverse", show=False, tooltip="Reverse the sort order"),
-        Binding("v", "next_view", "View", tooltip="Next saved view (My open cases, Overdue, Awaiting agency…)"),
-        Binding("n", "new_case", "New case", tooltip="Open a new case for a new or known constituent"),
-        Binding("x", "clear", "Clear", show=False, tooltip="Clear the search and filters"),
-        Binding("r", "reload", "Reload", show=False, tooltip="Read the list again from the office"),
+        Binding("s", "sort", "Sort", id="cases-sort", tooltip="Choose the column to sort by, and the order"),
+        Binding("d", "reverse", "Reverse", id="cases-reverse", show=False, tooltip="Reverse the sort order"),
+        Binding("v", "next_view", "View", id="cases-next-view", tooltip="Next saved view (My open cases, Overdue, Awaiting agency…)"),
+        Binding("n", "new_case", "New case", id="cases-new-case", tooltip="Open a new case for a new or known constituent"),
+        Binding("x", "clear", "Clear", id="cases-clear", show=False, tooltip="Clear the search and filters"),
+        Binding("r", "reload", "Reload", id="cases-reload", show=False, tooltip="Read the list again from the office"),
     ]
 
 

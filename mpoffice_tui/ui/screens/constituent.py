@@ -80,12 +80,12 @@ class ConstituentScreen(OfficeScreen):
     #person-consents { padding: 0 1; }
     """
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to where you came from"),
-        Binding("n", "new_case", "New case", tooltip="Open a new case for this constituent"),
-        Binding("g", "consent", "Consent", tooltip="Record consent or written permission"),
-        Binding("m", "merge", "Merge", tooltip="Merge a duplicate into this constituent (all history kept)"),
-        Binding("e", "edit", "Edit", show=False, tooltip="Edit the constituent's details and flags"),
-        Binding("r", "reload", "Reload", show=False, tooltip="Read the constituent again from the office"),
+        Binding("escape", "back", "Back", id="person-back", tooltip="Back to where you came from"),
+        Binding("n", "new_case", "New case", id="person-new-case", tooltip="Open a new case for this constituent"),
+        Binding("g", "consent", "Consent", id="person-consent", tooltip="Record consent or written permission"),
+        Binding("m", "merge", "Merge", id="person-merge", tooltip="Merge a duplicate into this constituent (all history kept)"),
+        Binding("e", "edit", "Edit", id="person-edit", show=False, tooltip="Edit the constituent's details and flags"),
+        Binding("r", "reload", "Reload", id="person-reload", show=False, tooltip="Read the constituent again from the office"),
     ]
 
 

@@ -27,8 +27,8 @@ class ContactsScreen(OfficeScreen):
     #contact-search { height: 1; border: none; padding: 0 1; background: $boost; }
     #contact-search:focus { background: $primary 20%; }
     """
-    BINDINGS = [Binding("slash", "search", "Search"), Binding("a", "add", "Add"),
-                Binding("l", "starter", "Load starter list", show=False), Binding("escape", "leave_search", show=False)]
+    BINDINGS = [Binding("slash", "search", "Search", id="contacts-search"), Binding("a", "add", "Add", id="contacts-add"),
+                Binding("l", "starter", "Load starter list", id="contacts-starter", show=False), Binding("escape", "leave_search", id="contacts-leave-search", show=False)]
 
     def __init__(self) -> None:
         super().__init__()

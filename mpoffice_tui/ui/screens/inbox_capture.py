@@ -35,7 +35,7 @@ class CaptureAnswer:
 class CaptureDialog(Dialog):
     """Log a contact by keyboard: Tab between fields, Ctrl+S saves (Enter in a one-line field saves too)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save", priority=True)]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="capture-cancel"), Binding("ctrl+s", "save", "Save", id="capture-save", priority=True)]
 
     def __init__(self, channel: str = "phone", case_ref: str = "") -> None:
         super().__init__()
@@ -120,7 +120,7 @@ class CaptureDialog(Dialog):
 class ImportDialog(Dialog):
     """Import mail: a path, then a progress bar while a worker imports, then the summary."""
 
-    BINDINGS = [Binding("escape", "close", "Close")]
+    BINDINGS = [Binding("escape", "close", "Close", id="capture-close")]
 
     def __init__(self, initial: str = "") -> None:
         super().__init__()

@@ -68,7 +68,8 @@ class ConfirmDialog(Dialog):
     """A question: Enter or y says yes, Escape or n says no. A `careful` question (a surprising action)
     takes only y (or the Yes button) for yes: Enter says no, so a second Enter never slips through."""
 
-    BINDINGS = [Binding("escape,n", "cancel", "No"), Binding("enter", "enter", "Yes"), Binding("y", "yes", "Yes")]
+    BINDINGS = [Binding("escape,n", "cancel", "No", id="confirm-no"), Binding("enter", "enter", "Yes", id="confirm-enter"),
+                Binding("y", "yes", "Yes", id="confirm-yes")]
 
     def __init__(self, title: str, question: str, careful: bool = False) -> None:
         super().__init__()
@@ -103,7 +104,7 @@ class ConfirmDialog(Dialog):
 class PreviewDialog(Dialog):
     """Text to read before saying yes (a preview): Enter or y says yes, Escape or n says no."""
 
-    BINDINGS = [Binding("escape,n", "cancel", "No"), Binding("enter,y", "yes", "Yes")]
+    BINDINGS = [Binding("escape,n", "cancel", "No", id="preview-no"), Binding("enter,y", "yes", "Yes", id="preview-yes")]
 
     def __init__(self, title: str, body: Text, ok: str = "Yes") -> None:
         super().__init__()
@@ -188,7 +189,8 @@ class PickDialog(Dialog):
     a typo costs nothing.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("down", "to_list", "Results", show=False)]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="pick-cancel"),
+                Binding("down", "to_list", "Results", show=False, id="pick-to-results")]
 
     def __init__(self, title: str, prompt: str, search: SearchFn, initial: str = "", free_text: bool = False,
                  hint: str = "Enter picks the first (or highlighted) result · Down moves into the list") -> None:

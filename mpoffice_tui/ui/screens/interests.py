@@ -57,9 +57,9 @@ class InterestsPane(Vertical):
     """Entries of the Register of Interests and the checker's verdicts for a chosen year."""
 
     BINDINGS = [
-        Binding("a", "add", "Add entry"),
-        Binding("ctrl+n", "add", "Add entry", show=False),
-        Binding("n", "not_advantaged", "Not advantaged"),
+        Binding("a", "add", "Add entry", id="interests-add"),
+        Binding("ctrl+n", "add", "Add entry", id="interests-add-ctrl-n", show=False),
+        Binding("n", "not_advantaged", "Not advantaged", id="interests-not-advantaged"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -138,12 +138,12 @@ class RegisterScreen(OfficeScreen):
     """The electoral register and the Register of Interests, in two tabs."""
 
     BINDINGS = [
-        Binding("ctrl+f", "search", "Search"),
-        Binding("ctrl+o", "import_register", "Import register"),
-        Binding("ctrl+t", "next_tab", "Other tab"),
-        Binding("n", "new_case", "New case", tooltip="A new case for the highlighted elector (Enter does too): "
+        Binding("ctrl+f", "search", "Search", id="register-search-ctrl-f"),
+        Binding("ctrl+o", "import_register", "Import register", id="register-import-register"),
+        Binding("ctrl+t", "next_tab", "Other tab", id="register-next-tab"),
+        Binding("n", "new_case", "New case", id="register-new-case", tooltip="A new case for the highlighted elector (Enter does too): "
                 "name, title, address and the register link filled in"),
-        Binding("down", "to_results", "Results", show=False),
+        Binding("down", "to_results", "Results", id="register-to-results", show=False),
     ]
 
     class Looked(Message):

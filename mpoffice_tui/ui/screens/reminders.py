@@ -57,10 +57,10 @@ class RemindersScreen(OfficeScreen):
     parties overdue a reply; `k` writes a chase letter to the chosen one; `y` records that it replied
     (a call, a letter: it is no longer chased)."""
 
-    BINDINGS = [Binding("m", "mine", "Mine/all"), Binding("x", "done", "Task done"),
-                Binding("h", "chases", "Chases only"), Binding("k", "chase", "Chase"),
-                Binding("y", "replied", "Replied", tooltip="The chosen third party has replied: stop chasing it"),
-                Binding("r", "reload", "Reload", show=False)]
+    BINDINGS = [Binding("m", "mine", "Mine/all", id="reminders-mine"), Binding("x", "done", "Task done", id="reminders-done"),
+                Binding("h", "chases", "Chases only", id="reminders-chases"), Binding("k", "chase", "Chase", id="reminders-chase"),
+                Binding("y", "replied", "Replied", id="reminders-replied", tooltip="The chosen third party has replied: stop chasing it"),
+                Binding("r", "reload", "Reload", id="reminders-reload", show=False)]
 
     def __init__(self) -> None:
         super().__init__()

@@ -45,7 +45,7 @@ class StatsScreen(OfficeScreen):
     #stats-tabs PlotextPlot { height: 1fr; }
     .stats-table { height: auto; padding: 0 1; }
     """
-    BINDINGS = [Binding("e", "export", "Export CSV"), Binding("r", "reload", "Reload")]
+    BINDINGS = [Binding("e", "export", "Export CSV", id="stats-export"), Binding("r", "reload", "Reload", id="stats-reload")]
 
 
     def __init__(self) -> None:

@@ -70,10 +70,10 @@ class ConflictTable(PagedTable):
     """Open conflicts, with the keys to settle them."""
 
     BINDINGS = [
-        Binding("1", "screen.resolve('this')", "Keep this"),
-        Binding("2", "screen.resolve('that')", "Keep that"),
-        Binding("e", "screen.edit", "Edit"),
-        Binding("g", "screen.go", "Go to"),
+        Binding("1", "screen.resolve('this')", "Keep this", id="sync-screen-resolve-this"),
+        Binding("2", "screen.resolve('that')", "Keep that", id="sync-screen-resolve-that"),
+        Binding("e", "screen.edit", "Edit", id="sync-screen-edit"),
+        Binding("g", "screen.go", "Go to", id="sync-screen-go"),
     ]
 
 
@@ -81,8 +81,8 @@ class SyncScreen(OfficeScreen):
     """Sync with the office's other machines."""
 
     BINDINGS = [
-        Binding("ctrl+r", "sync_now", "Sync now"),
-        Binding("ctrl+f", "folder", "Sync folder"),
+        Binding("ctrl+r", "sync_now", "Sync now", id="sync-sync-now"),
+        Binding("ctrl+f", "folder", "Sync folder", id="sync-folder-ctrl-f"),
     ]
 
 

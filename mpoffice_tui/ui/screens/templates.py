@@ -37,11 +37,11 @@ class TemplatesScreen(OfficeScreen):
     #template-preview { height: 1fr; border-top: solid $primary-background; padding: 0 1; }
     """
     BINDINGS = [
-        Binding("a", "add", "Add", tooltip="Add a template"),
-        Binding("e", "edit", "Edit", tooltip="Edit the highlighted template (Enter does too)"),
-        Binding("d", "delete", "Delete", tooltip="Delete the highlighted template; letters written from it are kept"),
-        Binding("m", "fields", "Merge fields", tooltip="The merge fields and kinds a template can use"),
-        Binding("l", "starter", "Load starter", show=False,
+        Binding("a", "add", "Add", id="templates-add", tooltip="Add a template"),
+        Binding("e", "edit", "Edit", id="templates-edit", tooltip="Edit the highlighted template (Enter does too)"),
+        Binding("d", "delete", "Delete", id="templates-delete", tooltip="Delete the highlighted template; letters written from it are kept"),
+        Binding("m", "fields", "Merge fields", id="templates-fields", tooltip="The merge fields and kinds a template can use"),
+        Binding("l", "starter", "Load starter", id="templates-starter", show=False,
                 tooltip="Add the starter templates the office does not have yet"),
     ]
 

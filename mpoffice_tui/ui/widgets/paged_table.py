@@ -63,13 +63,13 @@ class PagedTable(ScrollView, can_focus=True):
     """A windowed, SQL-paged table (see the module docstring)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("enter", "select", "Open", show=False),
+        Binding("up", "cursor_up", "Up", id="table-cursor-up", show=False),
+        Binding("down", "cursor_down", "Down", id="table-cursor-down", show=False),
+        Binding("pageup", "page_up", "Page up", id="table-page-up", show=False),
+        Binding("pagedown", "page_down", "Page down", id="table-page-down", show=False),
+        Binding("home", "first", "First", id="table-first", show=False),
+        Binding("end", "last", "Last", id="table-last", show=False),
+        Binding("enter", "select", "Open", id="table-select", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "paged-table--header", "paged-table--cursor", "paged-table--placeholder", "paged-table--empty",

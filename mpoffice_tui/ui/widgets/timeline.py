@@ -30,7 +30,7 @@ class Timeline(OptionList):
                                                         text-style: none; }
     """
 
-    BINDINGS = [Binding("enter", "select", "Read", show=False)]
+    BINDINGS = [Binding("enter", "select", "Read", id="timeline-select", show=False)]
 
     class Open(Message):
         """The caseworker asked to read an item in full."""
