@@ -15,13 +15,16 @@ Ofcom's drama ranges and email addresses use reserved example domains.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from email.header import Header
 from email.utils import format_datetime, formataddr
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from anyascii import anyascii
 
@@ -73,271 +76,55 @@ SIZES = {
     "full": Size(constituents=20_000, cases=50_000, messages=500_000, electors=110_000),
 }
 
-CATEGORIES = ["Housing", "Immigration", "Benefits", "Health", "Education", "Planning",
-              "Crime and policing", "Transport", "Environment", "Consumer", "Tax", "Other"]
-CATEGORY_WEIGHTS = [22, 14, 16, 12, 8, 5, 6, 4, 4, 3, 3, 3]
-OUTCOMES = ["resolved", "resolved", "resolved", "partly_resolved", "not_resolved", "withdrawn",
-            "no_contact", "referred"]
-PRIORITIES = ["low", "normal", "normal", "normal", "normal", "high", "urgent"]
+def _as_written(value: object, depth: int = 0, in_list: bool = False) -> Any:
+    """JSON lists back as the demo uses them: records (a list's items, a nested table's values) as tuples."""
+    if isinstance(value, list):
+        items = [_as_written(v, depth + 1, True) for v in value]
+        return tuple(items) if in_list or depth > 1 else items
+    if isinstance(value, dict):
+        return {k: _as_written(v, depth + 1) for k, v in value.items()}
+    return value
 
-# -- people ------------------------------------------------------------------------------------------
-STAFF = [  # (name, role, email); the manager is the one who creates the office and holds its key slot
-    ("Tom Ashworth", "manager", "tom.ashworth@parliament.uk"),
-    (MP_NAME, "mp", "helen.marchbanks.mp@parliament.uk"),
-    ("Aisha Rahman", "caseworker", "aisha.rahman@parliament.uk"),
-    ("Gareth Pritchard", "caseworker", "gareth.pritchard@parliament.uk"),
-    ("Niamh O'Connell", "caseworker", "niamh.oconnell@parliament.uk"),
-    ("Ollie Brennan", "volunteer", None),
-]
 
-FEATURED = [  # (title, forenames, surname, preferred) who always appear, first
-    ("Ms", "Siobhán", "Ó Súilleabháin", None),
-    ("Mr", "Seán", "O'Brien-Smythe", None),
-    ("Miss", "Zoë", "Hartley-Brontë", None),
-    ("Mr", "Łukasz", "Wiśniewski", None),
-    ("Dr", "Ngozi", "Adéyemí", None),
-    ("Mr", "Hamish", "MacDonald", None),
-    ("Mrs", "Penelope", "ffrench", "Penny"),
-    ("Mx", "Renée", "D'Souza", None),
-    ("Mr", "Dafydd", "ap Rhys", None),
-    ("Mrs", "Mary-Jane", "O'Neill", None),
-]
-
-FEMALE = ["Olivia", "Amelia", "Isla", "Ava", "Emily", "Sophia", "Grace", "Margaret", "Susan", "Janet",
-          "Pauline", "Beverley", "Karen", "Joanne", "Rebecca", "Hannah", "Chloé", "Aoife", "Niamh",
-          "Siobhán", "Rhiannon", "Eilidh", "Morag", "Priya", "Fatima", "Aaliyah", "Amira", "Agnieszka",
-          "Zofia", "Ngozi", "Chiamaka", "Mei", "Zoë", "Anne-Marie", "Mary-Jane", "Renée", "Bernadette",
-          "Gwen", "Sinéad", "Kirsty", "Shabana", "Nasreen", "Ewa", "Ioana", "Maria", "Patience"]
-MALE = ["Oliver", "George", "Harry", "Jack", "Noah", "Mohammed", "Muhammad", "Arjun", "Yusuf", "Bilal",
-        "Tariq", "Seán", "Ciarán", "Dafydd", "Hamish", "Callum", "Łukasz", "Piotr", "Tomasz", "Kwame",
-        "Chidi", "Emeka", "Wei", "Brian", "Colin", "Keith", "Derek", "Graham", "Stephen", "Gary",
-        "Darren", "Jean-Paul", "José", "Andrei", "Rhys", "Owain", "Liam", "Connor", "Imran", "Kofi"]
-SURNAMES = ["Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas",
-            "Johnson", "Roberts", "Robinson", "Wright", "Walker", "Hughes", "Edwards", "Green", "Hall",
-            "Wood", "Clarke", "Lewis", "Harris", "Jackson", "Turner", "Hill", "Moore", "Cooper", "Ward",
-            "Patel", "Khan", "Ahmed", "Hussain", "Begum", "Ali", "Singh", "Kaur", "Mahmood", "Iqbal",
-            "O'Brien", "O'Connor", "O'Neill", "O'Sullivan", "D'Souza", "Ó Súilleabháin", "MacDonald",
-            "McLeod", "MacKenzie", "McAllister", "ffrench", "ffoulkes", "Adéyemí", "Okonkwo", "Mensah",
-            "Boateng", "Nowak", "Kowalski", "Wiśniewski", "Popescu", "Nguyen", "Chen", "Fernández",
-            "Müller", "Llewellyn", "ap Rhys", "Fitzgerald", "Harris-Jones", "Smith-Barton",
-            "Bowes-Lyon", "Brontë", "Søndergaard", "Doyle", "Murphy", "Kelly", "Gallagher", "Quinn"]
-PREFERRED = {"Margaret": "Maggie", "Stephen": "Steve", "Rebecca": "Becky", "Muhammad": "Mo",
-             "Penelope": "Penny", "Callum": "Cal", "Bernadette": "Bernie"}
-DOMAINS = ["example.com", "example.org", "example.net", "mail.example", "post.example"]
-LANGUAGES = ["Polish", "Urdu", "Bengali", "Punjabi", "Romanian", "Arabic", "Tigrinya", "Somali",
-             "Portuguese", "Welsh", "Mandarin", "Kurdish"]
-ACCESSIBILITY = ["British Sign Language interpreter", "Large print letters", "Prefers phone calls",
-                 "Uses a wheelchair: ground-floor meetings", "Easy-read letters"]
-SAFETY = ["Abusive on the phone in 2024: two staff present at meetings",
-          "Do not meet alone; see note of 14 March",
-          "Has made threats to staff: phone contact only"]
-
-# -- places ------------------------------------------------------------------------------------------
-COUNCILS = {
-    "Wexcombe Borough Council": {
-        "code": "WXB", "pd": "W",
-        "towns": {
-            "Wexcombe": ("WX1", "WX2", "WX3"),
-            "Sallowfield": ("WX4",),
-            "Upper Tenby Cross": ("WX5",),
-        },
-    },
-    "Brackley Moor District Council": {
-        "code": "BMD", "pd": "B",
-        "towns": {
-            "Brackley": ("BY1", "BY2"),
-            "Coldharbour": ("BY3",),
-            "Eastmoor": ("BY4",),
-        },
-    },
-}
-STREETS = ["Mill Lane", "Station Road", "Church Street", "Albert Terrace", "Victoria Road",
-           "Queen's Parade", "St Anne's Close", "Kingfisher Way", "Bramble Court", "The Crescent",
-           "Priory Walk", "Cromwell Road", "Tanners' Row", "Hollybush Lane", "Canal Side", "High Street",
-           "Orchard Grove", "Moorside Avenue", "Wellington Street", "Beech Drive", "Foundry Lane",
-           "Coronation Road", "Saint Brigid's Way", "Peel Street", "Heron Close", "Park View",
-           "Jubilee Gardens", "Chapel Fold", "Weavers' Yard", "Ladysmith Road", "Rowan Rise",
-           "Ashcombe Road", "Gasworks Lane", "Cherry Tree Walk", "Gladstone Terrace", "Nightingale Court"]
-BLOCKS = ["Kingfisher House", "Moorview Court", "Tenby Tower", "Weavers' Mill", "Arkwright House"]
-INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # the letters a postcode's inward code may use
-
-# -- agencies ----------------------------------------------------------------------------------------
-CONTACTS = [  # organisation, department, kind, email, phone, route, reply_days
-    ("Wexcombe Borough Council", "Housing Services", "council", "mp.enquiries@wexcombe.gov.example",
-     "01632 960101", "email", 10),
-    ("Wexcombe Borough Council", "Environmental Health", "council", "envhealth@wexcombe.gov.example",
-     "01632 960102", "email", 10),
-    ("Wexcombe Borough Council", "Planning and Building Control", "council",
-     "planning@wexcombe.gov.example", "01632 960103", "portal", 15),
-    ("Brackley Moor District Council", "Members' Enquiries", "council",
-     "members.enquiries@brackleymoor.gov.example", "01632 960201", "email", 10),
-    ("Brackley Moor District Council", "Council Tax and Benefits", "council",
-     "revenues@brackleymoor.gov.example", "01632 960202", "email", 15),
-    ("Wexcombeshire County Council", "Children's Services (SEND)", "council",
-     "send.mpenquiries@wexcombeshire.gov.example", "01632 960301", "email", 20),
-    ("Wexcombeshire County Council", "Highways", "council", "highways@wexcombeshire.gov.example",
-     "01632 960302", "portal", 20),
-    ("Wexcombeshire Police", "Neighbourhood Policing Team", "police", "mp.liaison@police.example",
-     "01632 960401", "email", 10),
-    ("NHS Wexcombe and Brackley Integrated Care Board", "MP Enquiries", "nhs",
-     "icb.mpenquiries@nhs.example", "01632 960501", "email", 20),
-    ("Wexcombe General Hospital NHS Trust", "Patient Advice and Liaison Service", "nhs",
-     "pals@wexcombe-hospital.nhs.example", "01632 960502", "email", 20),
-    ("Department for Work and Pensions", "MP Hotline", "agency", "mp.hotline@dwp.gov.example",
-     "020 7946 0101", "phone", 15),
-    ("HM Revenue and Customs", "MP Hotline", "agency", "mp.correspondence@hmrc.gov.example",
-     "020 7946 0202", "phone", 20),
-    ("Home Office", "UK Visas and Immigration MP Account Management", "agency",
-     "mpaccountmanagement@homeoffice.gov.example", "020 7946 0303", "email", 20),
-    ("HM Passport Office", "MP Hotline", "agency", "mp.hotline@passport.gov.example", "020 7946 0404",
-     "phone", 10),
-    ("Child Maintenance Service", "MP Enquiry Line", "agency", "mps@cms.gov.example", "020 7946 0505",
-     "phone", 15),
-    ("Wexcombe Water", "Customer Relations", "other", "mp.enquiries@wexcombewater.example",
-     "01632 960601", "email", 15),
-]
-CATEGORY_CONTACT = {  # which contacts a category's cases usually go to (indexes into CONTACTS)
-    "Housing": [0, 3], "Immigration": [12, 13], "Benefits": [10, 4, 14], "Health": [8, 9],
-    "Education": [5], "Planning": [2], "Crime and policing": [7], "Transport": [6],
-    "Environment": [1, 15], "Consumer": [1], "Tax": [11], "Other": [0],
-}
-
-TITLES = {
-    "Housing": ["Damp and mould in council flat", "Housing register banding review",
-                "Disrepair: landlord not responding", "Homelessness application",
-                "Temporary accommodation conditions", "Section 21 notice served",
-                "Overcrowding: request for transfer", "Adaptations for disabled tenant"],
-    "Immigration": ["Spouse visa application delayed", "Indefinite leave to remain: no decision",
-                    "Asylum claim outstanding", "EU Settlement Scheme status query",
-                    "Visit visa refused for family wedding", "Passport application delayed",
-                    "Biometric residence permit not received"],
-    "Benefits": ["Universal Credit deduction query", "PIP award reduced at review",
-                 "Carer's Allowance overpayment", "ESA mandatory reconsideration",
-                 "Child Benefit claim delayed", "State Pension forecast error",
-                 "Universal Credit sanction", "Council Tax Reduction refused"],
-    "Health": ["Waiting time for hip replacement", "GP registration refused", "No NHS dentist taking patients",
-               "CAMHS referral waiting list", "Complaint about hospital discharge",
-               "Cancer referral delay", "Ambulance response time complaint"],
-    "Education": ["EHCP assessment delayed", "Secondary school place appeal",
-                  "Home-to-school transport refused", "SEN support at secondary school",
-                  "Student finance delay", "School exclusion"],
-    "Planning": ["Objection to housing development", "Neighbour's extension", "Phone mast near school",
-                 "Unauthorised HMO: enforcement", "Battery storage site consultation"],
-    "Crime and policing": ["Antisocial behaviour on the estate", "Speeding on residential road",
-                           "Burglary follow-up", "Drug dealing in the alleyway", "Neighbour harassment"],
-    "Transport": ["Bus route withdrawn", "Potholes on the High Street", "Step-free access at the station",
-                  "Blue Badge application refused", "Rail replacement buses"],
-    "Environment": ["Missed bin collections", "Sewage in the River Wex", "Noise from industrial unit",
-                    "Tree preservation order", "Fly-tipping on Foundry Lane"],
-    "Consumer": ["Energy bill back-billing", "Broadband outage: no compensation",
-                 "Faulty car: dealer refusing refund", "Holiday company refund"],
-    "Tax": ["HMRC tax code error", "Self-assessment late filing penalty", "High Income Child Benefit Charge",
-            "Tax credits overpayment"],
-    "Other": ["Request for a letter of support", "Invitation to school assembly", "Thanks for help",
-              "Request to visit Parliament", "Community group funding"],
-}
-ASKS = {
-    "Housing": "I have been waiting months for the council to deal with this and my children keep getting "
-               "ill. The housing officer no longer answers my emails.",
-    "Immigration": "My application has been with the Home Office far longer than the service standard and "
-                   "nobody can tell me what is happening. I cannot travel to see my family until it is "
-                   "decided.",
-    "Benefits": "My payments have gone down and I do not understand why. I have rung the helpline four "
-                "times and been cut off twice. I am now behind on my rent.",
-    "Health": "I have been on the waiting list for over a year and the pain is getting worse. The hospital "
-              "cannot give me a date.",
-    "Education": "The school says it cannot meet my son's needs without the plan, and the council has "
-                 "missed the 20-week deadline.",
-    "Planning": "The development would add hundreds of cars to a road that is already dangerous, and "
-                "nobody in our street was consulted.",
-    "Crime and policing": "This has been going on every night for weeks. We have reported it to the "
-                          "police on 101 several times but nothing changes.",
-    "Transport": "Many older residents depend on this and now cannot get to the shops or the surgery.",
-    "Environment": "The smell is awful and children play by the water. I would like to know what is being "
-                   "done about it.",
-    "Consumer": "The company has ignored my complaint for eight weeks and I do not know where else to "
-                "turn.",
-    "Tax": "HMRC says I owe money I do not believe I owe, and I cannot get through to anyone.",
-    "Other": "I would be very grateful for anything you can do.",
-}
-AGENCY_REPLIES = [
-    "Thank you for your enquiry on behalf of {name}. I have looked into this and can confirm that the "
-    "matter has now been passed to a senior officer, who will contact {name} directly within ten "
-    "working days.",
-    "Thank you for your letter. I am sorry for the delay {name} has experienced. A decision has now been "
-    "made and a letter will be sent out this week.",
-    "Thank you for contacting us. We are unable to discuss the details without the written consent of "
-    "{name}. Please could you forward a signed consent form.",
-    "Thank you for raising this. Having reviewed the case, I am satisfied that the correct procedure was "
-    "followed; however, I have asked the team to review the decision given the new evidence.",
-]
-FOLLOW_UPS = ["I have had another letter today and I do not understand it.", "Nothing has changed yet.",
-              "I have attached the decision letter.", "Things are getting worse, please could you chase them?",
-              "They rang me yesterday and said a decision is close.", "Is there any news?"]
-CALLS_IN = ["{name} rang for an update; explained we are waiting for {org} to reply.",
-            "{name} upset on the phone: situation worse. Agreed to chase {org} today.",
-            "{name} called to say thank you: {org} has been in touch.",
-            "{name} rang to say a letter has arrived; will bring it to the office."]
-CALLS_OUT = ["Called {name} back: they will send copies of the letters this week.",
-             "Left a voicemail for {name} asking them to call the office.",
-             "Rang {name} to explain {org}'s reply; they want us to ask for a review.",
-             "Called {name}: no answer. Will try again tomorrow."]
-NOTE_TEXTS = [
-    "Spoke to the constituent on the phone; they will send copies of the letters.",
-    "Chased by email: no reply after 15 working days.",
-    "Agency replied: awaiting decision maker.",
-    "Constituent came to the surgery with their daughter, who translated.",
-    "Documents received and scanned onto the case.",
-    "Checked the portal: application status shows 'under review'.",
-    "Discussed with the MP, who wants to raise this with the minister.",
-    "Left a voicemail for the housing officer.",
-]
-CONFIDENTIAL_NOTES = [
-    "Constituent disclosed domestic abuse; do not contact at the home address.",
-    "Mental health crisis mentioned on the call: signposted to the crisis line.",
-    "Safeguarding concern about the child: referred to the council's MASH with consent.",
-]
-TASK_TITLES = ["Chase agency for reply", "Call constituent back", "Send consent form",
-               "Review decision letter", "Draft letter to the minister", "Book surgery appointment",
-               "Check portal for update", "Write to council leader"]
-TAGS = ["urgent-safeguarding", "mp-signed", "minister", "repeat-contact", "press-interest", "surgery",
-        "children", "disability", "elderly", "cost-of-living", "damp-mould", "send"]
-
-CAMPAIGN_NAME = "Stop sewage in the River Wex"
-CAMPAIGN_SUBJECT = "Please act on sewage discharges into the River Wex"
-CAMPAIGN_TEXT = (
-    "Dear Helen Marchbanks,\n\n"
-    "As your constituent I am writing to ask you to take action on the sewage being discharged into the "
-    "River Wex. Last year storm overflows spilled into our river for thousands of hours. Water companies "
-    "should be held to account and bonuses stopped until the spills end.\n\n"
-    "Will you support a legally binding target to end sewage discharges, and will you write to Wexcombe "
-    "Water asking what it is doing about the overflow at Sallowfield?\n\n"
-    "Yours sincerely,\n"
-)
-CAMPAIGN_EXTRA = (
-    "\nP.S. On a separate matter, my elderly mother's care package was cut last month without any "
-    "assessment and she is now struggling to wash and dress. Could your office please help? Her "
-    "social worker has not returned calls for three weeks.\n"
-)
-
-TEMPLATES = [  # the office's own letters (the date, address block and letterhead come from the layout)
-    ("Acknowledgement", "acknowledgement", "{case_title} (our ref {case_ref})",
-     "{salutation},\n\nThank you for contacting me about the matter above. I have asked my caseworker to "
-     "look into this for you and we will be in touch shortly. Please quote the reference {case_ref} if you "
-     "contact my office.\n\n{sign_off},\n\n{mp_name}"),
-    ("Letter to agency", "letter", "{constituent_name}: {case_title} (our ref {case_ref})",
-     "{salutation},\n\nI am writing on behalf of my constituent {constituent_name}, of "
-     "{constituent_address_line}, who has contacted me about the matter above. I would be grateful if you "
-     "could look into this and let me have a reply.\n\nMy constituent has given consent for you to share "
-     "information about this matter with me. My reference is {case_ref}.\n\n{sign_off},\n\n{mp_name}"),
-    ("Chaser", "chase", "Reminder: {constituent_name}, {case_title} (our ref {case_ref})",
-     "{salutation},\n\nI wrote to you on {contacted_on} about my constituent {constituent_name} and have not "
-     "yet received a reply. I would be grateful for a response at your earliest convenience.\n\n"
-     "{sign_off},\n\n{mp_name}"),
-    ("Closing letter", "letter", "{case_title} (our ref {case_ref})",
-     "{salutation},\n\nI am pleased to enclose the reply I have received about the matter above. I hope "
-     "this resolves it; if not, please do get back in touch.\n\n{sign_off},\n\n{mp_name}"),
-]
+# The demo's words (names, streets, agencies, what constituents write, the office's letters) are data:
+# data/demo/words.json, its "_notes" saying what each list is.
+_WORDS = {name: _as_written(value) for name, value in json.loads(
+    (resources.files("mpoffice_tui") / "data" / "demo" / "words.json").read_text(encoding="utf-8")).items()}
+CATEGORIES = _WORDS["CATEGORIES"]
+CATEGORY_WEIGHTS = _WORDS["CATEGORY_WEIGHTS"]
+OUTCOMES = _WORDS["OUTCOMES"]
+PRIORITIES = _WORDS["PRIORITIES"]
+STAFF = _WORDS["STAFF"]
+FEATURED = _WORDS["FEATURED"]
+FEMALE = _WORDS["FEMALE"]
+MALE = _WORDS["MALE"]
+SURNAMES = _WORDS["SURNAMES"]
+PREFERRED = _WORDS["PREFERRED"]
+DOMAINS = _WORDS["DOMAINS"]
+LANGUAGES = _WORDS["LANGUAGES"]
+ACCESSIBILITY = _WORDS["ACCESSIBILITY"]
+SAFETY = _WORDS["SAFETY"]
+COUNCILS = _WORDS["COUNCILS"]
+STREETS = _WORDS["STREETS"]
+BLOCKS = _WORDS["BLOCKS"]
+INWARD_LETTERS = _WORDS["INWARD_LETTERS"]
+CONTACTS = _WORDS["CONTACTS"]
+CATEGORY_CONTACT = _WORDS["CATEGORY_CONTACT"]
+TITLES = _WORDS["TITLES"]
+ASKS = _WORDS["ASKS"]
+AGENCY_REPLIES = _WORDS["AGENCY_REPLIES"]
+FOLLOW_UPS = _WORDS["FOLLOW_UPS"]
+CALLS_IN = _WORDS["CALLS_IN"]
+CALLS_OUT = _WORDS["CALLS_OUT"]
+NOTE_TEXTS = _WORDS["NOTE_TEXTS"]
+CONFIDENTIAL_NOTES = _WORDS["CONFIDENTIAL_NOTES"]
+TASK_TITLES = _WORDS["TASK_TITLES"]
+TAGS = _WORDS["TAGS"]
+CAMPAIGN_NAME = _WORDS["CAMPAIGN_NAME"]
+CAMPAIGN_SUBJECT = _WORDS["CAMPAIGN_SUBJECT"]
+CAMPAIGN_TEXT = _WORDS["CAMPAIGN_TEXT"]
+CAMPAIGN_EXTRA = _WORDS["CAMPAIGN_EXTRA"]
+TEMPLATES = _WORDS["TEMPLATES"]
 
 
 # -- helpers -----------------------------------------------------------------------------------------
