@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
 from mpoffice_tui.db.errors import OfficeError
-from mpoffice_tui.services.office_settings import CONTROL, DEFAULT_REVIEW_DAYS
+from mpoffice_tui.services.office_settings import DEFAULT_REVIEW_DAYS
 from mpoffice_tui.services.office_settings import OFFICE_KEYS as KEYS
+from mpoffice_tui.text import one_line
 
 
 def register(sub) -> None:
@@ -62,7 +63,7 @@ def clean_value(key: str, value: str) -> str:
 
 def _shown(value: str) -> str:
     """A value for one line of a table: control characters removed, lines joined with ', '."""
-    return ", ".join(CONTROL.sub("", line) for line in value.splitlines() if line.strip()) or "-"
+    return ", ".join(one_line(line) for line in value.splitlines() if line.strip()) or "-"
 
 
 def cmd_list(args, ctx) -> int:

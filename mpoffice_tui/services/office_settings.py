@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from mpoffice_tui.db.errors import OfficeError
+from mpoffice_tui.text import clean
 
 OFFICE_KEYS: dict[str, str] = {
     "mp_name": 'the MP\'s name as signed on letters and replies, e.g. "Helen Marchbanks MP"',
@@ -22,7 +23,27 @@ OFFICE_KEYS: dict[str, str] = {
 MULTILINE = frozenset({"office_address"})
 DEFAULT_REVIEW_DAYS = 28
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+NATIONS: dict[str, str] = {"ENG": "England", "WLS": "Wales", "SCT": "Scotland", "NIR": "Northern Ireland"}
+_ALIASES = {"england": "ENG", "wales": "WLS", "england and wales": "ENG", "scotland": "SCT",
+            "northern ireland": "NIR", "ni": "NIR"}
+
+
+def normalise_nation(value: str | None) -> str:
+    """ENG/WLS/SCT/NIR from a code or a name; ValueError for anything else."""
+    raw = (value or "ENG").strip()
+    code = raw.upper() if raw.upper() in NATIONS else _ALIASES.get(raw.casefold())
+    if code is None:
+        raise ValueError(f"unknown nation {value!r}: choose one of {', '.join(NATIONS)}")
+    return code
+
+
+
+
+def has_controls(value: str) -> bool:
+    """Whether a one-line value holds anything the one text cleaner would remove, or a tab or line break."""
+    return clean(value) != value or "\t" in value or "\n" in value
+
+
 _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+")
 
 
@@ -40,16 +61,14 @@ def clean_value(key: str, value: str) -> str:
         lines = value.replace("\\n", "\n").replace("\r\n", "\n").replace("\r", "\n").split("\n")
         lines = [line.strip() for line in lines if line.strip()]  # no blank lines in an address
         value = "\n".join(lines)
-        bad = any(CONTROL.search(line) for line in lines)
+        bad = any(has_controls(line) for line in lines)
     else:
         value = value.strip()
-        bad = bool(CONTROL.search(value))
+        bad = has_controls(value)
     if bad:
         where = "" if key in MULTILINE else " or line breaks"
         raise OfficeError(f"{key}: the value {value!r} has control characters{where} in it")
     if key == "nation" and value:
-        from mpoffice_tui.services.reminders import normalise_nation
-
         try:
             value = normalise_nation(value)
         except ValueError as exc:

@@ -21,19 +21,7 @@ from sqlalchemy import text
 from mpoffice_tui.db.engine import Office
 from mpoffice_tui.services import settings
 from mpoffice_tui.services.clock import parse_date, today
-
-NATIONS: dict[str, str] = {"ENG": "England", "WLS": "Wales", "SCT": "Scotland", "NIR": "Northern Ireland"}
-_ALIASES = {"england": "ENG", "wales": "WLS", "england and wales": "ENG", "scotland": "SCT",
-            "northern ireland": "NIR", "ni": "NIR"}
-
-
-def normalise_nation(value: str | None) -> str:
-    """ENG/WLS/SCT/NIR from a code or a name; ValueError for anything else."""
-    raw = (value or "ENG").strip()
-    code = raw.upper() if raw.upper() in NATIONS else _ALIASES.get(raw.casefold())
-    if code is None:
-        raise ValueError(f"unknown nation {value!r}: choose one of {', '.join(NATIONS)}")
-    return code
+from mpoffice_tui.services.office_settings import NATIONS, normalise_nation  # noqa: F401 - part of this API
 
 
 def nation(office: Office) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from mpoffice_tui.services import office_settings
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.work import run_office
 
-NATIONS = (("England", "ENG"), ("Wales", "WLS"), ("Scotland", "SCT"), ("Northern Ireland", "NIR"))
+NATIONS = tuple((name, code) for code, name in office_settings.NATIONS.items())
 YES_NO = (("No", "no"), ("Yes", "yes"))
 CHOICES = {"nation": NATIONS, "mail_approval": YES_NO}
 LABELS = {"mp_name": "The MP's name, as signed", "office_name": "The office's name",
