@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
-
-KINDS = ("employment", "gift", "benefit", "bursary", "councillor", "party")
+from mpoffice_tui.services.interests import KINDS
 
 
 def register(sub) -> None:

@@ -651,7 +651,8 @@ def export_attachment(office: Office, attachment_id: str, dest: str | Path, over
 
 
 # -- writes -----------------------------------------------------------------------------------------
-def _case(w, ref_or_id: str) -> Case:
+def find_case(w, ref_or_id: str) -> Case:
+    """The live case with this reference or id, inside the caller's transaction; CaseNotFound otherwise."""
     case = w.session.execute(
         text("SELECT id FROM cases WHERE (ref = :k OR id = :k) AND deleted = 0"),
         {"k": ref_or_id.strip().upper() if refs.REF_PATTERN.fullmatch(ref_or_id.strip().upper())
@@ -761,7 +762,7 @@ def add_note(office: Office, case: str, body: str, *, confidential: bool = False
     if kind not in ("note", "call", "system"):
         raise OfficeError(f"unknown note kind {kind!r}")
     with office.writing() as w:
-        c = _case(w, case)
+        c = find_case(w, case)
         note = w.insert(Note, case_id=c.id, author_id=office.staff_id, body=body, confidential=confidential,
                         kind=kind, created_at=now_iso())
         w.audit("case.note", target=f"case:{c.id}", detail="confidential note" if confidential else "note")
@@ -779,7 +780,7 @@ def log_call(office: Office, case: str, summary: str, *, direction: str = "in", 
         raise OfficeError("a call's direction is 'in' or 'out'")
     who = (who or "").strip() or None
     with office.writing() as w:
-        c = _case(w, case)
+        c = find_case(w, case)
         other = who or _constituent_name(w, c.constituent_id)
         if direction == "out":  # from the caseworker, to the person called (and their number)
             me = w.get(Staff, office.staff_id) if office.staff_id else None
@@ -820,7 +821,7 @@ def change_status(office: Office, case: str, status: str, *, outcome: str | None
             raise OfficeError(f"unknown outcome {outcome!r}: use one of {', '.join(OUTCOMES)}")
         outcome = known[outcome.casefold()]
     with office.writing() as w:
-        c = _case(w, case)
+        c = find_case(w, case)
         old = c.status
         if old == status and (status != "closed" or outcome == c.outcome):
             return case_row(office, c.id)
@@ -855,7 +856,7 @@ def reopen(office: Office, case: str, status: str = "open", reason: str | None =
 def assign(office: Office, case: str, staff: str | None) -> CaseRow:
     """Assign the case to a staff member (id or name), or unassign it with None."""
     with office.writing() as w:
-        c = _case(w, case)
+        c = find_case(w, case)
         sid = resolve_staff(w.session, staff)
         if sid != c.assignee_id:
             name = w.get(Staff, sid).name if sid else None
@@ -869,7 +870,7 @@ def assign(office: Office, case: str, staff: str | None) -> CaseRow:
 def set_review_date(office: Office, case: str, review: str | date | None) -> CaseRow:
     day = parse_date(review, "review date")
     with office.writing() as w:
-        c = _case(w, case)
+        c = find_case(w, case)
         value = day.isoformat() if day else None
         if value != c.review_date:
             w.update(c, review_date=value)
@@ -881,7 +882,7 @@ def set_review_date(office: Office, case: str, review: str | date | None) -> Cas
 
 def _set_field(office: Office, case: str, **changes) -> CaseRow:
     with office.writing() as w:
-        c = _case(w, case)
+        c = find_case(w, case)
         w.update(c, **changes)
         w.audit("case.edit", target=f"case:{c.id}", detail=", ".join(sorted(changes)))
     return case_row(office, c.id)
@@ -919,7 +920,7 @@ def add_task(office: Office, case: str, title: str, *, due_date: str | date | No
         raise OfficeError("a task needs a title")
     due = parse_date(due_date, "due date")
     with office.writing() as w:
-        c = _case(w, case)
+        c = find_case(w, case)
         sid = resolve_staff(w.session, assignee) if assignee else c.assignee_id
         t = w.insert(Task, case_id=c.id, title=title, due_date=due.isoformat() if due else None,
                      assignee_id=sid, created_at=now_iso())
@@ -952,7 +953,7 @@ def add_party(office: Office, case: str, role: str, *, contact_id: str | None = 
         raise OfficeError("a party is either a contact or a constituent")
     contacted = parse_date(contacted_on, "contacted on")
     with office.writing() as w:
-        c = _case(w, case)
+        c = find_case(w, case)
         name, route, reply_due = "", None, None
         if contact_id:
             k = w.get(Contact, contact_id)
@@ -1043,7 +1044,7 @@ def attach_file(office: Office, case: str, path: str | Path | None = None, *, da
         raise OfficeError(f"{filename}: larger than {MAX_ATTACHMENT // (1024 * 1024)} MB")
     ctype = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     with office.writing() as w:
-        c = _case(w, case)
+        c = find_case(w, case)
         a = w.insert(Attachment, case_id=c.id, filename=filename, content_type=ctype, size=len(data),
                      blob_hash=blobs.put(w, data), created_at=now_iso())
         w.audit("case.attach", target=f"case:{c.id}", detail=f"{len(data)} bytes")

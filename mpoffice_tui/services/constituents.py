@@ -5,7 +5,6 @@
     create(office, forenames=, surname=, ...) -> ConstituentRow;  update(office, id, **fields)
     get(office, id) -> ConstituentView (.person, .cases, .history, .consents, .merged_from)
         (a safety caution's details only for those `services.access` allows: a volunteer sees the flag)
-    add_consent(office, id, kind, given_by=, given_on=, details=, case_id=)   (staff, not volunteers)
     duplicates(office, constituent_id=None) -> [DuplicateMatch]  (same email; same folded name and
         postcode; similar name (rapidfuzz) at the same postcode)
     merge(office, keep_id, other_id) -> MergeResult  (moves cases, messages, consents, parties and
@@ -34,7 +33,6 @@ from mpoffice_tui.services import access
 from mpoffice_tui.services.cases import CaseFilter, CaseRow, PersonBrief, list_cases
 from mpoffice_tui.services.constituent_fields import EDITABLE
 
-CONSENT_KINDS = ("implied", "written", "third_party_permission")
 FUZZY_THRESHOLD = 70.0
 
 
@@ -276,27 +274,6 @@ def find_or_create(office: Office, who: str | None, *, forenames: str | None = N
         raise OfficeError("no constituent found: give --forenames and --surname (and --postcode) to create one")
     return create(office, forenames=forenames or "", surname=surname or "", postcode=postcode,
                   email=email), True
-
-
-def add_consent(office: Office, constituent_id: str, kind: str, *, given_by: str | None = None,
-                given_on: str | None = None, details: str | None = None, case_id: str | None = None,
-                attachment_id: str | None = None) -> ConsentView:
-    """Record consent to act (implied, written, or written permission to act for another person)."""
-    access.require(office, "consent.record")
-    if kind not in CONSENT_KINDS:
-        raise OfficeError(f"unknown consent kind {kind!r}: choose one of {', '.join(CONSENT_KINDS)}")
-    if kind == "third_party_permission" and not given_by:
-        raise OfficeError("permission to act for another person needs who gave it (given_by)")
-    from mpoffice_tui.services.clock import parse_date, today
-
-    day = (parse_date(given_on, "given on") or today()).isoformat()
-    with office.writing() as w:
-        if w.get(Constituent, constituent_id) is None:
-            raise OfficeError("no such constituent")
-        c = w.insert(Consent, constituent_id=constituent_id, case_id=case_id, kind=kind, given_by=given_by,
-                     given_on=day, details=details, attachment_id=attachment_id)
-        w.audit("constituent.consent", target=f"constituent:{constituent_id}", detail=kind)
-    return ConsentView(c.id, kind, given_by, day, details, case_id, attachment_id)
 
 
 def get(office: Office, constituent_id: str, history_limit: int = 500) -> ConstituentView:

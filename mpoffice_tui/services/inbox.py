@@ -76,6 +76,7 @@ from mpoffice_tui.services.campaigns import (
     shingles,
     signature_text,
 )
+from mpoffice_tui.services.cases import find_case
 from mpoffice_tui.services.matching import (
     Matcher,
     find_constituent,
@@ -616,18 +617,6 @@ def _incoming(w, msg_id: str) -> Message:
     return msg
 
 
-def _case(w, ref_or_id: str) -> Case:
-    s = w.session
-    obj = s.get(Case, ref_or_id)
-    if obj is None:
-        from sqlmodel import select
-
-        obj = s.exec(select(Case).where(Case.ref == ref_or_id.strip().upper())).first()
-    if obj is None or obj.deleted:
-        raise OfficeError(f"no case {ref_or_id.strip()!r}")
-    return obj
-
-
 def _record_replies(r: Recorder, case_id: str, msg: dict) -> tuple[str, ...]:
     """The third parties on the case this message (its fields, by name) is the reply from: their reply is
     recorded (dated the day the message arrived), so they are no longer chased. Returns their names."""
@@ -650,7 +639,7 @@ def file_to_case(office: Office, msg_id: str, case_ref_or_id: str) -> Filed:
     with office.writing() as w:
         r = Recorder(w)
         msg = _incoming(w, msg_id)
-        case = _case(w, case_ref_or_id)
+        case = find_case(w, case_ref_or_id)
         lane = msg.triage
         r.update(msg, case_id=case.id, constituent_id=msg.constituent_id or case.constituent_id, triage="done")
         replied = _record_replies(r, case.id, _fields(msg))
@@ -927,7 +916,7 @@ def capture(office: Office, channel: str, *, sender_name: str, body: str, subjec
     import hashlib
 
     with office.writing() as w:
-        case = _case(w, case_ref) if case_ref else None
+        case = find_case(w, case_ref) if case_ref else None
         cid = constituent_id or (case.constituent_id if case else None)
         now = utcnow()
         text = body or ""

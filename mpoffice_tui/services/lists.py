@@ -139,7 +139,9 @@ def _in_order(conn, keys_sql: str, params: tuple, rows_sql: str) -> list[tuple]:
 
 # -- cases ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class CaseRow:
+class FoundCase:
+    """A case found by reference or title (the palette, "file to a case")."""
+
     id: str
     ref: str
     title: str
@@ -161,7 +163,7 @@ _CASE_SELECT = (
 )
 
 
-def find_cases(office: Office, text: str, limit: int = 20) -> list[CaseRow]:
+def find_cases(office: Office, text: str, limit: int = 20) -> list[FoundCase]:
     """Cases whose reference starts with, or whose title contains, what was typed."""
     text = (text or "").strip()
     if not text:
@@ -173,7 +175,7 @@ def find_cases(office: Office, text: str, limit: int = 20) -> list[CaseRow]:
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(sql, (like.upper() + "%", "%" + like + "%", like.upper() + "%",
                                           int(limit))).fetchall()
-    return [CaseRow(*r) for r in rows]
+    return [FoundCase(*r) for r in rows]
 
 
 def case_id_for_ref(office: Office, ref: str) -> str | None:

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from mpoffice_tui.services.clock import today, today_iso
+from mpoffice_tui.services.interests import KINDS
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from mpoffice_tui.db.engine import Office
     from mpoffice_tui.services.interests import Entry, Verdict
 
-KINDS = ("employment", "gift", "benefit", "bursary", "councillor", "party")  # as services.interests.KINDS
 
 
 def _pounds(pence: int) -> str:
