@@ -17,6 +17,7 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Consent
 from mpoffice_tui.services import access
+from mpoffice_tui.services.clock import parse_date, today
 
 KINDS = ("implied", "written", "third_party_permission")
 
@@ -58,12 +59,17 @@ def record(office: Office, constituent_id: str, kind: str, *, case: str | None =
     access.require(office, "consent.record")
     if kind not in KINDS:
         raise OfficeError(f"unknown kind of consent {kind!r}: choose one of {', '.join(KINDS)}")
+    if kind == "third_party_permission" and not (given_by or "").strip():
+        raise OfficeError("permission to act for another person needs who gave it (given_by)")
+    try:
+        day = (given_on if isinstance(given_on, date) else parse_date(given_on, "given on") or today()).isoformat()
+    except ValueError as exc:
+        raise OfficeError(str(exc)) from None
     with office.engine.connect() as conn:
         if conn.execute(text("SELECT 1 FROM constituents WHERE id = :k AND deleted = 0"),
                         {"k": constituent_id}).fetchone() is None:
             raise OfficeError(f"no constituent {constituent_id!r}")
         case_id = _case(conn, case)[0] if case else None
-    day = given_on.isoformat() if isinstance(given_on, date) else (given_on or date.today().isoformat())
     with office.writing() as w:
         c = w.insert(Consent, constituent_id=constituent_id, case_id=case_id, kind=kind, given_by=given_by,
                      given_on=day, details=details, attachment_id=attachment_id)

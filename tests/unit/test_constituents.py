@@ -7,6 +7,7 @@ import pytest
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Message, SubjectAccessRequest
 from mpoffice_tui.services import cases as cs
+from mpoffice_tui.services import consent
 from mpoffice_tui.services import constituents as people
 
 
@@ -23,10 +24,10 @@ def test_view_has_cases_history_consents_and_flags(office):
     c = cs.create_case(office, constituent_id=p.id, title="Blue badge", category="Council")
     _msg(office, p.id, c.id, "2025-01-01T10:00:00Z", "first")
     _msg(office, p.id, None, "2025-02-01T10:00:00Z", "second")
-    people.add_consent(office, p.id, "third_party_permission", given_by="Gareth Jones (son)",
-                       given_on="2025-01-02", details="signed form", case_id=c.id)
+    consent.record(office, p.id, "third_party_permission", given_by="Gareth Jones (son)",
+                   given_on="2025-01-02", details="signed form", case=c.id)
     with pytest.raises(OfficeError, match="given_by"):
-        people.add_consent(office, p.id, "third_party_permission")
+        consent.record(office, p.id, "third_party_permission")
     view = people.get(office, p.id)
     assert [x.ref for x in view.cases] == [c.ref]
     assert [h.subject for h in view.history] == ["second", "first"] and view.history[1].case_ref == c.ref
@@ -71,7 +72,7 @@ def test_merge_moves_everything_and_tombstones(office):
     c2 = cs.create_case(office, constituent_id=keep.id, title="Tax", category="Tax")
     cs.add_party(office, c2.ref, "relative", constituent_id=other.id)
     _msg(office, other.id, c1.id, "2025-01-01T10:00:00Z", "hello")
-    people.add_consent(office, other.id, "written")
+    consent.record(office, other.id, "written")
     with office.writing() as w:
         w.insert(SubjectAccessRequest, constituent_id=other.id, received_on="2025-01-01", due_on="2025-02-01")
     result = people.merge(office, keep.id, other.id)

@@ -136,7 +136,7 @@ def test_volunteer_sees_no_confidential_note_or_safety_details_by_any_route(offi
         assert view.person.safety_caution and view.person.safety_details is None
         assert "SAFETY CAUTION" in view.flags and "SAFETYSECRET" not in repr(view.as_dict())
         with pytest.raises(PermissionDenied, match="record consent"):
-            constituents.add_consent(vol, p.subject_id, "written")
+            consent.record(vol, p.subject_id, "written")
         with pytest.raises(PermissionDenied, match="safety flags"):  # cannot overwrite what they cannot read
             constituents.update(vol, p.subject_id, safety_details="")
         constituents.update(vol, p.subject_id, phone="01632 960002")  # ordinary edits still work
@@ -177,7 +177,7 @@ def test_confidential_views_by_a_caseworker_are_audited(office, office_path):
         assert constituents.get(cw, p.subject_id).person.safety_details == SAFETY
         cases.get_case(cw, p.old_case_ref)  # no confidential note on it: nothing to audit
         cases.get_case(cw, p.case_ref, viewer_role="volunteer")  # a volunteer's view: nothing shown
-        constituents.add_consent(cw, p.subject_id, "written", given_by="Marjorie Quill")
+        consent.record(cw, p.subject_id, "written", given_by="Marjorie Quill")
     finally:
         cw.close()
     assert _events(office_path, "note.view_confidential") == [
