@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -14,6 +15,10 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, T
 
 from mpoffice_tui.ui.screens.inbox_dialogs import Dialog, buttons
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.work import from_worker, run_office
+
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
 
 CAPTURE_CHANNELS = (("phone", "Phone call in"), ("phone_out", "Phone call out (we rang them)"),
                     ("letter", "Letter"), ("walk_in", "Walk-in"), ("surgery", "Surgery visit"))
@@ -86,31 +91,28 @@ class CaptureDialog(Dialog):
         if scan and not Path(scan).expanduser().is_file():
             self.notify(f"{scan}: no such file", severity="error")
             return
-        office = getattr(self.app, "office", None)
-        if office is None or self.saving:
+        if self.saving or getattr(self.app, "office", None) is None:
             return
         self.saving = True
         self.query_one("#capture-error", Static).update("")
         kind = str(self.query_one("#capture-channel", Select).value)
-        self._save(office, CaptureAnswer(OUTGOING.get(kind, kind), name,
-                                         self._value("capture-email") or None, self._value("capture-subject"),
-                                         body, self._value("capture-case") or None,
-                                         str(Path(scan).expanduser()) if scan else None,
-                                         "out" if kind in OUTGOING else "in"))
+        self._save(CaptureAnswer(OUTGOING.get(kind, kind), name,
+                                 self._value("capture-email") or None, self._value("capture-subject"),
+                                 body, self._value("capture-case") or None,
+                                 str(Path(scan).expanduser()) if scan else None,
+                                 "out" if kind in OUTGOING else "in"))
 
-    @work(thread=True, exclusive=True, group="capture")
-    def _save(self, office: object, answer: CaptureAnswer) -> None:
-        """Saved here, so that a refusal (an unknown case reference) keeps the dialog and what was typed."""
+    def _save(self, answer: CaptureAnswer) -> None:
+        """Saved off the loop, so that a refusal (an unknown case reference) keeps the dialog and what was typed."""
         from mpoffice_tui.services import inbox
 
-        try:
+        def work(office: Office) -> CaptureAnswer:
             inbox.capture(office, answer.channel, sender_name=answer.sender_name, body=answer.body,
                           subject=answer.subject, sender_email=answer.sender_email, case_ref=answer.case_ref,
                           attachment_path=answer.attachment_path, direction=answer.direction)
-        except Exception as exc:  # noqa: BLE001 - shown in the dialog, never a traceback
-            self.app.call_from_thread(self._failed, one_line(str(exc)) or exc.__class__.__name__)
-            return
-        self.app.call_from_thread(self.dismiss, answer)
+            return answer
+
+        run_office(self, "capture", work, self.dismiss, failed=self._failed)
 
     def _failed(self, message: str) -> None:
         self.saving = False
@@ -168,8 +170,7 @@ class ImportDialog(Dialog):
             self.query_one("#import-summary", Static).update(Text(f"{one_line(raw)}: no such file or folder",
                                                                   style="bold red"))
             return
-        office = getattr(self.app, "office", None)
-        if office is None:
+        if getattr(self.app, "office", None) is None:
             return
         self.running = True
         bar = self.query_one("#import-progress", ProgressBar)
@@ -177,22 +178,15 @@ class ImportDialog(Dialog):
         bar.update(total=None, progress=0)
         self.query_one("#import-summary", Static).update(Text("Importing…"))
         self.query_one("#import-go", Button).disabled = True
-        self._import(office, path, bar)
+        self._import(path, bar)
 
-    @work(thread=True, exclusive=True, group="inbox-import")
-    def _import(self, office, path: Path, bar: ProgressBar) -> None:
-        """The import, off the loop; `bar` was found on the loop (no DOM query from this thread)."""
+    def _import(self, path: Path, bar: ProgressBar) -> None:
+        """The import, off the loop; progress goes to `bar`, found here on the loop."""
         from mpoffice_tui.services import inbox
 
-        def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
-
-        try:
-            report = inbox.import_paths(office, [path], progress=progress)
-        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
-            self.app.call_from_thread(self._failed, f"{path}: {exc}")
-            return
-        self.app.call_from_thread(self._done, report)
+        progress = from_worker(self, lambda done, total: bar.update(total=max(total, 1), progress=done))
+        run_office(self, "inbox-import", lambda office: inbox.import_paths(office, [path], progress=progress),
+                   self._done, failed=lambda error: self._failed(f"{path}: {error}"))
 
     def _failed(self, message: str) -> None:
         self.running = False

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -23,8 +23,10 @@ from textual.widgets import Input, ProgressBar, Static
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.dialogs.simple import ConfirmDialog
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.work import from_worker, run_office
 
 if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
     from mpoffice_tui.services.register import ImportSummary, Replacement
 
 MAX_PROBLEMS_SHOWN = 50
@@ -120,23 +122,18 @@ class ImportRegisterScreen(OfficeDialog["ImportSummary | None"]):
         self.query_one("#import-paths", Input).disabled = True
         self.query_one("#import-summary", Static).update("")
         status.update(Text("Reading the files…"))
-        self._import(office, event.value)
+        self._import(event.value)
 
-    @work(thread=True, exclusive=True, group="register-import")
-    def _import(self, office, text: str) -> None:
+    def _import(self, text: str) -> None:
         from mpoffice_tui.services import register as reg
 
-        paths = split_paths(text)  # here, not on the event loop: a network folder can be slow
+        progress = from_worker(self, self._progress)
 
-        def progress(done: int, total: int, label: str) -> None:
-            self.app.call_from_thread(self._progress, done, total, label)
+        def work(office: Office) -> ImportSummary:
+            paths = split_paths(text)  # here, not on the event loop: a network folder can be slow
+            return reg.import_register(office, paths, progress=progress, confirm=self._confirm)
 
-        try:
-            summary = reg.import_register(office, paths, progress=progress, confirm=self._confirm)
-        except Exception as exc:  # noqa: BLE001 - shown, never a traceback; the import rolled back
-            self.app.call_from_thread(self._failed, str(exc))
-            return
-        self.app.call_from_thread(self._done, summary)
+        run_office(self, "register-import", work, self._done, failed=self._failed)  # a failure rolled back
 
     def _confirm(self, question: Replacement) -> bool:
         """Ask whether to go ahead with a replacement (a dialog on the event loop; this worker waits)."""
@@ -149,7 +146,7 @@ class ImportRegisterScreen(OfficeDialog["ImportSummary | None"]):
             answer[0] = bool(value)
             answered.set()
 
-        self.app.call_from_thread(self.app.push_screen, ConfirmDialog(Text(question.question), yes="Replace"), done)
+        from_worker(self, self.app.push_screen)(ConfirmDialog(Text(question.question), yes="Replace"), done)
         worker = get_current_worker()
         while not answered.wait(0.1):
             if worker.is_cancelled:

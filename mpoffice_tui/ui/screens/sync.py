@@ -27,6 +27,7 @@ from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.work import run_office
 
 if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
     from mpoffice_tui.services.status import SyncOverview
     from mpoffice_tui.sync.auto import SyncResult
 
@@ -86,11 +87,6 @@ class SyncScreen(OfficeScreen):
     ]
 
 
-
-    class FolderSet(Message):
-        def __init__(self, folder: str | None, error: str = "") -> None:
-            super().__init__()
-            self.folder, self.error = folder, error
 
 
     def __init__(self) -> None:
@@ -191,29 +187,27 @@ class SyncScreen(OfficeScreen):
     def folder_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip().strip("\"'")
 
-        def work() -> None:
+        def work(_office: Office) -> str | None:
             from pathlib import Path
 
             if not text:
-                self.post_message(self.FolderSet(None))
-                return
-            folder = Path(text).expanduser()
+                return None
+            folder = Path(text).expanduser()  # checked off the loop: a network drive can hang
             if not folder.is_dir():
-                self.post_message(self.FolderSet(None, f"{folder}: no such folder (is the drive connected?)"))
-                return
-            self.post_message(self.FolderSet(str(folder.resolve())))
+                raise ValueError(f"{folder}: no such folder (is the drive connected?)")
+            return str(folder.resolve())
 
-        self.run_worker(work, thread=True, exclusive=True, group="sync-folder")
+        run_office(self, "sync-folder", work, self._folder_set, failed=self._folder_refused)
 
-    def on_sync_screen_folder_set(self, message: FolderSet) -> None:
-        result = self.query_one("#sync-result", Static)
-        if message.error:
-            result.update(Text(one_line(message.error), style="bold red"))
-            return
-        self.app.set_sync_folder(message.folder)  # type: ignore[attr-defined]
-        self.query_one("#sync-folder", Input).value = message.folder or ""
-        result.update(Text(f"Sync folder set to {one_line(message.folder)}; syncing now." if message.folder
-                           else "Sync folder cleared: this machine no longer syncs on its own."))
+    def _folder_refused(self, error: str) -> None:
+        self.query_one("#sync-result", Static).update(Text(one_line(error), style="bold red"))
+
+    def _folder_set(self, folder: str | None) -> None:
+        self.app.set_sync_folder(folder)  # type: ignore[attr-defined]
+        self.query_one("#sync-folder", Input).value = folder or ""
+        self.query_one("#sync-result", Static).update(
+            Text(f"Sync folder set to {one_line(folder)}; syncing now." if folder
+                 else "Sync folder cleared: this machine no longer syncs on its own."))
         self.reload()
 
     # -- conflicts ----------------------------------------------------------------------------------
