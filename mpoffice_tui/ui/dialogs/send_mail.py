@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -23,6 +23,10 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
 
 from mpoffice_tui.ui.dialogs.form import Action, Field, FormDialog
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.work import run_office
+
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
 
 BUILT_IN = "-"  # the template choice meaning "no template: the built-in text"
 NO_SENDER = ("No mail account yet (and no office email): this is saved as a draft; the Outbox lane (6) "
@@ -164,25 +168,17 @@ class CaseReplyDialog(SendDialog):
         values = super().values()
         if not self.is_mounted or values.get("to") is None or values.get("template") is None:
             return
-        office = getattr(self.app, "office", None)
-        if office is None:
-            return
         case_id, to, template = self.choices.case_id, values["to"], _template(values["template"])
         if (to, template) == self._shown:
             return
         self._shown = (to, template)
 
-        def work() -> None:
+        def work(office: Office) -> object:
             from mpoffice_tui.services import replies
 
-            try:
-                composed = replies.compose_case_reply(office, case_id, to, template)
-            except Exception as exc:  # noqa: BLE001 - shown in the dialog
-                self.app.call_from_thread(self.show_error, one_line(str(exc)))
-                return
-            self.app.call_from_thread(self._refill, composed)
+            return replies.compose_case_reply(office, case_id, to, template)
 
-        self.run_worker(work, thread=True, exclusive=True, group="case-mail-compose")
+        run_office(self, "case-mail-compose", work, self._refill, failed=self.show_error)
 
     _shown: tuple[str, str | None] | None = None
 
