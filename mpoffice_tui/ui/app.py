@@ -17,11 +17,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import events, on, work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
@@ -31,6 +30,7 @@ from mpoffice_tui.ui.commands import OfficeCommands
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.screens.unlock import UnlockScreen
 from mpoffice_tui.ui.text import clean
+from mpoffice_tui.ui.work import from_worker, run_office
 
 if TYPE_CHECKING:
     from mpoffice_tui.config import Settings
@@ -242,28 +242,15 @@ class OfficeApp(App[int]):
                        markup=False)
 
     # -- work kept across a lock (ui/workspace.py) --------------------------------------------------
-    class WorkspaceKept(Message):
-        """What the person was doing when the office last locked on them (read from the office)."""
-
-        def __init__(self, office: Office, kept: dict[str, Any]) -> None:
-            super().__init__()
-            self.office, self.kept = office, kept
-
-    @work(thread=True, exclusive=True, group="workspace")
     def _take_workspace(self, office: Office) -> None:
+        """What the person was doing when the office last locked on them, given back (read off the loop)."""
         from mpoffice_tui.services import workspace
 
-        try:
-            kept = workspace.take(office)
-        except Exception:  # noqa: BLE001 - a closed office: nothing to give back
-            return
-        if kept:
-            self.post_message(self.WorkspaceKept(office, kept))
+        def kept(found: dict[str, Any] | None) -> None:
+            if found:
+                self.run_worker(self._restore_workspace(found), exclusive=True, group="workspace-restore")
 
-    @on(WorkspaceKept)
-    def _workspace_kept(self, message: WorkspaceKept) -> None:
-        if message.office is self.office:
-            self.run_worker(self._restore_workspace(message.kept), exclusive=True, group="workspace-restore")
+        run_office(self, "workspace", workspace.take, kept, failed=lambda _error: None)  # nothing to give back
 
     async def _restore_workspace(self, kept: dict[str, Any]) -> None:
         from mpoffice_tui.ui.workspace import restore
@@ -306,21 +293,22 @@ class OfficeApp(App[int]):
         if self.office is not None:
             self._load_status(self.office)
 
-    @work(thread=True, exclusive=True, group="status")
     def _load_status(self, office: Office) -> None:
         from mpoffice_tui.services import mail_accounts
         from mpoffice_tui.services.mail_status import header_line
         from mpoffice_tui.services.status import status_line
 
-        try:
-            line = f"unlocked · {status_line(office, self.settings)}"
+        settings = self.settings
+
+        def query(office: Office) -> tuple[str, bool]:
+            line = f"unlocked · {status_line(office, settings)}"
             mail = header_line(office)  # read from the office only: never waits on a server
             if mail:
                 line += f" · {mail}"
-            mail_here = bool(mail_accounts.accounts_here(office))
-        except Exception:  # noqa: BLE001 - a closed office mid-query: the next refresh corrects it
-            return
-        self.call_from_thread(self._set_status, office, line, mail_here)
+            return line, bool(mail_accounts.accounts_here(office))
+
+        run_office(self, "status", query, lambda found: self._set_status(office, *found),
+                   failed=lambda _error: None)  # a closed office mid-query: the next refresh corrects it
 
     def _set_status(self, office: Office, line: str, mail_here: bool = False) -> None:
         if office is self.office:
@@ -366,11 +354,9 @@ class OfficeApp(App[int]):
             except Exception as exc:  # noqa: BLE001 - shown on the Sync screen, never a traceback
                 return None, str(exc)
 
-    @work(thread=True, group="sync")
     def _sync_worker(self, office: Office, folder: str) -> None:
-        outcome = self._sync_once(office, folder)
-        with contextlib.suppress(RuntimeError):  # the app is closing
-            self.call_from_thread(self._synced, office, outcome)
+        run_office(self, "sync", lambda office: self._sync_once(office, folder),
+                   lambda outcome: self._synced(office, outcome), exclusive=False)
 
     def _synced(self, office: Office, outcome: tuple) -> None:
         if office is not self.office:
@@ -401,10 +387,7 @@ class OfficeApp(App[int]):
             return
         self._mail_told = set()
 
-        def report(result: Any) -> None:
-            with contextlib.suppress(RuntimeError):  # the app is closing
-                self.call_from_thread(self._mail_round, office, result)
-
+        report = from_worker(self, lambda result: self._mail_round(office, result))
         self.mail_job = MailJob(office, self.settings.mail_poll_seconds, report)
         self._mail_worker(self.mail_job)
 

@@ -32,7 +32,7 @@ async def start_a_note(pilot) -> str:
     await wait_for(pilot, lambda: isinstance(app.screen, CaseDetailScreen) and app.screen.detail is not None)
     case_id = app.screen.case_id
     await pilot.press("n")
-    await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+    await wait_for(pilot, lambda: isinstance(app.screen, FormDialog) and app.screen.query(TextArea))
     app.screen.query_one(TextArea).text = NOTE
     app.screen.query_one("#field-confidential").value = True
     return case_id
@@ -40,7 +40,8 @@ async def start_a_note(pilot) -> str:
 
 async def the_note_is_back(pilot, case_id: str) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, FormDialog) and app.screen.query_one(TextArea).text == NOTE)
+    await wait_for(pilot, lambda: isinstance(app.screen, FormDialog)
+                   and any(area.text == NOTE for area in app.screen.query(TextArea)))
     assert app.current_mode == "cases"
     below = app.screen_stack[-2]
     assert isinstance(below, CaseDetailScreen) and below.case_id == case_id
@@ -107,12 +108,13 @@ async def test_a_reply_being_written_comes_back_on_the_same_message(demo_office_
         await wait_for(pilot, lambda: isinstance(app.screen, (ChooseDialog, FormDialog)))
         if isinstance(app.screen, ChooseDialog):
             await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog) and app.screen.query(TextArea))
         app.screen.query_one(TextArea).text = NOTE
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and app.office is None)
         await unlock(pilot)
-        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog) and app.screen.query_one(TextArea).text == NOTE)
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog)
+                   and any(area.text == NOTE for area in app.screen.query(TextArea)))
         inbox = app.screen_stack[-2]
         assert isinstance(inbox, InboxScreen) and inbox.lane == "suggested"
         assert inbox.current_id() == message_id

@@ -225,10 +225,19 @@ class CasesScreen(OfficeScreen):
         self.sort = state.get("sort") if state.get("sort") in SORT_LABELS else "opened"
         self.descending = bool(state.get("descending", SORT_DEFAULT_DESC.get(self.sort, False)))
         self._kept_place = state.get("place") or None
-        with self.prevent(Input.Changed, Tabs.TabActivated):
+        with self.prevent(Input.Changed):
             self.query_one("#case-search", Input).value = self.search_text
-            self.query_one("#case-views", Tabs).active = f"view-{self.view}"
+        self._show_view_tab()
         self._load()
+
+    def _show_view_tab(self) -> None:
+        """Mark the view's tab (after the tabs are mounted: a screen resumed as it opens may not have them)."""
+        tabs = self.query_one("#case-views", Tabs)
+        if not tabs.query(f"#view-{self.view}"):
+            self.call_after_refresh(self._show_view_tab)
+            return
+        with self.prevent(Tabs.TabActivated):
+            tabs.active = f"view-{self.view}"
 
     # -- actions -------------------------------------------------------------------------------
     def action_sort(self) -> None:
