@@ -4,7 +4,8 @@
 and queues a `WorkDone` on `node`'s own message queue, which hands it to `then(result)` on the event
 loop, or, when `query` raised, to `failed(text)` (by default a notification: a warning for an `OfficeError`, a clear
 refusal, an error for anything else; never a traceback). A result that arrives after the office locked,
-or after `node` went away, is dropped.
+after `node` went away, or from work superseded by newer work in its exclusive group (a search as the person
+types), is dropped.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def run_office(node: DOMNode, group: str, query: Callable[[Office], T],
     """Run `query(office)` in a thread worker and hand the outcome back to `node` (see the module).
 
     `then` and `failed` may be coroutines; `done` is a notification shown after `then`; `settled()` runs
-    once it is over, whatever happened. Returns the worker, or None when no office is open.
+    once it is over, whatever happened (work superseded in an exclusive group before its thread started
+    never runs, and neither does its `settled`). Returns the worker, or None when no office is open.
     """
     app = node.app
     office: Office | None = getattr(app, "office", None)
@@ -82,6 +84,8 @@ def run_office(node: DOMNode, group: str, query: Callable[[Office], T],
         return None
 
     def work() -> None:
+        from textual.worker import get_current_worker
+
         from mpoffice_tui.db.errors import OfficeError
 
         result: T | None = None
@@ -93,6 +97,10 @@ def run_office(node: DOMNode, group: str, query: Callable[[Office], T],
             refusal = isinstance(exc, OfficeError)
         else:
             refusal = False
+        if get_current_worker().is_cancelled:  # superseded by newer work in its group: its result is stale
+            if settled is not None:
+                node.call_later(settled)
+            return
         # queued on `node` itself (thread-safe): dropped if it has gone, and in order with its own messages
         node.call_later(WorkDone(office, result, error, refusal, then, failed, done, settled).deliver, app)
 

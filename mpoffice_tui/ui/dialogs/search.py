@@ -11,17 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
-from mpoffice_tui.ui.dialogs.base import OfficeDialog, error_text
+from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.work import run_office
 
 DEBOUNCE_SECONDS = 0.15
 PER_KIND = 6  # hits of each kind shown (the CLI's --limit gives more)
@@ -55,13 +54,6 @@ class SearchDialog(OfficeDialog[Any]):
         Binding("down", "to_results", "Results", show=False, id="search-to-results"),
         Binding("ctrl+f,f10", "to_text", "Search box", show=False, id="search-box"),
     ]
-
-    class Found(Message):
-        """A search finished in the worker (for the text typed then)."""
-
-        def __init__(self, query: str, results: Any, error: str | None) -> None:
-            super().__init__()
-            self.query, self.results, self.error = query, results, error
 
     def __init__(self, text: str = "") -> None:
         super().__init__()
@@ -101,30 +93,20 @@ class SearchDialog(OfficeDialog[Any]):
             self.search(event.value)
 
     def search(self, text: str) -> None:
-        office = getattr(self.app, "office", None)
-        if office is None:
-            return
+        from mpoffice_tui.services.search import search_everything
+
         if not text.strip():
             self._show(text, None, None)
             return
         self.query_one("#search-status", Static).update(Text("Searching…"))
-        self._search_worker(office, text)
+        run_office(self, "search-everything",
+                   lambda office: search_everything(office, text, limit_per_kind=PER_KIND),
+                   lambda results: self._found(text, results, None),
+                   failed=lambda error: self._found(text, None, error))
 
-    @work(thread=True, exclusive=True, group="search-everything", name="search-everything", exit_on_error=False)
-    def _search_worker(self, office: Any, text: str) -> None:
-        from mpoffice_tui.services.search import search_everything
-
-        try:
-            results, error = search_everything(office, text, limit_per_kind=PER_KIND), None
-        except Exception as exc:  # noqa: BLE001 - a message in the dialog, never a traceback
-            results, error = None, error_text(exc)
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Found(text, results, error))
-
-    @on(Found)
-    def found(self, message: Found) -> None:
-        if message.query == self.query_one("#search-text", Input).value:  # not an older search's
-            self._show(message.query, message.results, message.error)
+    def _found(self, query: str, results: Any, error: str | None) -> None:
+        if query == self.query_one("#search-text", Input).value:  # not an older search's
+            self._show(query, results, error)
 
     def _show(self, query: str, results: Any, error: str | None) -> None:
         listing = self.query_one("#search-results", OptionList)
