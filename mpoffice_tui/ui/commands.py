@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from mpoffice_tui.ui.text import one_line
+from mpoffice_tui.ui.typed import office_app
 from mpoffice_tui.ui.work import office_value
 
+if TYPE_CHECKING:
+    from mpoffice_tui.ui.app import OfficeApp
 
-def _office_settings(app: object) -> None:
+
+def _office_settings(app: OfficeApp) -> None:
     from mpoffice_tui.ui.dialogs.office_settings import open_office_settings
 
     open_office_settings(app)
 
 
-def _mail_accounts(app: object) -> None:
+def _mail_accounts(app: OfficeApp) -> None:
     from mpoffice_tui.ui.dialogs.mail_accounts import open_mail_accounts
 
     open_mail_accounts(app)
@@ -46,7 +51,7 @@ class OfficeCommands(Provider):
         ]
 
     def _unlocked(self) -> bool:
-        return getattr(self.app, "office", None) is not None
+        return office_app(self).office is not None
 
     async def discover(self) -> Hits:
         if not self._unlocked():
@@ -76,5 +81,5 @@ class OfficeCommands(Provider):
             display = Text.assemble((row.ref, "bold"), "  ", one_line(row.title))
             help_text = " · ".join(x for x in (one_line(row.constituent), row.status.replace("_", " ")) if x)
             score = (1.0 if row.ref.upper().startswith(query.upper()) else 0.8) - n * 0.001
-            yield Hit(score, display, partial(app.open_case, row.id),  # type: ignore[attr-defined]
+            yield Hit(score, display, partial(office_app(self).open_case, row.id),
                       text=f"{row.ref} {row.title}", help=help_text or None)

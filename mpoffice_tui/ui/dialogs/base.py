@@ -15,7 +15,7 @@ screen's below.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -25,6 +25,9 @@ from textual.widgets.select import InvalidSelectValueError
 
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
+
+if TYPE_CHECKING:
+    from mpoffice_tui.ui.app import OfficeApp
 
 T = TypeVar("T")
 
@@ -81,15 +84,17 @@ class OfficeDialog(ModalScreen[T]):
     DEFAULT_CSS = "OfficeDialog {" + DIALOG_CSS + "}"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
 
+    if TYPE_CHECKING:
+        @property
+        def app(self) -> OfficeApp: ...  # the running app, typed (Textual's own property at run time)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.opener: tuple[DOMNode, str] | None = None
 
     def on_mount(self) -> None:
         self.mount(KeyBar(own_only=True))
-        retype = getattr(self.app, "retype_into", None)
-        if retype is not None:
-            self.call_after_refresh(retype, self)
+        self.call_after_refresh(self.app.retype_into, self)
 
     @property
     def kept_name(self) -> str:

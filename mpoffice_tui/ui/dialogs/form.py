@@ -147,7 +147,7 @@ class FormDialog(OfficeDialog[Any]):
         if self.action is None:
             self.dismiss(values)
             return
-        if getattr(self.app, "office", None) is None:
+        if self.app.office is None:
             return
         self.busy = True
         self.query_one(".dialog-error", Static).update(Text("Saving…"))

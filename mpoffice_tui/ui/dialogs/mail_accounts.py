@@ -4,7 +4,7 @@ key to fetch and send now. Accounts are added and moved with `mpoffice mail acco
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -17,6 +17,9 @@ from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.jobs import MailActivity
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.work import run_office
+
+if TYPE_CHECKING:
+    from mpoffice_tui.ui.app import OfficeApp
 
 
 def local_time(iso: str | None) -> str:
@@ -105,7 +108,7 @@ class MailAccountsDialog(OfficeDialog[None]):
             self.notify("This machine is not the mail machine of any account: nothing to fetch here "
                         "(`mpoffice mail account move NAME --to here` makes it one).", severity="warning")
             return
-        if self.app.mail_wake(fetch=True):  # type: ignore[attr-defined]
+        if self.app.mail_wake(fetch=True):
             self.notify("Fetching and sending now…")
 
     @on(MailActivity)
@@ -113,6 +116,6 @@ class MailAccountsDialog(OfficeDialog[None]):
         self.action_reload()
 
 
-def open_mail_accounts(app: Any) -> None:
-    if getattr(app, "office", None) is not None:
+def open_mail_accounts(app: OfficeApp) -> None:
+    if app.office is not None:
         app.push_screen(MailAccountsDialog())

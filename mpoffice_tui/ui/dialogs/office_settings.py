@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mpoffice_tui.services import office_settings
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
 from mpoffice_tui.ui.work import run_office
+
+if TYPE_CHECKING:
+    from mpoffice_tui.ui.app import OfficeApp
 
 NATIONS = tuple((name, code) for code, name in office_settings.NATIONS.items())
 YES_NO = (("No", "no"), ("Yes", "yes"))
@@ -19,7 +22,7 @@ LABELS = {"mp_name": "The MP's name, as signed", "office_name": "The office's na
           "mail_approval": "Outgoing mail waits for the MP's or a manager's approval"}
 
 
-def open_office_settings(app: Any) -> None:
+def open_office_settings(app: OfficeApp) -> None:
     """Read the settings, then show them to change; the MP and managers may save (the service says so)."""
     from mpoffice_tui.services import settings
     from mpoffice_tui.services.office_settings import OFFICE_KEYS

@@ -8,7 +8,7 @@ of cleaned text, never markup.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -19,8 +19,13 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
+from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.work import run_office
+
+if TYPE_CHECKING:
+    from mpoffice_tui.services.search import SearchHit
+    from mpoffice_tui.ui.app import OfficeApp
 
 DEBOUNCE_SECONDS = 0.15
 PER_KIND = 6  # hits of each kind shown (the CLI's --limit gives more)
@@ -153,10 +158,10 @@ class SearchDialog(OfficeDialog[Any]):
         self.query_one("#search-text", Input).focus()
 
 
-async def open_hit(app: Any, hit: Any) -> None:
+async def open_hit(app: OfficeApp, hit: SearchHit | None) -> None:
     """Show what a hit is: a case (or the case of a note, message or attachment), a person, a contact in
     the directory, or a message with no case in its inbox lane."""
-    if hit is None or getattr(app, "office", None) is None:
+    if hit is None or app.office is None:
         return
     if hit.kind == "constituent":
         from mpoffice_tui.ui.screens.constituent import ConstituentScreen
@@ -171,9 +176,8 @@ async def open_hit(app: Any, hit: Any) -> None:
         await app.open_case(hit.case_id)
     elif hit.kind == "message":
         await app.action_mode("inbox")
-        resume = getattr(app.screen, "resume", None)
-        if resume is not None and hit.lane:
-            resume({"lane": hit.lane, "place": {"id": hit.id, "index": 0}})
+        if isinstance(app.screen, OfficeScreen) and hit.lane:
+            app.screen.resume({"lane": hit.lane, "place": {"id": hit.id, "index": 0}})
         app.notify(f"The message is in the inbox ({(hit.lane or 'new').replace('_', ' ')} lane).")
     else:
         app.notify("That has no case to open.", severity="warning")

@@ -131,7 +131,7 @@ class PickDialog(OfficeDialog[Any]):
         self.query_one("#pick-list").focus()
 
     def _run(self, text: str) -> None:
-        if getattr(self.app, "office", None) is None:
+        if self.app.office is None:
             return
         self.ready = False
         if len(text.strip()) < self.min_chars:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    pass
+    from mpoffice_tui.ui.app import OfficeApp
 
 
 class OfficeScreen(Screen):
@@ -25,6 +25,10 @@ class OfficeScreen(Screen):
 
     KEEP_AS: ClassVar[str | None] = None
     LOADS_DATA: ClassVar[bool] = False
+
+    if TYPE_CHECKING:
+        @property
+        def app(self) -> OfficeApp: ...  # the running app, typed (Textual's own property at run time)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,6 +60,4 @@ class OfficeScreen(Screen):
         """Put the person back where `keep` said they were."""
 
     def on_screen_resume(self) -> None:
-        refresh_status = getattr(self.app, "refresh_status", None)
-        if refresh_status is not None:
-            refresh_status()
+        self.app.refresh_status()

@@ -553,7 +553,7 @@ class CaseDetailScreen(OfficeScreen):
                 self.notify("Email waiting for approval by the MP or a manager.")
             else:
                 self.notify(f"Email to {one_line(reply.to)} queued to send.")
-                self.app.mail_wake()  # type: ignore[attr-defined]
+                self.app.mail_wake()
             self.load()
 
         self.app.push_screen(CaseReplyDialog(choices, f"Email from {self.detail.ref}"), sent)

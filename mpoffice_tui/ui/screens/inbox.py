@@ -228,13 +228,13 @@ class InboxScreen(OfficeScreen):
 
     def _start(self) -> None:
         """Load the first lane, once, as soon as the office is open."""
-        if self._started or getattr(self.app, "office", None) is None:
+        if self._started or self.app.office is None:
             return
         self._started = True
         self._show_lane()  # the lane counts follow the first page (see `loaded`): rows first
-        settings = getattr(self.app, "settings", None)
-        if settings is not None and getattr(settings, "drop_folder", None):
-            self.set_interval(max(5, int(getattr(settings, "drop_scan_seconds", 30) or 30)), self.scan_drop_folder)
+        settings = self.app.settings
+        if settings.drop_folder:
+            self.set_interval(max(5, int(settings.drop_scan_seconds or 30)), self.scan_drop_folder)
             self.call_after_refresh(self.scan_drop_folder)
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -284,13 +284,11 @@ class InboxScreen(OfficeScreen):
         """Re-read the lane (the cursor stays where it was, so the next message moves up to it)."""
         self._table().reload(keep_cursor=True)
         self.load_counts()
-        refresh_status = getattr(self.app, "refresh_status", None)
-        if refresh_status is not None:
-            refresh_status()
+        self.app.refresh_status()
 
     # -- lanes --------------------------------------------------------------------------------------
     def _show_lane(self) -> None:
-        office, lane = self.app.office, self.lane  # type: ignore[attr-defined]
+        office, lane = self.app.office, self.lane
         if office is None:  # locked meanwhile; this screen is on its way out
             return
         lists = _lists()
@@ -360,7 +358,7 @@ class InboxScreen(OfficeScreen):
         def done(result: Any) -> None:
             self.notify(said(result))
             if wake:
-                self.app.mail_wake()  # type: ignore[attr-defined]
+                self.app.mail_wake()
 
         self.act(call, done, message_id=mid)
 
@@ -412,7 +410,7 @@ class InboxScreen(OfficeScreen):
     def mail_activity(self, message: MailActivity) -> None:
         """The mail job fetched or sent something: the lanes and their counts follow."""
         r = message.result
-        if (r.fetched or r.sent or r.failed) and self._started and getattr(self.app, "office", None) is not None:
+        if (r.fetched or r.sent or r.failed) and self._started and self.app.office is not None:
             self.refresh_lane()
 
     def action_lane(self, step: int) -> None:
@@ -579,7 +577,7 @@ class InboxScreen(OfficeScreen):
         """The form says Enter opens the case: it is opened (Esc comes back to the Inbox)."""
         self._filed(filed)
         if self.app.screen is self:
-            self.app.push_screen(self.app.case_screen(filed.case_id))  # type: ignore[attr-defined]
+            self.app.push_screen(self.app.case_screen(filed.case_id))
 
     def action_file_case(self) -> None:
         mid = self._need_message()
@@ -700,7 +698,7 @@ class InboxScreen(OfficeScreen):
                 return
             if d.queued:
                 self.notify(f"Reply to {one_line(d.to) or 'the sender'} queued to send")
-                self.app.mail_wake()  # type: ignore[attr-defined]
+                self.app.mail_wake()
             else:
                 self.notify(f"Reply to {one_line(d.to) or 'the sender'} saved as a draft in the outbox "
                             "(s sends it, o exports it)")
@@ -849,8 +847,8 @@ class InboxScreen(OfficeScreen):
 
     def scan_drop_folder(self) -> None:
         """Import what was saved into the drop folder (a thread worker; quiet when there is nothing)."""
-        folder = getattr(self.app.settings, "drop_folder", None)  # type: ignore[attr-defined]
-        office = self.app.office  # type: ignore[attr-defined]
+        folder = self.app.settings.drop_folder
+        office = self.app.office
         if not folder or office is None:
             return
         app = self.app
@@ -861,10 +859,10 @@ class InboxScreen(OfficeScreen):
             try:
                 report = dropfolder.scan(office, folder)
             except Exception as exc:  # noqa: BLE001
-                if app.office is office:  # type: ignore[attr-defined]
+                if app.office is office:
                     app.call_from_thread(app.notify, f"Drop folder: {one_line(str(exc))}", severity="error")
                 return
-            if (report.imported or report.rejected) and app.office is office:  # type: ignore[attr-defined]
+            if (report.imported or report.rejected) and app.office is office:
                 app.call_from_thread(self._dropped, report)
 
         self.run_worker(work, thread=True, exclusive=True, group="drop-folder")

@@ -91,7 +91,7 @@ class CaptureDialog(Dialog):
         if scan and not Path(scan).expanduser().is_file():
             self.notify(f"{scan}: no such file", severity="error")
             return
-        if self.saving or getattr(self.app, "office", None) is None:
+        if self.saving or self.app.office is None:
             return
         self.saving = True
         self.query_one("#capture-error", Static).update("")
@@ -170,7 +170,7 @@ class ImportDialog(Dialog):
             self.query_one("#import-summary", Static).update(Text(f"{one_line(raw)}: no such file or folder",
                                                                   style="bold red"))
             return
-        if getattr(self.app, "office", None) is None:
+        if self.app.office is None:
             return
         self.running = True
         bar = self.query_one("#import-progress", ProgressBar)

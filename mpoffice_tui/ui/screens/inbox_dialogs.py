@@ -228,7 +228,7 @@ class PickDialog(Dialog):
     @work(thread=True, exclusive=True, group="pick-search")
     def _search(self, text: str) -> None:
         text = text.strip()
-        office = getattr(self.app, "office", None)
+        office = self.app.office
         if office is None or len(text) < 2:
             self.app.call_from_thread(self._show, [], text)
             return

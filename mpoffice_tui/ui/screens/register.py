@@ -338,7 +338,7 @@ class RegisterScreen(OfficeScreen):
 
         async def opened(row: Any) -> None:
             if row:
-                await self.app.open_case(row.id)  # type: ignore[attr-defined]
+                await self.app.open_case(row.id)
 
         self.app.push_screen(dialog, opened)
 

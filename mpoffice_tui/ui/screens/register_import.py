@@ -111,7 +111,7 @@ class ImportRegisterScreen(OfficeDialog["ImportSummary | None"]):
     def start(self, event: Input.Submitted) -> None:
         if self.busy:
             return
-        office = getattr(self.app, "office", None)
+        office = self.app.office
         status = self.query_one("#import-status", Static)
         if office is None:
             return

@@ -124,10 +124,10 @@ class SyncScreen(OfficeScreen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        folder = getattr(self.app, "settings", None) and self.app.settings.sync_folder
+        folder = self.app.settings.sync_folder
         self.query_one("#sync-folder", Input).value = folder or ""
         self.query_one("#sync-conflicts", PagedTable).focus()
-        last = getattr(self.app, "last_sync", None)
+        last = self.app.last_sync
         if last is not None:
             self.query_one("#sync-result", Static).update(Text(one_line(describe(*last))))
         self.reload()
@@ -137,7 +137,7 @@ class SyncScreen(OfficeScreen):
         self.reload()
 
     def reload(self) -> None:
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.app.settings
 
         def query(office):
             from mpoffice_tui.services.status import sync_overview
@@ -168,13 +168,13 @@ class SyncScreen(OfficeScreen):
 
     # -- sync now and the folder ------------------------------------------------------------------
     def action_sync_now(self) -> None:
-        if not self.app.settings.sync_folder:  # type: ignore[attr-defined]
+        if not self.app.settings.sync_folder:
             self.query_one("#sync-result", Static).update(
                 Text("No sync folder yet: type one above and press Enter."))
             self.query_one("#sync-folder", Input).focus()
             return
         self.query_one("#sync-result", Static).update(Text("Syncing…"))
-        self.app.sync_now()  # type: ignore[attr-defined]
+        self.app.sync_now()
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.query_one("#sync-result", Static).update(Text(one_line(describe(message.result, message.error))))
@@ -203,7 +203,7 @@ class SyncScreen(OfficeScreen):
         self.query_one("#sync-result", Static).update(Text(one_line(error), style="bold red"))
 
     def _folder_set(self, folder: str | None) -> None:
-        self.app.set_sync_folder(folder)  # type: ignore[attr-defined]
+        self.app.set_sync_folder(folder)
         self.query_one("#sync-folder", Input).value = folder or ""
         self.query_one("#sync-result", Static).update(
             Text(f"Sync folder set to {one_line(folder)}; syncing now." if folder
@@ -234,7 +234,7 @@ class SyncScreen(OfficeScreen):
     def _resolved(self, c: Any) -> None:
         self.query_one("#sync-result", Static).update(Text(f"Settled {one_line(c.tbl)} {one_line(c.field)}."))
         self.reload()
-        self.app.refresh_status()  # type: ignore[attr-defined]
+        self.app.refresh_status()
 
     def action_edit(self) -> None:
         conflict = self._conflict()
@@ -263,7 +263,7 @@ class SyncScreen(OfficeScreen):
         if case_id is None:
             self.app.notify("This record does not belong to a case; settle it here.", severity="warning")
             return
-        await self.app.open_case(case_id)  # type: ignore[attr-defined]
+        await self.app.open_case(case_id)
 
 
 class EditConflictScreen(OfficeDialog["str | None"]):

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from mpoffice_tui.ui.typed import office_app
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 
@@ -47,7 +48,7 @@ class UnlockScreen(Screen):
         yield Header()
         with Middle(), Center(), Vertical(id="unlock-box"):
             yield Static("Unlock the office", id="unlock-title")
-            yield Static(Text(Path(self.app.db_path).name), id="unlock-file")  # type: ignore[attr-defined]
+            yield Static(Text(Path(office_app(self).db_path).name), id="unlock-file")
             yield Input(placeholder="Passphrase or recovery code", password=True, id="passphrase")
             yield UnlockButton("Unlock", id="unlock-button")
             yield Static("", id="unlock-message")
@@ -111,7 +112,7 @@ class UnlockScreen(Screen):
         from mpoffice_tui.db.errors import OfficeError, WrongPassphrase
         from mpoffice_tui.services import audit
 
-        path = Path(self.app.db_path)  # type: ignore[attr-defined]
+        path = Path(office_app(self).db_path)
         try:
             if passphrase is None:
                 if keys.usable_keyring() is None:
@@ -158,4 +159,4 @@ class UnlockScreen(Screen):
         self._set_message("")
         self.query_one("#passphrase", Input).value = ""
         self._busy(False)
-        self.app.office_unlocked(message.office, message.name)  # type: ignore[attr-defined]
+        office_app(self).office_unlocked(message.office, message.name)

@@ -11,6 +11,8 @@ from mpoffice_tui.ui.work import office_value
 if TYPE_CHECKING:
     from textual.app import App
 
+    from mpoffice_tui.ui.app import OfficeApp
+
 
 class CategorySuggester(Suggester):
     """Suggests the first category the office uses that starts with what was typed (→ accepts it).
@@ -35,6 +37,6 @@ class CategorySuggester(Suggester):
         return next((c for c in self._known if c.casefold().startswith(value)), None)
 
 
-def category_suggester(app: App) -> CategorySuggester | None:
+def category_suggester(app: OfficeApp) -> CategorySuggester | None:
     """A suggester for the app's open office, or None while no office is open."""
-    return CategorySuggester(app) if getattr(app, "office", None) is not None else None
+    return CategorySuggester(app) if app.office is not None else None
