@@ -77,6 +77,7 @@ from mpoffice_tui.services.campaigns import (
     signature_text,
 )
 from mpoffice_tui.services.cases import find_case
+from mpoffice_tui.services.constituent_fields import split_name
 from mpoffice_tui.services.matching import (
     Matcher,
     find_constituent,
@@ -705,22 +706,12 @@ def case_draft(office: Office, msg_id: str) -> CaseDraft:
             return CaseDraft(msg.id, title, category, None,
                              f"the elector named in the signature ({msg.suggestion_reason or 'on the register'})",
                              msg.suggested_elector_key)
-        fore, sur = _split_name(msg.sender_name or "")
+        fore, sur = split_name(msg.sender_name or "")
         names, postcodes = signature_candidates(msg.body_text, msg.sender_name or "")
         if not (fore or sur) and names:
-            fore, sur = _split_name(names[0].title())
+            fore, sur = split_name(names[0].title())
         return CaseDraft(msg.id, title, category, forenames=fore, surname=sur, email=msg.sender_email or "",
                          postcode=postcodes[0] if postcodes else "")
-
-
-def _split_name(name: str) -> tuple[str, str]:
-    parts = (name or "").replace('"', "").split()
-    if "," in (name or "") and len(parts) >= 2:  # "Smith, John"
-        sur, fore = name.replace('"', "").split(",", 1)
-        return fore.strip(), sur.strip()
-    if not parts:
-        return "", ""
-    return " ".join(parts[:-1]), parts[-1]
 
 
 def _constituent_from_elector(r: Recorder, key: str) -> str | None:
@@ -751,7 +742,7 @@ def _constituent_for(r: Recorder, msg: Message) -> str | None:
             return cid
     if not (msg.sender_name or msg.sender_email):
         return None
-    fore, sur = _split_name(msg.sender_name or "")
+    fore, sur = split_name(msg.sender_name or "")
     _, postcodes = signature_candidates(msg.body_text, msg.sender_name or "")
     c = r.insert(Constituent, forenames=fore, surname=sur or (msg.sender_email or ""), email=msg.sender_email,
                  postcode=postcodes[0] if postcodes else None)

@@ -40,6 +40,7 @@ from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import CaseParty, Letter, LetterTemplate
 from mpoffice_tui.services import settings
 from mpoffice_tui.services.clock import now_iso, parse_date, today
+from mpoffice_tui.services.constituent_fields import split_name
 
 MERGE_FIELDS: dict[str, str] = {
     "constituent_name": "the constituent's full name, with title",
@@ -351,8 +352,9 @@ def reply_fields(office: Office, *, case_id: str | None, constituent_id: str | N
             f.update(_person_fields(p))
         else:
             name = " ".join(name.replace('"', "").split())
-            f.update(constituent_name=name, constituent_forename=name.split()[0] if " " in name else "",
-                     constituent_surname=name.split()[-1] if " " in name else name,
+            forenames, surname = split_name(name)
+            f.update(constituent_name=name, constituent_forename=forenames.split()[0] if forenames else "",
+                     constituent_surname=surname,
                      salutation=f"Dear {name}" if name else "Dear Sir or Madam")
         f["recipient_name"] = f["constituent_name"]
     f["subject"] = subject or "your message"

@@ -11,6 +11,7 @@ from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Constituent
 from mpoffice_tui.services import constituents
 from mpoffice_tui.services.cases import CaseRow, case_row, open_case
+from mpoffice_tui.services.constituent_fields import split_name
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ def _raiser(office: Office, raised_by: str) -> tuple[str | None, dict | None]:
         return found[0].id, None
     if "@" in raised_by:
         raise OfficeError(f"no constituent has the email {raised_by!r}: type the name of the person who raised it")
-    words = raised_by.split()
-    return None, {"forenames": " ".join(words[:-1]), "surname": words[-1]}
+    forenames, surname = split_name(raised_by)
+    return None, {"forenames": forenames, "surname": surname}
 
 
 def open_case_for(office: Office, *, title: str, person_id: str | None = None, person: NewPerson | None = None,

@@ -44,3 +44,16 @@ def test_nothing_is_half_saved_when_the_case_cannot_open(office, bad):
     with pytest.raises(OfficeError):
         open_case_for(office, person=NewPerson("Ola", "Nowak"), **kwargs)
     assert _people(office) == before  # neither Ola nor Marek was added
+
+
+@pytest.mark.parametrize("typed, parts", [
+    ("Seán O'Brien", ("Seán", "O'Brien")),
+    ('"Smith, John"', ("John", "Smith")),
+    ("O'Brien,  Mary Ann", ("Mary Ann", "O'Brien")),
+    ("Cher", ("", "Cher")),
+    ("  ", ("", "")),
+])
+def test_one_name_splitter_for_forms_mail_and_letters(typed, parts):
+    from mpoffice_tui.services.constituent_fields import split_name
+
+    assert split_name(typed) == parts

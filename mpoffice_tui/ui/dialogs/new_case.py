@@ -14,6 +14,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from mpoffice_tui.services.constituent_fields import split_name
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.category_suggester import category_suggester
@@ -162,11 +163,10 @@ class NewCaseDialog(OfficeDialog[Any]):
             self.person_id = None
             self.new_person = True
             self.query_one("#nc-new").display = True
-            words = self.query_one("#nc-search", Input).value.split()
-            if words and not self.query_one("#nc-surname", Input).value:
-                self.query_one("#nc-surname", Input).value = words[-1] if len(words) > 1 else words[0]
-                if len(words) > 1:
-                    self.query_one("#nc-forenames", Input).value = " ".join(words[:-1])
+            forenames, surname = split_name(self.query_one("#nc-search", Input).value)
+            if surname and not self.query_one("#nc-surname", Input).value:
+                self.query_one("#nc-surname", Input).value = surname
+                self.query_one("#nc-forenames", Input).value = forenames
             self._chosen("")
             self.query_one("#nc-forenames").focus()
             return
