@@ -968,7 +968,7 @@ class _Builder:
 
     def subject_access(self) -> None:
         """Issue 17: two subject access requests (one open, one made by a solicitor and overdue) and, on the
-        first person's latest case, a letter naming a neighbour (another constituent), the neighbour's address
+        first person's latest case, a call note naming a neighbour (another constituent), the neighbour's address
         and phone, and the person's son: what a reviewer sees proposed for withholding."""
         from mpoffice_tui.db.models import SubjectAccessRequest
         from mpoffice_tui.services.sar_requests import due_date
@@ -984,16 +984,14 @@ class _Builder:
                 (people[0][0], people[1][0])).fetchone()
         (pid, fore, sur, case_id), other = people[0], people[1]
         when = datetime.combine(DEMO_TODAY - timedelta(days=24), time(10, 12), tzinfo=timezone.utc)
-        body = (f"Dear Ms Marchbanks,\n\nSince my last letter things have got worse. My neighbour {neighbour[0]} "
-                f"{neighbour[1]} at {neighbour[2]}, {neighbour[3]} {neighbour[4]} plays music until 3am, and when I "
-                f"asked them to stop they shouted at my son Callum. You can ring them on {neighbour[5]} if you need "
-                f"to. Wexcombe Borough Council's Environmental Health team have the diary sheets.\n\nI would also "
-                f"like a copy of everything your office holds about me, please.\n\nYours sincerely,\n{fore} {sur}")
-        rows = [{"channel": "letter", "direction": "in", "sender_name": f"{fore} {sur}", "subject":
-                 "Noise from next door, and my information", "body_text": body, "received_at": _stamp(when),
-                 "content_hash": _hash("sar-demo", pid), "triage": "done", "case_id": case_id,
-                 "constituent_id": pid, "author_id": self.caseworkers[0]}]
-        _write(self.office, Message, rows)
+        body = (f"Call from {fore}: since the last letter things have got worse. Their neighbour {neighbour[0]} "
+                f"{neighbour[1]} at {neighbour[2]}, {neighbour[3]} {neighbour[4]} plays music until 3am, and when "
+                f"asked to stop shouted at their son Callum. The neighbour's number is {neighbour[5]}. Wexcombe "
+                f"Borough Council's Environmental Health team have the diary sheets. {fore} also asked for a copy of "
+                "everything the office holds about them (subject access request recorded).")
+        with self.office.writing() as w:
+            w.insert(Note, case_id=case_id, author_id=self.caseworkers[0], body=body, kind="call",
+                     created_at=_stamp(when))
         mine = DEMO_TODAY - timedelta(days=24)
         theirs = DEMO_TODAY - timedelta(days=45)  # past its month: overdue in reminders and the header
         with self.office.writing() as w:

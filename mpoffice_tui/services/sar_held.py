@@ -211,7 +211,7 @@ def gather(conn, pid: str, *, include_confidential: bool = False) -> Held:
         e.body = Passage("messages", m["id"], "body_text", m["body_text"] or "")
         if m["raw_hash"]:
             raw_held += 1
-        (by_case[m["case_id"]] if m["case_id"] in by_case else other).append(e)
+        by_case.get(m["case_id"], other).append(e)
         if m["direction"] == "in" and sender_is_me:
             own_channels.append(channel.lower())
     if raw_held:

@@ -32,11 +32,17 @@ from mpoffice_tui.services.clock import today
 from mpoffice_tui.services.letters import LetterLayout, _letterhead, long_date, office_fields
 from mpoffice_tui.services.sar import resolve_person
 from mpoffice_tui.services.sar_held import Entry, Held, Passage, gather
-from mpoffice_tui.services.sar_redaction import REDACTED, Proposal, apply, decisions_for, office_lines, propose
+from mpoffice_tui.services.sar_redaction import (
+    REDACTED,
+    Proposal,
+    apply,
+    decisions_for,
+    office_lines,
+    propose,
+)
 from mpoffice_tui.services.sar_requests import EXTENSION_REASONS, SarView, list_requests
 
 FORMAT = "mpoffice-sar/2"
-WITHHELD = "[confidential note withheld pending review]"  # the checklist's word for a withheld note
 SEND = "send"
 PDF_NAME = "information-held.pdf"
 JSON_NAME = "information-held.json"

@@ -38,22 +38,28 @@ REDACTED = "[other person's details withheld]"
 CONTEXT = 60  # characters of context either side, for the reviewer
 KINDS = {"name": "a name", "email": "an email address", "phone": "a phone number", "address": "an address",
          "postcode": "a postcode", "date_of_birth": "a date of birth", "sender": "who wrote"}
+
+
+def _words(s: str) -> list[str]:
+    return s.split()
+
+
 # Words that make a run of capitalised words an organisation or a place, never a person.
-ORG_WORDS = frozenset("""council department dept agency office police nhs trust service services borough county
+ORG_WORDS = frozenset(_words("""council department dept agency office police nhs trust service services borough county
 district city ministry authority association ltd limited plc llp court tribunal school academy college university
 hospital surgery practice centre center bank group partnership commission board committee parliament house home
 homes housing team unit benefits revenue customs foundation charity society church federation union clinic
 library station estate estates government gov hmrc dwp ombudsman regulator network company corporation
-citizens advice jobcentre inc uk england wales scotland ireland britain""".split())
+citizens advice jobcentre inc uk england wales scotland ireland britain"""))
 TITLES = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev", "lady", "lord")
 RELATIONS = ("son|daughter|child|children|kids?|baby|husband|wife|partner|ex-partner|ex-husband|ex-wife|mother|"
              "father|mum|mom|dad|brother|sister|stepson|stepdaughter|stepfather|stepmother|grandson|granddaughter|"
              "grandmother|grandfather|grandma|grandad|granddad|nan|gran|aunt|auntie|uncle|nephew|niece|cousin|"
              "neighbou?rs?|landlord|landlady|carer|friend|flatmate|lodger|tenant|boyfriend|girlfriend|"
              "fianc[ée]e?|lad|girl|boy")
-NOT_NAMES = frozenset("""i i'm i've he she they it we you and but the this that there then when what who how why
+NOT_NAMES = frozenset(_words("""i i'm i've he she they it we you and but the this that there then when what who how why
 is was has had have will would can could did does do not no yes so if on in at to for from of a an as
-our my his her their its all some both also just please thanks thank dear regards yours""".split())
+our my his her their its all some both also just please thanks thank dear regards yours"""))
 _WORD = re.compile(r"[^\W\d_](?:[\w'’\-]*\w)?")
 _EMAIL = re.compile(r"(?<![\w.+\-])[\w.+'\-]+@[\w\-]+(?:\.[\w\-]+)+")
 _PHONE = re.compile(r"(?<![\w+])(?:\+44\s?\(0\)\s?|\+44\s?|0)(?:\d[\s\-]?){8,9}\d(?!\d)")
@@ -70,8 +76,8 @@ _DOB = re.compile(r"(?i:\b(?:born(?:\s+on)?|d\.?\s?o\.?\s?b\.?|date\s+of\s+birth
 _RELATION = re.compile(r"(?i:\b(?:my|his|her|their|our|the|a)\s+(?:(?:late|eldest|youngest|older|younger|little|"
                        r"elder|new|former|next[\s-]door)\s+)?(?:" + RELATIONS + r")\b,?\s+(?:called\s+|named\s+)?)"
                        r"(" + _CAP + r"(?:\s+" + _CAP + r"){0,2})")
-_ROLE_MAILBOX = frozenset("""info enquiries enquiry contact admin office casework help support noreply no-reply
-mp members complaints team general mail post reception housing council customerservices""".split())
+_ROLE_MAILBOX = frozenset(_words("""info enquiries enquiry contact admin office casework help support noreply no-reply
+mp members complaints team general mail post reception housing council customerservices"""))
 
 
 @dataclass(frozen=True)
