@@ -982,7 +982,7 @@ class _Builder:
                 "SELECT forenames, surname, address1, town, postcode, phone FROM constituents WHERE id NOT IN (?, ?) "
                 "AND phone IS NOT NULL AND address1 IS NOT NULL ORDER BY id LIMIT 1",
                 (people[0][0], people[1][0])).fetchone()
-        (pid, fore, sur, case_id), other = people[0], people[1]
+        (pid, fore, _surname, case_id), other = people[0], people[1]
         when = datetime.combine(DEMO_TODAY - timedelta(days=24), time(10, 12), tzinfo=timezone.utc)
         body = (f"Call from {fore}: since the last letter things have got worse. Their neighbour {neighbour[0]} "
                 f"{neighbour[1]} at {neighbour[2]}, {neighbour[3]} {neighbour[4]} plays music until 3am, and when "

@@ -125,6 +125,7 @@ class Finder:
     """Finds other people's personal data in text, knowing who the person and the office are."""
 
     def __init__(self, conn, held: Held, office_lines: Iterable[str] = ()) -> None:
+        office_lines = list(office_lines)  # the letterhead's lines, then the MP's name
         me = held.people["subject"]
         self.own_tokens = {t for k in ("forenames", "surname", "preferred_name") for t in _tokens(me.get(k))}
         self.own_emails = {fold(me.get("email"))} - {""}
@@ -144,7 +145,11 @@ class Finder:
         self.org_postcodes = {_pc(x) for a in org_addresses for x in _POSTCODE.findall(a)}
         self.org_streets = {fold(x.group(0)) for a in org_addresses for x in _STREET.finditer(a)}
         staff = [r[0] for r in conn.exec_driver_sql("SELECT name FROM staff")]
-        self.safe_names = {_tokens(n) for n in staff} | {_tokens(x) for x in office_text.splitlines()[:1]}
+        mp = [x for x in office_lines if x][-1:] if office_lines else []
+        office_people = [_tokens(n) for n in (*staff, *mp)]
+        office_people += [t[:-1] for t in office_people if t and t[-1] == "mp"]  # "Helen Marchbanks MP"
+        self.safe_names = set(office_people)
+        office_tokens = {t for name in office_people for t in name}
         self.staff_emails = {fold(r[0]) for r in conn.exec_driver_sql(
             "SELECT email FROM staff WHERE email IS NOT NULL UNION SELECT address FROM mail_accounts")}
         # other people on record: every other constituent, contacts that are people, senders on these cases
@@ -170,9 +175,9 @@ class Finder:
         for name, _email in held.people["senders"]:
             self._person(name, None, None)
             self.local_forenames |= set(_tokens(name)[:1])
-        self.local_forenames -= self.own_tokens | NOT_NAMES | ORG_WORDS
+        self.local_forenames -= self.own_tokens | NOT_NAMES | ORG_WORDS | office_tokens
         self.postcodes -= self.own_postcodes | self.org_postcodes
-        self.surnames -= self.own_tokens
+        self.surnames -= self.own_tokens | office_tokens
 
     def _person(self, fore: str | None, sur: str | None, pref: str | None) -> None:
         full = _tokens(" ".join(x for x in (fore, sur) if x))
@@ -365,9 +370,9 @@ class Review:
 
 def office_lines(office: Office) -> list[str]:
     """The office's own letterhead lines (its name, address, phone, email): never withheld."""
-    from mpoffice_tui.services.letters import _letterhead
+    from mpoffice_tui.services.letters import _letterhead, office_fields
 
-    return [*_letterhead(office), office.meta("mp_name") or ""]
+    return [*_letterhead(office), office_fields(office)["mp_name"]]
 
 
 def review(office: Office, person: str, *, include_confidential: bool = False) -> Review:
