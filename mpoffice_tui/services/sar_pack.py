@@ -113,9 +113,9 @@ def covering_letter(office: Office, held: Held, request: SarView | None, withhel
     salutation, address = _salutation(held, request)
     received = long_date(request.received_on) if request else None
     if request is not None and request.by_representative:
-        asked = (f"On {received} we received a request from you, as {request.requester_relation or 'representative'} "
-                 f"of {held.name}, for a copy of the personal information we hold about them. This pack holds "
-                 f"{held.name}'s information only.")
+        asked = (f"On {received} we received a request from you, as {request.requester_relation or 'representative'}, "
+                 f"on behalf of {held.name}, for a copy of the personal information we hold about them. In this "
+                 f"letter 'you' means {held.name}. This pack holds {held.name}'s information only.")
     elif received:
         asked = f"On {received} we received your request for a copy of the personal information we hold about you."
     else:
@@ -168,7 +168,8 @@ def covering_letter(office: Office, held: Held, request: SarView | None, withhel
             paras.append(f"We have withheld {held_back} further item{'s' if held_back != 1 else ''} under an "
                          "exemption in the Data Protection Act 2018.")
         sections.insert(2, ("What we have withheld", tuple(paras)))
-    subject = f"Your request for your personal information: {held.name}"
+    subject = (f"Request for the personal information of {held.name}" if request is not None
+               and request.by_representative else f"Your request for your personal information: {held.name}")
     layout = LetterLayout(tuple(_letterhead(office)), long_date(on), address, f"{salutation},", subject,
                           (), "Yours sincerely,", (mp,))
     return CoveringLetter(layout, tuple(sections))
