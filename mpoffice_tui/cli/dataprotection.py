@@ -61,6 +61,7 @@ def register(sub) -> None:
         p = sarp.add_parser(name, help=what + " (keys from `sar review`)")
         p.add_argument("person", metavar="PERSON")
         p.add_argument("keys", nargs="+", metavar="KEY")
+        p.add_argument("--json", action="store_true")
         p.set_defaults(handler=cmd_sar_decide, decision=name)
     p = sarp.add_parser("list", help="list requests, soonest due first")
     p.add_argument("--open", action="store_true", help="only requests not yet completed")
@@ -286,7 +287,10 @@ def cmd_sar_decide(args, ctx) -> int:
 
     office = ctx.office()
     n = sar_redaction.decide(office, _person(office, args.person), args.keys, args.decision)
-    print(f"{n} proposed redaction(s) {'kept withheld' if args.decision == 'keep' else 'released'}.")
+    if args.json:
+        emit_json({"decision": args.decision, "decided": n})
+    else:
+        print(f"{n} proposed redaction(s) {'kept withheld' if args.decision == 'keep' else 'released'}.")
     return EXIT_OK
 
 
