@@ -753,6 +753,42 @@ class _Builder:
                     w.update(o, state="failed", attempts=1,
                              reason="550 5.1.1 The email account that you tried to reach does not exist")
 
+    def subject_access(self) -> None:
+        """Issue 17: two subject access requests (one open, one made by a solicitor and overdue) and, on the
+        first person's latest case, a call note naming a neighbour (another constituent), the neighbour's address
+        and phone, and the person's son: what a reviewer sees proposed for withholding."""
+        from mpoffice_tui.db.models import SubjectAccessRequest
+        from mpoffice_tui.services.sar_requests import due_date
+
+        with self.office.engine.connect() as conn:
+            people = conn.exec_driver_sql(
+                "SELECT p.id, p.forenames, p.surname, max(c.id) FROM constituents p JOIN cases c ON "
+                "c.constituent_id = p.id WHERE p.deleted = 0 GROUP BY p.id ORDER BY count(*) DESC, p.id LIMIT 2"
+            ).fetchall()
+            neighbour = conn.exec_driver_sql(
+                "SELECT forenames, surname, address1, town, postcode, phone FROM constituents WHERE id NOT IN (?, ?) "
+                "AND phone IS NOT NULL AND address1 IS NOT NULL ORDER BY id LIMIT 1",
+                (people[0][0], people[1][0])).fetchone()
+        (pid, fore, _surname, case_id), other = people[0], people[1]
+        when = datetime.combine(DEMO_TODAY - timedelta(days=24), time(10, 12), tzinfo=timezone.utc)
+        body = (f"Call from {fore}: since the last letter things have got worse. Their neighbour {neighbour[0]} "
+                f"{neighbour[1]} at {neighbour[2]}, {neighbour[3]} {neighbour[4]} plays music until 3am, and when "
+                f"asked to stop shouted at their son Callum. The neighbour's number is {neighbour[5]}. Wexcombe "
+                f"Borough Council's Environmental Health team have the diary sheets. {fore} also asked for a copy of "
+                "everything the office holds about them (subject access request recorded).")
+        with self.office.writing() as w:
+            w.insert(Note, case_id=case_id, author_id=self.caseworkers[0], body=body, kind="call",
+                     created_at=_stamp(when))
+        mine = DEMO_TODAY - timedelta(days=24)
+        theirs = DEMO_TODAY - timedelta(days=45)  # past its month: overdue in reminders and the header
+        with self.office.writing() as w:
+            w.insert(SubjectAccessRequest, constituent_id=pid, received_on=mine.isoformat(),
+                     due_on=due_date(mine).isoformat(), notes="Asked for in a letter about a noise complaint.")
+            w.insert(SubjectAccessRequest, constituent_id=other[0], received_on=theirs.isoformat(),
+                     due_on=due_date(theirs).isoformat(), requester_name="Patel & Co Solicitors",
+                     requester_relation="solicitor", requester_address="3 Bridge Street\nWexcombe\nWX1 4AA",
+                     authority="signed form of authority received with the request", notes="")
+
     def _spread(self, total: int, caps: list[int]) -> list[int]:
         """Messages per case: at least one each, the rest skewed (some cases are long), young cases
         capped by their age."""
@@ -789,6 +825,7 @@ def build(path: Path | str, size: str = "small", passphrase: str = DEMO_PASSPHRA
         b.messages()
         settings.put_many(office, {"office_address": OFFICE_ADDRESS, "office_email": OFFICE_EMAIL})
         b.outbox()
+        b.subject_access()
         with office.writing() as w:
             w.audit("demo.build", detail=f"demo office built ({size})")
     except BaseException:

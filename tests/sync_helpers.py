@@ -105,10 +105,19 @@ def _old_bytes(data: bytes, repr_text: bool):
     return repr(data) if repr_text else {"$b64": base64.b64encode(data).decode("ascii")}
 
 
+def before_rights(conn) -> None:
+    """Undo migration 0009 on a raw DB-API connection: no representatives on requests, no redaction decisions."""
+    conn.execute("DROP TABLE redaction_decisions")
+    for col in ("requester_name", "requester_relation", "requester_address", "authority", "extension_reason"):
+        conn.execute(f"ALTER TABLE subject_access_requests DROP COLUMN {col}")
+
+
 def before_search(conn) -> None:
-    """Undo migration 0005 on a raw DB-API connection: no notes' or attachments' index, no names vocabulary."""
+    """Undo migration 0005 on a raw DB-API connection: no notes' or attachments' index, no names vocabulary
+    (and the later migrations first)."""
     from mpoffice_tui.db import engine
 
+    before_rights(conn)
     conn.execute("DROP TABLE constituents_vocab")
     for fts in ("notes_fts", "attachments_fts"):
         for kind in ("ai", "ad", "au"):

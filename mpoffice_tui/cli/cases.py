@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
 from mpoffice_tui.cli.context import EXIT_FAILED, EXIT_OK, UsageError, emit_json, print_table
 from mpoffice_tui.text import clean as _clean
@@ -300,9 +301,12 @@ def _case_action(words: list[str], args, ctx) -> int:
 
 
 def _case_show(ref: str, as_json: bool, ctx) -> int:
+    from mpoffice_tui.services import audit
     from mpoffice_tui.services import cases as cs
 
-    detail = cs.get_case(ctx.office(), ref)
+    office = ctx.office()
+    detail = cs.get_case(office, ref)
+    audit.record_view(office, "case", detail.case.id)  # reading a case is a use of the data (who looked)
     if as_json:
         emit_json(detail.as_dict())
         return EXIT_OK
@@ -593,12 +597,18 @@ def cmd_reminders(args, ctx) -> int:
     office = ctx.office()
     r = reminders.due(office, assignee_id=office.staff_id if args.mine else None)
     items = [*r.overdue, *r.due_today]
+    day = date.fromisoformat(r.today)
+    sars = [{"id": v.id, "person": v.person, "received_on": v.received_on, "due": v.effective_due,
+             "overdue": v.overdue(day), "requested_by": v.requested_by} for v in r.requests]
     if args.json:
         emit_json({"today": r.today, "overdue": [i.__dict__ for i in r.overdue],
-                   "due_today": [i.__dict__ for i in r.due_today]})
+                   "due_today": [i.__dict__ for i in r.due_today], "subject_access_requests": sars})
         return EXIT_OK
     _table([{"due": i.due, "when": "OVERDUE" if i.overdue else "today", "case": i.case_ref,
-                  "what": _clean(i.title), "assignee": _clean(i.assignee)} for i in items],
+                  "what": _clean(i.title), "assignee": _clean(i.assignee)} for i in items]
+           + [{"due": s["due"], "when": "OVERDUE" if s["overdue"] else "soon", "case": "SAR",
+               "what": _clean(f"Subject access request: {s['person']}"), "assignee": ""} for s in sars],
                 ["due", "when", "case", "what", "assignee"])
-    print(f"({len(r.overdue)} overdue, {len(r.due_today)} due today)")
+    print(f"({len(r.overdue)} overdue, {len(r.due_today)} due today"
+          + (f", {len(sars)} subject access request{'s' if len(sars) != 1 else ''} due" if sars else "") + ")")
     return EXIT_OK

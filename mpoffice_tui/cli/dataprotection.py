@@ -6,6 +6,8 @@ the services enforce that person's role (a volunteer cannot read the audit log o
 
 from __future__ import annotations
 
+import json
+
 from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
 
 
@@ -16,16 +18,19 @@ def register(sub) -> None:
     p.add_argument("--since", metavar="D", help="from this date or time (YYYY-MM-DD)")
     p.add_argument("--until", metavar="D", help="up to this date or time")
     p.add_argument("--target", metavar="T", help="a target such as case:ID, or its prefix")
+    p.add_argument("--case", metavar="REF", help="everything recorded about one case: who opened it, when, "
+                   "from which machine, and what they did")
     p.add_argument("--limit", type=int, default=1000)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_audit)
 
     export = sub.add_parser("export", help="export personal data (audited)").add_subparsers(
         dest="export_command", metavar="WHAT", required=True)
-    p = export.add_parser("sar", help="the subject access pack for one person (a folder: index.html, "
-                          "data.json, files/)")
+    p = export.add_parser("sar", help="the subject access pack for one person: DIR/send/ (a PDF with the covering "
+                          "letter, the same as JSON, files) and a reviewer's checklist that is not sent")
     p.add_argument("person", metavar="PERSON", help="a constituent id, email address or name")
     p.add_argument("--to", required=True, metavar="DIR", help="a new or empty folder")
+    p.add_argument("--request", metavar="ID", help="the request it answers (default: the person's open request)")
     p.add_argument("--no-redact", action="store_true", help="keep other people's details (review first!)")
     p.add_argument("--include-confidential", action="store_true", help="include confidential notes' text")
     p.add_argument("--json", action="store_true")
@@ -34,18 +39,39 @@ def register(sub) -> None:
     sarp = sub.add_parser("sar", help="subject access requests").add_subparsers(
         dest="sar_command", metavar="ACTION", required=True)
     p = sarp.add_parser("new", help="record a request (due one calendar month after it was received)")
-    p.add_argument("person", metavar="PERSON")
+    p.add_argument("person", metavar="PERSON", help="whose data: a constituent id, email address or name")
     p.add_argument("--received", metavar="D", help="date received (default today)")
+    p.add_argument("--by", metavar="NAME", help="a representative who asked on the person's behalf")
+    p.add_argument("--relation", metavar="R", help="the representative's capacity: solicitor, parent, advocate...")
+    p.add_argument("--address", metavar="TEXT", help="the representative's address (lines separated by \\n)")
+    p.add_argument("--authority", metavar="TEXT", help="the authority seen for the representative")
     p.add_argument("--notes", default="")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sar_new)
+    p = sarp.add_parser("authority", help="record the authority seen for a representative")
+    p.add_argument("id")
+    p.add_argument("authority", metavar="TEXT", help="e.g. 'signed form of authority, 3 March'")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_sar_authority)
+    p = sarp.add_parser("review", help="every proposed redaction of other people's data in a person's pack, in context")
+    p.add_argument("person", metavar="PERSON")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_sar_review)
+    for name, what in (("keep", "keep proposed redactions withheld"), ("release", "release proposed redactions")):
+        p = sarp.add_parser(name, help=what + " (keys from `sar review`)")
+        p.add_argument("person", metavar="PERSON")
+        p.add_argument("keys", nargs="+", metavar="KEY")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(handler=cmd_sar_decide, decision=name)
     p = sarp.add_parser("list", help="list requests, soonest due first")
     p.add_argument("--open", action="store_true", help="only requests not yet completed")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sar_list)
     p = sarp.add_parser("extend", help="extend a request's deadline (by up to two further months)")
     p.add_argument("id")
-    p.add_argument("--to", metavar="D")
+    p.add_argument("--reason", required=True, choices=["complex", "numerous"],
+                   help="why: the request is complex, or one of a number from the person")
+    p.add_argument("--to", metavar="D", help="default: the latest allowed (three months after receipt)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sar_extend)
     p = sarp.add_parser("complete", help="mark a request answered")
@@ -55,9 +81,13 @@ def register(sub) -> None:
 
     ret = sub.add_parser("retention", help="the retention policy, its review list and erasure").add_subparsers(
         dest="retention_command", metavar="ACTION", required=True)
-    p = ret.add_parser("set", help="set the policy (managers)")
-    p.add_argument("--closed-case-years", type=int, metavar="N")
+    p = ret.add_parser("set", help="set the policy (managers); a rule by --category and/or --outcome with --years")
+    p.add_argument("--closed-case-years", type=int, metavar="N", help="the default for closed cases")
     p.add_argument("--inactive-constituent-years", type=int, metavar="N")
+    p.add_argument("--category", metavar="C", help="a rule for cases of this category, e.g. Immigration")
+    p.add_argument("--outcome", metavar="O", help="a rule for cases closed with this outcome, e.g. Resolved")
+    p.add_argument("--years", type=int, metavar="N", help="the rule's period after closing")
+    p.add_argument("--remove", action="store_true", help="remove the rule for --category/--outcome")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_retention_set)
     p = ret.add_parser("show", help="show the policy")
@@ -122,8 +152,14 @@ def _person(office, token: str) -> str:
 def cmd_audit(args, ctx) -> int:
     from mpoffice_tui.services import audit
 
-    rows = audit.query(ctx.office(), action=args.action, staff=args.staff, since=args.since, until=args.until,
-                       target=args.target, limit=args.limit)
+    office = ctx.office()
+    if args.case:
+        rows = [r for r in audit.case_history(office, args.case, limit=args.limit)
+                if (not args.action or r.action == args.action or r.action.startswith(args.action.rstrip(".") + "."))
+                and (not args.since or r.at >= args.since)]
+    else:
+        rows = audit.query(office, action=args.action, staff=args.staff, since=args.since, until=args.until,
+                           target=args.target, limit=args.limit)
     if args.json:
         emit_json([r.__dict__ for r in rows])
     else:
@@ -134,54 +170,75 @@ def cmd_audit(args, ctx) -> int:
 
 # -- subject access -----------------------------------------------------------------------------
 def cmd_export_sar(args, ctx) -> int:
-    from mpoffice_tui.services import sar
+    from mpoffice_tui.services import sar_pack
 
     office = ctx.office()
     pid = _person(office, args.person)
-    pack = sar.build_pack(office, pid, args.to, redact=not args.no_redact,
-                          include_confidential=args.include_confidential)
-    result = {"folder": str(pack.folder), "constituent_id": pid, "cases": len(pack.cases),
-              "messages": len(pack.messages), "notes": len(pack.notes), "letters": len(pack.letters),
-              "attachments": len(pack.attachments), "replacements": pack.replacements,
-              "review": [r.__dict__ for r in pack.review]}
+    pack = sar_pack.build_pack(office, pid, args.to, redact=not args.no_redact,
+                               include_confidential=args.include_confidential, request_id=args.request)
+    result = {"folder": str(pack.folder), "pdf": str(pack.pdf), "json": str(pack.json),
+              "checklist": str(pack.checklist), "cases": len(pack.cases), "messages": len(pack.messages),
+              "notes": len(pack.notes), "notes_withheld": len(pack.withheld_notes), "letters": len(pack.letters),
+              "attachments": len(pack.attachments), "withheld": pack.withheld, "released": pack.released,
+              "not_reviewed": sum(1 for p in pack.proposals if not p.decided)}
     if args.json:
         emit_json(result)
     else:
-        print(f"Subject access pack written to {pack.folder} (open index.html): {result['cases']} cases, "
-              f"{result['messages']} messages, {result['notes']} notes, {result['attachments']} files.")
-        if pack.review:
-            print(f"{len(pack.review)} item(s) to review before release (listed in index.html); "
-                  f"{pack.replacements} mention(s) of other people redacted.")
-        print("The pack is plaintext: keep it on an encrypted drive and delete it once sent.")
+        print(f"Subject access pack written to {pack.folder}: send the folder 'send' ({pack.pdf.name}, "
+              f"{pack.json.name}{', files' if pack.attachments else ''}).")
+        print(f"{result['cases']} cases, {result['messages']} messages, {result['notes']} notes, "
+              f"{result['letters']} letters, {result['attachments']} files; {pack.withheld} passage(s) of other "
+              f"people's details withheld, {pack.released} released.")
+        if result["not_reviewed"]:
+            print(f"{result['not_reviewed']} proposed redaction(s) not yet reviewed: mpoffice sar review {args.person!r}")
+        print(f"Read {pack.checklist.name} before sending (it is not sent). The pack is plaintext: keep it on an "
+              "encrypted drive and delete it once sent.")
     return EXIT_OK
 
 
 def _sar_dict(v) -> dict:
-    return {**v.__dict__, "effective_due": v.effective_due, "overdue": v.overdue()}
+    return {**v.__dict__, "effective_due": v.effective_due, "status": v.status(), "overdue": v.overdue(),
+            "requested_by": v.requested_by}
 
 
 def _print_sars(views, as_json: bool) -> None:
+    from mpoffice_tui.services.sar_requests import STATUS_LABELS
+
     rows = [_sar_dict(v) for v in views]
     if as_json:
         emit_json(rows if len(rows) != 1 else rows[0])
     else:
-        print_table([{**r, "id": r["id"][:13], "overdue": "OVERDUE" if r["overdue"] else ""} for r in rows],
-                    ["id", "person", "received_on", "effective_due", "completed_on", "overdue"])
+        print_table([{**r, "id": r["id"][:13], "status": STATUS_LABELS.get(r["status"], r["status"]).upper()
+                      if r["overdue"] else STATUS_LABELS.get(r["status"], r["status"])} for r in rows],
+                    ["id", "person", "received_on", "effective_due", "status", "requested_by"])
 
 
 def cmd_sar_new(args, ctx) -> int:
-    from mpoffice_tui.services import sar
+    from mpoffice_tui.services import sar_requests
 
     office = ctx.office()
-    view = sar.new_request(office, _person(office, args.person), received_on=args.received, notes=args.notes)
+    view = sar_requests.new_request(office, _person(office, args.person), received_on=args.received,
+                                    notes=args.notes, requester_name=args.by, requester_relation=args.relation,
+                                    requester_address=(args.address or "").replace("\\n", "\n") or None,
+                                    authority=args.authority)
     _print_sars([view], args.json)
+    if view.by_representative and not view.authority and not args.json:
+        print(f"Made by {view.requester_name}: record the authority seen before the pack is produced "
+              f"(mpoffice sar authority {view.id[:13]} TEXT).")
+    return EXIT_OK
+
+
+def cmd_sar_authority(args, ctx) -> int:
+    from mpoffice_tui.services import sar_requests
+
+    _print_sars([sar_requests.record_authority(ctx.office(), args.id, args.authority)], args.json)
     return EXIT_OK
 
 
 def cmd_sar_list(args, ctx) -> int:
-    from mpoffice_tui.services import sar
+    from mpoffice_tui.services import sar_requests
 
-    views = sar.list_requests(ctx.office(), open_only=args.open)
+    views = sar_requests.list_requests(ctx.office(), open_only=args.open)
     if args.json:
         emit_json([_sar_dict(v) for v in views])
     else:
@@ -190,16 +247,50 @@ def cmd_sar_list(args, ctx) -> int:
 
 
 def cmd_sar_extend(args, ctx) -> int:
-    from mpoffice_tui.services import sar
+    from mpoffice_tui.services import sar_requests
 
-    _print_sars([sar.extend(ctx.office(), args.id, to=args.to)], args.json)
+    _print_sars([sar_requests.extend(ctx.office(), args.id, reason=args.reason, to=args.to)], args.json)
     return EXIT_OK
 
 
 def cmd_sar_complete(args, ctx) -> int:
-    from mpoffice_tui.services import sar
+    from mpoffice_tui.services import sar_requests
 
-    _print_sars([sar.complete(ctx.office(), args.id)], args.json)
+    _print_sars([sar_requests.complete(ctx.office(), args.id)], args.json)
+    return EXIT_OK
+
+
+def cmd_sar_review(args, ctx) -> int:
+    from mpoffice_tui.services import sar_redaction
+    from mpoffice_tui.text import clean
+
+    office = ctx.office()
+    rv = sar_redaction.review(office, _person(office, args.person))
+    if args.json:
+        emit_json({"person": rv.person, "withheld": rv.withheld, "undecided": rv.undecided,
+                   "proposals": [{**p.__dict__, "label": p.label} for p in rv.proposals]})
+        return EXIT_OK
+    if not rv.proposals:
+        print(f"Nothing of other people's found in {clean(rv.person)}'s pack.")
+        return EXIT_OK
+    for p in rv.proposals:
+        state = ("withheld" if p.withheld else "released") + ("" if p.decided else " (not reviewed)")
+        print(f"{p.key[:10]}  {state}: {p.label}, {clean(p.where)}")
+        print(f"    ...{clean(p.before[-40:])}[[{clean(p.text)}]]{clean(p.after[:40])}...".replace("\n", " "))
+    print(f"{rv.withheld} of {len(rv.proposals)} withheld; {rv.undecided} not reviewed. "
+          "mpoffice sar keep|release PERSON KEY...")
+    return EXIT_OK
+
+
+def cmd_sar_decide(args, ctx) -> int:
+    from mpoffice_tui.services import sar_redaction
+
+    office = ctx.office()
+    n = sar_redaction.decide(office, _person(office, args.person), args.keys, args.decision)
+    if args.json:
+        emit_json({"decision": args.decision, "decided": n})
+    else:
+        print(f"{n} proposed redaction(s) {'kept withheld' if args.decision == 'keep' else 'released'}.")
     return EXIT_OK
 
 
@@ -207,16 +298,33 @@ def cmd_sar_complete(args, ctx) -> int:
 def cmd_retention_set(args, ctx) -> int:
     from mpoffice_tui.services import retention
 
-    if args.closed_case_years is None and args.inactive_constituent_years is None:
-        raise UsageError("say what to set: --closed-case-years N and/or --inactive-constituent-years N")
-    policy = retention.set_policy(ctx.office(), closed_case_years=args.closed_case_years,
-                                  inactive_constituent_years=args.inactive_constituent_years)
-    if args.json:
-        emit_json(policy.__dict__)
+    office = ctx.office()
+    if args.category or args.outcome:
+        if args.years is None and not args.remove:
+            raise UsageError("say how long: --years N (or --remove the rule)")
+        policy = retention.set_rule(office, years=None if args.remove else args.years, category=args.category,
+                                    outcome=args.outcome)
+    elif args.closed_case_years is None and args.inactive_constituent_years is None:
+        raise UsageError("say what to set: --closed-case-years N, --inactive-constituent-years N, or a rule: "
+                         "--category C [--outcome O] --years N")
     else:
-        print(f"Retention policy: closed cases reviewed after {policy.closed_case_years} years; inactive "
-              f"constituents after {policy.inactive_constituent_years} years.")
+        policy = retention.set_policy(office, closed_case_years=args.closed_case_years,
+                                      inactive_constituent_years=args.inactive_constituent_years)
+    if args.json:
+        emit_json(json.loads(policy.as_json()))
+    else:
+        _print_policy(policy)
     return EXIT_OK
+
+
+def _print_policy(policy) -> None:
+    def years(v) -> str:
+        return f"{v} years" if v is not None else "not set"
+
+    print(f"Closed cases (default):       {years(policy.closed_case_years)} after closing")
+    print(f"People with no activity:      {years(policy.inactive_constituent_years)}")
+    for r in policy.rules:
+        print(f"Rule: {r.label}")
 
 
 def cmd_retention_show(args, ctx) -> int:
@@ -224,10 +332,9 @@ def cmd_retention_show(args, ctx) -> int:
 
     policy = retention.get_policy(ctx.office())
     if args.json:
-        emit_json(policy.__dict__)
+        emit_json(json.loads(policy.as_json()))
     else:
-        for k, v in policy.__dict__.items():
-            print(f"{k:28} {v if v is not None else 'not set'}")
+        _print_policy(policy)
     return EXIT_OK
 
 
@@ -241,7 +348,7 @@ def cmd_retention_review(args, ctx) -> int:
         print("Nothing has passed its retention date.")
     else:
         print_table([{**i.__dict__, "item": f"{i.kind}:{i.id}"} for i in items],
-                    ["item", "label", "since", "due_on", "reason"])
+                    ["item", "label", "since", "due_on", "rule"])
     return EXIT_OK
 
 

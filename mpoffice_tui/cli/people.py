@@ -86,6 +86,9 @@ def cmd_constituent(args, ctx) -> int:
     if changes:
         constituents.update(office, pid, **changes)
     view = constituents.get(office, pid)
+    from mpoffice_tui.services import audit
+
+    audit.record_view(office, "constituent", pid)  # reading a person's record is a use of it (who looked)
     if args.json:
         emit_json({"id": pid, **view.as_dict(), "changed": sorted(changes)})
         return EXIT_OK

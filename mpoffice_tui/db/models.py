@@ -280,6 +280,12 @@ class SubjectAccessRequest(Shared, table=True):
     extended_to: str | None = None
     completed_on: str | None = None
     notes: str = ""
+    # issue 17 (0009_rights.sql): a request made by someone else for the person, and why it was extended
+    requester_name: str | None = None  # a representative (solicitor, parent, advocate); None: the person
+    requester_relation: str | None = None  # "solicitor", "parent", ...
+    requester_address: str | None = None  # where the covering letter goes when a representative asked
+    authority: str | None = None  # the authority seen for a representative (signed form, court order...)
+    extension_reason: str | None = None  # complex | numerous (UK GDPR Art. 12(3))
 
 
 class Setting(Shared, table=True):
@@ -547,3 +553,22 @@ FIELD_GROUPS: dict[str, tuple[str, ...]] = {
     "cases": ("status", "outcome", "closed_at", "awaiting_since"),
     "tasks": ("done", "done_at"),
 }
+
+
+# -- issue 17: a constituent's rights ------------------------------------------------------------
+class RedactionDecision(Shared, table=True):
+    """A reviewer's decision on one proposed redaction in a person's subject access pack: `keep` it withheld
+    or `release` it. `key` names the passage (services.sar_redaction.Proposal.key: where it is and what it
+    says, hashed), so the decision holds for every pack made for that person until the text changes."""
+
+    __tablename__ = "redaction_decisions"
+
+    constituent_id: str = Field(index=True)  # the data subject
+    request_id: str | None = None  # the request it was made for
+    key: str = Field(index=True)
+    decision: str  # keep | release
+
+
+SHARED_TABLES[RedactionDecision.__tablename__] = RedactionDecision
+ERASURE_LINKS["redaction_decisions"] = (("constituent_id", "constituents"), ("request_id", "subject_access_requests"))
+LINK_COLUMNS = frozenset(col for links in ERASURE_LINKS.values() for col, _ in links)

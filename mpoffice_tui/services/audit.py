@@ -3,6 +3,12 @@
 Events are written by services through `Writer.audit(action, target, detail)`; this module reads
 and filters them, and audits failed unlocks.
 
+Who looked (issue 17). Reading a person's data is a use of it: opening a case or a person's record is
+noted in memory (`note_view`, no database work, so opening stays as fast) and written in batches
+(`flush_views`: one transaction for all that are waiting, each event at the time it was opened, naming
+who and from which machine) by the app every few seconds off the UI thread, and when the office closes.
+`case_history` lists everything recorded about a case, views included (`mpoffice audit --case REF`).
+
 Failed unlocks. A wrong passphrase must never change the office's files (the database, its WAL or
 its key slots): the database cannot even be opened without the key. So a failure is *noted* outside
 the office: in memory for the running process, and in a small per-computer file in the config folder
@@ -18,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +106,99 @@ def record_confidential_view(office: Office, case_id: str, note_ids: list[str] |
     if note_ids:
         record(office, "note.view_confidential", f"case:{case_id}",
                f"{len(note_ids)} confidential note(s): " + ", ".join(note_ids[:20]))
+
+
+# -- who looked -----------------------------------------------------------------------------------
+VIEW_ACTIONS = {"case": "case.view", "constituent": "constituent.view"}
+REPEAT_SECONDS = 60  # the same person opening the same record again within this is one view
+_views_lock = threading.Lock()
+_pending_views: weakref.WeakKeyDictionary[Office, list[dict]] = weakref.WeakKeyDictionary()
+
+
+def note_view(office: Office, kind: str, record_id: str) -> None:
+    """Note that the unlocking person opened a case or a person's record (written by `flush_views`)."""
+    from mpoffice_tui.services.clock import now_iso
+
+    event = {"at": now_iso(), "staff_id": office.staff_id, "action": VIEW_ACTIONS[kind],
+             "target": f"{kind}:{record_id}", "detail": f"machine {office.site_code}"}
+    with _views_lock:
+        pending = _pending_views.setdefault(office, [])
+        if pending and pending[-1]["target"] == event["target"] and pending[-1]["staff_id"] == event["staff_id"] \
+                and _seconds_between(pending[-1]["at"], event["at"]) < REPEAT_SECONDS:
+            return
+        pending.append(event)
+
+
+def _seconds_between(a: str, b: str) -> float:
+    from datetime import datetime
+
+    try:
+        return abs((datetime.fromisoformat(b.replace("Z", "+00:00")) -
+                    datetime.fromisoformat(a.replace("Z", "+00:00"))).total_seconds())
+    except ValueError:
+        return REPEAT_SECONDS
+
+
+def pending_views(office: Office) -> int:
+    with _views_lock:
+        return len(_pending_views.get(office, ()))
+
+
+def flush_views(office: Office) -> int:
+    """Write every noted view as an audit event, in one transaction; returns how many (0: nothing waiting)."""
+    with _views_lock:
+        pending = _pending_views.pop(office, [])
+    if not pending:
+        return 0
+    from mpoffice_tui.db.models import AuditEvent
+
+    try:
+        with office.writing() as w:
+            for e in pending:
+                w.insert(AuditEvent, **e)
+    except Exception:
+        with _views_lock:  # kept for the next try (a busy or closing office)
+            _pending_views.setdefault(office, [])[:0] = pending
+        raise
+    return len(pending)
+
+
+def record_view(office: Office, kind: str, record_id: str) -> None:
+    """Note a view and write it at once (the CLI, which reads one record and exits)."""
+    note_view(office, kind, record_id)
+    flush_views(office)
+
+
+@dataclass(frozen=True)
+class ViewRow:
+    at: str
+    staff: str
+    machine: str
+    what: str  # "case" | "person"
+
+
+def case_history(office: Office, case: str, *, limit: int = 1000) -> list[AuditRow]:
+    """Everything recorded about a case (by id or reference), newest first: views, notes, changes; managers only."""
+    access.require(office, "audit.read")
+    from mpoffice_tui.services.cases import find_case_id
+
+    return query(office, target=f"case:{find_case_id(office, case)}", limit=limit)
+
+
+def case_views(office: Office, case_id: str, *, limit: int = 200) -> list[ViewRow]:
+    """Who opened this case, or its person's record, when and from which machine (newest first); managers only."""
+    access.require(office, "audit.read")
+    from sqlalchemy import text
+
+    with office.engine.connect() as conn:
+        row = conn.execute(text("SELECT constituent_id FROM cases WHERE id = :id OR ref = :id"), {"id": case_id}).fetchone()
+        rows = conn.execute(text(
+            "SELECT a.at, coalesce(s.name, 'someone with the recovery code'), a.detail, a.action FROM audit_events a "
+            "LEFT JOIN staff s ON s.id = a.staff_id WHERE a.deleted = 0 AND a.action IN ('case.view', "
+            "'constituent.view') AND a.target IN (:case, :person) ORDER BY a.at DESC, a.id DESC LIMIT :limit"),
+            {"case": f"case:{case_id}", "person": f"constituent:{row[0] if row else ''}", "limit": limit}).fetchall()
+    return [ViewRow(at, name, detail.removeprefix("machine ").strip() or "?",
+                    "case" if action == "case.view" else "person") for at, name, detail, action in rows]
 
 
 # -- failed unlocks ----------------------------------------------------------------------------

@@ -92,10 +92,11 @@ class Reminders:
     today: str
     overdue: tuple[ReminderItem, ...]
     due_today: tuple[ReminderItem, ...]
+    requests: tuple = ()  # services.sar_requests.SarView: subject access requests overdue or due within a week
 
     @property
     def count(self) -> int:
-        return len(self.overdue) + len(self.due_today)
+        return len(self.overdue) + len(self.due_today) + len(self.requests)
 
 
 def due(office: Office, *, assignee_id: str | None = None, on: date | str | None = None,
@@ -127,4 +128,15 @@ def due(office: Office, *, assignee_id: str | None = None, on: date | str | None
         items.append(ReminderItem(kind, due_on[:10], due_on[:10] < iso, case_id, ref, case_title, title,
                                   staff_id, staff_name, task_id, late))
     items.sort(key=lambda i: (i.due, i.case_ref, i.kind, i.task_id or ""))
-    return Reminders(iso, tuple(i for i in items if i.overdue), tuple(i for i in items if not i.overdue))
+    return Reminders(iso, tuple(i for i in items if i.overdue), tuple(i for i in items if not i.overdue),
+                     tuple(subject_access_due(office, day)))
+
+
+def subject_access_due(office: Office, day: date) -> list:
+    """Open subject access requests overdue or due within a week (only for those who handle them)."""
+    from mpoffice_tui.services import access, sar_requests
+
+    if not access.can(office, "sar.manage"):
+        return []
+    return [r for r in sar_requests.list_requests(office, open_only=True)
+            if r.status(day) in ("overdue", "due_soon")]

@@ -1,7 +1,10 @@
 """Retention (issue 7): a policy set by a manager, a review list, and erasure or anonymisation.
 
-Policy: a `settings` row `retention.policy` (JSON), e.g. closed cases are reviewed N years after
-they closed, and constituents with no case or message newer than M years.
+Policy: a `settings` row `retention.policy` (JSON): closed cases are reviewed N years after they
+closed, constituents with no case or message newer than M years; and rules by case category and outcome
+(issue 17), e.g. immigration cases kept 10 years, a closed noise complaint resolved 2 years. The most
+specific rule wins: category and outcome, then category, then outcome, then the default for closed cases.
+The review lists what is due with the rule that applies.
 
 Erasure is a fact about a person (or a case), replicated through the write path: a `$erase` op on
 the person's record, which sync's merge applies on every machine to everything linked to it
@@ -31,6 +34,7 @@ from mpoffice_tui.db.models import Setting
 from mpoffice_tui.db.writes import ERASE
 from mpoffice_tui.services import access
 from mpoffice_tui.services.clock import add_months
+from mpoffice_tui.services.clock import today as clock_today
 
 POLICY_KEY = "retention.policy"
 
@@ -42,9 +46,59 @@ class NotConfirmed(OfficeError):
 
 
 @dataclass(frozen=True)
+class Rule:
+    """Closed cases of this category (and/or outcome) are reviewed `years` after they closed."""
+
+    years: int
+    category: str | None = None
+    outcome: str | None = None
+
+    @property
+    def label(self) -> str:
+        what = " ".join(x for x in (self.category, "cases") if x) if self.category else "Cases"
+        if self.outcome:
+            what += f" closed as {self.outcome}"
+        return f"{what}: {self.years} year{'s' if self.years != 1 else ''} after closing"
+
+
+@dataclass(frozen=True)
 class Policy:
     closed_case_years: int | None = None
     inactive_constituent_years: int | None = None
+    rules: tuple[Rule, ...] = ()
+
+    def rule_for(self, category: str | None, outcome: str | None) -> Rule | None:
+        """The rule for a closed case of this category and outcome: the most specific, else the default."""
+        cat, out = (category or "").casefold(), (outcome or "").casefold()
+        ranked = sorted((r for r in self.rules
+                         if (r.category is None or r.category.casefold() == cat)
+                         and (r.outcome is None or r.outcome.casefold() == out)),
+                        key=lambda r: (r.category is None, r.outcome is None))
+        if ranked:
+            return ranked[0]
+        return Rule(self.closed_case_years) if self.closed_case_years is not None else None
+
+    def as_json(self) -> str:
+        return json.dumps({"closed_case_years": self.closed_case_years,
+                           "inactive_constituent_years": self.inactive_constituent_years,
+                           "rules": [r.__dict__ for r in self.rules]}, sort_keys=True)
+
+
+def describe(policy: Policy, kinds: Iterable[tuple[str, str | None]]) -> list[str]:
+    """How long cases of these (category, outcome) kinds are kept, in words for a covering letter."""
+    lines = []
+    for category, outcome in kinds:
+        rule = policy.rule_for(category, outcome)
+        if rule is not None:
+            lines.append(f"{category} cases: reviewed for deletion {rule.years} year{'s' if rule.years != 1 else ''} "
+                         "after the case is closed.")
+    lines = list(dict.fromkeys(lines))
+    if policy.inactive_constituent_years is not None:
+        lines.append(f"Your contact details: reviewed for deletion when we have not heard from you for "
+                     f"{policy.inactive_constituent_years} years and you have no open case.")
+    if not lines:
+        lines.append("We keep your casework while the matter is open and review it for deletion once it has closed.")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -55,6 +109,7 @@ class ReviewItem:
     since: str  # the date the clock started (closed, or last activity)
     due_on: str
     reason: str
+    rule: str = ""  # the retention rule that applies ("Immigration cases: 10 years after closing")
 
 
 @dataclass(frozen=True)
@@ -82,21 +137,48 @@ def get_policy(office: Office) -> Policy:
     if not row or not row[0]:
         return Policy()
     data = json.loads(row[0])
-    return Policy(data.get("closed_case_years"), data.get("inactive_constituent_years"))
+    rules = tuple(Rule(int(r["years"]), r.get("category"), r.get("outcome")) for r in data.get("rules") or ())
+    return Policy(data.get("closed_case_years"), data.get("inactive_constituent_years"), rules)
+
+
+def _check_years(v: int | None) -> None:
+    if v is not None and not 0 <= v <= 100:
+        raise OfficeError(f"a retention period of {v} years is out of range (0 to 100)")
 
 
 def set_policy(office: Office, *, closed_case_years: int | None = None,
                inactive_constituent_years: int | None = None) -> Policy:
     """Set the policy (managers only; audited). A value left as None keeps the current one."""
-    access.require(office, "retention.change")
     old = get_policy(office)
     new = Policy(closed_case_years if closed_case_years is not None else old.closed_case_years,
                  inactive_constituent_years if inactive_constituent_years is not None
-                 else old.inactive_constituent_years)
-    for v in (new.closed_case_years, new.inactive_constituent_years):
-        if v is not None and not 0 <= v <= 100:
-            raise OfficeError(f"a retention period of {v} years is out of range (0 to 100)")
-    value = json.dumps(new.__dict__, sort_keys=True)
+                 else old.inactive_constituent_years, old.rules)
+    return _save_policy(office, new)
+
+
+def set_rule(office: Office, *, years: int | None, category: str | None = None, outcome: str | None = None) -> Policy:
+    """Add or change the rule for a case category and/or outcome (`years` None removes it); managers only."""
+    category = " ".join((category or "").split()) or None
+    outcome = " ".join((outcome or "").split()) or None
+    if category is None and outcome is None:
+        raise OfficeError("a rule is for a case category (--category) and/or an outcome (--outcome); "
+                          "the default for every closed case is --closed-case-years")
+    old = get_policy(office)
+    same = [r for r in old.rules if (r.category or "").casefold() == (category or "").casefold()
+            and (r.outcome or "").casefold() == (outcome or "").casefold()]
+    if years is None and not same:
+        raise OfficeError("there is no rule for " + " and ".join(x for x in (category, outcome) if x))
+    rules = tuple(r for r in old.rules if r not in same)
+    if years is not None:
+        rules += (Rule(years, category, outcome),)
+    return _save_policy(office, Policy(old.closed_case_years, old.inactive_constituent_years, rules))
+
+
+def _save_policy(office: Office, new: Policy) -> Policy:
+    access.require(office, "retention.change")
+    for v in (new.closed_case_years, new.inactive_constituent_years, *(r.years for r in new.rules)):
+        _check_years(v)
+    value = new.as_json()
     with office.writing() as w:
         row = w.session.exec(select(Setting).where(Setting.key == POLICY_KEY)).first()
         if row is None:
@@ -115,19 +197,26 @@ def _cutoff(today: date, years: int) -> str:
 def review(office: Office, today: date | None = None) -> list[ReviewItem]:
     """What has passed its retention date, or whose erasure was requested (staff may look)."""
     access.require(office, "sar.manage")
-    today = today or date.today()
+    today = today or clock_today()
     policy = get_policy(office)
     items: list[ReviewItem] = []
     with office.engine.connect() as conn:
-        if policy.closed_case_years is not None:
-            cut = _cutoff(today, policy.closed_case_years)
-            for cid, ref, closed in conn.execute(text(
-                    "SELECT id, ref, closed_at FROM cases WHERE deleted = 0 AND status = 'closed' "
+        periods = [r.years for r in policy.rules] + ([policy.closed_case_years]
+                                                     if policy.closed_case_years is not None else [])
+        if periods:  # only cases closed before the shortest period could be due
+            cut = _cutoff(today, min(periods))
+            for cid, ref, closed, category, outcome in conn.execute(text(
+                    "SELECT id, ref, closed_at, category, outcome FROM cases WHERE deleted = 0 AND status = 'closed' "
                     "AND closed_at IS NOT NULL AND closed_at != '' AND substr(closed_at, 1, 10) < :cut "
                     "ORDER BY closed_at, ref"), {"cut": cut}):
-                due = add_months(date.fromisoformat(closed[:10]), 12 * policy.closed_case_years)
+                rule = policy.rule_for(category, outcome)
+                if rule is None:
+                    continue
+                due = add_months(date.fromisoformat(closed[:10]), 12 * rule.years)
+                if due > today:
+                    continue
                 items.append(ReviewItem("case", cid, ref, closed[:10], due.isoformat(),
-                                        f"closed more than {policy.closed_case_years} years ago"))
+                                        f"closed more than {rule.years} years ago", rule.label))
         if policy.inactive_constituent_years is not None:
             years = policy.inactive_constituent_years
             cut = _cutoff(today, years)
@@ -143,13 +232,14 @@ def review(office: Office, today: date | None = None) -> list[ReviewItem]:
                     "GROUP BY p.id HAVING last < :cut ORDER BY last, p.id"), {"cut": cut}):
                 due = add_months(date.fromisoformat(last), 12 * years)
                 items.append(ReviewItem("constituent", pid, name, last, due.isoformat(),
-                                        f"no activity for more than {years} years"))
+                                        f"no activity for more than {years} years",
+                                        f"People: {years} years after the last activity"))
         seen = {i.id for i in items}
         for pid, name in conn.exec_driver_sql("SELECT id, trim(forenames || ' ' || surname) FROM constituents "
                                               "WHERE deleted = 0 AND privacy_state = 'erasure_requested' ORDER BY id"):
             if pid not in seen:
                 items.append(ReviewItem("constituent", pid, name, "", today.isoformat(),
-                                        "erasure requested"))
+                                        "erasure requested", "The person asked for erasure"))
     return items
 
 

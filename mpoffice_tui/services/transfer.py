@@ -3,7 +3,7 @@
 Postcodes are given as full postcodes ("SW1A 1AA"), sectors ("SW1A 1") or districts ("SW1A"), in any
 case and spacing. A transfer writes one pack per person (the subject-access pack builder, here
 without redaction and with confidential notes, since the whole casework passes to the new MP's
-office) under `DIR/<constituent id>/`, plus an `index.html` listing them; then the cases are kept,
+office) under `DIR/<constituent id>/` (a PDF and the same as JSON), plus an `index.html` listing them; then the cases are kept,
 closed as transferred ("return"), or erased through retention.
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy import text
 from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case
-from mpoffice_tui.services import access, retention, sar
+from mpoffice_tui.services import access, retention, sar_pack
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,9 @@ def transfer(office: Office, postcodes: list[str], target: str | Path, *, then: 
         raise OfficeError(f"{folder}: choose a new or empty folder for the transfer")
     people = list(dict.fromkeys(c.constituent_id for c in chosen))
     for pid in people:
-        sar.build_pack(office, pid, folder / pid, redact=False, include_confidential=True, purpose="transfer")
-    rows = "".join(f"<li><a href='{html.escape(c.constituent_id)}/index.html'>{html.escape(c.ref)}</a>: "
+        sar_pack.build_pack(office, pid, folder / pid, redact=False, include_confidential=True, purpose="transfer")
+    pack = f"{sar_pack.SEND}/{sar_pack.PDF_NAME}"
+    rows = "".join(f"<li><a href='{html.escape(c.constituent_id)}/{pack}'>{html.escape(c.ref)}</a>: "
                    f"{html.escape(c.title)} ({html.escape(c.postcode)})</li>" for c in chosen)
     (folder / "index.html").write_text(f"<!doctype html><meta charset='utf-8'><title>Transferred casework</title>"
                                        f"<h1>Transferred casework</h1><p>{html.escape(utcnow())}</p><ul>{rows}</ul>\n",

@@ -122,6 +122,7 @@ class OfficeApp(App[int]):
         self._retype: tuple[Screen, str, dict[str, Any]] | None = None  # a kept dialog's text, to give back
         self.mail_job: Any = None  # ui.jobs.MailJob while the office is open
         self._mail_told: set[str] = set()  # mail problems already shown as a notification
+        self._views_told = False  # a failure to record views was shown
 
     # -- start-up ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -292,9 +293,24 @@ class OfficeApp(App[int]):
     def refresh_status(self) -> None:
         if self.office is not None:
             self._load_status(self.office)
+            self.record_views()
+
+    def record_views(self) -> None:
+        """Write the cases and records opened since last time to the audit log, in one batch, off the loop."""
+        from mpoffice_tui.services import audit
+        from mpoffice_tui.ui.work import run_office
+
+        if self.office is not None and audit.pending_views(self.office):
+            run_office(self, "record-views", audit.flush_views, failed=self._views_failed)
+
+    def _views_failed(self, error: str) -> None:
+        """The views stay noted and are tried again at the next refresh; say so once, not every few seconds."""
+        if not self._views_told:
+            self._views_told = True
+            self.notify(f"Could not yet record who opened what (will try again): {error}", severity="warning")
 
     def _load_status(self, office: Office) -> None:
-        from mpoffice_tui.services import mail_accounts
+        from mpoffice_tui.services import mail_accounts, sar_requests
         from mpoffice_tui.services.mail_status import header_line
         from mpoffice_tui.services.status import status_line
 
@@ -305,6 +321,8 @@ class OfficeApp(App[int]):
             mail = header_line(office)  # read from the office only: never waits on a server
             if mail:
                 line += f" · {mail}"
+            if sar := sar_requests.header_note(office):  # managers: subject access requests overdue
+                line += f" · {sar}"
             return line, bool(mail_accounts.accounts_here(office))
 
         run_office(self, "status", query, lambda found: self._set_status(office, *found),
@@ -548,6 +566,13 @@ class OfficeApp(App[int]):
 
         if job is not None:  # stopped at the lock; it ends before the office closes under it
             job.finished.wait(10)
+        try:
+            from mpoffice_tui.services import audit
+
+            audit.flush_views(office)  # who looked, up to the last moment
+        except Exception as exc:  # noqa: BLE001 - never stops a lock: the office still closes
+            with contextlib.suppress(RuntimeError):  # the app is closing
+                self.call_from_thread(self.notify, f"Could not record who opened what: {exc}", severity="error")
         try:
             if kept and kept.get("modes") and not workspace.save(office, kept):
                 self.call_from_thread(self.notify, "What was being typed was too long to keep across the lock.",

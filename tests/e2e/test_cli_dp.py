@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from dp_data import MARKER, add_staff, plant, scan_for
+from pdf_reading import pdf_text
 
 from conftest import PASSPHRASE
 from mpoffice_tui.db.engine import create_office, open_office
@@ -45,8 +46,8 @@ def test_data_protection_commands(tmp_path, passphrase_file):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["cases"] == 2 and out["messages"] == 3 and out["attachments"] == 2
-    html = (tmp_path / "pack" / "index.html").read_text(encoding="utf-8")
-    assert "Zebedee" not in html and "CONFSECRET" not in html and "Marjorie" in html
+    text = pdf_text(out["pdf"]) + (tmp_path / "pack" / "send" / "information-held.json").read_text(encoding="utf-8")
+    assert "Zebedee" not in text and "CONFSECRET" not in text and "Marjorie" in text
 
     r = run(db, passphrase_file, "sar", "new", "marjorie@example.org", "--received", "2025-01-31", "--json")
     assert r.returncode == 0, r.stderr

@@ -8,7 +8,7 @@ from dp_data import add_staff, plant
 from conftest import PASSPHRASE
 from mpoffice_tui.db.engine import open_office
 from mpoffice_tui.db.errors import PermissionDenied
-from mpoffice_tui.services import access, audit, consent, retention, sar, staff, transfer
+from mpoffice_tui.services import access, audit, consent, retention, sar_pack, sar_requests, staff, transfer
 
 
 def test_matrix():
@@ -34,10 +34,10 @@ def test_volunteer_refused_by_every_data_protection_route(office, office_path, t
     try:
         assert staff.current_role(vol) == "volunteer" and access.can(vol, "call.log")
         refused = [
-            lambda: sar.build_pack(vol, p.subject_id, tmp_path / "pack"),
-            lambda: sar.build_pack(vol, p.subject_id, tmp_path / "pack", include_confidential=True),
-            lambda: sar.new_request(vol, p.subject_id),
-            lambda: sar.list_requests(vol),
+            lambda: sar_pack.build_pack(vol, p.subject_id, tmp_path / "pack"),
+            lambda: sar_pack.build_pack(vol, p.subject_id, tmp_path / "pack", include_confidential=True),
+            lambda: sar_requests.new_request(vol, p.subject_id),
+            lambda: sar_requests.list_requests(vol),
             lambda: audit.query(vol),
             lambda: retention.review(vol),
             lambda: retention.set_policy(vol, closed_case_years=1),
@@ -68,8 +68,8 @@ def test_caseworker_exports_but_does_not_manage(office, office_path, tmp_path):
     office.close()
     cw = open_office(office_path, "caseworker pass")
     try:
-        sar.build_pack(cw, p.subject_id, tmp_path / "pack")
-        assert (tmp_path / "pack" / "index.html").exists()
+        sar_pack.build_pack(cw, p.subject_id, tmp_path / "pack")
+        assert (tmp_path / "pack" / "send" / "information-held.pdf").exists()
         with pytest.raises(PermissionDenied):
             audit.query(cw)
         with pytest.raises(PermissionDenied):
@@ -141,7 +141,7 @@ def test_volunteer_sees_no_confidential_note_or_safety_details_by_any_route(offi
             constituents.update(vol, p.subject_id, safety_details="")
         constituents.update(vol, p.subject_id, phone="01632 960002")  # ordinary edits still work
         with pytest.raises(PermissionDenied):
-            sar.build_pack(vol, p.subject_id, tmp_path / "pack", include_confidential=True)
+            sar_pack.build_pack(vol, p.subject_id, tmp_path / "pack", include_confidential=True)
     finally:
         vol.close()
     assert not (tmp_path / "pack").exists()

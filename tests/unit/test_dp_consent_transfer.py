@@ -6,6 +6,7 @@ import json
 
 import pytest
 from dp_data import MARKER, plant, scan_for
+from pdf_reading import pdf_text
 
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.services import consent, transfer
@@ -44,9 +45,9 @@ def test_transfer_exports_packs_then_erases(office, tmp_path):
     assert not (tmp_path / "t").exists()
     done = transfer.transfer(office, ["AB1"], tmp_path / "t", then="erase", include_closed=True, confirm=True)
     assert done.people == 1 and set(done.cases) == {p.case_ref, p.old_case_ref}
-    data = json.loads((tmp_path / "t" / p.subject_id / "data.json").read_text(encoding="utf-8"))
+    data = json.loads((tmp_path / "t" / p.subject_id / "send" / "information-held.json").read_text(encoding="utf-8"))
     assert data["purpose"] == "transfer" and len(data["cases"]) == 2
-    assert "CONFSECRET" in (tmp_path / "t" / p.subject_id / "index.html").read_text(encoding="utf-8")
+    assert "CONFSECRET" in pdf_text(tmp_path / "t" / p.subject_id / "send" / "information-held.pdf")
     assert (tmp_path / "t" / "index.html").exists()
     assert scan_for(office, MARKER) == [] and scan_for(office, "CONFSECRET") == []
     with office.engine.connect() as conn:

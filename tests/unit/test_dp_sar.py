@@ -7,10 +7,11 @@ from datetime import date
 
 import pytest
 from dp_data import THIRD, plant
+from pdf_reading import pdf_text
 
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Constituent
-from mpoffice_tui.services import sar
+from mpoffice_tui.services import sar, sar_pack, sar_requests
 
 
 @pytest.mark.parametrize("received, due", [
@@ -18,20 +19,21 @@ from mpoffice_tui.services import sar
     ("2025-03-31", "2025-04-30"), ("2025-12-20", "2026-01-20"), ("2025-02-28", "2025-03-28"),
 ])
 def test_due_one_calendar_month_later(received, due):
-    assert sar.due_date(date.fromisoformat(received)).isoformat() == due
+    assert sar_requests.due_date(date.fromisoformat(received)).isoformat() == due
 
 
 def test_request_new_extend_complete_and_audit(office):
     p = plant(office)
-    r = sar.new_request(office, "marjorie@example.org", received_on="2025-01-31")
+    r = sar_requests.new_request(office, "marjorie@example.org", received_on="2025-01-31")
     assert (r.constituent_id, r.due_on, r.effective_due) == (p.subject_id, "2025-02-28", "2025-02-28")
     assert r.overdue(date(2025, 3, 1)) and not r.overdue(date(2025, 2, 28))
     with pytest.raises(OfficeError, match="two further months"):
-        sar.extend(office, r.id, to="2025-05-01")
-    r = sar.extend(office, r.id)
-    assert r.extended_to == "2025-04-28" and not r.overdue(date(2025, 3, 1))
-    r = sar.complete(office, r.id, on="2025-03-10")
-    assert r.completed_on == "2025-03-10" and sar.list_requests(office, open_only=True) == []
+        sar_requests.extend(office, r.id, reason="complex", to="2025-05-01")
+    # changed for issue 17: the limit is three calendar months after receipt (30 April), not the due date + 2
+    r = sar_requests.extend(office, r.id, reason="complex")
+    assert r.extended_to == "2025-04-30" and not r.overdue(date(2025, 3, 1))
+    r = sar_requests.complete(office, r.id, on="2025-03-10")
+    assert r.completed_on == "2025-03-10" and sar_requests.list_requests(office, open_only=True) == []
     with office.engine.connect() as conn:
         acts = [a for (a,) in conn.exec_driver_sql("SELECT action FROM audit_events WHERE action LIKE 'sar.%' "
                                                    "ORDER BY at")]
@@ -53,19 +55,21 @@ def test_resolve_person_by_id_email_name_and_ambiguity(office):
 
 
 def _all_text(folder) -> str:
-    return "\n".join(f.read_bytes().decode("utf-8", "replace") for f in folder.rglob("*") if f.is_file())
+    return "\n".join(pdf_text(f) if f.suffix == ".pdf" else f.read_bytes().decode("utf-8", "replace")
+                     for f in folder.rglob("*") if f.is_file())
 
 
 def test_pack_is_complete_against_the_database(office, tmp_path):
     p = plant(office)
-    pack = sar.build_pack(office, p.subject_id, tmp_path / "pack")
-    data = json.loads((tmp_path / "pack" / "data.json").read_text(encoding="utf-8"))
+    pack = sar_pack.build_pack(office, p.subject_id, tmp_path / "pack")
+    data = json.loads(pack.json.read_text(encoding="utf-8"))
     with office.engine.connect() as conn:
         cases = {r[0] for r in conn.exec_driver_sql("SELECT id FROM cases WHERE constituent_id = ?", (p.subject_id,))}
-        assert set(pack.cases) == cases == {c["id"] for c in data["cases"]}
+        assert set(pack.cases) == cases
+        assert {c["reference"] for c in data["cases"]} == {p.case_ref, p.old_case_ref}  # no ids: references
         marks = ",".join("?" * len(cases))
         args = tuple(cases)
-        for tbl, got in (("notes", pack.notes), ("letters", pack.letters)):
+        for tbl, got in (("notes", pack.notes + pack.withheld_notes), ("letters", pack.letters)):
             want = {r[0] for r in conn.exec_driver_sql(f"SELECT id FROM {tbl} WHERE case_id IN ({marks})", args)}
             assert set(got) == want and want
         msgs = {r[0] for r in conn.exec_driver_sql(f"SELECT id FROM messages WHERE case_id IN ({marks}) "
@@ -73,31 +77,30 @@ def test_pack_is_complete_against_the_database(office, tmp_path):
         assert set(pack.messages) == msgs and len(msgs) == 3
         atts = conn.exec_driver_sql("SELECT id, filename FROM attachments").fetchall()
         assert set(pack.attachments) == {a[0] for a in atts}
-        tasks = {r[0] for r in conn.exec_driver_sql(f"SELECT id FROM tasks WHERE case_id IN ({marks})", args)}
-    assert {t["id"] for c in data["cases"] for t in c["tasks"]} == tasks
-    assert data["subject"]["email"] == "marjorie@example.org"
-    assert len(list((tmp_path / "pack" / "files").iterdir())) == 2
-    html = (tmp_path / "pack" / "index.html").read_text(encoding="utf-8")
-    assert "Damp in flat" in html and "AB-0001" in html and "AB-0002" in html
-    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # escaped
+        n_tasks = conn.exec_driver_sql(f"SELECT count(*) FROM tasks WHERE case_id IN ({marks})", args).fetchone()[0]
+    assert sum(1 for c in data["cases"] for i in c["items"] if i["what"].startswith("Action")) == n_tasks
+    assert data["your_details"]["Email"] == "marjorie@example.org"
+    assert len(list((pack.folder / "send" / "files").iterdir())) == 2
+    text = pdf_text(pack.pdf)
+    assert "Damp in flat" in text and "AB-0001" in text and "AB-0002" in text
+    assert "Damp <script>alert(1)</script>" in text  # shown as written, never interpreted
 
 
 def test_pack_redacts_third_parties_and_confidential_notes(office, tmp_path):
     p = plant(office)
-    pack = sar.build_pack(office, p.subject_id, tmp_path / "pack")
-    everything = _all_text(tmp_path / "pack")
+    pack = sar_pack.build_pack(office, p.subject_id, tmp_path / "pack")
+    sent = _all_text(tmp_path / "pack" / "send")
     for secret in (*THIRD.values(), "Zebedee Thirdpartyson", "Olive Officerton", "olive.officerton",
                    "01632 960999", "CONFSECRET"):
-        assert secret.lower() not in everything.lower(), secret
-    assert sar.REDACTED in everything and sar.WITHHELD in everything
-    kinds = {(r.kind, r.table, r.id) for r in pack.review}
-    assert ("third_party", "constituents", p.third_id) in kinds
-    assert ("confidential_note", "notes", p.confidential_note_id) in kinds
-    assert ("third_party", "contacts", p.contact_id) in kinds
+        assert secret.lower() not in sent.lower(), secret
+    checklist = pack.checklist.read_text(encoding="utf-8")
+    assert sar_pack.REDACTED in sent and "CONFIDENTIAL NOTE" in checklist and "CONFSECRET" not in checklist
+    assert pack.withheld_notes == (p.confidential_note_id,)
+    assert {pr.kind for pr in pack.proposals} >= {"name", "phone", "sender"}
     # the subject's own details and the agency's name survive redaction
-    assert "Marjorie" in everything and "Borsetshire Council" in everything
+    assert "Marjorie" in sent and "Borsetshire Council" in sent
     # without redaction (reviewed on purpose), they are there
-    sar.build_pack(office, p.subject_id, tmp_path / "full", redact=False, include_confidential=True)
+    sar_pack.build_pack(office, p.subject_id, tmp_path / "full", redact=False, include_confidential=True)
     full = _all_text(tmp_path / "full")
     assert "Zebedee Thirdpartyson" in full and "CONFSECRET" in full
     with office.engine.connect() as conn:
@@ -111,4 +114,4 @@ def test_pack_refuses_a_folder_in_use(office, tmp_path):
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "x").write_text("x")
     with pytest.raises(OfficeError, match="new or empty folder"):
-        sar.build_pack(office, p.subject_id, tmp_path / "busy")
+        sar_pack.build_pack(office, p.subject_id, tmp_path / "busy")

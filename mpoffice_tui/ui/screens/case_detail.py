@@ -38,6 +38,7 @@ class LoadedCase:
     consent: Any  # services.consent.CaseConsent
     conflicts: tuple[Any, ...]  # sync.conflicts.ConflictView of the case and of its constituent
     staff: tuple[Any, ...]
+    can_audit: bool = False  # a manager or the MP: may see who looked at the case
 
     @property
     def id(self) -> str:
@@ -48,16 +49,20 @@ class LoadedCase:
         return self.detail.case.ref
 
 
-def load_case(office: Any, case_id: str) -> LoadedCase:
-    from mpoffice_tui.services import cases, consent, staff
+def load_case(office: Any, case_id: str, *, viewed: bool = False) -> LoadedCase:
+    """The case and what its screen shows; `viewed`: note (in memory, written later in a batch) that the
+    unlocking person opened it."""
+    from mpoffice_tui.services import access, audit, cases, consent, staff
     from mpoffice_tui.sync.conflicts import list_conflicts
 
     detail = cases.get_case(office, case_id)
+    if viewed:
+        audit.note_view(office, "case", detail.case.id)
     # all open conflicts, filtered here: list_conflicts(tbl=, row_id=) passes a list to exec_driver_sql
     rows = {("cases", detail.case.id), ("constituents", detail.case.constituent_id)}
     conflicts = [cf for cf in list_conflicts(office) if (cf.tbl, cf.row_id) in rows]
     return LoadedCase(detail, consent.case_status(office, detail.case.id), tuple(conflicts),
-                      tuple(staff.list_staff(office)))
+                      tuple(staff.list_staff(office)), access.can(office, "audit.read"))
 
 
 def when(stamp: str | None) -> str:
@@ -163,6 +168,8 @@ class CaseDetailScreen(OfficeScreen):
         Binding("r", "reply", "Email", id="case-reply",
                 tooltip="Email the constituent or a third party from a template, with files and letters"),
         Binding("R", "reload", "Reload", show=False, id="case-reload", tooltip="Read the case again from the office"),
+        Binding("L", "who_looked", "Who looked", show=False, id="case-who-looked",
+                tooltip="Managers: who opened this case or its constituent's record, when, from which machine"),
     ]
 
 
@@ -185,7 +192,7 @@ class CaseDetailScreen(OfficeScreen):
     def on_mount(self) -> None:
         self._blank()
         if self.case_id:
-            self.load()
+            self.load(opened=True)
 
     def _blank(self) -> None:
         for wid in ("#case-flags", "#case-consent", "#case-conflicts", "#case-side"):
@@ -204,7 +211,7 @@ class CaseDetailScreen(OfficeScreen):
         self.case_id, self.chase_party, self.detail = case_id, chase_party, None
         if self.is_mounted:  # else on_mount loads it
             self._blank()
-            self.load()
+            self.load(opened=True)
 
     def action_back(self) -> None:
         self.dismiss()
@@ -212,10 +219,40 @@ class CaseDetailScreen(OfficeScreen):
     def action_reload(self) -> None:
         self.load()
 
-    def load(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`Who looked` is offered to managers and the MP only (the audit log is theirs to read)."""
+        if action == "who_looked":
+            return bool(self.detail and self.detail.can_audit)
+        return True
+
+    def action_who_looked(self) -> None:
+        """`L`: who opened this case or its person's record, newest first (managers)."""
+        from mpoffice_tui.services import audit
+
+        if self.detail is None:
+            return
+        case_id, ref = self.detail.id, self.detail.ref
+        run_office(self, "who-looked", lambda office: audit.case_views(office, case_id),
+                   lambda views: self._show_views(ref, views))
+
+    def _show_views(self, ref: str, views: list[Any]) -> None:
+        body = Text()
+        if not views:
+            body.append("Nobody has opened it yet (views are recorded from now on).", "italic")
+        for v in views:
+            body.append(when(v.at), "dim")
+            body.append("  ")
+            body.append(one_line(v.staff), "bold")
+            body.append(f"  opened the {'case' if v.what == 'case' else 'constituent record'} on machine ")
+            body.append(one_line(v.machine))
+            body.append("\n")
+        self.app.push_screen(TextDialog(Text(f"Who looked at {ref}", style="bold"), body, []))
+
+    def load(self, opened: bool = False) -> None:
+        """Read the case again; `opened`: it was just opened, which the audit log notes (who looked)."""
         if (case_id := self.case_id) is None:
             return
-        run_office(self, "case-detail", lambda office: load_case(office, case_id), self.show_loaded)
+        run_office(self, "case-detail", lambda office: load_case(office, case_id, viewed=opened), self.show_loaded)
 
     # -- showing ------------------------------------------------------------------------------
     async def show_loaded(self, loaded: LoadedCase) -> None:
@@ -244,6 +281,7 @@ class CaseDetailScreen(OfficeScreen):
         side.display = bool(d.parties or d.tasks)
         self.query_one(Timeline).show(d.timeline[::-1], empty="Nothing on this case's timeline yet.")
         self.sub_title = c.ref
+        self.refresh_bindings()  # `Who looked` follows the role
         self.mark_ready()
         if first and self.chase_party:
             self.action_chase(self.chase_party)

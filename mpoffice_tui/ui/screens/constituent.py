@@ -86,6 +86,9 @@ class ConstituentScreen(OfficeScreen):
         Binding("m", "merge", "Merge", id="person-merge", tooltip="Merge a duplicate into this constituent (all history kept)"),
         Binding("e", "edit", "Edit", id="person-edit", show=False, tooltip="Edit the constituent's details and flags"),
         Binding("r", "reload", "Reload", id="person-reload", show=False, tooltip="Read the constituent again from the office"),
+        Binding("A", "subject_access", "Subject access", show=False, id="person-subject-access",
+                tooltip="Review the proposed redactions of other people's details and produce their subject "
+                "access pack"),
     ]
 
 
@@ -115,17 +118,32 @@ class ConstituentScreen(OfficeScreen):
         self.query_one("#person-flags").display = False
         self.query_one("#person-conflicts").display = False
         self.query_one("#person-cases").focus()
-        self.load()
+        self.load(opened=True)
 
-    def load(self) -> None:
+    def load(self, opened: bool = False) -> None:
+        """Read the person again; `opened`: they were just opened, which the audit log notes (who looked)."""
+        from mpoffice_tui.services import audit
+
         pid = self.constituent_id
-        run_office(self, "constituent", lambda office: load_person(office, pid), self._loaded)
+
+        def query(office: Any) -> LoadedPerson:
+            loaded = load_person(office, pid)
+            if opened:
+                audit.note_view(office, "constituent", pid)  # in memory; written in a batch by the app
+            return loaded
+
+        run_office(self, "constituent", query, self._loaded)
 
     def action_reload(self) -> None:
         self.load()
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_subject_access(self) -> None:
+        from mpoffice_tui.ui.screens.sar_review import SarReviewScreen
+
+        self.app.push_screen(SarReviewScreen(self.constituent_id))
 
     @on(ConflictBox.Resolved)
     def conflict_resolved(self) -> None:

@@ -1,5 +1,6 @@
-"""Due today / overdue: review dates of open cases and open tasks (mine, or everyone's), and third
-parties overdue a reply (with a key to write the chase letter)."""
+"""Due today / overdue: review dates of open cases and open tasks (mine, or everyone's), third parties
+overdue a reply (with a key to write the chase letter), and subject access requests due within a week or
+overdue (Enter reviews the person's pack)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from mpoffice_tui.ui.work import run_office
 @dataclass(frozen=True)
 class ReminderRow:
     item: Any
-    when: str  # "overdue" | "today" | "chase"
+    when: str  # "overdue" | "today" | "chase" | "sar"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,29 @@ class ChaseReminder:
         return self.chase.case_id
 
 
+@dataclass(frozen=True)
+class SarReminder:
+    """A subject access request overdue or due within a week (services.sar_requests.SarView), as a reminder row."""
+
+    request: Any
+    today: str
+    kind = "sar"
+    task_id = None
+    assignee = None
+    case_ref = "SAR"
+    case_id = None
+
+    @property
+    def due(self) -> str:
+        return self.request.effective_due
+
+    @property
+    def working_days_overdue(self) -> int:
+        from datetime import date
+
+        return max(0, (date.fromisoformat(self.today) - date.fromisoformat(self.due)).days)
+
+
 class RemindersScreen(OfficeScreen):
     """Enter opens the case; `x` completes a task; `m` shows only mine / everyone's; `h` shows only third
     parties overdue a reply; `k` writes a chase letter to the chosen one; `y` records that it replied
@@ -71,13 +95,18 @@ class RemindersScreen(OfficeScreen):
         def what(r: ReminderRow) -> str:
             if r.when == "chase":
                 return f"Chase: {r.item.chase.organisation} (no reply since {r.item.chase.contacted_on})"
+            if r.when == "sar":
+                req = r.item.request
+                return f"Subject access request: {req.person}" + (
+                    f" (made by {req.requester_name})" if req.requester_name else "")
             return ("Review: " if r.item.kind == "review" else "Task: ") + r.item.title + f" ({r.item.case_title})"
 
         yield Header()
         yield Static("", id="reminders-summary", classes="summary")
         yield PagedTable([
             Column("Due", lambda r: r.item.due, width=10),
-            Column("Late", lambda r: f"{r.item.working_days_overdue} wd" if r.when != "today" else "today",
+            Column("Late", lambda r: "today" if r.when == "today" else f"{r.item.working_days_overdue} d"
+                   if r.when == "sar" else f"{r.item.working_days_overdue} wd",
                    width=6),
             Column("Case", lambda r: r.item.case_ref, width=9),
             Column("What", what, min_width=20),
@@ -108,9 +137,14 @@ class RemindersScreen(OfficeScreen):
             r = reminders.due(office, assignee_id=mine)
             chases = [ReminderRow(ChaseReminder(c), "chase") for c in letters.chase_due(office)]
             due = [ReminderRow(i, "overdue") for i in r.overdue] + [ReminderRow(i, "today") for i in r.due_today]
+            sars = [ReminderRow(SarReminder(q, r.today), "sar") for q in r.requests]
             summary[:] = [f"{len(r.overdue)} overdue · {len(r.due_today)} due today ({r.today})",
                           f"{len(chases)} third parties overdue a reply"]
-            return chases if chases_only else due + chases
+            if sars:
+                late = sum(1 for q in r.requests if q.overdue())
+                summary.append(f"{len(sars)} subject access request{'s' if len(sars) != 1 else ''} due"
+                               + (f" ({late} OVERDUE)" if late else ""))
+            return chases if chases_only else sars + due + chases
 
         self._summary = summary
         self.query_one("#reminders", PagedTable).set_list(load, keep_cursor=keep_cursor)
@@ -165,4 +199,10 @@ class RemindersScreen(OfficeScreen):
 
     @on(PagedTable.RowSelected, "#reminders")
     def open_case(self, event: PagedTable.RowSelected) -> None:
+        """Enter: the case; for a subject access request, the review of the person's pack."""
+        if event.row.when == "sar":
+            from mpoffice_tui.ui.screens.sar_review import SarReviewScreen
+
+            self.app.push_screen(SarReviewScreen(event.row.item.request.constituent_id))
+            return
         self.app.push_screen(self.app.case_screen(event.row.item.case_id))
