@@ -230,3 +230,29 @@ def test_confirmation_and_reminders_wait_in_the_outbox(office, surgery):
     done = surgery_mail.send_reminders(office, surgery.id)
     assert (done.drafted, done.state, done.no_email) == (1, "queued", (("No Email", "01632 960111"),))
     assert surgery_mail.send_reminders(office, surgery.id).already == 1  # never twice
+
+
+def test_the_days_list_printed_as_pdf_and_text_reads_back(office, surgery, tmp_path):
+    from pdf_reading import pdf_text, reader
+
+    from mpoffice_tui.services import surgery_print
+
+    p = constituents.create(office, forenames="Siobhán", surname="Ó Súilleabháin", postcode="WX4 1PT")
+    constituents.update(office, p.id, safety_caution=True, safety_details="Two staff at meetings")
+    c = cases.create_case(office, constituent_id=p.id, title="Housing benefit", category="Benefits")
+    surgeries.book(office, surgery.id, Who(constituent_id=p.id), slot="10:15", topic="Rent arrears",
+                   interpreter="Irish")
+    gone = surgeries.book(office, surgery.id, Who(forenames="Łukasz", surname="Wiśniewski"), slot="10:00")
+    surgeries.cancel(office, gone.id)
+    path = surgery_print.print_day(office, "2027-01-15", tmp_path / "list.pdf")
+    words = " ".join(pdf_text(path).split())
+    assert "Advice surgery, 15 January 2027" in words and "Eastmoor Library, 10:00 to 13:00" in words
+    assert "Siobhán Ó Súilleabháin" in words and "Rent arrears" in words and c.ref in words
+    assert "SAFETY CAUTION: Two staff at meetings" in words and "Interpreter: Irish" in words
+    assert "Wiśniewski" not in words  # cancelled
+    assert reader(path).metadata.title == "Advice surgery, 15 January 2027"
+    assert (path.stat().st_mode & 0o077) == 0
+    txt = surgery_print.print_day(office, surgery.id, tmp_path / "list.txt").read_text(encoding="utf-8")
+    assert "10:15" in txt and "Siobhán Ó Súilleabháin" in txt and f"Open cases: {c.ref}" in txt
+    with pytest.raises(OfficeError, match="ending .pdf or .txt"):
+        surgery_print.print_day(office, surgery.id, tmp_path / "list.docx")
