@@ -156,11 +156,12 @@ class SurgeryDay:
 
 @dataclass(frozen=True)
 class Who:
-    """Who a booking is for: a known constituent (id), an elector (number such as AB1-124/1, or the
+    """Who a booking is for: a known constituent (id), an elector (by number such as AB1-124/1, or by the
     register's key), or a person as typed (forenames/surname, with postcode, email)."""
 
     constituent_id: str | None = None
-    elector: str | None = None
+    elector: str | None = None  # a number as the council writes it
+    elector_key: str | None = None  # the register's own key (a lookup's hit)
     forenames: str = ""
     surname: str = ""
     postcode: str = ""
@@ -460,15 +461,15 @@ def _person(w, office: Office, who: Who) -> str:
         if p is None or p.deleted and not p.merged_into:
             raise OfficeError("no such constituent")
         return p.merged_into or p.id
-    if who.elector:
-        key = elector_key(office, who.elector)
+    if who.elector_key:
+        key = who.elector_key
         row = w.session.execute(text("SELECT id FROM constituents WHERE elector_key = :k AND deleted = 0 AND "
                                      "merged_into IS NULL ORDER BY created_at, id LIMIT 1"), {"k": key}).fetchone()
         if row:
             return row[0]
         made = _constituent_from_elector(w, key)
         if made is None:
-            raise OfficeError(f"elector {who.elector} is not on the register held on this computer")
+            raise OfficeError("that elector is not on the register held on this computer")
         return made
     data = constituents._clean({"forenames": who.forenames, "surname": who.surname, "postcode": who.postcode or None,
                                 "email": who.email or None, **who.extra})
@@ -479,14 +480,12 @@ def _person(w, office: Office, who: Who) -> str:
     return p.id
 
 
-def elector_key(office: Office, number_or_key: str) -> str:
-    """The register key of an elector given by number (AB1-124/1) or key; OfficeError when the register
-    held on this computer has nobody by that number."""
+def elector_key(office: Office, number: str) -> str:
+    """The register key of an elector given by number (AB1-124/1); OfficeError when the register held on
+    this computer has nobody by that number."""
     from mpoffice_tui.services import register
 
-    value = (number_or_key or "").strip()
-    if "|" in value and register.elector_by_key(office, value):
-        return value
+    value = (number or "").strip()
     found = register.lookup(office, value, limit=2)
     hits = [h for h in found.hits if h.matched_on == "number"] if found.kind == "number" else []
     if found.kind != "number":
@@ -497,6 +496,9 @@ def elector_key(office: Office, number_or_key: str) -> str:
     if not hits:
         raise OfficeError(f"no elector {value} on the register held on this computer: check the number, or book "
                           "them by name")
+    exact = [h for h in hits if h.score >= 100]  # "AB1-124" is AB1-124 itself, not AB1-124/1
+    if len(exact) == 1:
+        return exact[0].elector.key
     if len(hits) > 1:
         raise OfficeError(f"elector number {value} is shared by more than one entry: add the suffix (e.g. {value}/1)")
     return hits[0].elector.key
@@ -512,7 +514,7 @@ def book(office: Office, surgery: str, who: Who, *, slot: str | None = None, top
     surgery_id = find_surgery(office, surgery)
     template = surgery_mail.template_for(office, "confirmation") if confirm else None
     if who.elector:  # read the register before anything is written (a bad number changes nothing)
-        who = Who(elector=elector_key(office, who.elector))
+        who = Who(elector_key=elector_key(office, who.elector))
     with office.writing() as w:
         s = _live_surgery(w, surgery_id)
         day = date.fromisoformat(s.held_on)

@@ -199,7 +199,7 @@ def test_a_postcode_on_no_register_may_be_outside(demo_office, monkeypatch):
     s = surgeries.add_surgery(demo_office, held_on="2026-11-20", place="Test Hall", starts="10:00", ends="11:00")
     with demo_office.engine.connect() as conn:
         key, pc = conn.exec_driver_sql("SELECT elector_key, postcode FROM electors LIMIT 1").fetchone()
-    inside = surgeries.book(demo_office, s.id, Who(elector=key))
+    inside = surgeries.book(demo_office, s.id, Who(elector_key=key))
     outside = surgeries.book(demo_office, s.id, Who(forenames="Far", surname="Away", postcode="ZZ9 9ZZ"))
     seen = surgery_visits.person_for(demo_office, inside.id)
     assert seen.in_constituency is True and seen.elector is not None and seen.elector.postcode == pc
