@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from mpoffice_tui.db.errors import OfficeError
-from mpoffice_tui.services import cases, constituents, outbox, settings, surgeries, surgery_mail, surgery_visits
+from mpoffice_tui.services import (
+    cases,
+    constituents,
+    outbox,
+    settings,
+    surgeries,
+    surgery_mail,
+    surgery_visits,
+)
 from mpoffice_tui.services.surgeries import Who
 
 TODAY = "2027-01-11"  # a Monday
