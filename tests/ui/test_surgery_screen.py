@@ -151,3 +151,44 @@ async def test_from_the_person_to_a_saved_case_in_at_most_six_keys(demo_office_p
         assert [t.title for t in detail.tasks] == ["Write to the Home Office MP account"]
         assert any(i.channel == "surgery" and "eight months" in i.body for i in detail.timeline)
         assert any(c.case_id == done.case_id for c in constituents.get(app.office, person.constituent_id).consents)
+
+
+@pytest.mark.parametrize("keys", [("b",), ("w",), ("n",), ("enter", "c")])
+async def test_every_surgery_form_fits_80_by_24(demo_office_path, keys):
+    from ui.test_keys_and_forms import assert_every_control_reachable
+
+    from mpoffice_tui.ui.dialogs.base import OfficeDialog
+
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_surgery(pilot)
+        for key in keys[:-1]:
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, SurgeryPersonScreen) and app.screen.seen is not None)
+        await pilot.press(keys[-1])
+        await wait_for(pilot, lambda: isinstance(app.screen, OfficeDialog))
+        await pilot.pause()
+        if isinstance(app.screen, BookingDialog):  # the person's fields show once "someone new" is chosen
+            app.screen.query_one("#book-new").display = True
+            await pilot.pause()
+        await assert_every_control_reachable(pilot)
+
+
+async def test_the_surgery_keys_are_in_the_help_and_the_palette(demo_office_path):
+    from mpoffice_tui.ui.dialogs.keys import KeysHelp
+
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, KeysHelp))
+        assert "F11" in str(app.screen.query_one("#keys-help").render()) or "f11" in str(
+            app.screen.query_one("#keys-help").render())
+        await pilot.press("escape")
+        await to_surgery(pilot)
+        app.screen.set_focus(None)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for expected in ("No-show", "Move", "Cancel booking", "Email confirmation", "Reminders", "Print list",
+                         "Still to do", "New surgery", "Previous surgery", "Next surgery"):
+            assert any(t.startswith(f"{expected} (") for t in titles), (expected, titles)

@@ -53,7 +53,7 @@ class BookingDialog(FormDialog):
                    Field("phone", "Contact number"), Field("interpreter", "Interpreter needed (language)"),
                    Field("access", "Access needs", placeholder="e.g. wheelchair, hearing loop")]
         if not walk_in:
-            fields.append(Field("confirm", "Email them a confirmation (if they have an email address)", "check", True))
+            fields.append(Field("confirm", "Email a confirmation (if they have an email)", "check", True))
         super().__init__(("Walk-in at " if walk_in else "Book at ") + label, fields, self._book,
                          submit_label="Add walk-in" if walk_in else "Book")
         self.surgery_id = surgery_id
@@ -99,7 +99,9 @@ class BookingDialog(FormDialog):
         options.clear_options()
         items = [Option(Text("+ Someone new (type their details)", style="bold"), id=NEW)]
         for n, p in enumerate(known):
-            label = Text("⚠ " if p.safety_caution else "", "bold red")
+            label = Text()
+            if p.safety_caution:
+                label.append("⚠ ", "bold red")
             label.append(one_line(p.name), "bold")
             label.append("  " + " · ".join(one_line(x) for x in (p.postcode, p.address1, p.email) if x), "dim")
             if p.open_cases:
@@ -176,7 +178,7 @@ def visit_dialog(appointment: Any, open_cases: tuple[Any, ...] = ()) -> FormDial
     fields = [
         Field("problem", "The problem, in their own words", "multiline", required=True),
         Field("follow_up", "Follow-up task", placeholder="e.g. Write to the council's housing team"),
-        Field("consent", "They agree to my office acting for them (consent recorded now)", "check"),
+        Field("consent", "Consent to act: agreed in person (recorded now)", "check"),
         Field("signed", "…and signed a consent form", "check"),
         Field("case", "Record it on", "choice", NEW_CASE, choices, required=True),
         Field("title", "Title of a new case", value=appointment.topic),

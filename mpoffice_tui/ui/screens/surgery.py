@@ -88,12 +88,12 @@ class SurgeryScreen(OfficeScreen):
         yield Static("", id="surgery-stats")
         yield PagedTable([
             Column("Time", lambda a: a.time, width=13),
-            Column("Name", lambda a: ("⚠ " if a.safety_caution else "") + a.name, min_width=16),
+            Column("Name", lambda a: ("⚠ " if a.safety_caution else "") + a.name, width=20),
             Column("Status", lambda a: a.status_label, width=13),
             Column("Topic", lambda a: a.topic, min_width=12, drop_order=2),
-            Column("Needs", lambda a: "; ".join(n for n in a.needs if n != "SAFETY CAUTION"), width=18,
+            Column("Needs", lambda a: "; ".join(n for n in a.needs if n != "SAFETY CAUTION"), width=16,
                    drop_order=1),
-            Column("Case", lambda a: a.case_ref or (f"{a.open_cases} open" if a.open_cases else ""), width=9,
+            Column("Case", lambda a: a.case_ref or (f"{a.open_cases} open" if a.open_cases else ""), width=8,
                    drop_order=3),
         ], id="appointments", empty_text="Nobody booked yet: b books someone, w adds a walk-in.")
         yield KeyBar()
