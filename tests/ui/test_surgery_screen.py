@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pilot_helpers import NO_IDLE, SIZE, wait_for
 from textual.widgets import Checkbox, Input, OptionList, TextArea
+from ui.test_no_database_on_event_loop import on_loop  # noqa: F401 - the fixture that watches the event loop
 
 from conftest import PASSPHRASE
 from mpoffice_tui.ui.app import make_app
@@ -40,7 +41,7 @@ async def cursor_to(pilot, table: PagedTable, test) -> object:
     for i, row in enumerate(rows(table)):
         if test(row):
             table.move_cursor(i)
-            await wait_for(pilot, lambda: table.cursor_row is row)
+            await wait_for(pilot, lambda row=row: table.cursor_row is row)
             return row
     raise AssertionError("no such row")
 
@@ -192,3 +193,27 @@ async def test_the_surgery_keys_are_in_the_help_and_the_palette(demo_office_path
         for expected in ("No-show", "Move", "Cancel booking", "Email confirmation", "Reminders", "Print list",
                          "Still to do", "New surgery", "Previous surgery", "Next surgery"):
             assert any(t.startswith(f"{expected} (") for t in titles), (expected, titles)
+
+
+async def test_the_surgery_screens_never_use_the_database_on_the_event_loop(demo_office_path, on_loop):  # noqa: F811
+    from mpoffice_tui.ui.dialogs.base import OfficeDialog
+
+    app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_surgery(pilot)
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SurgeryPersonScreen) and app.screen._ready.is_set())
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, OfficeDialog))
+        await pilot.press("escape", "escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, SurgeryScreen))
+        for key in ("w", "b", "n"):
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, OfficeDialog))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, SurgeryScreen))
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: "Wexcombe Town Hall" in str(app.screen.query_one("#surgery-head").render()))
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: app.office is None)
+    assert "\n".join(sorted(set(on_loop))) == ""
