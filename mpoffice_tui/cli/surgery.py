@@ -46,6 +46,7 @@ def register(sub) -> None:
     p = group.add_parser("print", help="the day's list for the MP as a PDF or text file")
     p.add_argument("surgery", metavar="DATE_OR_ID")
     p.add_argument("--to", required=True, metavar="FILE", help="a file ending .pdf or .txt")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_print)
     for name, text in (("arrive", "they have arrived"), ("no-show", "they did not come"),
                        ("cancel", "cancel the booking (the slot is free again)")):
@@ -176,6 +177,9 @@ def cmd_print(args, ctx) -> int:
     from mpoffice_tui.services import surgery_print
 
     path = surgery_print.print_day(ctx.office(), args.surgery, args.to)
+    if args.json:
+        emit_json({"path": str(path)})
+        return EXIT_OK
     print(f"Wrote the surgery list to {path} (personal data: keep it safe, shred it afterwards).")
     return EXIT_OK
 

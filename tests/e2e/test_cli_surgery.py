@@ -119,6 +119,9 @@ def test_visit_print_remind_and_statistics(run, run_on, surgery, tmp_path):
     assert r.returncode == 0, r.stderr
     words = " ".join(pdf_text(out).split())
     assert "Mary O'Brien" in words and "Damp in the flat" in words and "Absent" in words
+    r = run("surgery", "print", "2025-03-14", "--to", tmp_path / "list.txt", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["path"].endswith("list.txt")
+    assert "Mary O'Brien" in (tmp_path / "list.txt").read_text(encoding="utf-8")
     _refused(run("surgery", "print", "2025-03-14", "--to", tmp_path / "list.doc"), "ending .pdf or .txt")
     _refused(run("surgery", "no-show", absent["short_id"]), "a no-show is recorded on the day or after")
     # on the day: Mary comes, Absent does not, Walker walks in

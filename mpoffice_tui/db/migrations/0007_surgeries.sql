@@ -1,5 +1,6 @@
--- 0007: advice surgeries (issue 15): surgeries and the appointments booked at them (both synced).
-CREATE TABLE surgeries (
+-- 0007: advice surgeries (issue 15): surgeries and the appointments booked at them (both synced). Safe to run
+-- again (IF NOT EXISTS), as the upgrade tests do when they turn a file back into an older schema.
+CREATE TABLE IF NOT EXISTS surgeries (
 	id VARCHAR NOT NULL, 
 	created_at VARCHAR NOT NULL, 
 	updated_at VARCHAR NOT NULL, 
@@ -13,8 +14,8 @@ CREATE TABLE surgeries (
 	notes VARCHAR NOT NULL, 
 	PRIMARY KEY (id)
 );
-CREATE INDEX ix_surgeries_held_on ON surgeries (held_on);
-CREATE TABLE appointments (
+CREATE INDEX IF NOT EXISTS ix_surgeries_held_on ON surgeries (held_on);
+CREATE TABLE IF NOT EXISTS appointments (
 	id VARCHAR NOT NULL, 
 	created_at VARCHAR NOT NULL, 
 	updated_at VARCHAR NOT NULL, 
@@ -36,7 +37,7 @@ CREATE TABLE appointments (
 	reminder_id VARCHAR, 
 	PRIMARY KEY (id)
 );
-CREATE INDEX ix_appointments_case_id ON appointments (case_id);
-CREATE INDEX ix_appointments_constituent_id ON appointments (constituent_id);
-CREATE INDEX ix_appointments_status ON appointments (status);
-CREATE INDEX ix_appointments_surgery_id ON appointments (surgery_id);
+CREATE INDEX IF NOT EXISTS ix_appointments_case_id ON appointments (case_id);
+CREATE INDEX IF NOT EXISTS ix_appointments_constituent_id ON appointments (constituent_id);
+CREATE INDEX IF NOT EXISTS ix_appointments_status ON appointments (status);
+CREATE INDEX IF NOT EXISTS ix_appointments_surgery_id ON appointments (surgery_id);
