@@ -264,3 +264,27 @@ def test_the_days_list_printed_as_pdf_and_text_reads_back(office, surgery, tmp_p
     assert "10:15" in txt and "Siobhán Ó Súilleabháin" in txt and f"Open cases: {c.ref}" in txt
     with pytest.raises(OfficeError, match="ending .pdf or .txt"):
         surgery_print.print_day(office, surgery.id, tmp_path / "list.docx")
+
+
+def test_the_office_books_and_the_laptop_at_the_surgery_has_the_list(tmp_path):
+    """Synced like everything else: booked on one machine, on the other after a sync; the visit captured on the
+    laptop comes back to the office with its case."""
+    from sync_helpers import make_replicas, open_pair, send
+
+    make_replicas(tmp_path / "template")
+    office, laptop = open_pair(tmp_path / "template", tmp_path / "pair")
+    try:
+        s = surgeries.add_surgery(office, held_on="2027-01-15", place="Eastmoor Library", starts="10:00",
+                                  ends="12:00")
+        a = surgeries.book(office, s.id, Who(forenames="Mary", surname="O'Brien"), slot="10:30", topic="Damp")
+        send(office, laptop)
+        day = surgeries.surgery_day(laptop, "2027-01-15")
+        assert [(x.slot, x.name, x.topic) for x in day.appointments] == [("10:30", "Mary O'Brien", "Damp")]
+        visit = surgery_visits.capture(laptop, a.id, problem="Damp in the bedroom", follow_up="Ring the landlord")
+        send(laptop, office)
+        back = surgeries.get_appointment(office, a.id)
+        assert (back.status, back.case_ref) == ("seen", visit.case_ref)
+        assert surgeries.get_surgery(office, s.id).stats.cases_opened == 1
+    finally:
+        office.close()
+        laptop.close()
