@@ -32,6 +32,7 @@ from mpoffice_tui.db import blobs
 from mpoffice_tui.db.engine import Office, create_office
 from mpoffice_tui.db.ids import new_id
 from mpoffice_tui.db.models import (
+    Appointment,
     Campaign,
     Case,
     CaseParty,
@@ -43,6 +44,7 @@ from mpoffice_tui.db.models import (
     Message,
     Note,
     Staff,
+    Surgery,
     Task,
 )
 from mpoffice_tui.services import settings
@@ -789,6 +791,71 @@ class _Builder:
                      requester_relation="solicitor", requester_address="3 Bridge Street\nWexcombe\nWX1 4AA",
                      authority="signed form of authority received with the request", notes="")
 
+    def surgeries(self) -> None:
+        """Advice surgeries around the demo's today (issue 15): one held ten days before, with visits on cases
+        (one opened there), a no-show and a visit still to record; today's, with bookings, a caution, an
+        interpreter, someone arrived and a walk-in; and one ahead held by a caseworker. Its own random
+        stream, so the rest of the demo is the same with or without it."""
+        rng = random.Random(DEMO_SEED + 15)
+        people = self.constituent_rows
+        open_cases = sorted((c for c in self.case_rows if c["status"] != "closed"
+                             and c["_opened"].date() <= DEMO_TODAY - timedelta(days=5)),
+                            key=lambda c: c["_opened"])
+        opened_there = open_cases[-1]  # the past surgery is the day this case was opened, at it
+        past_day = opened_there["_opened"].date()
+        on_cases = [c for c in open_cases[:-1] if c["_who"]["id"] != opened_there["_who"]["id"]][-2:]
+        caution = next(p for p in people if p["safety_caution"])
+        plain = [p for p in people[len(FEATURED):] if not (p["safety_caution"] or p["interpreter_language"]
+                                                          or p["accessibility"])]
+        chosen = rng.sample(plain, 9)
+        held_by = {n: i for i, n in zip(self.staff_ids, (s[0] for s in STAFF), strict=True)}
+
+        def stamp(day: date, hh: int, mm: int) -> str:
+            return _stamp(datetime.combine(day, time(hh, mm), tzinfo=timezone.utc))
+
+        days = [
+            (past_day, "Brackley Moor Community Centre", "10:00", "12:00", 20, self.mp_id),
+            (DEMO_TODAY, "Eastmoor Library", "10:00", "13:00", 15, self.mp_id),
+            (DEMO_TODAY + timedelta(days=11), "Wexcombe Town Hall", "17:00", "19:00", 15, held_by["Aisha Rahman"]),
+        ]
+        rows = [{"id": new_id(), "held_on": d.isoformat(), "place": place, "starts_at": a, "ends_at": b,
+                 "slot_minutes": n, "held_by_id": who, "notes": "",
+                 "created_at": stamp(min(d, DEMO_TODAY) - timedelta(days=14), 9, 0)}
+                for d, place, a, b, n, who in days]
+        past, today_, ahead = (r["id"] for r in rows)
+        bookings = [  # (surgery, person, slot, topic, status, walk-in, case, opened, arrived)
+            (past, opened_there["_who"], "10:00", opened_there["title"], "seen", False, opened_there, True, (9, 58)),
+            (past, on_cases[0]["_who"], "10:20", "Update on my case", "seen", False, on_cases[0], False, (10, 15)),
+            (past, on_cases[1]["_who"], "10:40", "Still waiting for a decision", "seen", False, on_cases[1], False,
+             (10, 37)),
+            (past, chosen[0], "11:00", "Parking outside the school", "no_show", False, None, False, None),
+            (past, chosen[1], "11:20", "Noise from the takeaway", "arrived", False, None, False, (11, 25)),
+            (past, chosen[2], "11:40", "Bus route cut", "cancelled", False, None, False, None),
+            (today_, chosen[3], "10:00", "Universal Credit deduction", "arrived", False, None, False, (9, 55)),
+            (today_, caution, "10:15", "Housing repairs", "booked", False, None, False, None),
+            (today_, people[3], "10:30", "Settled status for my mother", "booked", False, None, False, None),
+            (today_, chosen[4], "10:45", "School place appeal", "booked", False, None, False, None),
+            (today_, chosen[5], "11:15", "Blue badge refused", "booked", False, None, False, None),
+            (today_, chosen[6], None, "Fly-tipping in the lane", "arrived", True, None, False, (10, 5)),
+            (ahead, chosen[7], "17:00", "Planning objection", "booked", False, None, False, None),
+            (ahead, chosen[8], "17:30", "Flooding on the estate", "booked", False, None, False, None),
+        ]
+        day_of = {r["id"]: date.fromisoformat(r["held_on"]) for r in rows}
+        appointments = []
+        for sid, who, slot, topic, status, walk_in, case, opened, arrived in bookings:
+            day = day_of[sid]
+            appointments.append({
+                "surgery_id": sid, "constituent_id": who["id"], "slot": slot, "walk_in": walk_in, "topic": topic,
+                "phone": who["phone"], "status": status,
+                "access_needs": "Uses a wheelchair: step-free room" if who is chosen[5] else None,
+                "interpreter_language": who["interpreter_language"],
+                "arrived_at": stamp(day, *arrived) if arrived else None,
+                "seen_at": stamp(day, arrived[0] + 1, 0) if status == "seen" and arrived else None,
+                "case_id": case["id"] if case else None, "case_opened": opened,
+                "created_at": stamp(day, 9, 0) if walk_in else stamp(day - timedelta(days=7), 14, 0)})
+        _write(self.office, Surgery, rows)
+        _write(self.office, Appointment, appointments)
+
     def _spread(self, total: int, caps: list[int]) -> list[int]:
         """Messages per case: at least one each, the rest skewed (some cases are long), young cases
         capped by their age."""
@@ -826,6 +893,7 @@ def build(path: Path | str, size: str = "small", passphrase: str = DEMO_PASSPHRA
         settings.put_many(office, {"office_address": OFFICE_ADDRESS, "office_email": OFFICE_EMAIL})
         b.outbox()
         b.subject_access()
+        b.surgeries()
         with office.writing() as w:
             w.audit("demo.build", detail=f"demo office built ({size})")
     except BaseException:

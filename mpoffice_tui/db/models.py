@@ -571,4 +571,45 @@ class RedactionDecision(Shared, table=True):
 
 SHARED_TABLES[RedactionDecision.__tablename__] = RedactionDecision
 ERASURE_LINKS["redaction_decisions"] = (("constituent_id", "constituents"), ("request_id", "subject_access_requests"))
+
+
+# -- advice surgeries (issue 15) -----------------------------------------------------------------
+class Surgery(Shared, table=True):
+    """An advice surgery: a day, a place, its hours, who holds it, and the length of its slots."""
+
+    __tablename__ = "surgeries"
+
+    held_on: str = Field(index=True)  # YYYY-MM-DD
+    place: str
+    starts_at: str  # "HH:MM", local time
+    ends_at: str
+    slot_minutes: int = 15
+    held_by_id: str | None = None  # the MP or a caseworker (staff)
+    notes: str = ""
+
+
+class Appointment(Shared, table=True):
+    """A constituent's booking at a surgery, or a walk-in on the day, and what became of it."""
+
+    __tablename__ = "appointments"
+
+    surgery_id: str = Field(index=True)
+    constituent_id: str | None = Field(default=None, index=True)
+    slot: str | None = None  # "HH:MM"; none for a walk-in
+    walk_in: bool = False
+    topic: str = ""
+    phone: str | None = None  # the number to reach them about this booking
+    interpreter_language: str | None = None
+    access_needs: str | None = None
+    status: str = Field(default="booked", index=True)  # booked | arrived | seen | no_show | cancelled
+    arrived_at: str | None = None
+    seen_at: str | None = None
+    case_id: str | None = Field(default=None, index=True)  # the case the visit was captured on
+    case_opened: bool = False  # ...and whether the visit opened it
+    confirmation_id: str | None = None  # the confirmation email (a message in the outbox)
+    reminder_id: str | None = None  # the reminder email
+
+
+SHARED_TABLES.update({Surgery.__tablename__: Surgery, Appointment.__tablename__: Appointment})
+ERASURE_LINKS["appointments"] = (("constituent_id", "constituents"), ("case_id", "cases"))
 LINK_COLUMNS = frozenset(col for links in ERASURE_LINKS.values() for col, _ in links)

@@ -71,6 +71,10 @@ MERGE_FIELDS: dict[str, str] = {
     "topic": "what a campaign is about, from its name (campaign acknowledgements); else the subject, tidied",
     "contacted_on": "when the third party was contacted (chase letters)",
     "reply_due": "when their reply was due (chase letters)",
+    "surgery_date": "the day of their surgery appointment, e.g. Friday 15 January 2027 (surgery emails)",
+    "surgery_time": "the time of their appointment, e.g. 10:30 (surgery emails)",
+    "surgery_place": "where the surgery is held (surgery emails)",
+    "surgery_holder": "who holds the surgery: the MP or a caseworker (surgery emails)",
 }
 KINDS: dict[str, str] = {
     "letter": "a letter on a case (w on a case)",
@@ -78,6 +82,7 @@ KINDS: dict[str, str] = {
     "chase": "a chase letter to a third party that has not replied",
     "reply": "an email reply to a message (r in the Inbox)",
     "campaign": "an acknowledgement to every sender in a campaign (A in the Inbox)",
+    "surgery": "an email about a surgery appointment: its confirmation and the reminder before it",
 }
 _FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 

@@ -53,6 +53,7 @@ SCREEN_CLASSES = {
     "stats": ("mpoffice_tui.ui.screens.stats", "StatsScreen"),
     "contacts": ("mpoffice_tui.ui.screens.contacts", "ContactsScreen"),
     "templates": ("mpoffice_tui.ui.screens.templates", "TemplatesScreen"),
+    "surgery": ("mpoffice_tui.ui.screens.surgery", "SurgeryScreen"),
 }
 # Modules the preload worker imports while the person types (not stats: plotext waits until asked).
 PRELOAD_SCREENS = ("inbox", "cases", "register", "sync", "reminders", "contacts")
@@ -89,6 +90,8 @@ class OfficeApp(App[int]):
         Binding("f7", "mode('contacts')", "Contacts", id="contacts", show=False),
         Binding("f8", "mode('sync')", "Sync", id="sync", show=False),
         Binding("f9", "mode('templates')", "Templates", id="templates", show=False),
+        Binding("f11", "mode('surgery')", "Surgery", id="surgery", show=False,
+                tooltip="Advice surgeries: the day's list, bookings, walk-ins, the person across the table"),
         Binding("ctrl+l", "lock", "Lock", id="lock", priority=True),  # from a form too
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark,f1", "keys", "Keys", id="keys", show=False,

@@ -43,6 +43,8 @@ class OfficeCommands(Provider):
             ("Go to Sync", "Sync with the office's other machines (F8)", partial(app.action_mode, "sync")),
             ("Letter templates", "Templates for letters, replies and campaign acknowledgements (F9)",
              partial(app.action_mode, "templates")),
+            ("Surgery", "Advice surgeries: the day's list, bookings, walk-ins and visits (F11)",
+             partial(app.action_mode, "surgery")),
             ("Mail accounts", "The office's mailboxes: online or not, last fetch, waiting and failed mail; fetch "
              "and send now", partial(_mail_accounts, app)),
             ("Office settings", "The MP's name, the office's address, phone, email and nation",

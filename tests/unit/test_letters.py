@@ -33,7 +33,7 @@ def test_render_keeps_unknown_fields_and_ignores_format_tricks():
 
 
 def test_letter_to_constituent_rendered_to_docx_and_text(office, case, tmp_path):
-    assert letters.load_starter_templates(office) == 6
+    assert letters.load_starter_templates(office) == 8  # six letters, and the two surgery emails (issue 15)
     assert letters.load_starter_templates(office) == 0  # idempotent
     lt = letters.write_letter(office, case.ref, "Acknowledgement")
     assert lt.unknown_fields == ()
