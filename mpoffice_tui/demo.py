@@ -57,6 +57,10 @@ SEAT = "Wexcombe and Brackley Moor"
 OFFICE_NAME = f"Office of {MP_NAME} MP"
 OFFICE_EMAIL = "helen.marchbanks.mp@parliament.uk"
 OFFICE_ADDRESS = "Constituency Office\n14 Market Place\nWexcombe\nWX1 2HQ"  # the letterhead's address
+OFFICE_PHONE = "01632 960 418"  # a drama number (Ofcom's range for fiction)
+WESTMINSTER_ADDRESS = "House of Commons\nLondon\nSW1A 0AA"
+LETTERHEAD_FOOTER = ("Helen Marchbanks MP · Member of Parliament for Wexcombe · Please quote our reference "
+                     "in any reply")
 
 
 @dataclass(frozen=True)
@@ -341,6 +345,44 @@ TEMPLATES = [  # the office's own letters (the date, address block and letterhea
 
 
 # -- helpers -----------------------------------------------------------------------------------------
+def letterhead_images() -> tuple[bytes, bytes]:
+    """(logo, signature) as PNG bytes, drawn the same way every time: a portcullis-like emblem with the
+    constituency's name, and a handwritten-looking signature line."""
+    import io
+    import math
+    from importlib import resources
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    fonts = resources.files("mpoffice_tui") / "data" / "fonts"
+    bold = ImageFont.truetype(str(fonts / "DejaVuSans-Bold.ttf"), 30)
+    plain = ImageFont.truetype(str(fonts / "DejaVuSans.ttf"), 19)
+    logo = Image.new("RGB", (620, 130), "white")
+    d = ImageDraw.Draw(logo)
+    green = (0, 98, 65)
+    d.rectangle((10, 10, 105, 120), outline=green, width=7)
+    for x in range(28, 100, 18):  # the gate's bars
+        d.line((x, 16, x, 114), fill=green, width=6)
+    for y in (44, 80):
+        d.line((14, y, 101, y), fill=green, width=6)
+    d.text((128, 28), "HELEN MARCHBANKS MP", font=bold, fill=green)
+    d.text((130, 76), "Member of Parliament for Wexcombe", font=plain, fill=(60, 60, 60))
+    signature = Image.new("RGBA", (420, 110), (255, 255, 255, 0))
+    s = ImageDraw.Draw(signature)
+    ink = (20, 30, 110, 255)
+    points = [(15 + t * 3.6, 58 - 26 * math.sin(t / 5.5) * math.exp(-t / 90) + 6 * math.sin(t / 1.7))
+              for t in range(105)]
+    s.line(points, fill=ink, width=4, joint="curve")
+    s.line((30, 96, 390, 84), fill=ink, width=3)
+    out = []
+    for image in (logo, signature):
+        buf = io.BytesIO()
+        image.save(buf, "PNG", optimize=True)
+        out.append(buf.getvalue())
+    return out[0], out[1]
+
+
+
 def _stamp(dt: datetime) -> str:
     return dt.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -966,6 +1008,18 @@ class _Builder:
                     w.update(o, state="failed", attempts=1,
                              reason="550 5.1.1 The email account that you tried to reach does not exist")
 
+    def letterhead(self) -> None:
+        """A full letterhead, so the demo's letters look like a real office's: phone, Westminster address,
+        footer, a logo and the MP's signature (drawn here with Pillow: no image files shipped)."""
+        from mpoffice_tui.services import letterhead
+
+        settings.put_many(self.office, {"office_phone": OFFICE_PHONE, "westminster_address": WESTMINSTER_ADDRESS,
+                                        "letterhead_footer": LETTERHEAD_FOOTER})
+        logo, signature = letterhead_images()
+        with self.office.writing() as w:
+            letterhead.store_image_in(w, "logo", "wexcombe-logo.png", logo)
+            letterhead.store_image_in(w, "signature", "helen-marchbanks-signature.png", signature)
+
     def _spread(self, total: int, caps: list[int]) -> list[int]:
         """Messages per case: at least one each, the rest skewed (some cases are long), young cases
         capped by their age."""
@@ -1001,6 +1055,7 @@ def build(path: Path | str, size: str = "small", passphrase: str = DEMO_PASSPHRA
         b.case_extras()
         b.messages()
         settings.put_many(office, {"office_address": OFFICE_ADDRESS, "office_email": OFFICE_EMAIL})
+        b.letterhead()
         b.outbox()
         with office.writing() as w:
             w.audit("demo.build", detail=f"demo office built ({size})")

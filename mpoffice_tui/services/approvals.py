@@ -64,7 +64,7 @@ class RuleView:
 
 def list_rules(office_or_conn: Any) -> list[RuleView]:
     sql = "SELECT id, kind, value, applies_to FROM approval_rules WHERE deleted = 0 ORDER BY created_at, id"
-    if hasattr(office_or_conn, "engine"):
+    if hasattr(office_or_conn, "writing"):  # an Office
         with office_or_conn.engine.connect() as conn:
             return [RuleView(*r) for r in conn.exec_driver_sql(sql).fetchall()]
     return [RuleView(*r) for r in office_or_conn.exec_driver_sql(sql).fetchall()]
@@ -224,7 +224,7 @@ def gate_email_in(w, msg_id: str, subject: str, body: str, recipients: str) -> b
 def ensure_cleared(source: Any, target_kind: str, target_id: str, what: str) -> None:
     """Refuse (OfficeError, one line) to export or send a letter or email that needs sign-off and has not
     had it for exactly its text. `source` is an Office or a connection."""
-    if hasattr(source, "engine"):
+    if hasattr(source, "writing"):  # an Office (a Connection has .engine too)
         with source.engine.connect() as conn:
             return ensure_cleared(conn, target_kind, target_id, what)
     conn = source
