@@ -34,6 +34,8 @@ COMMAND_MODULES = [
     "mpoffice_tui.cli.mailbox",
     "mpoffice_tui.cli.templates",
     "mpoffice_tui.cli.settings",
+    "mpoffice_tui.cli.approvals",
+    "mpoffice_tui.cli.directory",
 ]
 
 EPILOG = """\

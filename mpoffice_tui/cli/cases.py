@@ -6,7 +6,7 @@
     mpoffice case REF note TEXT [--confidential]
     mpoffice case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] [--category C]
                           [--title T] [--priority P]
-    mpoffice case REF letter TEMPLATE [--party NAME] [--docx PATH] [--json]
+    mpoffice case REF letter TEMPLATE [--party NAME] [--docx PATH] [--pdf PATH] [--needs-approval] [--json]
     mpoffice case REF chase [--party NAME] [--json]   (a chase letter to a third party overdue a reply)
     mpoffice case REF replied [--party NAME] [--on DATE]  (a third party replied: it is no longer chased)
     mpoffice chases [--json]                          (third parties overdue a reply, across cases)
@@ -28,7 +28,8 @@ MAX_AWAITING_DAYS = 365  # working days (about 17 months): the cutoff is counted
 _CASE_USAGE = ("mpoffice case REF [--json] | case REF note TEXT [--confidential] | "
                "case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] [--category C] "
                "[--title T] [--priority P] | "
-               "case REF letter TEMPLATE [--party NAME] [--docx PATH] | case REF chase [--party NAME] | "
+               "case REF letter TEMPLATE [--party NAME] [--docx PATH] [--pdf PATH] [--needs-approval] | "
+               "case REF chase [--party NAME] | "
                "case REF replied [--party NAME] [--on DATE] | "
                "case REF reply [--to constituent|PARTY] (--template NAME | --body-file F) [--attach FILE] "
                "[--queue-only] | "
@@ -235,6 +236,10 @@ def _letter_parser() -> _Parser:
                    "default: the constituent")
     p.add_argument("--docx", metavar="PATH", help="also save the letter as .docx (a plaintext file); PATH may be "
                    "a folder: the file is then named for the case, the day and the recipient")
+    p.add_argument("--pdf", metavar="PATH", help="also save the letter on the office's letterhead as PDF (a "
+                   "plaintext file); PATH may be a folder")
+    p.add_argument("--needs-approval", action="store_true", help="ask for the MP's or a manager's sign-off "
+                   "before it can be exported or sent")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -253,6 +258,7 @@ def _reply_parser() -> _Parser:
     p.add_argument("--attach-letter", action="append", default=[], metavar="ID|latest",
                    help="a letter written on the case, attached as a Word document (repeatable)")
     p.add_argument("--queue-only", action="store_true", help="queue it; do not send now")
+    p.add_argument("--needs-approval", action="store_true", help="ask for the MP's or a manager's sign-off first")
     p.add_argument("--draft", action="store_true", help="keep it as a draft (not queued)")
     p.add_argument("--json", action="store_true")
     return p
@@ -477,17 +483,35 @@ def _case_letter(ref: str, a, as_json: bool, ctx) -> int:
             raise UsageError(f"{ref}: {'no' if not parties else 'more than one'} third party with a contact "
                              f"matches {a.party!r}")
         contact = parties[0].contact_id
-    letter = letters.write_letter(office, ref, " ".join(a.template), recipient_contact_id=contact)
-    saved = letters.save_docx(office, letter.id, a.docx) if a.docx else None
+    from mpoffice_tui.db.errors import OfficeError
+    from mpoffice_tui.services import approvals, letter_pdf
+
+    letter = letters.write_letter(office, ref, " ".join(a.template), recipient_contact_id=contact,
+                                  needs_approval=a.needs_approval)
+    waiting = approvals.for_target(office, "letter", letter.id)
+    saved, pdf, refused = None, None, None
+    try:  # the letter is on the case either way; a file only once it has been signed off (if it must be)
+        saved = letters.save_docx(office, letter.id, a.docx) if a.docx else None
+        pdf = letter_pdf.save_pdf(office, letter.id, a.pdf) if a.pdf else None
+    except OfficeError as exc:
+        refused = str(exc)
     if as_json or a.json:
         emit_json({"letter_id": letter.id, "case_ref": letter.case_ref, "recipient": letter.recipient_name,
                    "subject": letter.subject, "body": letter.body_text, "docx": str(saved) if saved else None,
-                   "unknown_fields": list(letter.unknown_fields)})
-        return EXIT_OK
-    print(f"Letter to {_clean(letter.recipient_name)} saved on {letter.case_ref}"
-          + (f"; .docx written to {saved} (a plaintext file: keep it safe)" if saved else ""))
-    if letter.unknown_fields:
-        print(f"  unknown merge fields left as typed: {', '.join(letter.unknown_fields)}")
+                   "pdf": str(pdf) if pdf else None, "unknown_fields": list(letter.unknown_fields),
+                   "approval": waiting.as_dict() if waiting else None, "refused": refused})
+    else:
+        written = [f"{kind} written to {path}" for kind, path in ((".docx", saved), ("PDF", pdf)) if path]
+        print(f"Letter to {_clean(letter.recipient_name)} saved on {letter.case_ref}"
+              + (f"; {' and '.join(written)} (a plaintext file: keep it safe)" if written else ""))
+        if waiting and waiting.state == "pending":
+            print(f"  waiting for approval by the MP or a manager ({_clean(waiting.reason)}): "
+                  f"mpoffice approvals approve {waiting.id[-8:]}")
+        if letter.unknown_fields:
+            print(f"  unknown merge fields left as typed: {', '.join(letter.unknown_fields)}")
+    if refused:
+        print(f"mpoffice: {refused}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -524,7 +548,8 @@ def _case_reply(ref: str, a, as_json: bool, ctx) -> int:
             raise UsageError(f"{lid}: no such letter on {detail.case.ref}")
         letters_.append(pick[0].id)
     done = replies.reply_on_case(office, ref, to=a.to, template=a.template, body=body, subject=a.subject,
-                                 files=files, case_attachments=on_case, letter_ids=letters_, queue=not a.draft)
+                                 files=files, case_attachments=on_case, letter_ids=letters_, queue=not a.draft,
+                                 needs_approval=a.needs_approval)
     sent_report = None
     if done.state == "queued" and not a.queue_only and mail_accounts.accounts_here(office):
         sent_report = mail_send.send_queued(office)

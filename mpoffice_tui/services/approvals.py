@@ -42,6 +42,7 @@ STATES: dict[str, str] = {"needed": "needs approval when sent", "pending": "wait
 QUEUE_STATES = ("pending", "returned")  # what the approvals lane shows
 APPROVERS_ONLY = "only the MP or a manager can approve outgoing mail and letters"
 FLAGGED = "asked for by the writer"
+EVERY_EMAIL = "every email (setting mail_approval)"
 
 
 # -- rules ----------------------------------------------------------------------------------------------
@@ -133,7 +134,7 @@ def rule_reason(conn: Any, facts: Facts) -> str | None:
     if facts.target_kind == "email":
         row = conn.exec_driver_sql("SELECT value FROM settings WHERE key = 'mail_approval' AND deleted = 0").fetchone()
         if row and row[0].strip().lower() in ("yes", "on", "true", "1"):
-            return "every email (setting mail_approval)"
+            return EVERY_EMAIL
     seen = {"template": facts.template, "category": facts.category, "recipient_kind": facts.recipient_kind}
     for r in list_rules(conn):
         if r.applies_to not in ("both", facts.target_kind):
@@ -476,6 +477,24 @@ def edit(office: Office, approval_id: str, *, subject: str, body: str) -> Approv
         w.update(a, state="pending", approved_hash=None, comment=None)
         w.audit("approval.edit", target=f"{a.target_kind}:{a.target_id}", detail="text changed; waiting for approval")
     return get_approval(office, approval_id)
+
+
+def find_target(office: Office, target_kind: str, token: str) -> str:
+    """A letter's or outgoing email's id from its id or a unique ending of it."""
+    t = (token or "").strip()
+    table, column = ("letters", "id") if target_kind == "letter" else ("outgoing_mail", "message_id")
+    with office.engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"SELECT {column} FROM {table} WHERE deleted = 0 AND ({column} = ? OR "  # noqa: S608
+                                    f"(length(?) >= 4 AND {column} LIKE ?)) LIMIT 2", (t, t, f"%{t}")).fetchall()
+    if len(rows) != 1:
+        raise OfficeError(f"no {target_kind} {token!r}" if not rows else f"{token!r} matches more than one {target_kind}")
+    return rows[0][0]
+
+
+def every_email(office: Office) -> bool:
+    """Whether the office asks for sign-off on every email (the `mail_approval` setting)."""
+    with office.engine.connect() as conn:
+        return rule_reason(conn, Facts("email")) == EVERY_EMAIL
 
 
 def request(office: Office, target_kind: str, target_id: str) -> ApprovalView:
