@@ -1008,6 +1008,36 @@ class _Builder:
                     w.update(o, state="failed", attempts=1,
                              reason="550 5.1.1 The email account that you tried to reach does not exist")
 
+    def approvals(self) -> None:
+        """Sign-off as an office runs it: letters to agencies wait for the MP's approval. Two letters and an
+        email wait in the Approvals lane, and one letter was returned with a comment (through the real
+        services, then dated on the demo's own last morning)."""
+        from mpoffice_tui.db.models import Approval
+        from mpoffice_tui.services import approvals, letters, replies
+
+        approvals.add_rule(self.office, "template", "Letter to agency", "letter")
+        with self.office.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT c.ref, min(cp.contact_id) FROM cases c JOIN case_parties cp ON cp.case_id = c.id "
+                "JOIN constituents p ON p.id = c.constituent_id WHERE c.status NOT IN ('closed', 'new') "
+                "AND c.deleted = 0 AND coalesce(p.email, '') != '' GROUP BY c.id ORDER BY c.opened_at DESC, c.ref "
+                "LIMIT 4").fetchall()
+        made = []
+        for ref, contact in rows[:3]:
+            lt = letters.write_letter(self.office, ref, "Letter to agency", recipient_contact_id=contact)
+            made.append(approvals.for_target(self.office, "letter", lt.id).id)
+        if len(rows) > 3:
+            email = replies.reply_on_case(self.office, rows[3][0], needs_approval=True, body=(
+                "{salutation},\n\nI have raised your case with the council's housing team at a senior level and "
+                "asked for an urgent answer. I will write again as soon as I hear.\n\n{sign_off},\n\n{mp_name}\n"))
+            made.append(approvals.for_target(self.office, "email", email.id).id)
+        if made:
+            approvals.return_to_writer(self.office, made[0], "Please add the date of the council's last visit.")
+        with self.office.writing() as w:  # asked for on the demo's own last morning (a fixed date)
+            for i, aid in enumerate(made):
+                w.update(w.get(Approval, aid), created_at=_stamp(datetime.combine(
+                    DEMO_TODAY, time(10, 7 * i), tzinfo=timezone.utc)))
+
     def letterhead(self) -> None:
         """A full letterhead, so the demo's letters look like a real office's: phone, Westminster address,
         footer, a logo and the MP's signature (drawn here with Pillow: no image files shipped)."""
@@ -1057,6 +1087,7 @@ def build(path: Path | str, size: str = "small", passphrase: str = DEMO_PASSPHRA
         settings.put_many(office, {"office_address": OFFICE_ADDRESS, "office_email": OFFICE_EMAIL})
         b.letterhead()
         b.outbox()
+        b.approvals()
         with office.writing() as w:
             w.audit("demo.build", detail=f"demo office built ({size})")
     except BaseException:

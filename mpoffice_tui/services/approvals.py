@@ -231,7 +231,10 @@ def ensure_cleared(source: Any, target_kind: str, target_id: str, what: str) -> 
     conn = source
     row = conn.exec_driver_sql("SELECT id, state, approved_hash, reason, comment FROM approvals WHERE target_kind = ? "
                                "AND target_id = ? AND deleted = 0", (target_kind, target_id)).fetchone()
-    if row is None:  # a rule added since it was written applies too
+    if row is None:  # a rule added since it was written applies too (not to a letter already posted)
+        if target_kind == "letter" and conn.exec_driver_sql("SELECT sent_on FROM letters WHERE id = ?",
+                                                            (target_id,)).scalar():
+            return
         facts = _letter_facts(conn, target_id) if target_kind == "letter" else _email_facts(conn, target_id)[0]
         reason = rule_reason(conn, facts) if facts else None
         if reason:

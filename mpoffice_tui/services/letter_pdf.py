@@ -14,6 +14,7 @@ a new page and numbered on its own (a campaign's acknowledgements by post).
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -160,3 +161,75 @@ def save_pdf(office: Office, letter_id: str, path: str | Path) -> Path:
     with office.writing() as w:
         w.audit("letter.export", target=f"letter:{letter_id}", detail="PDF written")
     return written
+
+
+# -- a campaign's acknowledgements by post ----------------------------------------------------------------
+@dataclass(frozen=True)
+class CampaignPost:
+    """A campaign's acknowledgements by post: one PDF, one letter per sender with a postal address."""
+
+    pdf: bytes
+    letters: int
+    without_address: int  # senders the office has no postal address for (acknowledge them by email)
+    left_out: int  # flagged messages (words of their own: perhaps a real case), left to be read one by one
+
+
+def campaign_post(office: Office, campaign_id: str, template: str | None = None) -> CampaignPost:
+    """One letter per person in a campaign the office has a postal address for (their known record's), from
+    the campaign's acknowledgement template, on the letterhead, as one PDF for printing (nothing is written
+    to the office; see `save_campaign_post`)."""
+    from mpoffice_tui.db.errors import OfficeError
+    from mpoffice_tui.services import replies
+
+    with office.engine.connect() as conn:
+        name = conn.exec_driver_sql("SELECT name FROM campaigns WHERE id = ? AND deleted = 0", (campaign_id,)).fetchone()
+        if name is None:
+            raise OfficeError(f"no campaign {campaign_id!r}")
+        rows = conn.exec_driver_sql(
+            "SELECT m.constituent_id, m.sender_name, m.subject, m.flags, p.address1, p.postcode FROM messages m "
+            "LEFT JOIN constituents p ON p.id = m.constituent_id AND p.deleted = 0 WHERE m.campaign_id = ? "
+            "AND m.direction = 'in' AND m.deleted = 0 ORDER BY m.received_at, m.id", (campaign_id,)).fetchall()
+    with office.read() as s:
+        _tname, tsubject, tbody = replies._ack_template(s, template)
+    head, shared = letters.letterhead(office), letters.office_fields(office)
+    layouts, seen, without, flagged = [], set(), set(), 0
+    for cid, sender, subject, flags, address1, postcode in rows:
+        if "differs_from_campaign" in (flags or "").split(","):
+            flagged += 1
+            continue
+        if not cid or not (address1 and postcode):
+            without.add(cid or sender or subject)
+            continue
+        if cid in seen:
+            continue
+        seen.add(cid)
+        fields = letters.reply_fields(office, case_id=None, constituent_id=cid, name=sender or "", subject=subject,
+                                      shared=shared, topic=name[0])
+        to = (fields["constituent_name"], *fields["constituent_address"].splitlines())
+        layouts.append(letters.layout_text_as_letter(
+            office, fields, to, subject=replies.merge(tsubject, fields) if tsubject else letters.topic_of(name[0]),
+            body=replies.merge(tbody, fields), head=head))
+    if not layouts:
+        raise OfficeError(f"no one in the campaign {name[0]!r} has a postal address on their record "
+                          f"({len(without)} without one): acknowledge them by email")
+    data = layout_pdf(layouts, title=f"Acknowledgements: {name[0]}", author=head.lines[0] if head.lines else "")
+    return CampaignPost(data, len(layouts), len(without), flagged)
+
+
+def save_campaign_post(office: Office, campaign_id: str, path: str | Path, template: str | None = None) -> CampaignPost:
+    """Write a campaign's acknowledgements by post as one PDF (owner-only), audited. Refused when the office
+    asks for sign-off on campaign letters (a template or `all` rule): approve each one by email instead."""
+    from mpoffice_tui.db.errors import OfficeError
+    from mpoffice_tui.services import approvals, replies
+
+    with office.read() as s:
+        tname, _subject, _body = replies._ack_template(s, template)
+    with office.engine.connect() as conn:
+        reason = approvals.rule_reason(conn, approvals.Facts("letter", template=tname, recipient_kind="constituent"))
+    if reason:
+        raise OfficeError(f"campaign letters need approval before they can be printed ({reason})")
+    post = campaign_post(office, campaign_id, template)
+    pdf.save(post.pdf, path, "letters")
+    with office.writing() as w:
+        w.audit("campaign.post", target=f"campaign:{campaign_id}", detail=f"{post.letters} letters as one PDF")
+    return post

@@ -595,6 +595,14 @@ def layout_for(office: Office, case: str, *, subject: str, body: str, day: date 
     used, not repeated), the address block, the salutation and sign-off the text has (else the ones that
     fit the recipient), and a subject line that carries the case reference."""
     fields = merge_fields(office, case, recipient_contact_id=recipient_contact_id)
+    to = _address_block(office, fields, recipient_contact_id, recipient_name or fields["recipient_name"])
+    return layout_text_as_letter(office, fields, to, subject=subject, body=body, day=day)
+
+
+def layout_text_as_letter(office: Office, fields: dict[str, str], to: tuple[str, ...], *, subject: str, body: str,
+                          day: date | str | None = None, head: Letterhead | None = None) -> LetterLayout:
+    """Lay out a letter's text to the address block `to` (merge `fields` give the salutation, sign-off, MP and
+    reference that fit when the text has none); `head` is letterhead(office), when already read."""
     paras = [p.strip() for p in re.split(r"\n[ \t]*\n", (body or "").strip()) if p.strip()]
     when = long_date(day or today())
     while paras and _DATE_PARA.fullmatch(paras[0]):
@@ -614,12 +622,11 @@ def layout_for(office: Office, case: str, *, subject: str, body: str, day: date 
     else:  # no sign-off written: one that fits, above the signature the text ends with (if it does)
         if paras and fields["mp_name"] and paras[-1].splitlines()[0].strip() == fields["mp_name"]:
             signature = tuple(x.strip() for x in paras.pop().splitlines() if x.strip())
-    line = " ".join((subject or "").split()) or fields["case_title"]
-    ref = fields["case_ref"]
+    line = " ".join((subject or "").split()) or fields.get("case_title", "")
+    ref = fields.get("case_ref", "")
     if ref and ref not in line:
         line = f"{line} (our ref {ref})"
-    to = _address_block(office, fields, recipient_contact_id, recipient_name or fields["recipient_name"])
-    head = letterhead(office)
+    head = head or letterhead(office)
     signature = tuple(x for x in signature if not _in_letterhead(x, head))  # the letterhead has them, once
     return LetterLayout(head.lines, when, to, salutation, line, tuple(paras), closing, signature,
                         mp_name=head.mp_name, westminster=head.westminster, footer=head.footer, logo=head.logo,
