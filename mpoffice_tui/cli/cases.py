@@ -230,8 +230,10 @@ def _replied_parser() -> _Parser:
 
 def _letter_parser() -> _Parser:
     p = _Parser(prog="mpoffice case REF letter", description="Write a letter on the case from a template "
-                "(mpoffice templates lists them).")
-    p.add_argument("template", nargs="+", help="the template's name (or words of it)")
+                "(mpoffice templates lists them), or export one written before (--letter ID).")
+    p.add_argument("template", nargs="*", help="the template's name (or words of it)")
+    p.add_argument("--letter", metavar="ID", help="a letter already on the case (its id or the end of it; `latest` "
+                   "for the newest): export it with --pdf/--docx instead of writing a new one")
     p.add_argument("--party", metavar="NAME", help="to this third party on the case (words of its organisation); "
                    "default: the constituent")
     p.add_argument("--docx", metavar="PATH", help="also save the letter as .docx (a plaintext file); PATH may be "
@@ -486,8 +488,18 @@ def _case_letter(ref: str, a, as_json: bool, ctx) -> int:
     from mpoffice_tui.db.errors import OfficeError
     from mpoffice_tui.services import approvals, letter_pdf
 
-    letter = letters.write_letter(office, ref, " ".join(a.template), recipient_contact_id=contact,
-                                  needs_approval=a.needs_approval)
+    if bool(a.template) == bool(a.letter):
+        raise UsageError("say which template to write from, or --letter ID to export a letter already written")
+    if a.letter:
+        mine = [i for i in cs.get_case(office, ref).timeline if i.kind == "letter"]
+        pick = mine[-1:] if a.letter == "latest" else [i for i in mine if i.id == a.letter or i.id.endswith(a.letter)]
+        if len(pick) != 1 or not (a.pdf or a.docx):
+            raise UsageError(f"{a.letter}: no such letter on {ref}" if len(pick) != 1 else "say where: --pdf FILE or "
+                             "--docx FILE")
+        letter = letters.get_letter(office, pick[0].id)
+    else:
+        letter = letters.write_letter(office, ref, " ".join(a.template), recipient_contact_id=contact,
+                                      needs_approval=a.needs_approval)
     waiting = approvals.for_target(office, "letter", letter.id)
     saved, pdf, refused = None, None, None
     try:  # the letter is on the case either way; a file only once it has been signed off (if it must be)
@@ -502,7 +514,7 @@ def _case_letter(ref: str, a, as_json: bool, ctx) -> int:
                    "approval": waiting.as_dict() if waiting else None, "refused": refused})
     else:
         written = [f"{kind} written to {path}" for kind, path in ((".docx", saved), ("PDF", pdf)) if path]
-        print(f"Letter to {_clean(letter.recipient_name)} saved on {letter.case_ref}"
+        print(f"Letter to {_clean(letter.recipient_name)} {'on' if a.letter else 'saved on'} {letter.case_ref}"
               + (f"; {' and '.join(written)} (a plaintext file: keep it safe)" if written else ""))
         if waiting and waiting.state == "pending":
             print(f"  waiting for approval by the MP or a manager ({_clean(waiting.reason)}): "
