@@ -74,7 +74,9 @@ def test_a_returned_letter_and_an_email_draft_that_needs_approval(run, tmp_path)
     r = run("mail", "queue", email[-8:], "--json")  # sending asks for sign-off instead
     assert r.returncode == 0 and json.loads(r.stdout)[0]["state"] == "awaiting_approval", r.stderr
     run("mail", "send")  # nothing that waits for sign-off goes
-    assert "Re: Visa delay" in run("approvals").stdout
+    waiting = json.loads(run("approvals", "--json").stdout)["approvals"]
+    assert [(a["target_kind"], a["target_id"], a["state"]) for a in waiting if a["target_kind"] == "email"] == [
+        ("email", email, "pending")]
     assert json.loads(run("mail", "outbox", "--json").stdout)[0]["state"] == "awaiting_approval"
 
 
