@@ -8,9 +8,9 @@ import csv
 import pytest
 
 from mpoffice_tui.db.errors import OfficeError
-from mpoffice_tui.services import contacts, directory, letters
 from mpoffice_tui.services import cases as cs
 from mpoffice_tui.services import constituents as people
+from mpoffice_tui.services import contacts, directory, letters
 
 
 def test_the_starter_list_has_the_bodies_casework_writes_to_with_postal_addresses(office):

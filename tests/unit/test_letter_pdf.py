@@ -13,9 +13,9 @@ from pdf_reading import pdf_text, reader
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Campaign, Message
 from mpoffice_tui.demo import letterhead_images
-from mpoffice_tui.services import letter_pdf, letterhead, letters, settings
 from mpoffice_tui.services import cases as cs
 from mpoffice_tui.services import constituents as people
+from mpoffice_tui.services import letter_pdf, letterhead, letters, settings
 
 ACCENTS = "Ł Ó Ś ŵ ŷ"
 
