@@ -1013,30 +1013,34 @@ class _Builder:
         email wait in the Approvals lane, and one letter was returned with a comment (through the real
         services, then dated on the demo's own last morning)."""
         from mpoffice_tui.db.models import Approval
-        from mpoffice_tui.services import approvals, letters, replies
+        from mpoffice_tui.services import approvals, letters, outbox
 
         approvals.add_rule(self.office, "template", "Letter to agency", "letter")
         with self.office.engine.connect() as conn:
             rows = conn.exec_driver_sql(
                 "SELECT c.ref, min(cp.contact_id) FROM cases c JOIN case_parties cp ON cp.case_id = c.id "
                 "JOIN constituents p ON p.id = c.constituent_id WHERE c.status NOT IN ('closed', 'new') "
-                "AND c.deleted = 0 AND coalesce(p.email, '') != '' GROUP BY c.id ORDER BY c.opened_at DESC, c.ref "
-                "LIMIT 4").fetchall()
-        made = []
-        for ref, contact in rows[:3]:
+                "AND c.deleted = 0 GROUP BY c.id ORDER BY c.opened_at, c.ref LIMIT 3").fetchall()  # long-running cases
+        made, written = [], []
+        for ref, contact in rows:
             lt = letters.write_letter(self.office, ref, "Letter to agency", recipient_contact_id=contact)
             made.append(approvals.for_target(self.office, "letter", lt.id).id)
-        if len(rows) > 3:
-            email = replies.reply_on_case(self.office, rows[3][0], needs_approval=True, body=(
-                "{salutation},\n\nI have raised your case with the council's housing team at a senior level and "
-                "asked for an urgent answer. I will write again as soon as I hear.\n\n{sign_off},\n\n{mp_name}\n"))
-            made.append(approvals.for_target(self.office, "email", email.id).id)
+            written.append(lt.id)
+        with self.office.engine.connect() as conn:  # one of the outbox's drafts: its writer asks for sign-off
+            draft = conn.exec_driver_sql("SELECT o.message_id FROM outgoing_mail o JOIN messages m ON m.id = "
+                                         "o.message_id WHERE o.state = 'draft' ORDER BY m.received_at LIMIT 1").scalar()
+        if draft:
+            approvals.request(self.office, "email", draft)
+            outbox.queue(self.office, [draft])
+            made.append(approvals.for_target(self.office, "email", draft).id)
         if made:
             approvals.return_to_writer(self.office, made[0], "Please add the date of the council's last visit.")
-        with self.office.writing() as w:  # asked for on the demo's own last morning (a fixed date)
+        with self.office.writing() as w:  # written and asked for on the demo's own last morning (a fixed date)
             for i, aid in enumerate(made):
-                w.update(w.get(Approval, aid), created_at=_stamp(datetime.combine(
-                    DEMO_TODAY, time(10, 7 * i), tzinfo=timezone.utc)))
+                at = _stamp(datetime.combine(DEMO_TODAY, time(10, 7 * i), tzinfo=timezone.utc))
+                w.update(w.get(Approval, aid), created_at=at)
+                if i < len(written):
+                    w.update(w.get(Letter, written[i]), created_at=at)
 
     def letterhead(self) -> None:
         """A full letterhead, so the demo's letters look like a real office's: phone, Westminster address,
