@@ -139,24 +139,13 @@ def letter_pdf(office: Office, letter_id: str) -> bytes:
     return layout_pdf([letters.letter_layout(office, letter_id)])
 
 
-def pdf_file_name(lt: letters.LetterView) -> str:
-    return letters.docx_file_name(lt)[:-5] + ".pdf"
-
-
 def save_pdf(office: Office, letter_id: str, path: str | Path) -> Path:
     """Write the letter as PDF to `path`, or into the folder `path` under its own name (never over another
     file): a plaintext file the user asked for (owner-only), audited. Refused while it needs sign-off."""
     from mpoffice_tui.services import approvals
 
     approvals.ensure_cleared(office, "letter", letter_id, "exported")
-    path = Path(path).expanduser()
-    if path.is_dir():
-        name = pdf_file_name(letters.get_letter(office, letter_id))
-        target, n = path / name, 2
-        while target.exists():
-            target = path / f"{name[:-4]}-{n}.pdf"
-            n += 1
-        path = target
+    path = letters.export_path(office, letter_id, path, ".pdf")
     written = pdf.save(letter_pdf(office, letter_id), path, "letter")
     with office.writing() as w:
         w.audit("letter.export", target=f"letter:{letter_id}", detail="PDF written")

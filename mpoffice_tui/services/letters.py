@@ -750,20 +750,27 @@ def docx_file_name(lt: LetterView) -> str:
     return f"{lt.case_ref}-{lt.created_at[:10]}-{file_slug(lt.recipient_name) or 'letter'}.docx"
 
 
+def export_path(office: Office, letter_id: str, path: str | Path, suffix: str) -> Path:
+    """`path`, or when it is a folder a new file in it named for the letter (docx_file_name, with `suffix`),
+    never one that is there already."""
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        return path
+    stem = docx_file_name(get_letter(office, letter_id))[:-len(".docx")]
+    target, n = path / f"{stem}{suffix}", 2
+    while target.exists():
+        target = path / f"{stem}-{n}{suffix}"
+        n += 1
+    return target
+
+
 def save_docx(office: Office, letter_id: str, path: str | Path) -> Path:
     """Write the letter's .docx to `path`, or into the folder `path` under its own name (never over another
     file): a plaintext file the user asked for, audited. Refused while it needs sign-off."""
     from mpoffice_tui.services import approvals
 
     approvals.ensure_cleared(office, "letter", letter_id, "exported")
-    path = Path(path).expanduser()
-    if path.is_dir():
-        name = docx_file_name(get_letter(office, letter_id))
-        target, n = path / name, 2
-        while target.exists():
-            target = path / f"{name[:-5]}-{n}.docx"
-            n += 1
-        path = target
+    path = export_path(office, letter_id, path, ".docx")
     data = letter_docx(office, letter_id)
     try:
         path.write_bytes(data)
