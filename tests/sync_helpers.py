@@ -105,10 +105,22 @@ def _old_bytes(data: bytes, repr_text: bool):
     return repr(data) if repr_text else {"$b64": base64.b64encode(data).decode("ascii")}
 
 
+def _tables_from(version: int) -> list[str]:
+    """The tables created by the migrations numbered `version` and later."""
+    import re
+
+    from mpoffice_tui.db import engine
+
+    return [name for v, sql in engine.migrations() if v >= version
+            for name in re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", sql)]
+
+
 def before_search(conn) -> None:
     """Undo migration 0005 on a raw DB-API connection: no notes' or attachments' index, no names vocabulary."""
     from mpoffice_tui.db import engine
 
+    for table in _tables_from(7):  # the tables of migrations 0007 on are made again by the upgrade
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
     conn.execute("DROP TABLE constituents_vocab")
     for fts in ("notes_fts", "attachments_fts"):
         for kind in ("ai", "ad", "au"):
@@ -156,16 +168,6 @@ def before_blobs(conn, *, repr_text: bool = False) -> None:
     conn.execute(f"PRAGMA user_version = {max(v for v, _ in engine.migrations() if v < 4)}")
 
 
-def _tables_from(version: int) -> list[str]:
-    """The tables created by the migrations numbered `version` and later."""
-    import re
-
-    from mpoffice_tui.db import engine
-
-    return [name for v, sql in engine.migrations() if v >= version
-            for name in re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", sql)]
-
-
 def as_schema_1(office, *statements: tuple[str, tuple]) -> None:
     """Turn an open office's file back into schema 1 (field_head holding only each field's winner, no erasure
     record), then run `statements` on it: the state an office of the previous version was left in."""
@@ -175,8 +177,6 @@ def as_schema_1(office, *statements: tuple[str, tuple]) -> None:
         before_blobs(conn)
         for table in ("mail_accounts", "mail_secrets", "mail_folders", "outgoing_mail"):  # migration 0003
             conn.execute(f"DROP TABLE {table}")
-        for table in _tables_from(7):  # the tables of migrations 0007 on: not in the previous version either
-            conn.execute(f"DROP TABLE IF EXISTS {table}")
         for sql in SCHEMA_1.strip().split(";\n"):
             conn.execute(sql)
         for sql, args in statements:

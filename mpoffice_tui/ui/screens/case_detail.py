@@ -717,8 +717,8 @@ class CaseDetailScreen(OfficeScreen):
                 self.notify(f"Saved {path}", markup=False)
 
         self.app.push_screen(FormDialog("Export the letter", [
-            Field("format", "As", "choice", "pdf", (("PDF on the letterhead (print or attach)", "pdf"),
-                                                    ("Word .docx (to edit)", "docx")), required=True),
+            Field("format", "As", "choice", "docx", (("Word .docx (to edit)", "docx"),
+                                                     ("PDF on the letterhead (print or attach)", "pdf")), required=True),
             Field("folder", "Folder", value=str(Path.home() / "Documents" if (Path.home() / "Documents").is_dir()
                                                   else Path.home()), required=True)],
             export, intro="This writes a plain (unencrypted) file: keep it somewhere safe.",
