@@ -62,6 +62,10 @@ SEAT = "Wexcombe and Brackley Moor"
 OFFICE_NAME = f"Office of {MP_NAME} MP"
 OFFICE_EMAIL = "helen.marchbanks.mp@parliament.uk"
 OFFICE_ADDRESS = "Constituency Office\n14 Market Place\nWexcombe\nWX1 2HQ"  # the letterhead's address
+OFFICE_PHONE = "01632 960 418"  # a drama number (Ofcom's range for fiction)
+WESTMINSTER_ADDRESS = "House of Commons\nLondon\nSW1A 0AA"
+LETTERHEAD_FOOTER = ("Helen Marchbanks MP · Member of Parliament for Wexcombe · Please quote our reference "
+                     "in any reply")
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,44 @@ TEMPLATES = _WORDS["TEMPLATES"]
 
 
 # -- helpers -----------------------------------------------------------------------------------------
+def letterhead_images() -> tuple[bytes, bytes]:
+    """(logo, signature) as PNG bytes, drawn the same way every time: a portcullis-like emblem with the
+    constituency's name, and a handwritten-looking signature line."""
+    import io
+    import math
+    from importlib import resources
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    fonts = resources.files("mpoffice_tui") / "data" / "fonts"
+    bold = ImageFont.truetype(str(fonts / "DejaVuSans-Bold.ttf"), 30)
+    plain = ImageFont.truetype(str(fonts / "DejaVuSans.ttf"), 19)
+    logo = Image.new("RGB", (620, 130), "white")
+    d = ImageDraw.Draw(logo)
+    green = (0, 98, 65)
+    d.rectangle((10, 10, 105, 120), outline=green, width=7)
+    for x in range(28, 100, 18):  # the gate's bars
+        d.line((x, 16, x, 114), fill=green, width=6)
+    for y in (44, 80):
+        d.line((14, y, 101, y), fill=green, width=6)
+    d.text((128, 28), "HELEN MARCHBANKS MP", font=bold, fill=green)
+    d.text((130, 76), "Member of Parliament for Wexcombe", font=plain, fill=(60, 60, 60))
+    signature = Image.new("RGBA", (420, 110), (255, 255, 255, 0))
+    s = ImageDraw.Draw(signature)
+    ink = (20, 30, 110, 255)
+    points = [(15 + t * 3.6, 58 - 26 * math.sin(t / 5.5) * math.exp(-t / 90) + 6 * math.sin(t / 1.7))
+              for t in range(105)]
+    s.line(points, fill=ink, width=4, joint="curve")
+    s.line((30, 96, 390, 84), fill=ink, width=3)
+    out = []
+    for image in (logo, signature):
+        buf = io.BytesIO()
+        image.save(buf, "PNG", optimize=True)
+        out.append(buf.getvalue())
+    return out[0], out[1]
+
+
+
 def _stamp(dt: datetime) -> str:
     return dt.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -856,6 +898,52 @@ class _Builder:
         _write(self.office, Surgery, rows)
         _write(self.office, Appointment, appointments)
 
+    def approvals(self) -> None:
+        """Sign-off as an office runs it: letters to agencies wait for the MP's approval. Two letters and an
+        email wait in the Approvals lane, and one letter was returned with a comment (through the real
+        services, then dated on the demo's own last morning)."""
+        from mpoffice_tui.db.models import Approval
+        from mpoffice_tui.services import approvals, letters, outbox
+
+        approvals.add_rule(self.office, "template", "Letter to agency", "letter")
+        with self.office.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT c.ref, min(cp.contact_id) FROM cases c JOIN case_parties cp ON cp.case_id = c.id "
+                "JOIN constituents p ON p.id = c.constituent_id WHERE c.status NOT IN ('closed', 'new') "
+                "AND c.deleted = 0 GROUP BY c.id ORDER BY c.opened_at, c.ref LIMIT 3").fetchall()  # long-running cases
+        made, written = [], []
+        for ref, contact in rows:
+            lt = letters.write_letter(self.office, ref, "Letter to agency", recipient_contact_id=contact)
+            made.append(approvals.for_target(self.office, "letter", lt.id).id)
+            written.append(lt.id)
+        with self.office.engine.connect() as conn:  # one of the outbox's drafts: its writer asks for sign-off
+            draft = conn.exec_driver_sql("SELECT o.message_id FROM outgoing_mail o JOIN messages m ON m.id = "
+                                         "o.message_id WHERE o.state = 'draft' ORDER BY m.received_at LIMIT 1").scalar()
+        if draft:
+            approvals.request(self.office, "email", draft)
+            outbox.queue(self.office, [draft])
+            made.append(approvals.for_target(self.office, "email", draft).id)
+        if made:
+            approvals.return_to_writer(self.office, made[0], "Please add the date of the council's last visit.")
+        with self.office.writing() as w:  # written and asked for on the demo's own last morning (a fixed date)
+            for i, aid in enumerate(made):
+                at = _stamp(datetime.combine(DEMO_TODAY, time(10, 7 * i), tzinfo=timezone.utc))
+                w.update(w.get(Approval, aid), created_at=at)
+                if i < len(written):
+                    w.update(w.get(Letter, written[i]), created_at=at)
+
+    def letterhead(self) -> None:
+        """A full letterhead, so the demo's letters look like a real office's: phone, Westminster address,
+        footer, a logo and the MP's signature (drawn here with Pillow: no image files shipped)."""
+        from mpoffice_tui.services import letterhead
+
+        settings.put_many(self.office, {"office_phone": OFFICE_PHONE, "westminster_address": WESTMINSTER_ADDRESS,
+                                        "letterhead_footer": LETTERHEAD_FOOTER})
+        logo, signature = letterhead_images()
+        with self.office.writing() as w:
+            letterhead.store_image_in(w, "logo", "wexcombe-logo.png", logo)
+            letterhead.store_image_in(w, "signature", "helen-marchbanks-signature.png", signature)
+
     def _spread(self, total: int, caps: list[int]) -> list[int]:
         """Messages per case: at least one each, the rest skewed (some cases are long), young cases
         capped by their age."""
@@ -891,9 +979,11 @@ def build(path: Path | str, size: str = "small", passphrase: str = DEMO_PASSPHRA
         b.case_extras()
         b.messages()
         settings.put_many(office, {"office_address": OFFICE_ADDRESS, "office_email": OFFICE_EMAIL})
+        b.letterhead()
         b.outbox()
         b.subject_access()
         b.surgeries()
+        b.approvals()
         with office.writing() as w:
             w.audit("demo.build", detail=f"demo office built ({size})")
     except BaseException:

@@ -107,9 +107,19 @@ def _old_bytes(data: bytes, repr_text: bool):
 
 def before_rights(conn) -> None:
     """Undo migration 0009 on a raw DB-API connection: no representatives on requests, no redaction decisions."""
-    conn.execute("DROP TABLE redaction_decisions")
+    conn.execute("DROP TABLE IF EXISTS redaction_decisions")
     for col in ("requester_name", "requester_relation", "requester_address", "authority", "extension_reason"):
         conn.execute(f"ALTER TABLE subject_access_requests DROP COLUMN {col}")
+
+
+def _tables_from(version: int) -> list[str]:
+    """The tables created by the migrations numbered `version` and later."""
+    import re
+
+    from mpoffice_tui.db import engine
+
+    return [name for v, sql in engine.migrations() if v >= version
+            for name in re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", sql)]
 
 
 def before_search(conn) -> None:
@@ -118,6 +128,8 @@ def before_search(conn) -> None:
     from mpoffice_tui.db import engine
 
     before_rights(conn)
+    for table in _tables_from(7):  # the tables of migrations 0007 on are made again by the upgrade
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
     conn.execute("DROP TABLE constituents_vocab")
     for fts in ("notes_fts", "attachments_fts"):
         for kind in ("ai", "ad", "au"):

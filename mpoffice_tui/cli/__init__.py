@@ -35,6 +35,8 @@ COMMAND_MODULES = [
     "mpoffice_tui.cli.templates",
     "mpoffice_tui.cli.settings",
     "mpoffice_tui.cli.surgery",
+    "mpoffice_tui.cli.approvals",
+    "mpoffice_tui.cli.directory",
 ]
 
 EPILOG = """\

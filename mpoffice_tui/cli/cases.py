@@ -6,7 +6,7 @@
     mpoffice case REF note TEXT [--confidential]
     mpoffice case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] [--category C]
                           [--title T] [--priority P]
-    mpoffice case REF letter TEMPLATE [--party NAME] [--docx PATH] [--json]
+    mpoffice case REF letter TEMPLATE [--party NAME] [--docx PATH] [--pdf PATH] [--needs-approval] [--json]
     mpoffice case REF chase [--party NAME] [--json]   (a chase letter to a third party overdue a reply)
     mpoffice case REF replied [--party NAME] [--on DATE]  (a third party replied: it is no longer chased)
     mpoffice chases [--json]                          (third parties overdue a reply, across cases)
@@ -29,7 +29,8 @@ MAX_AWAITING_DAYS = 365  # working days (about 17 months): the cutoff is counted
 _CASE_USAGE = ("mpoffice case REF [--json] | case REF note TEXT [--confidential] | "
                "case REF set [--status S] [--outcome O] [--assignee A] [--review-date D] [--category C] "
                "[--title T] [--priority P] | "
-               "case REF letter TEMPLATE [--party NAME] [--docx PATH] | case REF chase [--party NAME] | "
+               "case REF letter TEMPLATE [--party NAME] [--docx PATH] [--pdf PATH] [--needs-approval] | "
+               "case REF chase [--party NAME] | "
                "case REF replied [--party NAME] [--on DATE] | "
                "case REF reply [--to constituent|PARTY] (--template NAME | --body-file F) [--attach FILE] "
                "[--queue-only] | "
@@ -230,12 +231,18 @@ def _replied_parser() -> _Parser:
 
 def _letter_parser() -> _Parser:
     p = _Parser(prog="mpoffice case REF letter", description="Write a letter on the case from a template "
-                "(mpoffice templates lists them).")
-    p.add_argument("template", nargs="+", help="the template's name (or words of it)")
+                "(mpoffice templates lists them), or export one written before (--letter ID).")
+    p.add_argument("template", nargs="*", help="the template's name (or words of it)")
+    p.add_argument("--letter", metavar="ID", help="a letter already on the case (its id or the end of it; `latest` "
+                   "for the newest): export it with --pdf/--docx instead of writing a new one")
     p.add_argument("--party", metavar="NAME", help="to this third party on the case (words of its organisation); "
                    "default: the constituent")
     p.add_argument("--docx", metavar="PATH", help="also save the letter as .docx (a plaintext file); PATH may be "
                    "a folder: the file is then named for the case, the day and the recipient")
+    p.add_argument("--pdf", metavar="PATH", help="also save the letter on the office's letterhead as PDF (a "
+                   "plaintext file); PATH may be a folder")
+    p.add_argument("--needs-approval", action="store_true", help="ask for the MP's or a manager's sign-off "
+                   "before it can be exported or sent")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -254,6 +261,7 @@ def _reply_parser() -> _Parser:
     p.add_argument("--attach-letter", action="append", default=[], metavar="ID|latest",
                    help="a letter written on the case, attached as a Word document (repeatable)")
     p.add_argument("--queue-only", action="store_true", help="queue it; do not send now")
+    p.add_argument("--needs-approval", action="store_true", help="ask for the MP's or a manager's sign-off first")
     p.add_argument("--draft", action="store_true", help="keep it as a draft (not queued)")
     p.add_argument("--json", action="store_true")
     return p
@@ -481,17 +489,45 @@ def _case_letter(ref: str, a, as_json: bool, ctx) -> int:
             raise UsageError(f"{ref}: {'no' if not parties else 'more than one'} third party with a contact "
                              f"matches {a.party!r}")
         contact = parties[0].contact_id
-    letter = letters.write_letter(office, ref, " ".join(a.template), recipient_contact_id=contact)
-    saved = letters.save_docx(office, letter.id, a.docx) if a.docx else None
+    from mpoffice_tui.db.errors import OfficeError
+    from mpoffice_tui.services import approvals, letter_pdf
+
+    if bool(a.template) == bool(a.letter):
+        raise UsageError("say which template to write from, or --letter ID to export a letter already written")
+    if a.letter:
+        mine = [i for i in cs.get_case(office, ref).timeline if i.kind == "letter"]
+        pick = mine[-1:] if a.letter == "latest" else [i for i in mine if i.id == a.letter or i.id.endswith(a.letter)]
+        if len(pick) != 1 or not (a.pdf or a.docx):
+            raise UsageError(f"{a.letter}: no such letter on {ref}" if len(pick) != 1 else "say where: --pdf FILE or "
+                             "--docx FILE")
+        letter = letters.get_letter(office, pick[0].id)
+    else:
+        letter = letters.write_letter(office, ref, " ".join(a.template), recipient_contact_id=contact,
+                                      needs_approval=a.needs_approval)
+    waiting = approvals.for_target(office, "letter", letter.id)
+    saved, pdf, refused = None, None, None
+    try:  # the letter is on the case either way; a file only once it has been signed off (if it must be)
+        saved = letters.save_docx(office, letter.id, a.docx) if a.docx else None
+        pdf = letter_pdf.save_pdf(office, letter.id, a.pdf) if a.pdf else None
+    except OfficeError as exc:
+        refused = str(exc)
     if as_json or a.json:
         emit_json({"letter_id": letter.id, "case_ref": letter.case_ref, "recipient": letter.recipient_name,
                    "subject": letter.subject, "body": letter.body_text, "docx": str(saved) if saved else None,
-                   "unknown_fields": list(letter.unknown_fields)})
-        return EXIT_OK
-    print(f"Letter to {_clean(letter.recipient_name)} saved on {letter.case_ref}"
-          + (f"; .docx written to {saved} (a plaintext file: keep it safe)" if saved else ""))
-    if letter.unknown_fields:
-        print(f"  unknown merge fields left as typed: {', '.join(letter.unknown_fields)}")
+                   "pdf": str(pdf) if pdf else None, "unknown_fields": list(letter.unknown_fields),
+                   "approval": waiting.as_dict() if waiting else None, "refused": refused})
+    else:
+        written = [f"{kind} written to {path}" for kind, path in ((".docx", saved), ("PDF", pdf)) if path]
+        print(f"Letter to {_clean(letter.recipient_name)} {'on' if a.letter else 'saved on'} {letter.case_ref}"
+              + (f"; {' and '.join(written)} (a plaintext file: keep it safe)" if written else ""))
+        if waiting and waiting.state == "pending":
+            print(f"  waiting for approval by the MP or a manager ({_clean(waiting.reason)}): "
+                  f"mpoffice approvals approve {waiting.id[-8:]}")
+        if letter.unknown_fields:
+            print(f"  unknown merge fields left as typed: {', '.join(letter.unknown_fields)}")
+    if refused:
+        print(f"mpoffice: {refused}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -528,7 +564,8 @@ def _case_reply(ref: str, a, as_json: bool, ctx) -> int:
             raise UsageError(f"{lid}: no such letter on {detail.case.ref}")
         letters_.append(pick[0].id)
     done = replies.reply_on_case(office, ref, to=a.to, template=a.template, body=body, subject=a.subject,
-                                 files=files, case_attachments=on_case, letter_ids=letters_, queue=not a.draft)
+                                 files=files, case_attachments=on_case, letter_ids=letters_, queue=not a.draft,
+                                 needs_approval=a.needs_approval)
     sent_report = None
     if done.state == "queued" and not a.queue_only and mail_accounts.accounts_here(office):
         sent_report = mail_send.send_queued(office)

@@ -98,6 +98,8 @@ def register(sub) -> None:
     k.add_argument("campaign", help="the campaign's id or name (words of it)")
     k.add_argument("--template", help="an acknowledgement template (default: the office's, else built in)")
     k.add_argument("--draft", action="store_true", help="draft them only (not queued)")
+    k.add_argument("--post", metavar="FILE.pdf", help="by post instead: one PDF of letters on the letterhead, one "
+                   "per sender the office has a postal address for (no emails are drafted)")
     k.add_argument("--json", action="store_true")
     k.set_defaults(handler=cmd_acknowledge)
     for name, helptext in (("queue", "queue drafts (or failed mail) to be sent"),
@@ -301,6 +303,17 @@ def cmd_acknowledge(args, ctx) -> int:
                  if r[0] == args.campaign or want in (r[1] or "").casefold()]
     if len(found) != 1:
         raise OfficeError(f"{'no' if not found else 'more than one'} campaign matches {args.campaign!r}")
+    if args.post:
+        from mpoffice_tui.services import letter_pdf
+
+        post = letter_pdf.save_campaign_post(office, found[0][0], args.post, args.template)
+        if args.json:
+            emit_json({"pdf": args.post, "letters": post.letters, "without_address": post.without_address,
+                       "left_out": post.left_out})
+        else:
+            print(f"{post.letters} letter(s) for {found[0][1]!r} written to {args.post} (a plaintext file: keep it "
+                  f"safe); {post.without_address} sender(s) without a postal address, {post.left_out} flagged left out")
+        return EXIT_OK
     drafts = replies.draft_campaign_acknowledgements(office, found[0][0], args.template, send=not args.draft)
     states = [outbox.get(office, d.id) for d in drafts]
     if args.json:

@@ -35,6 +35,13 @@ def register(sub) -> None:
                    "a \\n starts a new line")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_set)
+    q = ssub.add_parser("image", help="the letterhead's logo or the MP's signature: read once from a PNG or JPEG "
+                        "file and kept (encrypted) inside the office")
+    q.add_argument("name", choices=("logo", "signature"))
+    q.add_argument("file", nargs="?", metavar="FILE", help="the image (PNG or JPEG, at most 2 MB)")
+    q.add_argument("--remove", action="store_true", help="stop using it")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_image)
     q = ssub.add_parser("unset", help="clear a setting")
     q.add_argument("key", metavar="KEY", help=", ".join(KEYS))
     q.add_argument("--json", action="store_true")
@@ -74,12 +81,39 @@ def cmd_list(args, ctx) -> int:
     values["nation"] = values["nation"] or "ENG"  # (the defaults)
     values["review_days"] = values["review_days"] or str(DEFAULT_REVIEW_DAYS)
     values["mail_approval"] = values["mail_approval"] or "no"
+    from mpoffice_tui.services import letterhead
+
+    images = letterhead.images(office)
     if args.json:
-        emit_json({"settings": [{"key": k, "value": values[k] or None, "meaning": m} for k, m in KEYS.items()]})
+        emit_json({"settings": [{"key": k, "value": values[k] or None, "meaning": m} for k, m in KEYS.items()],
+                   "images": {n: images[n].as_dict() if n in images else None for n in letterhead.IMAGES}})
         return EXIT_OK
-    print_table([{"key": k, "value": _shown(values[k]), "meaning": m} for k, m in KEYS.items()],
-                ["key", "value", "meaning"])
-    print("(`mpoffice settings set KEY VALUE` changes one; `mpoffice settings unset KEY` clears it)")
+    print_table([{"key": k, "value": _shown(values[k]), "meaning": m} for k, m in KEYS.items()]
+                + [{"key": n, "value": _shown(images[n].filename) if n in images else "-", "meaning": m}
+                   for n, m in letterhead.IMAGES.items()], ["key", "value", "meaning"])
+    print("(`mpoffice settings set KEY VALUE` changes one; `mpoffice settings unset KEY` clears it; "
+          "`mpoffice settings image logo FILE` sets the letterhead's logo)")
+    return EXIT_OK
+
+
+def cmd_image(args, ctx) -> int:
+    from mpoffice_tui.services import letterhead
+
+    if bool(args.file) == bool(args.remove):
+        raise UsageError(f"give the image file, or --remove: mpoffice settings image {args.name} FILE")
+    office = ctx.office()
+    if args.remove:
+        letterhead.remove_image(office, args.name)
+        info = None
+    else:
+        info = letterhead.set_image(office, args.name, args.file)
+    if args.json:
+        emit_json({"image": args.name, "set": info.as_dict() if info else None})
+    elif info:
+        print(f"{args.name} set from {_shown(info.filename)} ({info.size} bytes, kept inside the office: the file "
+              "is no longer needed)")
+    else:
+        print(f"{args.name} removed")
     return EXIT_OK
 
 

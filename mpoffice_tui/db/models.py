@@ -612,4 +612,67 @@ class Appointment(Shared, table=True):
 
 SHARED_TABLES.update({Surgery.__tablename__: Surgery, Appointment.__tablename__: Appointment})
 ERASURE_LINKS["appointments"] = (("constituent_id", "constituents"), ("case_id", "cases"))
+
+
+# -- the MP's desk (issue 16): sign-off, letterhead images, the government directory -----------------
+class ApprovalRule(Shared, table=True):
+    """What the office wants signed off before it leaves: letters and/or emails written from a template, on
+    a case of a category, to a kind of recipient (a minister...), or everything."""
+
+    __tablename__ = "approval_rules"
+
+    kind: str  # template | category | recipient_kind | all
+    value: str = ""  # the template's name, the category, the recipient kind ("" for all)
+    applies_to: str = "both"  # letter | email | both
+
+
+class Approval(Shared, table=True):
+    """A letter or email that needs sign-off, and the decision on it (pending → approved | returned)."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_state", "deleted", "state"),)
+
+    target_kind: str  # letter | email
+    target_id: str = Field(index=True)  # the letter's id, or the outgoing message's id
+    case_id: str | None = Field(default=None, index=True)
+    reason: str = ""  # why it needs sign-off (the rule, or "asked for by the writer")
+    state: str = "pending"  # pending | approved | returned
+    requested_by: str | None = None
+    decided_by: str | None = None
+    decided_at: str | None = None
+    comment: str | None = None  # the approver's words when returning it
+    approved_hash: str | None = None  # SHA-256 of the subject and text approved: a later edit needs sign-off again
+
+
+class OfficeImage(Shared, table=True):
+    """An image of the letterhead (the logo, the MP's signature), read once and kept inside the office."""
+
+    __tablename__ = "office_images"
+
+    name: str = Field(index=True)  # logo | signature
+    filename: str = ""
+    content_type: str = "image/png"
+    blob_hash: str = ""  # its bytes: a blob (db.blobs)
+
+
+class DirectoryEntry(Shared, table=True):
+    """A government department, agency or public body (or a minister, or the office's own route to one)."""
+
+    __tablename__ = "directory_entries"
+
+    organisation: str = Field(index=True)
+    department: str = ""  # a part of it (an MPs' enquiry line, a named team)
+    kind: str = "department"  # department | agency | public_body | minister | route
+    name: str = ""  # a minister's or named officer's name
+    role: str = ""  # e.g. "Secretary of State for Work and Pensions"
+    address: str = ""  # the public postal address, one part per line
+    email: str = ""
+    phone: str = ""
+    notes: str = ""
+    source: str = "office"  # starter | office
+
+
+SHARED_TABLES.update({m.__tablename__: m for m in (ApprovalRule, Approval, OfficeImage, DirectoryEntry)})  # type: ignore[misc]
+BLOB_COLUMNS["office_images"] = ("blob_hash",)
+ERASURE_LINKS["approvals"] = (("case_id", "cases"),)
 LINK_COLUMNS = frozenset(col for links in ERASURE_LINKS.values() for col, _ in links)

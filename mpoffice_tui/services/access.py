@@ -43,6 +43,7 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "transfer": (_MANAGERS, "transfer casework to another office"),
     "audit.read": (_MANAGERS, "read the audit log"),
     "settings.change": (_MANAGERS, "change the office's settings"),
+    "approvals.decide": (_MANAGERS, "approve or return letters and emails"),
 }
 
 

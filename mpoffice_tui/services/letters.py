@@ -28,7 +28,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -430,19 +430,24 @@ def compose_letter(office: Office, case: str, template: str, *, recipient_contac
 def write_letter(office: Office, case: str, template: str, *, recipient_contact_id: str | None = None,
                  recipient: str = "constituent", party_id: str | None = None,
                  extra_fields: dict[str, str] | None = None, body: str | None = None,
-                 subject: str | None = None) -> LetterView:
-    """Render a template for a case (or store the caseworker's edited `subject`/`body`) on its timeline."""
+                 subject: str | None = None, needs_approval: bool = False) -> LetterView:
+    """Render a template for a case (or store the caseworker's edited `subject`/`body`) on its timeline. It
+    waits for sign-off when a rule asks (services.approvals) or the writer does (`needs_approval`)."""
     from mpoffice_tui.services.cases import find_case_id
 
     parts = _letter_parts(office, case, template, recipient_contact_id=recipient_contact_id, recipient=recipient,
                           party_id=party_id, extra_fields=extra_fields, subject=subject, body=body)
     case_id = find_case_id(office, case)
     with office.writing() as w:
-        return _insert_letter(office, w, case_id, recipient_contact_id, parts)
+        return _insert_letter(office, w, case_id, recipient_contact_id, parts, needs_approval=needs_approval)
 
 
-def _insert_letter(office: Office, w, case_id: str, recipient_contact_id: str | None, parts: tuple) -> LetterView:
-    """Store a letter (the `_letter_parts` read before) inside the caller's transaction `w`."""
+def _insert_letter(office: Office, w, case_id: str, recipient_contact_id: str | None, parts: tuple, *,
+                   needs_approval: bool = False) -> LetterView:
+    """Store a letter (the `_letter_parts` read before) inside the caller's transaction `w`; it waits for
+    sign-off when a rule or the writer asks."""
+    from mpoffice_tui.services import approvals
+
     t, fields, subject_, text_, unknown = parts
     if not text_.strip():
         raise OfficeError("the letter is empty: write its text first")
@@ -450,6 +455,9 @@ def _insert_letter(office: Office, w, case_id: str, recipient_contact_id: str | 
                       recipient_name=fields["recipient_name"], subject=subject_, body_text=text_,
                       author_id=office.staff_id, created_at=now_iso())
     w.audit("letter.write", target=f"case:{case_id}", detail=t.name)
+    w.session.flush()
+    facts = approvals.letter_facts(w.session.connection(), letter.id, flagged=needs_approval)
+    approvals.check_in(w, "letter", letter.id, case_id, facts, state="pending")
     return LetterView(letter.id, case_id, fields["case_ref"], t.id, recipient_contact_id, fields["recipient_name"],
                       fields["recipient_address"], subject_, text_, letter.created_at, None, tuple(unknown))
 
@@ -472,6 +480,10 @@ def get_letter(office: Office, letter_id: str) -> LetterView:
 
 
 def mark_sent(office: Office, letter_id: str, on: str | date | None = None) -> None:
+    """Record that the letter was posted (refused while it needs sign-off)."""
+    from mpoffice_tui.services import approvals
+
+    approvals.ensure_cleared(office, "letter", letter_id, "sent")
     day = (parse_date(on, "sent on") or today()).isoformat()
     with office.writing() as w:
         letter = w.get(Letter, letter_id)
@@ -484,7 +496,8 @@ def mark_sent(office: Office, letter_id: str, on: str | date | None = None) -> N
 # -- layout: one structure for every output (text, .docx; a PDF on letterhead later) ----------------
 @dataclass(frozen=True)
 class LetterLayout:
-    """A letter laid out as a letter: each part once, in order."""
+    """A letter laid out as a letter: each part once, in order. The office's address, phone and email are in
+    the letterhead only (never again under the signature)."""
 
     letterhead: tuple[str, ...]  # the office's name, address, phone, email
     date: str  # "5 March 2026"
@@ -494,6 +507,13 @@ class LetterLayout:
     body: tuple[str, ...]  # paragraphs (a paragraph may hold line breaks)
     closing: str  # "Yours sincerely,"
     signature: tuple[str, ...] = field(default_factory=tuple)  # the signatory's lines
+    mp_name: str = ""  # the letterhead's name (the MP's)
+    westminster: tuple[str, ...] = ()  # the MP's Westminster address
+    footer: str = ""  # a line at the foot of every page
+    logo: bytes | None = field(default=None, repr=False)  # the letterhead's logo (PNG/JPEG)
+    signature_image: bytes | None = field(default=None, repr=False)  # above the signatory's name
+    author: str = ""  # the document's author (the office)
+    reference: str = ""  # the case reference
 
 
 _DATE_PARA = re.compile(r"\d{1,2}(st|nd|rd|th)? [A-Z][a-z]+,? \d{4}|\d{4}-\d{2}-\d{2}")
@@ -532,14 +552,48 @@ def _address_block(office: Office, fields: dict[str, str], contact_id: str | Non
     return tuple(out)
 
 
-def _letterhead(office: Office) -> list[str]:
-    lines = [settings.get(office, "office_name") or office.name]
-    lines += [x.strip() for x in settings.get(office, "office_address").splitlines() if x.strip()]
-    if phone := settings.get(office, "office_phone"):
+@dataclass(frozen=True)
+class Letterhead:
+    """The office's letterhead: what every letter carries once, at the top (and its footer)."""
+
+    lines: tuple[str, ...]  # the office's name, constituency address, phone, email
+    mp_name: str
+    westminster: tuple[str, ...]
+    footer: str
+    logo: bytes | None = field(default=None, repr=False)
+    signature_image: bytes | None = field(default=None, repr=False)
+
+
+_LETTERHEAD_KEYS = ("office_name", "office_address", "office_phone", "office_email", "mp_name",
+                    "westminster_address", "letterhead_footer")
+
+
+def letterhead(office: Office) -> Letterhead:
+    """The letterhead from the office's settings and images (services.letterhead)."""
+    from mpoffice_tui.services import letterhead as images
+
+    with office.engine.connect() as conn:
+        marks = ",".join("?" * len(_LETTERHEAD_KEYS))
+        got = dict(conn.exec_driver_sql(f"SELECT key, value FROM settings WHERE deleted = 0 AND key IN ({marks})",
+                                        _LETTERHEAD_KEYS).fetchall())
+        logo, signature = images.image(conn, "logo"), images.image(conn, "signature")
+    lines = [got.get("office_name") or office.name]
+    lines += [x.strip() for x in (got.get("office_address") or "").splitlines() if x.strip()]
+    if phone := got.get("office_phone"):
         lines.append(f"Tel: {phone}")
-    if email := settings.get(office, "office_email"):
+    if email := got.get("office_email"):
         lines.append(f"Email: {email}")
-    return lines
+    westminster = tuple(x.strip() for x in (got.get("westminster_address") or "").splitlines() if x.strip())
+    return Letterhead(tuple(lines), got.get("mp_name") or office.meta("mp_name") or "", westminster,
+                      (got.get("letterhead_footer") or "").strip(), logo, signature)
+
+
+def _in_letterhead(line: str, head: Letterhead) -> bool:
+    """Whether a signature line repeats the letterhead (the office's address, phone or email)."""
+    folded = " ".join(line.casefold().split())
+    known = {" ".join(x.casefold().split()) for x in (*head.lines[1:], *head.westminster)}
+    known |= {x.split(": ", 1)[1].casefold() for x in head.lines if x.startswith(("Tel: ", "Email: "))}
+    return bool(folded) and (folded in known or folded.removeprefix("tel: ").removeprefix("email: ") in known)
 
 
 def layout_for(office: Office, case: str, *, subject: str, body: str, day: date | str | None = None,
@@ -548,6 +602,14 @@ def layout_for(office: Office, case: str, *, subject: str, body: str, day: date 
     used, not repeated), the address block, the salutation and sign-off the text has (else the ones that
     fit the recipient), and a subject line that carries the case reference."""
     fields = merge_fields(office, case, recipient_contact_id=recipient_contact_id)
+    to = _address_block(office, fields, recipient_contact_id, recipient_name or fields["recipient_name"])
+    return layout_text_as_letter(office, fields, to, subject=subject, body=body, day=day)
+
+
+def layout_text_as_letter(office: Office, fields: dict[str, str], to: tuple[str, ...], *, subject: str, body: str,
+                          day: date | str | None = None, head: Letterhead | None = None) -> LetterLayout:
+    """Lay out a letter's text to the address block `to` (merge `fields` give the salutation, sign-off, MP and
+    reference that fit when the text has none); `head` is letterhead(office), when already read."""
     paras = [p.strip() for p in re.split(r"\n[ \t]*\n", (body or "").strip()) if p.strip()]
     when = long_date(day or today())
     while paras and _DATE_PARA.fullmatch(paras[0]):
@@ -567,12 +629,16 @@ def layout_for(office: Office, case: str, *, subject: str, body: str, day: date 
     else:  # no sign-off written: one that fits, above the signature the text ends with (if it does)
         if paras and fields["mp_name"] and paras[-1].splitlines()[0].strip() == fields["mp_name"]:
             signature = tuple(x.strip() for x in paras.pop().splitlines() if x.strip())
-    line = " ".join((subject or "").split()) or fields["case_title"]
-    ref = fields["case_ref"]
+    line = " ".join((subject or "").split()) or fields.get("case_title", "")
+    ref = fields.get("case_ref", "")
     if ref and ref not in line:
         line = f"{line} (our ref {ref})"
-    to = _address_block(office, fields, recipient_contact_id, recipient_name or fields["recipient_name"])
-    return LetterLayout(tuple(_letterhead(office)), when, to, salutation, line, tuple(paras), closing, signature)
+    head = head or letterhead(office)
+    signature = tuple(x for x in signature if not _in_letterhead(x, head))  # the letterhead has them, once
+    return LetterLayout(head.lines, when, to, salutation, line, tuple(paras), closing, signature,
+                        mp_name=head.mp_name, westminster=head.westminster, footer=head.footer, logo=head.logo,
+                        signature_image=head.signature_image, author=head.lines[0] if head.lines else "",
+                        reference=ref)
 
 
 def letter_layout(office: Office, letter_id: str) -> LetterLayout:
@@ -585,21 +651,34 @@ def letter_layout(office: Office, letter_id: str) -> LetterLayout:
 
 def layout_text(lay: LetterLayout) -> str:
     """The letter as plain text, each part once."""
-    parts = ["\n".join(lay.letterhead), lay.date, "\n".join(lay.address), lay.salutation, lay.subject,
-             *lay.body, lay.closing, "\n".join(lay.signature)]
+    parts = ["\n".join(lay.letterhead), "\n".join(lay.westminster), lay.date, "\n".join(lay.address),
+             lay.salutation, lay.subject, *lay.body, lay.closing, "\n".join(lay.signature), lay.footer]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def layout_docx(lay: LetterLayout) -> bytes:
-    """The letter as a .docx document (bytes, built in memory)."""
+def created_now() -> datetime:
+    """When a document is made (on the pinned MPOFFICE_TODAY date when that is set), for its properties."""
+    return datetime.fromisoformat(now_iso().replace("Z", "+00:00"))
+
+
+def layout_docx(lay: LetterLayout, created: datetime | None = None) -> bytes:
+    """The letter as a .docx document for editing in Word (bytes, built in memory): A4, the letterhead (logo,
+    the MP, the office's addresses, phone and email) once, the address where a window envelope shows it, the
+    signature image, the footer, and true document properties."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
 
     doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)  # A4, not python-docx's US Letter
+    section.left_margin = section.right_margin = Mm(20)
+    section.top_margin, section.bottom_margin = Mm(15), Mm(20)
     style = doc.styles["Normal"]
     style.font.name = "Arial"
     style.font.size = Pt(11)
+    style.paragraph_format.space_after = Pt(6)
 
     def lines(paragraph, items, bold_first: bool = False) -> None:
         for i, line in enumerate(items):
@@ -608,21 +687,50 @@ def layout_docx(lay: LetterLayout) -> bytes:
             if i < len(items) - 1:
                 run.add_break()
 
-    head = doc.add_paragraph()
-    head.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    lines(head, lay.letterhead, bold_first=True)
+    top = doc.add_paragraph()  # the letterhead, top right: the logo above the MP and the office
+    top.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    if lay.logo:
+        top.add_run().add_picture(io.BytesIO(lay.logo), height=Mm(20))
+        top.add_run().add_break()
+    lines(top, [x for x in (lay.mp_name, *lay.letterhead) if x], bold_first=bool(lay.mp_name))
+    if lay.westminster:
+        west = doc.add_paragraph()
+        west.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        lines(west, lay.westminster)
+    to = doc.add_paragraph()
+    to.paragraph_format.space_before = Mm(8)  # into the envelope's window (DL, left window)
+    lines(to, lay.address)
     doc.add_paragraph(lay.date).alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    lines(doc.add_paragraph(), lay.address)
     doc.add_paragraph(lay.salutation)
     doc.add_paragraph().add_run(lay.subject).bold = True
     for para in lay.body:
         lines(doc.add_paragraph(), para.splitlines())
     doc.add_paragraph(lay.closing)
-    if lay.signature:
+    if lay.signature_image:
+        doc.add_paragraph().add_run().add_picture(io.BytesIO(lay.signature_image), height=Mm(15))
+    elif lay.signature:
         doc.add_paragraph()  # room to sign
+    if lay.signature:
         lines(doc.add_paragraph(), lay.signature)
-    doc.core_properties.title = lay.subject
-    doc.core_properties.author = lay.letterhead[0] if lay.letterhead else ""
+    if lay.footer:
+        foot = section.footer.paragraphs[0]
+        foot.text = lay.footer
+        foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        foot.runs[0].font.size = Pt(8)
+    when = created or created_now()
+    props = doc.core_properties
+    props.title, props.subject = lay.subject, lay.reference
+    props.author = props.last_modified_by = lay.author
+    props.comments, props.keywords, props.category = "", lay.reference, "Letter"
+    props.created = props.modified = when.replace(tzinfo=None)
+    props.revision = 1
+    props.language = "en-GB"
+    for rpr in (style.element.get_or_add_rPr(),):
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = rpr.makeelement(qn("w:lang"), {})
+            rpr.append(lang)
+        lang.set(qn("w:val"), "en-GB")
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -649,17 +757,27 @@ def docx_file_name(lt: LetterView) -> str:
     return f"{lt.case_ref}-{lt.created_at[:10]}-{file_slug(lt.recipient_name) or 'letter'}.docx"
 
 
+def export_path(office: Office, letter_id: str, path: str | Path, suffix: str) -> Path:
+    """`path`, or when it is a folder a new file in it named for the letter (docx_file_name, with `suffix`),
+    never one that is there already."""
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        return path
+    stem = docx_file_name(get_letter(office, letter_id))[:-len(".docx")]
+    target, n = path / f"{stem}{suffix}", 2
+    while target.exists():
+        target = path / f"{stem}-{n}{suffix}"
+        n += 1
+    return target
+
+
 def save_docx(office: Office, letter_id: str, path: str | Path) -> Path:
     """Write the letter's .docx to `path`, or into the folder `path` under its own name (never over another
-    file): a plaintext file the user asked for, audited."""
-    path = Path(path).expanduser()
-    if path.is_dir():
-        name = docx_file_name(get_letter(office, letter_id))
-        target, n = path / name, 2
-        while target.exists():
-            target = path / f"{name[:-5]}-{n}.docx"
-            n += 1
-        path = target
+    file): a plaintext file the user asked for, audited. Refused while it needs sign-off."""
+    from mpoffice_tui.services import approvals
+
+    approvals.ensure_cleared(office, "letter", letter_id, "exported")
+    path = export_path(office, letter_id, path, ".docx")
     data = letter_docx(office, letter_id)
     try:
         path.write_bytes(data)
@@ -743,7 +861,7 @@ def preview_chase_letter(office: Office, party_id: str,
 
 
 def write_chase_letter(office: Office, party_id: str, template: str | None = None, *, subject: str | None = None,
-                       body: str | None = None) -> LetterView:
+                       body: str | None = None, needs_approval: bool = False) -> LetterView:
     """A chase letter to a third party that has not replied (the caseworker's edited `subject`/`body` when
     given); their reply is then due again in their reply days from today."""
     from mpoffice_tui.services.reminders import add_working_days, nation
@@ -759,6 +877,6 @@ def write_chase_letter(office: Office, party_id: str, template: str | None = Non
     parts = _letter_parts(office, r[0], t.id, recipient_contact_id=r[1], recipient="contact", party_id=party_id,
                           extra_fields=None, subject=subject, body=body)
     with office.writing() as w:  # the letter and the new reply date: one action, one transaction
-        letter = _insert_letter(office, w, r[0], r[1], parts)
+        letter = _insert_letter(office, w, r[0], r[1], parts, needs_approval=needs_approval)
         w.update(w.get(CaseParty, party_id), reply_due=due)
     return letter

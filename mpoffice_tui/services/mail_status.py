@@ -79,15 +79,19 @@ def _clock(iso: str | None) -> str:
 
 
 def header_line(office: Office) -> str:
-    """What the header says, e.g. "offline · 3 to send · mail fetched 09:14"; "" with no account."""
+    """What the header says, e.g. "2 to approve · offline · 3 to send · mail fetched 09:14" (letters and emails
+    waiting for sign-off first: the MP's desk); "" with no account and nothing waiting."""
+    from mpoffice_tui.services import approvals
+
     accounts = status(office)
+    approval = approvals.count_pending(office)
     if not accounts:
-        counts = outbox.counts(office)
-        waiting = counts["queued"] + counts["awaiting_approval"]
-        return f"{waiting} to send, no mail account" if waiting else ""
+        waiting = outbox.counts(office)["queued"]
+        parts = [f"{approval} to approve"] if approval else []
+        return " · ".join(parts + ([f"{waiting} to send, no mail account"] if waiting else []))
     here = [a for a in accounts if a.here]
     to_send = sum(a.queued + a.sending for a in accounts)
-    parts = []
+    parts = [f"{approval} to approve"] if approval else []
     if not here:
         parts.append(f"mail via {accounts[0].mail_machine}")
     elif any(a.online is False for a in here):
@@ -96,9 +100,6 @@ def header_line(office: Office) -> str:
         parts.append("online")
     if to_send:
         parts.append(f"{to_send} to send")
-    approval = sum(a.awaiting_approval for a in accounts)
-    if approval:
-        parts.append(f"{approval} awaiting approval")
     failed = sum(a.failed for a in accounts)
     if failed:
         parts.append(f"{failed} failed")

@@ -17,10 +17,13 @@ OFFICE_KEYS: dict[str, str] = {
     "nation": "whose bank holidays are not working days: ENG (England), WLS (Wales), SCT (Scotland), "
               "NIR (Northern Ireland)",
     "review_days": "days from opening to a new case's first review date (0: none; default 28)",
+    "westminster_address": "the MP's Westminster address (letterheads; type \\n between lines), e.g. "
+                           "House of Commons\\nLondon\\nSW1A 0AA",
+    "letterhead_footer": "a line at the foot of every letter (e.g. what the office can and cannot help with)",
     "mail_approval": "yes: outgoing mail waits for the MP's or a manager's approval before it is sent "
                      "(default no)",
 }
-MULTILINE = frozenset({"office_address"})
+MULTILINE = frozenset({"office_address", "westminster_address"})
 DEFAULT_REVIEW_DAYS = 28
 
 NATIONS: dict[str, str] = {"ENG": "England", "WLS": "Wales", "SCT": "Scotland", "NIR": "Northern Ireland"}

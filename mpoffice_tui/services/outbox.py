@@ -37,7 +37,6 @@ STATES: dict[str, str] = {  # state -> what a caseworker reads
     "failed": "failed",
 }
 WAITING = ("awaiting_approval", "queued", "sending")  # on their way out
-APPROVERS = ("mp", "manager")
 MSGID_DOMAIN = "mpoffice.invalid"  # until queued with an account: then the account's domain
 NO_FROM = ("no From address: add a mail account (`mpoffice mail account add`) or set the office's "
            "email (`mpoffice settings set office_email ADDRESS`)")
@@ -142,9 +141,11 @@ def guess_type(name: str) -> str:
 def create_draft(w, *, to_name: str, to_addr: str, subject: str, body: str, case_id: str | None,
                  constituent_id: str | None, campaign_id: str | None, in_reply_to: str | None,
                  references: str | None, attachments: list[tuple[str, str, bytes]] = (),
-                 batch: str | None = None, source: str = "draft reply") -> str:
+                 batch: str | None = None, source: str = "draft reply", template: str | None = None,
+                 needs_approval: bool = False) -> str:
     """Write a draft inside the caller's transaction: the message (on the case timeline) and its outbox
-    row, with its Message-ID fixed now. Returns the message id."""
+    row, with its Message-ID fixed now. When a sign-off rule for its `template` applies (or the writer asks,
+    `needs_approval`), it is marked as needing approval when it is sent. Returns the message id."""
     conn = w.session.connection()
     account_id, from_name, from_addr = sender(conn)
     to = display_address(to_name, to_addr)
@@ -163,7 +164,22 @@ def create_draft(w, *, to_name: str, to_addr: str, subject: str, body: str, case
                                     "size": len(d), "blob_hash": blobs.put(w, d)} for n, t, d in attachments])
     w.insert(OutgoingMail, message_id=msg_id, account_id=account_id, state="draft", batch=batch,
              reason=None if from_addr else NO_FROM)
+    if template or needs_approval:
+        from mpoffice_tui.services import approvals
+
+        facts, _case = approvals._email_facts(conn, msg_id)
+        approvals.check_in(w, "email", msg_id, case_id, approvals.Facts(
+            "email", template_name(conn, template), facts.category, facts.recipient_kind, needs_approval),
+            state="needed")
     return msg_id
+
+
+def template_name(conn, template: str | None) -> str:
+    """A template's name from its id or name ("" for none)."""
+    if not template:
+        return ""
+    row = conn.exec_driver_sql("SELECT name FROM letter_templates WHERE id = ? AND deleted = 0", (template,)).fetchone()
+    return row[0] if row else template
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -245,19 +261,15 @@ def _outgoing(w, msg_id: str) -> OutgoingMail:
     return o
 
 
-def _needs_approval(conn) -> bool:
-    return _setting(conn, "mail_approval").strip().lower() in ("yes", "on", "true", "1")
-
-
-def _finalise(w, o: OutgoingMail) -> None:
+def _finalise(w, o: OutgoingMail, *, strict: bool = True) -> None:
     """Build the message as it will be sent (From the sending account, its attachments), keeping its
-    Message-ID; refuse when there is no From address or nobody to send to."""
+    Message-ID; refuse when there is no From address or nobody to send to (unless not `strict`: a draft)."""
     conn = w.session.connection()
     msg = w.get(Message, o.message_id)
     account_id, from_name, from_addr = sender(conn, o.account_id)
-    if not from_addr:
+    if strict and not from_addr:
         raise OfficeError(f"{msg.subject!r}: {NO_FROM}")
-    if not (msg.recipients or "").strip():
+    if strict and not (msg.recipients or "").strip():
         raise OfficeError(f"{msg.subject!r} has nobody to send it to")
     atts = [(n, t, blobs.read(conn, h) or b"") for n, t, h in conn.exec_driver_sql(
         "SELECT filename, content_type, blob_hash FROM attachments WHERE message_id = ? AND deleted = 0 "
@@ -271,21 +283,37 @@ def _finalise(w, o: OutgoingMail) -> None:
         w.update(o, account_id=account_id)
 
 
+def rewrite_in(w, msg_id: str, *, subject: str, body: str) -> None:
+    """Change a message not yet on its way out (inside the caller's transaction); its raw is built again."""
+    o = _outgoing(w, msg_id)
+    if o.state in ("queued", "sending", "sent"):
+        raise OfficeError(f"{msg_id[-8:]} is {STATES[o.state]}: it can no longer be changed")
+    w.update(w.get(Message, msg_id), subject=subject, body_text=body)
+    _finalise(w, o, strict=False)
+
+
 def queue_in(w, msg_ids: list[str], *, spread_per_minute: int | None = None) -> str:
     """Queue drafts inside the caller's transaction; returns the state they reach."""
+    from mpoffice_tui.services import approvals
+
     now = datetime.now(timezone.utc)
-    approval = _needs_approval(w.session.connection())
-    state = "awaiting_approval" if approval else "queued"
+    reached: dict[str, int] = {}
+    state = "queued"
     for i, mid in enumerate(msg_ids):
         o = _outgoing(w, mid)
         if o.state not in ("draft", "failed"):
             raise OfficeError(f"{mid[-8:]} is {STATES[o.state]}: only a draft or failed message can be queued")
         _finalise(w, o)
+        msg = w.get(Message, mid)
+        wait = approvals.gate_email_in(w, mid, msg.subject, msg.body_text, msg.recipients or "")
+        state = "awaiting_approval" if wait else "queued"
+        reached[state] = reached.get(state, 0) + 1
         due = now + timedelta(seconds=60 * i / spread_per_minute) if spread_per_minute else now
         w.update(o, state=state, reason=None, queued_at=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
                  next_attempt_at=due.isoformat(timespec="seconds").replace("+00:00", "Z"), attempts=0)
-    w.audit("mail.queue", detail=f"{len(msg_ids)} message(s) {STATES[state]}")
-    return state
+    w.audit("mail.queue", detail="; ".join(f"{n} message(s) {STATES[s]}" for s, n in reached.items())
+            or "nothing queued")
+    return "awaiting_approval" if "awaiting_approval" in reached else state
 
 
 def queue(office: Office, msg_ids: list[str], *, spread_per_minute: int | None = None) -> list[Outgoing]:
@@ -297,18 +325,18 @@ def queue(office: Office, msg_ids: list[str], *, spread_per_minute: int | None =
 
 
 def approve(office: Office, msg_ids: list[str]) -> list[Outgoing]:
-    """Approve mail waiting for sign-off (the MP or a manager): it is queued. One transaction."""
-    with office.writing() as w:
-        role = w.session.connection().exec_driver_sql(
-            "SELECT role FROM staff WHERE id = ?", (office.staff_id or "",)).fetchone()
-        if role is None or role[0] not in APPROVERS:
-            raise OfficeError("only the MP or a manager can approve outgoing mail")
-        for mid in msg_ids:
-            o = _outgoing(w, mid)
-            if o.state != "awaiting_approval":
-                raise OfficeError(f"{mid[-8:]} is {STATES[o.state]}, not waiting for approval")
-            w.update(o, state="queued", approved_by=office.staff_id)
-        w.audit("mail.approve", detail=f"{len(msg_ids)} message(s) approved")
+    """Approve mail waiting for sign-off (the MP or a manager): it is queued (services.approvals). One
+    transaction."""
+    from mpoffice_tui.services import approvals
+
+    ids = []
+    for mid in msg_ids:
+        o = get(office, mid)
+        found = approvals.for_target(office, "email", mid)
+        if o.state != "awaiting_approval" or found is None:
+            raise OfficeError(f"{mid[-8:]} is {o.state_label}, not waiting for approval")
+        ids.append(found.id)
+    approvals.approve(office, ids)
     return [get(office, m) for m in msg_ids]
 
 
@@ -349,12 +377,20 @@ def export_eml(office: Office, folder: str | os.PathLike, ids: list[str] | None 
     """Write drafts as .eml files another mail program can send (marked `X-Unsent: 1`). Not sending: each
     stays a draft in the outbox, marked exported (without `ids`, the drafts not exported yet). Refused, with nothing written, while there is no From
     address (no account and no office email). One transaction."""
+    from mpoffice_tui.services import approvals
+
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     exported = []
     with office.writing() as w:
-        for o in [o for o in list_outgoing(office, ("draft",), limit=100_000)
-                  if (o.id in ids if ids is not None else not o.exported_at)]:
+        todo = [o for o in list_outgoing(office, ("draft",), limit=100_000)
+                if (o.id in ids if ids is not None else not o.exported_at)]
+        for o in todo:  # every one checked before any file is written
+            try:
+                approvals.ensure_cleared(w.session.connection(), "email", o.id, "exported")
+            except OfficeError as exc:
+                raise OfficeError(f"{o.subject!r} (to {o.to}): {exc}; nothing was exported") from None
+        for o in todo:
             _finalise(w, _outgoing(w, o.id))  # From the sending account as it is now; refused with none
             msg = w.get(Message, o.id)
             path = out / _file_name(o.id, o.subject, o.case_ref)

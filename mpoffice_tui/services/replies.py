@@ -81,11 +81,13 @@ def _template(s, template: str | None, kind: str) -> tuple[str, str]:
 
 def _draft(office: Office, w, *, to_name: str, to_addr: str, subject: str, body: str, case: Case | None,
            constituent_id: str | None, campaign_id: str | None, in_reply_to: str | None,
-           references: str | None, attachments: list[tuple[str, str, bytes]] = (), batch: str | None = None) -> Draft:
+           references: str | None, attachments: list[tuple[str, str, bytes]] = (), batch: str | None = None,
+           template: str | None = None, needs_approval: bool = False) -> Draft:
     draft_id = outbox.create_draft(w, to_name=to_name, to_addr=to_addr, subject=subject, body=body,
                                    case_id=case.id if case else None, constituent_id=constituent_id,
                                    campaign_id=campaign_id, in_reply_to=in_reply_to, references=references,
-                                   attachments=list(attachments), batch=batch)
+                                   attachments=list(attachments), batch=batch, template=template,
+                                   needs_approval=needs_approval)
     return Draft(draft_id, to_addr, subject, body, case.ref if case else None)
 
 
@@ -129,7 +131,7 @@ def _compose(office: Office, msg_id: str, template: str | None) -> tuple[Compose
 
 
 def draft_reply(office: Office, msg_id: str, template: str | None = None, body: str | None = None,
-                subject: str | None = None, queue: bool = False) -> Draft:
+                subject: str | None = None, queue: bool = False, needs_approval: bool = False) -> Draft:
     """Draft a reply to an incoming message (to its case's constituent, threaded with it) into the
     outbox; `subject` and `body`, when given, are the caseworker's own (merge fields still filled). With
     `queue` it is also queued to send, in the same transaction."""
@@ -142,7 +144,8 @@ def draft_reply(office: Office, msg_id: str, template: str | None = None, body: 
     with office.writing() as w:
         draft = _draft(office, w, to_name=name, to_addr=addr.rstrip(">") if name else composed.to,
                        subject=subject, body=body, case=case, constituent_id=msg.constituent_id,
-                       campaign_id=None, in_reply_to=msg.message_id_header, references=msg.references_header)
+                       campaign_id=None, in_reply_to=msg.message_id_header, references=msg.references_header,
+                       template=template, needs_approval=needs_approval)
         w.audit("reply.draft", target=f"message:{draft.id}", detail=f"reply drafted{' on ' + case.ref if case else ''}")
         if queue:
             outbox.queue_in(w, [draft.id])
@@ -238,13 +241,14 @@ def draft_campaign_acknowledgements(office: Office, campaign_id: str, template: 
     senders, group, flagged = _ack_plan(office, campaign_id)
     drafts = []
     with office.writing() as w:
-        _name, tsubject, tbody = _ack_template(w.session, template)
+        tname, tsubject, tbody = _ack_template(w.session, template)
         for sender in senders.values():
             name, addr, _subject, mid_header, refs, cid, _fields = sender
             subj, body = _ack_text(tsubject, tbody, sender)
             drafts.append(_draft(office, w, to_name=name, to_addr=addr, subject=subj, body=body, case=None,
                                  constituent_id=cid, campaign_id=campaign_id, in_reply_to=mid_header,
-                                 references=refs, batch=campaign_id))
+                                 references=refs, batch=campaign_id,
+                                 template=tname if tname != "built-in" else None))
         for mid in group:
             w.update(w.get(Message, mid), triage="done")
         for mid in flagged:
@@ -376,7 +380,8 @@ def _case_compose(office: Office, case: str, to: str, template: str | None):
 
 def reply_on_case(office: Office, case: str, *, to: str = "constituent", template: str | None = None,
                   body: str | None = None, subject: str | None = None, files: list[tuple[str, bytes]] = (),
-                  case_attachments: list[str] = (), letter_ids: list[str] = (), queue: bool = True) -> CaseReply:
+                  case_attachments: list[str] = (), letter_ids: list[str] = (), queue: bool = True,
+                  needs_approval: bool = False) -> CaseReply:
     """Write an email on a case to its constituent or a party, from a template or the caseworker's own
     text, with files, files already on the case and letters written on it (as Word documents); queued to
     send unless `queue` is False (a draft). One transaction."""
@@ -391,10 +396,13 @@ def reply_on_case(office: Office, case: str, *, to: str = "constituent", templat
     for aid in case_attachments:
         name, data = cs.attachment_data(office, aid)
         atts.append((name, outbox.guess_type(name), data))
+    from mpoffice_tui.services import approvals
+
     for lid in letter_ids:
         lt = letters.get_letter(office, lid)
         if lt.case_id != case_id:
             raise OfficeError("that letter is on another case")
+        approvals.ensure_cleared(office, "letter", lid, "attached to an email")
         atts.append((letters.docx_file_name(lt), "application/vnd.openxmlformats-officedocument."
                      "wordprocessingml.document", letters.letter_docx(office, lid)))
     with office.writing() as w:
@@ -404,7 +412,7 @@ def reply_on_case(office: Office, case: str, *, to: str = "constituent", templat
             w, to_name=r.name if r.key == "constituent" else "", to_addr=r.email, subject=subject, body=body,
             case_id=case_id, constituent_id=row[0] if row else None, campaign_id=None,
             in_reply_to=last[1] if last else None, references=last[2] if last else None, attachments=atts,
-            source="case reply")
+            source="case reply", template=template, needs_approval=needs_approval)
         w.audit("reply.draft", target=f"message:{msg_id}", detail=f"email to {r.key if r.key == 'constituent' else 'a party'} drafted")
         if queue:
             outbox.queue_in(w, [msg_id])

@@ -30,12 +30,13 @@ def test_list_set_unset_and_json(run):
     assert set(lines) >= {"mp_name", "office_name", "office_address", "office_phone", "office_email"}
     listed = json.loads(run("settings", "list", "--json").stdout)["settings"]
     assert [s["key"] for s in listed] == ["mp_name", "office_name", "office_address", "office_phone", "office_email",
-                                          "nation", "review_days", "mail_approval"]
+                                          "nation", "review_days", "westminster_address", "letterhead_footer",
+                                          "mail_approval"]
     assert all(s["meaning"] for s in listed)
     assert {s["key"]: s["value"] for s in listed} == {
         "mp_name": "Jane Smith MP", "office_name": "Office of Jane Smith MP", "office_address": None,
         "office_phone": None, "office_email": None, "nation": "ENG",
-        "review_days": "28", "mail_approval": "no"}
+        "review_days": "28", "westminster_address": None, "letterhead_footer": None, "mail_approval": "no"}
 
     r = run("settings", "set", "office_email", "casework@example.org")
     assert r.returncode == 0 and "office_email set to casework@example.org" in r.stdout, r.stderr
@@ -46,7 +47,8 @@ def test_list_set_unset_and_json(run):
     assert _values(run) == {"mp_name": "Jane Smith MP", "office_name": "Office of Jane Smith MP",
                             "office_address": "Unit 4, Mill Lane\nWexford\nWX1 2AB",
                             "office_phone": "01234 567890", "office_email": "casework@example.org",
-                            "nation": "ENG", "review_days": "28", "mail_approval": "no"}
+                            "nation": "ENG", "review_days": "28", "westminster_address": None,
+                            "letterhead_footer": None, "mail_approval": "no"}
     shown = run("settings").stdout
     assert "Unit 4, Mill Lane, Wexford, WX1 2AB" in shown  # one line in the table
 

@@ -349,9 +349,14 @@ class CaseDetailScreen(OfficeScreen):
             def chosen(button: str | None) -> None:
                 if button == "export":
                     self.export_letter(item.id)
+                elif button == "approval":
+                    from mpoffice_tui.services import approvals
+
+                    run_office(self, "letter-approval", lambda office: approvals.request(office, "letter", item.id),
+                               lambda a: self.notify(f"Letter: {a.state_label}."))
 
             self.app.push_screen(TextDialog(Text("Letter", style="bold"), item_full(item),
-                                            [("export", "Export .docx")]), chosen)
+                                            [("export", "Export"), ("approval", "Ask for sign-off")]), chosen)
         else:
             files = self._item_attachments(item)
 
@@ -502,30 +507,33 @@ class CaseDetailScreen(OfficeScreen):
         ], lambda office, v: cases.complete_task(office, v["task"]), "Task done.")
 
     def action_party(self) -> None:
-        from mpoffice_tui.services import cases, contacts
+        """`p`: add a third party, searched in the office's contacts and the directory of government
+        departments, agencies, public bodies and ministers together."""
+        from mpoffice_tui.services import cases, directory
 
         if (c := self._case()) is None:
             return
 
         def search(office: Any, text: str) -> list[tuple[Text, Any]]:
-            found = contacts.list_contacts(office, text, limit=100)
-            if not found and not text.strip():
-                contacts.load_starter_contacts(office)
-                found = contacts.list_contacts(office, text, limit=100)
-            return [(Text.assemble((one_line(k.label), "bold"), "  ", (f"{k.kind} · {k.preferred_route}", "dim")), k)
-                    for k in found]
+            return [(Text.assemble((one_line(k.label), "bold"), "  ", (one_line(k.detail), "dim")), k)
+                    for k in directory.third_parties(office, text)]
 
-        def picked(contact: Any) -> None:
-            if contact is None:
+        def picked(choice: Any) -> None:
+            if choice is None:
                 return
-            self._form(f"Add {one_line(contact.label)} to {c.ref}", [
-                Field("role", "Role", value="agency", required=True),
-                Field("contacted", "Contacted on (DD/MM/YYYY or today; sets the reply due date)", placeholder="optional"),
-            ], lambda office, v: cases.add_party(office, c.id, v["role"], contact_id=contact.id,
-                                                 contacted_on=v["contacted"] or None), "Third party added.")
 
-        self.app.push_screen(PickDialog("Add a third party: choose from the contacts directory", search,
-                                        placeholder="Council, DWP, police…"), picked)
+            def add(office: Any, v: dict[str, Any]) -> Any:
+                if choice.source == "directory":
+                    return directory.add_to_case(office, c.id, choice.id, v["role"], v["contacted"] or None)
+                return cases.add_party(office, c.id, v["role"], contact_id=choice.id, contacted_on=v["contacted"] or None)
+
+            self._form(f"Add {one_line(choice.label)} to {c.ref}", [
+                Field("role", "Role", value="minister" if "minister" in choice.detail else "agency", required=True),
+                Field("contacted", "Contacted on (DD/MM/YYYY or today; sets the reply due date)", placeholder="optional"),
+            ], add, "Third party added.")
+
+        self.app.push_screen(PickDialog("Add a third party: office contacts and the government directory", search,
+                                        placeholder="Council, DWP, HM Passport Office, minister…"), picked)
 
     def action_attach(self) -> None:
         from mpoffice_tui.services import cases
@@ -641,7 +649,7 @@ class CaseDetailScreen(OfficeScreen):
             def save(office: Any, v: dict[str, Any]) -> Any:
                 return letters.write_letter(office, d.case.id, draft.template_id,
                                             recipient_contact_id=draft.recipient_contact_id,
-                                            subject=v["subject"], body=v["body"])
+                                            subject=v["subject"], body=v["body"], needs_approval=bool(v.get("approval")))
 
             self._edit_letter(f"{draft.template_name} to {one_line(draft.recipient_name)}", draft.address,
                               draft.subject, draft.body, draft.unknown_fields, save, "Letter saved on the timeline.")
@@ -674,7 +682,8 @@ class CaseDetailScreen(OfficeScreen):
             Field("subject", "Subject line (the case reference is added when it is missing)", value=subject),
             Field("body", "Letter (letterhead, date and address are added on export)",
                   "multiline", value=body, required=True),
-            Field("export", "Export it as .docx once saved (a plain, unencrypted file)", "check"),
+            Field("approval", "Ask the MP or a manager to sign it off before it goes", "check"),
+            Field("export", "Export it once saved (PDF on the letterhead or .docx: a plain, unencrypted file)", "check"),
         ], action, intro=intro, submit_label="Save to timeline"), saved)
 
     # -- chasing third parties -------------------------------------------------------------------
@@ -713,7 +722,8 @@ class CaseDetailScreen(OfficeScreen):
             party, draft = result
 
             def save(office: Any, v: dict[str, Any]) -> Any:
-                return letters.write_chase_letter(office, party, subject=v["subject"], body=v["body"])
+                return letters.write_chase_letter(office, party, subject=v["subject"], body=v["body"],
+                                                  needs_approval=bool(v.get("approval")))
 
             self._edit_letter(f"Chase letter to {one_line(draft.recipient_name)}", draft.address, draft.subject,
                               draft.body, draft.unknown_fields, save,
@@ -725,7 +735,9 @@ class CaseDetailScreen(OfficeScreen):
                                                 "(UK working days)."), composed)
 
     def export_letter(self, letter_id: str) -> None:
-        from mpoffice_tui.services import letters
+        """Write the letter as a PDF on the letterhead (to print or attach) or as .docx (to edit in Word);
+        refused, with the reason, while it waits for sign-off."""
+        from mpoffice_tui.services import letter_pdf, letters
 
         if self._case() is None:
             return
@@ -734,14 +746,18 @@ class CaseDetailScreen(OfficeScreen):
             folder = Path(v["folder"]).expanduser()
             if not folder.is_dir():
                 raise ValueError(f"{folder}: not a folder")
+            if v["format"] == "pdf":
+                return letter_pdf.save_pdf(office, letter_id, folder)
             return letters.save_docx(office, letter_id, folder)  # named for the case, day and recipient
 
         def done(path: Any) -> None:
             if isinstance(path, Path):
-                self.notify(f"Saved {path}")
+                self.notify(f"Saved {path}", markup=False)
 
-        self.app.push_screen(FormDialog("Export the letter as .docx", [
+        self.app.push_screen(FormDialog("Export the letter", [
+            Field("format", "As", "choice", "docx", (("Word .docx (to edit)", "docx"),
+                                                     ("PDF on the letterhead (print or attach)", "pdf")), required=True),
             Field("folder", "Folder", value=str(Path.home() / "Documents" if (Path.home() / "Documents").is_dir()
                                                   else Path.home()), required=True)],
-            export, intro="This writes a plain (unencrypted) Word file: keep it somewhere safe.",
+            export, intro="This writes a plain (unencrypted) file: keep it somewhere safe.",
             submit_label="Export"), done)

@@ -22,6 +22,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static, Tab
 
 from mpoffice_tui.ui.jobs import MailActivity
+from mpoffice_tui.ui.screens import inbox_approvals
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.inbox_capture import CaptureDialog, ImportDialog
 from mpoffice_tui.ui.screens.inbox_dialogs import (
@@ -44,9 +45,10 @@ from mpoffice_tui.ui.work import run_office
 if TYPE_CHECKING:
     from mpoffice_tui.db.engine import Office
 
-LANES = ("new", "auto_filed", "suggested", "campaigns", "done", "outbox")
+LANES = ("new", "auto_filed", "suggested", "campaigns", "done", "outbox", "approvals")
 LANE_LABELS = {"new": "New", "auto_filed": "Auto-filed", "suggested": "Suggested", "campaigns": "Campaigns",
-               "done": "Done/Ignored", "outbox": "Outbox"}
+               "done": "Done/Ignored", "outbox": "Outbox", "approvals": "Approvals"}
+OWN_KEYS_LANES = ("outbox", "approvals")  # lanes of outgoing letters and mail: no triage there
 # what the Outbox lane's drafts cannot do (they are replies, not mail to triage)
 TRIAGE_ACTIONS = frozenset({"accept", "new_case", "file_case", "link", "campaign", "ignore", "undo", "reply"})
 CHANNELS = {"email": "Email", "letter": "Letter", "phone": "Phone", "walk_in": "Walk-in", "surgery": "Surgery"}
@@ -66,6 +68,7 @@ LANE_HINTS = {
     "done": "Filed and ignored: u undoes the highlighted message's triage",
     "outbox": "Outgoing mail: s sends a draft (or retries) · a approves · e back to draft · d discards · "
               "o exports drafts as .eml",
+    "approvals": inbox_approvals.HINT,
 }
 OUTBOX_ACTIONS = frozenset({"queue_outgoing", "approve", "unqueue", "export_drafts", "discard"})
 
@@ -154,6 +157,12 @@ class InboxScreen(OfficeScreen):
                 tooltip="Take the highlighted email back to draft (not once it is sending or sent)"),
         Binding("d", "discard", "Discard", id="inbox-discard",
                 tooltip="Discard the highlighted email (one not sent yet; Outbox lane)"),
+        # the Approvals lane's keys (only there)
+        Binding("a", "approve_item", "Approve", id="approvals-approve",
+                tooltip="Approve the highlighted letter or email (the MP or a manager)"),
+        Binding("e", "edit_item", "Edit", id="approvals-edit", tooltip="Change its text (it waits for approval again)"),
+        Binding("R", "return_item", "Return", id="approvals-return",
+                tooltip="Return it to its writer with a comment (a note on the case)"),
         Binding("o", "export_drafts", "Export", id="outbox-export",
                 tooltip="Export the drafts as .eml files for another mail program (they stay drafts)"),
         Binding("right_square_bracket", "lane(1)", "Next lane", id="inbox-next-lane"),
@@ -309,11 +318,17 @@ class InboxScreen(OfficeScreen):
             messages.set_columns(OUTBOX_COLUMNS)
             messages.set_source(partial(outbox.count_outgoing, office),
                                 lambda offset, limit: outbox.list_outgoing(office, limit=limit, offset=offset))
+        elif lane == "approvals":  # letters and emails waiting for (or returned from) sign-off
+            from mpoffice_tui.services import approvals
+
+            messages.set_columns(inbox_approvals.APPROVAL_COLUMNS)
+            messages.set_source(partial(approvals.count_approvals, office),
+                                lambda offset, limit: approvals.list_approvals(office, limit=limit, offset=offset))
         else:
             messages.set_source(partial(lists.count_messages, office, lane),
                                 lambda offset, limit: lists.page_messages(office, lane, offset, limit),
                                 seek=partial(lists.seek_messages, office, lane))
-        if lane != "outbox" and messages.columns != list(MESSAGE_COLUMNS):
+        if lane not in OWN_KEYS_LANES and messages.columns != list(MESSAGE_COLUMNS):
             messages.set_columns(MESSAGE_COLUMNS)
         self._table().focus()
         self._clear_preview()
@@ -325,8 +340,11 @@ class InboxScreen(OfficeScreen):
             hint = f"{one_line(self.campaign.name)} · flagged first · Backspace: all campaigns · A: acknowledge"
         outbox = self.counts.get("outbox", 0)
         text = Text(hint)
-        if outbox and self.lane != "outbox":
+        if outbox and self.lane not in OWN_KEYS_LANES:
             text.append(f"   Outbox {outbox}", "bold")
+        waiting = self.counts.get("approvals", 0)
+        if waiting and self.lane not in OWN_KEYS_LANES:
+            text.append(f"   Approvals {waiting}", "bold")
         self.hint.update(text)
 
     @on(Tabs.TabActivated, "#lanes")
@@ -336,13 +354,17 @@ class InboxScreen(OfficeScreen):
             self.lane = lane
             self.campaign = None
             self._show_lane()
-            self.refresh_bindings()  # the Outbox lane has its own keys
+            self.refresh_bindings()  # the Outbox and Approvals lanes have their own keys
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Triage keys act on incoming mail; on the Outbox lane the drafts are exported or discarded."""
+        """Triage keys act on incoming mail; on the Outbox lane the drafts are exported or discarded; on the
+        Approvals lane letters and emails are approved, edited or returned."""
+        approvals = inbox_approvals.APPROVAL_ACTIONS
         if self.lane == "outbox":
-            return action not in TRIAGE_ACTIONS and action != "export_outbox"
-        return action not in OUTBOX_ACTIONS
+            return action not in TRIAGE_ACTIONS and action != "export_outbox" and action not in approvals
+        if self.lane == "approvals":
+            return action not in TRIAGE_ACTIONS and action not in OUTBOX_ACTIONS and action != "export_outbox"
+        return action not in OUTBOX_ACTIONS and action not in approvals
 
     def _outgoing_row(self) -> Any | None:
         row = self.query_one("#messages", PagedTable).cursor_row if self.lane == "outbox" else None
@@ -388,6 +410,50 @@ class InboxScreen(OfficeScreen):
         if row is not None:
             self._outbox_change(lambda office: _outbox().back_to_draft(office, row.id),
                                 lambda _: "Back to draft: it will not be sent until you send it again.", row.id)
+
+    # -- the Approvals lane -----------------------------------------------------------------------
+    def _approval_row(self) -> Any | None:
+        row = self.query_one("#messages", PagedTable).cursor_row if self.lane == "approvals" else None
+        if row is None:
+            self.notify("Nothing selected to approve.", severity="warning")
+        elif row.id in self.acting:
+            self.notify("Still saving the last change to this one…", severity="warning")
+            return None
+        return row
+
+    def action_approve_item(self) -> None:
+        """`a`: approve the highlighted letter or email (the MP or a manager; anyone else is told so)."""
+        row = self._approval_row()
+        if row is None:
+            return
+        then = "queued to send" if row.target_kind == "email" else "it may now be printed, exported or sent"
+
+        def approve(office: Any) -> Any:
+            from mpoffice_tui.services import approvals
+
+            return approvals.approve(office, [row.id])
+
+        self._outbox_change(approve, lambda _: f"Approved: {then}.", row.id, wake=row.target_kind == "email")
+
+    def _approval_form(self, dialog: Any, said: str) -> None:
+        def done(result: Any) -> None:
+            if result is not None:
+                self.notify(said)
+                self.refresh_lane()
+
+        self.app.push_screen(dialog, done)
+
+    def action_edit_item(self) -> None:
+        """`e`: change the text of the highlighted letter or email."""
+        row = self._approval_row()
+        if row is not None:
+            self._approval_form(inbox_approvals.edit_dialog(row), "Changed: it waits for approval again.")
+
+    def action_return_item(self) -> None:
+        """`R`: return the highlighted letter or email to its writer with a comment."""
+        row = self._approval_row()
+        if row is not None:
+            self._approval_form(inbox_approvals.return_dialog(row), "Returned to its writer; the comment is on the case.")
 
     def action_export_drafts(self) -> None:
         self.action_export_outbox()
@@ -441,7 +507,14 @@ class InboxScreen(OfficeScreen):
             preview.focus()
 
     def load_counts(self) -> None:
-        run_office(self, "inbox-counts", _lists().lane_counts, self.show_counts)
+        lists = _lists()
+
+        def counts(office: Any) -> dict[str, int]:
+            from mpoffice_tui.services import approvals
+
+            return {**lists.lane_counts(office), "approvals": approvals.count_approvals(office)}
+
+        run_office(self, "inbox-counts", counts, self.show_counts)
 
     def show_counts(self, counts: dict[str, int]) -> None:
         self.counts = counts
@@ -484,7 +557,18 @@ class InboxScreen(OfficeScreen):
 
     @on(PagedTable.RowHighlighted, "#messages")
     def highlighted(self, event: PagedTable.RowHighlighted) -> None:
-        self.load_preview(event.row.id)
+        if self.lane == "approvals":  # the row holds the whole draft: nothing to read
+            self._show_approval(event.row)
+        else:
+            self.load_preview(event.row.id)
+
+    def _show_approval(self, row: Any) -> None:
+        self.detail = None
+        head, meta, body = inbox_approvals.preview(row)
+        self.query_one("#preview-head", Static).update(head)
+        self._set_meta(meta)
+        self.query_one("#preview-body", Static).update(body)
+        self.query_one("#preview", VerticalScroll).scroll_home(animate=False)
 
     @on(PagedTable.RowHighlighted, "#campaigns")
     def group_highlighted(self, event: PagedTable.RowHighlighted) -> None:
