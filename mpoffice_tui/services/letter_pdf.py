@@ -14,6 +14,7 @@ a new page and numbered on its own (a campaign's acknowledgements by post).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -66,9 +67,11 @@ def _image(doc: pdf.Document, data: bytes | None, x: float, y: float, *, h: floa
     return height * scale
 
 
-def draw_letter(doc: LetterDocument, lay: letters.LetterLayout) -> None:
-    """One letter, from a new page."""
-    doc.letter_footer = lay.footer
+def draw_letter(doc: pdf.Document, lay: letters.LetterLayout,
+                body: Callable[[pdf.Document], None] | None = None) -> None:
+    """One letter, from a new page; `body` draws what goes between the subject and the sign-off instead of
+    the layout's paragraphs (a subject access pack's headed sections)."""
+    doc.letter_footer = lay.footer  # type: ignore[attr-defined] - read by LetterDocument's footer
     doc.add_page()
     top = MARGIN - 8
     _image(doc, lay.logo, MARGIN, top, h=LOGO_H, w=LOGO_W)
@@ -96,6 +99,8 @@ def draw_letter(doc: LetterDocument, lay: letters.LetterLayout) -> None:
     doc.ln(4)
     doc.para(lay.salutation)
     doc.para(lay.subject, bold=True)
+    if body is not None:
+        body(doc)
     for paragraph in lay.body:
         doc.para(paragraph)
     doc.para(lay.closing, gap=1.5)

@@ -29,7 +29,8 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.services import access, pdf, retention
 from mpoffice_tui.services.clock import today
-from mpoffice_tui.services.letters import LetterLayout, _letterhead, long_date, office_fields
+from mpoffice_tui.services.letter_pdf import draw_letter
+from mpoffice_tui.services.letters import LetterLayout, letterhead, long_date, office_fields
 from mpoffice_tui.services.sar import resolve_person
 from mpoffice_tui.services.sar_held import Entry, Held, Passage, gather
 from mpoffice_tui.services.sar_redaction import (
@@ -170,29 +171,25 @@ def covering_letter(office: Office, held: Held, request: SarView | None, withhel
         sections.insert(2, ("What we have withheld", tuple(paras)))
     subject = (f"Request for the personal information of {held.name}" if request is not None
                and request.by_representative else f"Your request for your personal information: {held.name}")
-    layout = LetterLayout(tuple(_letterhead(office)), long_date(on), address, f"{salutation},", subject,
-                          (), "Yours sincerely,", (mp,))
+    head = letterhead(office)
+    layout = LetterLayout(head.lines, long_date(on), address, f"{salutation},", subject, (), "Yours sincerely,",
+                          (mp,), mp_name=head.mp_name, westminster=head.westminster, footer=head.footer,
+                          logo=head.logo, signature_image=head.signature_image,
+                          author=head.lines[0] if head.lines else "")
     return CoveringLetter(layout, tuple(sections))
 
 
 def render_covering_letter(doc: pdf.Document, letter: CoveringLetter) -> None:
-    """The covering letter on the letterhead, on its own pages (the one place it is drawn)."""
-    lay = letter.layout
-    doc.add_page()
-    doc.lines(list(lay.letterhead), align="R", bold_first=True)
-    doc.ln(4)
-    doc.lines([lay.date], align="R")
-    doc.ln(4)
-    doc.lines(list(lay.address))
-    doc.ln(6)
-    doc.para(lay.salutation)
-    doc.para(lay.subject, bold=True)
-    for heading, paras in letter.sections:
-        doc.heading(heading, size=12)
-        for p in paras:
-            doc.para(p)
-    doc.para(lay.closing, gap=10)
-    doc.lines(list(lay.signature))
+    """The covering letter on the office's letterhead (the one letter layout: logo, addresses, window
+    envelope, signature), its required sections as headed paragraphs."""
+
+    def sections(d: pdf.Document) -> None:
+        for heading, paras in letter.sections:
+            d.heading(heading, size=12)
+            for p in paras:
+                d.para(p)
+
+    draw_letter(doc, letter.layout, body=sections)
 
 
 # -- the information itself ---------------------------------------------------------------------------

@@ -370,9 +370,9 @@ class Review:
 
 def office_lines(office: Office) -> list[str]:
     """The office's own letterhead lines (its name, address, phone, email): never withheld."""
-    from mpoffice_tui.services.letters import _letterhead, office_fields
+    from mpoffice_tui.services.letters import letterhead, office_fields
 
-    return [*_letterhead(office), office_fields(office)["mp_name"]]
+    return [*letterhead(office).lines, office_fields(office)["mp_name"]]
 
 
 def review(office: Office, person: str, *, include_confidential: bool = False) -> Review:
