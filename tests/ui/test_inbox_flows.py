@@ -15,18 +15,12 @@ from mpoffice_tui.config import Settings
 from mpoffice_tui.db.models import Case, Constituent, Message
 from mpoffice_tui.services import inbox, replies
 from mpoffice_tui.ui.app import make_app
+from mpoffice_tui.ui.dialogs.capture import CaptureDialog, ImportDialog
 from mpoffice_tui.ui.dialogs.form import FormDialog
+from mpoffice_tui.ui.dialogs.message_case import MessageCaseDialog
+from mpoffice_tui.ui.dialogs.simple import AskDialog, ChooseDialog, ConfirmDialog, PickDialog, PreviewDialog
 from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
 from mpoffice_tui.ui.screens.inbox import InboxScreen
-from mpoffice_tui.ui.screens.inbox_capture import CaptureDialog, ImportDialog
-from mpoffice_tui.ui.screens.inbox_dialogs import (
-    AskDialog,
-    ChooseDialog,
-    ConfirmDialog,
-    NewCaseDialog,
-    PickDialog,
-    PreviewDialog,
-)
 from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 PASSPHRASE = "correct horse battery"
@@ -119,7 +113,7 @@ async def test_new_case_with_constituent_prefilled(mail_office):
         mid = ids["Bus stop moved"]
         await wait_preview(pilot, mid)
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, NewCaseDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageCaseDialog))
         values = {n: app.screen.query_one(f"#person-{n}", Input).value
                   for n in ("forenames", "surname", "email", "postcode")}
         assert values == {"forenames": "Mary", "surname": "Jones", "email": "mary.j@example.net",
@@ -507,7 +501,7 @@ async def test_new_case_finds_the_known_person_suggests_a_category_and_opens(mai
         table.move_cursor(next(i for i in range(2) if table.row_at(i).id == row.id))
         await wait_preview(pilot, row.id)
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, NewCaseDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, MessageCaseDialog))
         known = drawn_text(app.screen.query_one("#case-known"))
         assert "Mary Jones" in known and not app.screen.query("#person-surname")  # no second Mary to type
         assert app.screen.query_one("#case-category", Input).value == "Housing"  # from the words of the message

@@ -91,8 +91,8 @@ async def test_an_idle_lock_keeps_it_too(demo_office_path):
 
 
 async def test_a_reply_being_written_comes_back_on_the_same_message(demo_office_path):
+    from mpoffice_tui.ui.dialogs.simple import ChooseDialog
     from mpoffice_tui.ui.screens.inbox import InboxScreen
-    from mpoffice_tui.ui.screens.inbox_dialogs import ChooseDialog
     from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
     app = make_app(demo_office_path, passphrase=PASSPHRASE, settings=NO_IDLE)

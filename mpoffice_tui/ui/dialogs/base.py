@@ -17,10 +17,12 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual import on
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Select, TextArea
+from textual.widgets import Button, Checkbox, Input, Select, TextArea
 from textual.widgets.select import InvalidSelectValueError
 
 from mpoffice_tui.ui.text import one_line
@@ -49,6 +51,25 @@ DIALOG_CSS = """
     .dialog-buttons { height: auto; align-horizontal: right; }
     .dialog-buttons Button { margin-left: 1; }
     #pick-list { height: auto; max-height: 14; }
+    &.compact {  /* the inbox's quick dialogs: one line a field, a little wider */
+        .dialog-box { width: 76; }
+        .dialog-title { width: 100%; content-align: center middle; }
+        .dialog-hint { margin-top: 1; }
+        .dialog-text { margin-bottom: 1; }
+        .dialog-scroll { height: auto; max-height: 18; }
+        .dialog-buttons Button { margin-left: 2; min-width: 10; }
+        .capture-box .form-row { margin-bottom: 0; }
+        .capture-box TextArea { margin-top: 1; }
+        .form-row { height: 1; margin-bottom: 1; }
+        .form-label { width: 10; }
+        .form-row Input, .form-row Select { width: 1fr; }
+        Input { margin-bottom: 1; }
+        .form-row Input { margin-bottom: 0; }
+        OptionList { height: auto; max-height: 10; }
+        TextArea { height: 4; }
+        #import-summary-box { height: auto; max-height: 10; }
+        #preview-scroll { max-height: 14; }
+    }
 """
 
 
@@ -74,6 +95,13 @@ def error_text(exc: BaseException) -> str:
     return one_line(str(exc)) or exc.__class__.__name__
 
 
+def dialog_buttons(ok: str = "OK") -> Horizontal:
+    """The OK and Cancel buttons of a quick dialog (Cancel dismisses with None)."""
+    return Horizontal(Button(ok, variant="primary", classes="ok", compact=True),
+                      Button("Cancel", classes="cancel", compact=True),
+                      classes="dialog-buttons")
+
+
 class OfficeDialog(ModalScreen[T]):
     """The base of every dialog: shared style, the dialog's keys in its footer, Escape cancels (None).
 
@@ -95,6 +123,10 @@ class OfficeDialog(ModalScreen[T]):
     def on_mount(self) -> None:
         self.mount(KeyBar(own_only=True))
         self.call_after_refresh(self.app.retype_into, self)
+
+    @on(Button.Pressed, ".cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
 
     @property
     def kept_name(self) -> str:

@@ -533,7 +533,7 @@ class CaseDetailScreen(OfficeScreen):
             ], add, "Third party added.")
 
         self.app.push_screen(PickDialog("Add a third party: office contacts and the government directory", search,
-                                        placeholder="Council, DWP, HM Passport Office, minister…"), picked)
+                                        placeholder="Council, DWP, HM Passport Office, minister…", min_chars=0), picked)
 
     def action_attach(self) -> None:
         from mpoffice_tui.services import cases

@@ -21,20 +21,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static, Tab
 
+from mpoffice_tui.ui.dialogs.capture import CaptureDialog, ImportDialog
+from mpoffice_tui.ui.dialogs.message_case import CasePrefill, MessageCaseDialog, NewCaseAnswer
+from mpoffice_tui.ui.dialogs.simple import AskDialog, ChooseDialog, ConfirmDialog, PickDialog, PreviewDialog
 from mpoffice_tui.ui.jobs import MailActivity
 from mpoffice_tui.ui.screens import inbox_approvals
 from mpoffice_tui.ui.screens.base import OfficeScreen
-from mpoffice_tui.ui.screens.inbox_capture import CaptureDialog, ImportDialog
-from mpoffice_tui.ui.screens.inbox_dialogs import (
-    AskDialog,
-    CasePrefill,
-    ChooseDialog,
-    ConfirmDialog,
-    NewCaseAnswer,
-    NewCaseDialog,
-    PickDialog,
-    PreviewDialog,
-)
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
@@ -469,8 +461,8 @@ class InboxScreen(OfficeScreen):
                 self.act(lambda office: _outbox().discard(office, mid),
                                 lambda _: self.notify("Discarded"), message_id=mid)
 
-        self.app.push_screen(ConfirmDialog("Discard an email", f"Throw away this email ({row.state_label})? "
-                                           "It has not been sent."), confirmed)
+        self.app.push_screen(ConfirmDialog(f"Throw away this email ({row.state_label})? It has not been sent.",
+                                           title="Discard an email", careful=False), confirmed)
 
     @on(MailActivity)
     def mail_activity(self, message: MailActivity) -> None:
@@ -655,7 +647,7 @@ class InboxScreen(OfficeScreen):
                 self.triage(prefill.message_id, lambda office: open_case(office, prefill.message_id, answer),
                             self._opened)
 
-        self.app.push_screen(NewCaseDialog(prefill), answered)
+        self.app.push_screen(MessageCaseDialog(prefill), answered)
 
     def _opened(self, filed: Any) -> None:
         """The form says Enter opens the case: it is opened (Esc comes back to the Inbox)."""
@@ -675,15 +667,15 @@ class InboxScreen(OfficeScreen):
             if not check.warning:
                 file(check.case_id)
                 return
-            self.app.push_screen(ConfirmDialog("Someone else's case?", check.warning, careful=True),
+            self.app.push_screen(ConfirmDialog(check.warning, title="Someone else's case?"),
                                  lambda yes: file(check.case_id) if yes else None)
 
         def answered(case_id: str | None) -> None:
             if case_id:
                 self.act(lambda office: _filing().check_filing(office, mid, case_id), checked, refresh=False)
 
-        self.app.push_screen(PickDialog("File to a case", "Reference (or part of it), the person's name, or words "
-                                        "of the title", search_cases), answered)
+        self.app.push_screen(PickDialog("File to a case", search_cases, prompt="Reference (or part of it), the "
+                                        "person's name, or words of the title"), answered)
 
     def action_link(self) -> None:
         mid = self._need_message()
@@ -697,7 +689,7 @@ class InboxScreen(OfficeScreen):
                 self.triage(mid, lambda office: _inbox().link_constituent(office, mid, constituent_id),
                             lambda _: self.notify("Linked to the constituent (u undoes)"))
 
-        self.app.push_screen(PickDialog("Link to a constituent", "Name, email or postcode", search_constituents,
+        self.app.push_screen(PickDialog("Link to a constituent", search_constituents, prompt="Name, email or postcode",
                                         initial=clean(initial or "")), answered)
 
     def action_campaign(self) -> None:
@@ -1047,15 +1039,15 @@ def search_cases(office: Any, text: str) -> list[tuple[str, str]]:
     from mpoffice_tui.services.cases import STATUS_LABELS
 
     rows = _filing().find_cases_to_file(office, text, 12)
-    return [(r.id, f"{r.ref}  {r.title}" + (f" · {r.constituent}" if r.constituent else "")
-             + f" · {STATUS_LABELS.get(r.status, r.status)}") for r in rows]
+    return [(f"{r.ref}  {r.title}" + (f" · {r.constituent}" if r.constituent else "")
+             + f" · {STATUS_LABELS.get(r.status, r.status)}", r.id) for r in rows]
 
 
 def search_constituents(office: Any, text: str) -> list[tuple[str, str]]:
     from mpoffice_tui.services import constituents
 
     rows = constituents.search(office, text, 12)
-    return [(r.id, " · ".join(x for x in (r.name, r.email, r.postcode) if x)) for r in rows]
+    return [(" · ".join(x for x in (r.name, r.email, r.postcode) if x), r.id) for r in rows]
 
 
 def _lists():

@@ -1,4 +1,4 @@
-"""Manual capture (a phone call, letter, walk-in or surgery visit) and mail import, as Inbox dialogs."""
+"""Manual capture (a phone call, letter, walk-in or surgery visit) and mail import: the Inbox's dialogs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, TextArea
 
-from mpoffice_tui.ui.screens.inbox_dialogs import Dialog, buttons
+from mpoffice_tui.ui.dialogs.base import OfficeDialog, dialog_buttons
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.work import from_worker, run_office
 
@@ -37,9 +37,10 @@ class CaptureAnswer:
     direction: str = "in"
 
 
-class CaptureDialog(Dialog):
+class CaptureDialog(OfficeDialog["CaptureAnswer"]):
     """Log a contact by keyboard: Tab between fields, Ctrl+S saves (Enter in a one-line field saves too)."""
 
+    DEFAULT_CLASSES = "compact"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="capture-cancel"), Binding("ctrl+s", "save", "Save", id="capture-save", priority=True)]
 
     def __init__(self, channel: str = "phone", case_ref: str = "") -> None:
@@ -66,7 +67,7 @@ class CaptureDialog(Dialog):
             yield TextArea(id="capture-body", placeholder="What was said or written", compact=True)
             yield Static("", id="capture-error")
             yield Label("Ctrl+S saves · Tab moves · Esc cancels", classes="dialog-hint")
-            yield buttons("Save")
+            yield dialog_buttons("Save")
 
     def on_mount(self) -> None:
         self.query_one("#capture-name", Input).focus()
@@ -119,9 +120,10 @@ class CaptureDialog(Dialog):
         self.query_one("#capture-error", Static).update(Text(message, style="bold red"))
 
 
-class ImportDialog(Dialog):
+class ImportDialog(OfficeDialog[object]):
     """Import mail: a path, then a progress bar while a worker imports, then the summary."""
 
+    DEFAULT_CLASSES = "compact"
     BINDINGS = [Binding("escape", "close", "Close", id="capture-close")]
 
     def __init__(self, initial: str = "") -> None:
