@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
-from mpoffice_tui.services.interests import KINDS
+from mpoffice_tui.services.interest_kinds import KINDS
 
 
 def register(sub) -> None:

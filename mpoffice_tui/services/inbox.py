@@ -10,7 +10,7 @@ Importing
     import_items(office, items, progress=None) -> ImportReport     (items from importers.mail)
 
 Reading (SQL-paged, cheap)
-    LANES                          lane name -> triage states: new, auto_filed, suggested, campaign,
+    LANES (services/lanes)         lane name -> triage states: new, auto_filed, suggested, campaigns,
                                    done (done + ignored), outbox, sent
     lane_counts(office) -> dict[str, int]
     list_inbox(office, lane="new", limit=50, offset=0) -> list[InboxRow]   newest first
@@ -66,6 +66,7 @@ from mpoffice_tui.db.models import Attachment, Campaign, Case, CaseParty, Consti
 from mpoffice_tui.files import MiB
 from mpoffice_tui.importers.mail import Item, ParsedMessage, read_paths
 from mpoffice_tui.importers.mail.readers import iter_files
+from mpoffice_tui.services import lanes as lane_names
 from mpoffice_tui.services import triage_undo
 from mpoffice_tui.services.bounces import apply_bounce
 from mpoffice_tui.services.campaigns import (
@@ -78,6 +79,7 @@ from mpoffice_tui.services.campaigns import (
 )
 from mpoffice_tui.services.cases import find_case
 from mpoffice_tui.services.constituent_fields import split_name
+from mpoffice_tui.services.lanes import LANES
 from mpoffice_tui.services.matching import (
     Matcher,
     find_constituent,
@@ -88,17 +90,7 @@ from mpoffice_tui.services.matching import (
 from mpoffice_tui.services.triage_undo import Recorder, Undone
 from mpoffice_tui.text import clean
 
-LANES: dict[str, tuple[str, ...]] = {
-    "new": ("new",),
-    "auto_filed": ("auto_filed",),
-    "suggested": ("suggested",),
-    "campaign": ("campaign",),
-    "done": ("done", "ignored"),
-    "outbox": ("outbox",),
-    "sent": ("sent",),
-}
-LANE_ALIASES = {"auto-filed": "auto_filed", "autofiled": "auto_filed", "campaigns": "campaign",
-                "ignored": "done", "done/ignored": "done", "drafts": "outbox"}
+LANE_ALIASES = lane_names.ALIASES
 CHANNELS = ("email", "letter", "phone", "walk_in", "surgery")
 BATCH = 200
 BATCH_BYTES = MiB(8)  # a batch is stored once it holds this much mail: big attachments go a few at a time

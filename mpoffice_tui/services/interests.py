@@ -39,8 +39,8 @@ from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Interest, Staff
 from mpoffice_tui.services import access
 from mpoffice_tui.services.clock import parse_date
+from mpoffice_tui.services.interest_kinds import KINDS
 
-KINDS = ("employment", "gift", "benefit", "bursary", "councillor", "party")
 KIND_WORDS = {"employment": "occupation or employment", "gift": "gift", "benefit": "benefit",
               "bursary": "bursary", "councillor": "councillor's allowance (an occupation)",
               "party": "pay from a political party (an occupation)"}

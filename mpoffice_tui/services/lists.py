@@ -12,24 +12,12 @@ from dataclasses import dataclass
 from mpoffice_tui.db.engine import Office
 from mpoffice_tui.importers.register.normalise import elector_number
 from mpoffice_tui.services import access
+from mpoffice_tui.services.lanes import LANES
+
 
 # -- inbox ------------------------------------------------------------------------------------
 # The lanes, their rows and the message detail come from `services.inbox` (one set of queries);
 # here are only what the Inbox screen adds: a per-lane count and the campaign groups.
-LANES: dict[str, tuple[str, ...]] = {
-    "new": ("new",),
-    "auto_filed": ("auto_filed",),
-    "suggested": ("suggested",),
-    "campaigns": ("campaign",),
-    "done": ("done", "ignored"),
-    "outbox": ("outbox",),
-}
-LANE_LABELS: dict[str, str] = {
-    "new": "New", "auto_filed": "Auto-filed", "suggested": "Suggested", "campaigns": "Campaigns",
-    "done": "Done", "outbox": "Outbox",
-}
-
-
 @dataclass(frozen=True)
 class CampaignGroup:
     """A campaign as the Campaigns lane shows it: its messages still waiting, and how many are flagged."""
@@ -63,7 +51,7 @@ def lane_counts(office: Office) -> dict[str, int]:
     from mpoffice_tui.services import inbox
 
     counts = inbox.lane_counts(office)
-    return {lane: counts.get(inbox.lane_of(lane), 0) for lane in LANES}
+    return {lane: counts.get(lane, 0) for lane in LANES if lane != "sent"}
 
 
 def page_messages(office: Office, lane: str, offset: int, limit: int) -> list:

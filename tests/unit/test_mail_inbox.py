@@ -156,7 +156,7 @@ def test_campaign_of_40_groups_and_flags_the_hidden_case(office):
     assert report.imported == 41 and len(report.rejected) == 1
     assert report.campaigns_created == 1
     counts = inbox.lane_counts(office)
-    assert counts["campaign"] == 40 and counts["new"] == 1
+    assert counts["campaigns"] == 40 and counts["new"] == 1
     rows = inbox.list_inbox(office, "campaign", limit=100)
     differing = [r for r in rows if "differs_from_campaign" in r.flags]
     assert len(differing) == 1
@@ -225,7 +225,7 @@ def test_new_case_from_sender_and_ignore_and_mark_campaign(office):
     cid = inbox.mark_campaign(office, subjects["no date header"])
     assert inbox.get_message(office, subjects["no date header"]).campaign_id == cid
     counts = inbox.lane_counts(office)
-    assert (counts["new"], counts["done"], counts["campaign"]) == (0, 2, 1)
+    assert (counts["new"], counts["done"], counts["campaigns"]) == (0, 2, 1)
 
 
 def test_capture_phone_call_and_letter_with_scan(office, tmp_path):

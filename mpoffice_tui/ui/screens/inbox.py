@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static, Tab
 
+from mpoffice_tui.services import lanes as lane_names
 from mpoffice_tui.ui.dialogs.capture import CaptureDialog, ImportDialog
 from mpoffice_tui.ui.dialogs.message_case import CasePrefill, MessageCaseDialog, NewCaseAnswer
 from mpoffice_tui.ui.dialogs.simple import AskDialog, ChooseDialog, ConfirmDialog, PickDialog, PreviewDialog
@@ -37,9 +38,8 @@ from mpoffice_tui.ui.work import run_office
 if TYPE_CHECKING:
     from mpoffice_tui.db.engine import Office
 
-LANES = ("new", "auto_filed", "suggested", "campaigns", "done", "outbox", "approvals")
-LANE_LABELS = {"new": "New", "auto_filed": "Auto-filed", "suggested": "Suggested", "campaigns": "Campaigns",
-               "done": "Done/Ignored", "outbox": "Outbox", "approvals": "Approvals"}
+LANES = lane_names.SCREEN_LANES
+LANE_LABELS = lane_names.LABELS
 OWN_KEYS_LANES = ("outbox", "approvals")  # lanes of outgoing letters and mail: no triage there
 # what the Outbox lane's drafts cannot do (they are replies, not mail to triage)
 TRIAGE_ACTIONS = frozenset({"accept", "new_case", "file_case", "link", "campaign", "ignore", "undo", "reply"})

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from mpoffice_tui.services.clock import today, today_iso
-from mpoffice_tui.services.interests import KINDS
+from mpoffice_tui.services.interest_kinds import KINDS
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
