@@ -9,7 +9,6 @@ Every database call runs off the event loop through `ui/work.run_office` (the in
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,32 @@ from mpoffice_tui.ui.dialogs.simple import AskDialog, ChooseDialog, ConfirmDialo
 from mpoffice_tui.ui.jobs import MailActivity
 from mpoffice_tui.ui.screens import inbox_approvals
 from mpoffice_tui.ui.screens.base import OfficeScreen
+from mpoffice_tui.ui.screens.inbox_rows import (
+    CHANNELS,
+    MESSAGE_COLUMNS,
+    OUTBOX_COLUMNS,
+    SavedReply,
+    ack_preview_text,
+    preview_head,
+    preview_meta,
+    size_text,
+    state_text,
+    when,
+)
+from mpoffice_tui.ui.screens.inbox_work import (
+    _campaigns,
+    _cases,
+    _filing,
+    _inbox,
+    _letters,
+    _lists,
+    _outbox,
+    _replies,
+    case_prefill,
+    open_case,
+    search_cases,
+    search_constituents,
+)
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
@@ -43,15 +68,6 @@ LANE_LABELS = lane_names.LABELS
 OWN_KEYS_LANES = ("outbox", "approvals")  # lanes of outgoing letters and mail: no triage there
 # what the Outbox lane's drafts cannot do (they are replies, not mail to triage)
 TRIAGE_ACTIONS = frozenset({"accept", "new_case", "file_case", "link", "campaign", "ignore", "undo", "reply"})
-CHANNELS = {"email": "Email", "letter": "Letter", "phone": "Phone", "walk_in": "Walk-in", "surgery": "Surgery"}
-FLAG_LABELS = {
-    "charset_replaced": "charset replaced (some characters could not be read)",
-    "charset_unknown": "unknown charset", "charset_mismatch": "charset differs from the one declared",
-    "header_8bit": "raw 8-bit header", "header_undecodable": "header could not be decoded",
-    "no_date": "no date (import time used)", "bad_date": "unreadable date", "broken_mime": "broken MIME",
-    "html_only": "HTML only (shown as text)",
-    "differs_from_campaign": "differs from the campaign text: may carry a real case",
-}
 LANE_HINTS = {
     "new": "New mail: a accept · n new case · f file · i ignore · ? keys",
     "auto_filed": "Filed by thread or reference: a confirm · u undo the filing",
@@ -63,68 +79,6 @@ LANE_HINTS = {
     "approvals": inbox_approvals.HINT,
 }
 OUTBOX_ACTIONS = frozenset({"queue_outgoing", "approve", "unqueue", "export_drafts", "discard"})
-
-def when(stamp: str) -> str:
-    """'2024-03-05 14:07' from an ISO timestamp (absolute, never relative to today)."""
-    return (stamp or "")[:16].replace("T", " ")
-
-
-def sender_of(row: Any) -> str:
-    """Who it is from; for a draft reply (outgoing), who it is to."""
-    if row.direction == "out":
-        return f"to {row.recipients}" if row.recipients else ""
-    return row.sender_name or row.sender_email or ""
-
-
-def marks(row: Any) -> str:
-    """Short markers: ! flagged, + attachments."""
-    return ("!" if row.flags else "") + ("+" if row.attachments else "")
-
-
-@dataclass(frozen=True)
-class SavedReply:
-    to: str
-    queued: bool
-
-
-def state_text(row: Any) -> str:
-    """An outgoing message's state as the Outbox lane shows it: "failed: 550 no such user", "draft, exported"."""
-    text = row.state_label
-    if row.exported_at and row.state == "draft":
-        text += ", exported"
-    if row.reason and row.state in ("failed", "queued", "sent"):
-        text += f": {row.reason}"
-    return text
-
-
-def to_of(row: Any) -> str:
-    """Whom an outgoing email is to (the column is headed To): the name, else the address; the preview
-    shows both."""
-    from email.utils import getaddresses
-
-    people = [name or addr for name, addr in getaddresses([row.to or ""]) if addr or name]
-    return ", ".join(people)
-
-
-MESSAGE_COLUMNS = (
-    Column("Received", lambda r: when(r.received_at), width=16, drop_order=2),
-    Column("From", sender_of, width=22, min_width=14),
-    Column("Subject", lambda r: r.subject, min_width=20),
-    Column("", marks, width=2, drop_order=3),
-    Column("Case", lambda r: r.case_ref or "", width=8, drop_order=1),
-)
-OUTBOX_COLUMNS = (
-    Column("Written", lambda r: when(r.drafted_at), width=16, drop_order=2),
-    Column("To", to_of, width=22, min_width=14),
-    Column("Subject", lambda r: r.subject, min_width=16),
-    Column("State", state_text, width=20, min_width=12),
-    Column("Case", lambda r: r.case_ref or "", width=8, drop_order=1),
-)
-
-
-def flag_text(flags: tuple[str, ...]) -> str:
-    return "; ".join(FLAG_LABELS.get(f, f.replace("_", " ")) for f in flags)
-
 
 class InboxScreen(OfficeScreen):
     """Messages by lane; the preview shows the highlighted message; triage keys act on it."""
@@ -952,147 +906,3 @@ class InboxScreen(OfficeScreen):
 
 
 # -- preview text -----------------------------------------------------------------------------------
-def size_text(n: int) -> str:
-    return f"{n} B" if n < 1024 else f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1048576:.1f} MB"
-
-
-def preview_head(view: Any) -> Text:
-    sender = one_line(view.sender_name or "")
-    if view.sender_email:
-        sender = f"{sender} <{one_line(view.sender_email)}>" if sender else one_line(view.sender_email)
-    head = Text()
-    head.append(one_line(view.subject) or "(no subject)", "bold")
-    head.append("\n")
-    if view.direction == "out":
-        sender = one_line(view.recipients or "")
-    head.append(f"{'From' if view.direction == 'in' else 'To'}: ", "dim")
-    head.append(sender or "(unknown)")
-    head.append("   ")
-    head.append(f"{CHANNELS.get(view.channel, view.channel)}, {when(view.received_at)}", "dim")
-    if view.case_ref:
-        head.append(f"   Case {view.case_ref}", "bold")
-    return head
-
-
-def preview_meta(view: Any) -> Text:
-    """The suggestion and its reason, the flags and the attachments."""
-    meta = Text()
-    reason = one_line(view.suggestion_reason or "")
-    if view.triage == "auto_filed" and view.case_ref:
-        meta.append(f"Auto-filed to {view.case_ref}", "bold green")
-        meta.append(f": {reason}" if reason else "")
-        meta.append("   a confirms · u undoes\n", "dim")
-    elif view.suggested_case_ref:
-        meta.append(f"Suggested: case {view.suggested_case_ref}", "bold cyan")
-        meta.append(f": {reason}" if reason else "")
-        meta.append("   a files it there\n", "dim")
-    elif view.suggested_constituent_id or view.suggested_elector_key:
-        who = "a known constituent" if view.suggested_constituent_id else "an elector on the register"
-        meta.append(f"Suggested: a new case for {who}", "bold cyan")
-        meta.append(f": {reason}" if reason else "")
-        meta.append("   a opens it\n", "dim")
-    elif reason:
-        meta.append("Note: ", "bold")
-        meta.append(reason + "\n")
-    if view.flags:
-        meta.append("Flags: ", "bold yellow")
-        meta.append(flag_text(view.flags) + "\n", "yellow")
-    if view.attachments:
-        meta.append("Attachments: ", "bold")
-        meta.append(", ".join(f"{one_line(a.filename)} ({size_text(a.size)})" for a in view.attachments))
-        meta.append("   x exports\n", "dim")
-    return meta
-
-
-# -- work done in thread workers ---------------------------------------------------------------------
-def case_prefill(office: Any, message_id: str) -> CasePrefill:
-    """The new-case form's starting values: the person the office knows, else the sender and the
-    signature; a category suggested from the text."""
-    d = _inbox().case_draft(office, message_id)
-    return CasePrefill(message_id, d.title, d.known, d.category, d.forenames, d.surname, d.email, d.postcode)
-
-
-def open_case(office: Any, message_id: str, answer: NewCaseAnswer) -> Any:
-    """Open the case (one transaction); a person typed in the form is found when the office knows them."""
-    return _inbox().new_case(office, message_id, title=answer.title, category=answer.category,
-                             person=answer.person)
-
-
-def ack_preview_text(preview: Any) -> Text:
-    """What a campaign acknowledgement will say, and to whom."""
-    text = Text()
-    text.append(f"To {preview.senders} sender(s), one each", "bold")
-    if preview.left_out:
-        text.append(f"; {preview.left_out} flagged message(s) left out (words of their own: they go back to "
-                    "be read one by one)", "yellow")
-    text.append(f"\nTemplate: {one_line(preview.template)}\n\n", "dim")
-    text.append("To: ", "dim")
-    text.append(one_line(preview.to) + "\n")
-    text.append("Subject: ", "dim")
-    text.append(one_line(preview.subject) + "\n\n")
-    text.append(clean(preview.body))
-    return text
-
-
-def search_cases(office: Any, text: str) -> list[tuple[str, str]]:
-    """Cases to file to, for the file dialog: by reference (or part of it), name or title."""
-    from mpoffice_tui.services.cases import STATUS_LABELS
-
-    rows = _filing().find_cases_to_file(office, text, 12)
-    return [(f"{r.ref}  {r.title}" + (f" · {r.constituent}" if r.constituent else "")
-             + f" · {STATUS_LABELS.get(r.status, r.status)}", r.id) for r in rows]
-
-
-def search_constituents(office: Any, text: str) -> list[tuple[str, str]]:
-    from mpoffice_tui.services import constituents
-
-    rows = constituents.search(office, text, 12)
-    return [(" · ".join(x for x in (r.name, r.email, r.postcode) if x), r.id) for r in rows]
-
-
-def _lists():
-    from mpoffice_tui.services import lists
-
-    return lists
-
-
-def _cases():
-    from mpoffice_tui.services import cases
-
-    return cases
-
-
-def _inbox():
-    from mpoffice_tui.services import inbox
-
-    return inbox
-
-
-def _filing():
-    from mpoffice_tui.services import filing
-
-    return filing
-
-
-def _replies():
-    from mpoffice_tui.services import replies
-
-    return replies
-
-
-def _outbox():
-    from mpoffice_tui.services import outbox
-
-    return outbox
-
-
-def _letters():
-    from mpoffice_tui.services import letters
-
-    return letters
-
-
-def _campaigns():
-    from mpoffice_tui.services import campaigns
-
-    return campaigns
