@@ -630,15 +630,19 @@ def _fields(msg: Message) -> dict:
 def file_to_case(office: Office, msg_id: str, case_ref_or_id: str) -> Filed:
     """Put a message on a case (it leaves the inbox: triage `done`); a third party's reply is recorded."""
     with office.writing() as w:
-        r = Recorder(w)
-        msg = _incoming(w, msg_id)
-        case = find_case(w, case_ref_or_id)
-        lane = msg.triage
-        r.update(msg, case_id=case.id, constituent_id=msg.constituent_id or case.constituent_id, triage="done")
-        replied = _record_replies(r, case.id, _fields(msg))
-        w.audit("message.file", target=f"message:{msg.id}", detail=f"filed to case {case.ref}")
-        r.save(msg.id, "file", f"filed to {case.ref}", lane)
-        return Filed(msg.id, case.id, case.ref, msg.constituent_id, replied=replied)
+        return _file_to_case(w, msg_id, case_ref_or_id)
+
+
+def _file_to_case(w: Any, msg_id: str, case_ref_or_id: str) -> Filed:
+    r = Recorder(w)
+    msg = _incoming(w, msg_id)
+    case = find_case(w, case_ref_or_id)
+    lane = msg.triage
+    r.update(msg, case_id=case.id, constituent_id=msg.constituent_id or case.constituent_id, triage="done")
+    replied = _record_replies(r, case.id, _fields(msg))
+    w.audit("message.file", target=f"message:{msg.id}", detail=f"filed to case {case.ref}")
+    r.save(msg.id, "file", f"filed to {case.ref}", lane)
+    return Filed(msg.id, case.id, case.ref, msg.constituent_id, replied=replied)
 
 
 # -- the person and category of a new case --------------------------------------------------------------
@@ -765,55 +769,58 @@ def new_case(office: Office, msg_id: str, title: str | None = None, category: st
     form's fields: an existing constituent with that email or name and postcode, else a new one), else the
     sender as the office knows them (see `_constituent_for`). Its category: as given, else suggested from
     the text, else General; always in the office's own spelling."""
+    with office.writing() as w:
+        return _new_case(w, office, msg_id, title, category, constituent_id, person)
+
+
+def _new_case(w: Any, office: Office, msg_id: str, title: str | None, category: str | None,
+              constituent_id: str | None, person: dict[str, str] | None) -> Filed:
     from mpoffice_tui.services.cases import known_category, open_case
 
-    with office.writing() as w:
-        r = Recorder(w)
-        msg = _incoming(w, msg_id)
-        if msg.case_id and msg.triage != "auto_filed":  # (an auto-filing may be put right this way)
-            filed = w.get(Case, msg.case_id)
-            raise OfficeError(f"this message is already filed to {filed.ref if filed else 'a case'}: "
-                              "file it to another case instead (f, or --case REF)")
-        lane = msg.triage
-        conn = w.session.connection()
-        if constituent_id:
-            known = w.get(Constituent, constituent_id)
-            if known is None or known.deleted:
-                raise OfficeError(f"no constituent {constituent_id!r}")
-            cid = known.id
-        elif person:
-            cid = _person_from_form(r, person)
-        else:
-            cid = _constituent_for(r, msg)
-        category = known_category(conn, category or suggest_category(conn, msg.subject, msg.body_text))
-        case = open_case(r, office, constituent_id=cid, category=category, assignee=office.staff_id,
-                         title=(title or msg.subject or "(no subject)").strip()[:200])
-        ref = case.ref
-        r.update(msg, case_id=case.id, constituent_id=cid, triage="done")
-        r.save(msg.id, "new_case", f"new case {ref}", lane)
-        return Filed(msg.id, case.id, ref, cid, created_case=True)
+    r = Recorder(w)
+    msg = _incoming(w, msg_id)
+    if msg.case_id and msg.triage != "auto_filed":  # (an auto-filing may be put right this way)
+        filed = w.get(Case, msg.case_id)
+        raise OfficeError(f"this message is already filed to {filed.ref if filed else 'a case'}: "
+                          "file it to another case instead (f, or --case REF)")
+    lane = msg.triage
+    conn = w.session.connection()
+    if constituent_id:
+        known = w.get(Constituent, constituent_id)
+        if known is None or known.deleted:
+            raise OfficeError(f"no constituent {constituent_id!r}")
+        cid = known.id
+    elif person:
+        cid = _person_from_form(r, person)
+    else:
+        cid = _constituent_for(r, msg)
+    category = known_category(conn, category or suggest_category(conn, msg.subject, msg.body_text))
+    case = open_case(r, office, constituent_id=cid, category=category, assignee=office.staff_id,
+                     title=(title or msg.subject or "(no subject)").strip()[:200])
+    ref = case.ref
+    r.update(msg, case_id=case.id, constituent_id=cid, triage="done")
+    r.save(msg.id, "new_case", f"new case {ref}", lane)
+    return Filed(msg.id, case.id, ref, cid, created_case=True)
 
 
 def accept_suggestion(office: Office, msg_id: str) -> Filed:
     """The one-key triage: confirm an auto-filing, else the suggested case, else a new case for the
-    suggested person."""
-    with office.read() as s:
-        msg = s.get(Message, msg_id)
-    if msg is None or msg.deleted:
-        raise OfficeError(f"no message {msg_id!r}")
-    if msg.triage == "auto_filed" and msg.case_id:
-        with office.writing() as w:
+    suggested person; decided and done in one transaction (what it acts on cannot change in between)."""
+    with office.writing() as w:
+        msg = w.get(Message, msg_id)
+        if msg is None or msg.deleted:
+            raise OfficeError(f"no message {msg_id!r}")
+        if msg.triage == "auto_filed" and msg.case_id:
             r = Recorder(w)
-            m = _message(w, msg_id)
-            case = w.get(Case, m.case_id)
-            r.update(m, triage="done")
-            w.audit("message.file", target=f"message:{m.id}", detail=f"auto-filing to {case.ref} confirmed")
-            r.save(m.id, "confirm", f"auto-filing to {case.ref} confirmed", "auto_filed")
-            return Filed(m.id, m.case_id, case.ref if case else "", m.constituent_id)
-    if msg.suggested_case_id:
-        return file_to_case(office, msg_id, msg.suggested_case_id)
-    if msg.suggested_constituent_id or msg.suggested_elector_key:
-        return new_case(office, msg_id)
+            case = w.get(Case, msg.case_id)
+            r.update(msg, triage="done")
+            w.audit("message.file", target=f"message:{msg.id}", detail=f"auto-filing to {case.ref} confirmed")
+            r.save(msg.id, "confirm", f"auto-filing to {case.ref} confirmed", "auto_filed")
+            return Filed(msg.id, msg.case_id, case.ref if case else "", msg.constituent_id)
+        if msg.suggested_case_id:
+            return _file_to_case(w, msg_id, msg.suggested_case_id)
+        if msg.suggested_constituent_id or msg.suggested_elector_key:
+            return _new_case(w, office, msg_id, None, None, None, None)
     raise OfficeError("this message has no suggestion to accept: file it to a case or open a new case")
 
 
