@@ -574,14 +574,13 @@ class OfficeApp(App[int]):
 
             audit.flush_views(office)  # who looked, up to the last moment
         except Exception as exc:  # noqa: BLE001 - never stops a lock: the office still closes
-            with contextlib.suppress(RuntimeError):  # the app is closing
-                self.call_from_thread(self.notify, f"Could not record who opened what: {exc}", severity="error")
+            from_worker(self, self.notify)(f"Could not record who opened what: {exc}", severity="error")
         try:
             if kept and kept.get("modes") and not workspace.save(office, kept):
-                self.call_from_thread(self.notify, "What was being typed was too long to keep across the lock.",
-                                      severity="warning")
+                from_worker(self, self.notify)("What was being typed was too long to keep across the lock.",
+                                               severity="warning")
         except Exception as exc:  # noqa: BLE001 - never stops a lock: the office still closes
-            self.call_from_thread(self.notify, f"Could not keep your unfinished work: {exc}", severity="error")
+            from_worker(self, self.notify)(f"Could not keep your unfinished work: {exc}", severity="error")
         finally:
             try:
                 self._final_sync(office)

@@ -1,5 +1,9 @@
 """The one way the UI runs office work off the event loop (DESIGN §2 rule 4).
 
+The office's own life (importing the database stack before there is an office, unlocking it, closing it,
+and the long-running mail job) runs in the app's named `@work(thread=True)` methods, since there is no open
+office to hand that work to; everything else uses `run_office`.
+
 `run_office(node, group, query, then)` runs `query(office)` in a thread worker (exclusive in `group`)
 and queues a `WorkDone` on `node`'s own message queue, which hands it to `then(result)` on the event
 loop, or, when `query` raised, to `failed(text)` (by default a notification: a warning for an `OfficeError`, a clear
@@ -124,5 +128,5 @@ async def office_value(node: DOMNode, query: Callable[[Office], T], group: str =
 
 def from_worker(node: DOMNode, callback: Callable[..., object]) -> Callable[..., None]:
     """`callback` made safe to call from a worker thread: each call runs it on `node`'s own message queue,
-    in order (progress bars, a row at a time); dropped once `node` has gone."""
-    return lambda *args: node.call_later(callback, *args)
+    in order (progress bars, a row at a time, a notification); dropped once `node` has gone."""
+    return lambda *args, **kwargs: node.call_later(callback, *args, **kwargs)

@@ -878,24 +878,17 @@ class InboxScreen(OfficeScreen):
     def scan_drop_folder(self) -> None:
         """Import what was saved into the drop folder (a thread worker; quiet when there is nothing)."""
         folder = self.app.settings.drop_folder
-        office = self.app.office
-        if not folder or office is None:
+        if not folder:
             return
-        app = self.app
 
-        def work() -> None:
+        def work(office: Office) -> Any:
             from mpoffice_tui.services import dropfolder
 
-            try:
-                report = dropfolder.scan(office, folder)
-            except Exception as exc:  # noqa: BLE001
-                if app.office is office:
-                    app.call_from_thread(app.notify, f"Drop folder: {one_line(str(exc))}", severity="error")
-                return
-            if (report.imported or report.rejected) and app.office is office:
-                app.call_from_thread(self._dropped, report)
+            return dropfolder.scan(office, folder)
 
-        self.run_worker(work, thread=True, exclusive=True, group="drop-folder")
+        run_office(self, "drop-folder", work,
+                   lambda report: self._dropped(report) if report.imported or report.rejected else None,
+                   failed=lambda error: self.notify(f"Drop folder: {error}", severity="error"))
 
     def _dropped(self, report: Any) -> None:
         text = f"Drop folder: {report.imported} imported"
