@@ -110,17 +110,18 @@ class Writer:
     # -- ops --------------------------------------------------------------------------------------
     def heads_of(self, tbl: str, row_id: str, fields: Iterable[str]) -> dict[str, list[Head]]:
         """Every head of each field this replica holds, oldest first (the row's insert for a field that has
-        none of its own)."""
+        none of its own; none once compaction folded the insert into the row)."""
         fields = [f for f in fields if not f.startswith("$")]
         if not fields:
             return {}
         marks = ", ".join("?" * len(fields))
         found: dict[str, list[Head]] = {}
         for field, hlc, site, seq in self.session.connection().exec_driver_sql(
-                f"SELECT field, hlc, site, seq FROM field_head WHERE tbl = ? AND row_id = ? AND field IN "
-                f"({marks}, '*')", (tbl, row_id, *fields)):
+                f"SELECT field, hlc, site, seq FROM field_head WHERE tbl = ? AND row_id = ? AND field IN ({marks}) "
+                "UNION ALL SELECT '*', hlc, site, seq FROM ops WHERE row_id = ? AND tbl = ? AND field = '*'",
+                (tbl, row_id, *fields, row_id, tbl)):
             found.setdefault(field, []).append((int(hlc), site, int(seq)))
-        star = sorted(found.get("*", ()))
+        star = sorted(found.get("*", ()))[-1:]  # the latest insert (as sync.merge takes it)
         return {f: sorted(found[f]) if f in found else star for f in fields}
 
     def _op_rows(self, tbl: str, row_id: str, changes: dict[str, Any], hlc: int,
@@ -146,14 +147,15 @@ class Writer:
             "INSERT INTO ops (site, seq, hlc, tbl, row_id, field, value, prev_site, prev_seq, supersedes) "
             "VALUES (:site, :seq, :hlc, :tbl, :row_id, :field, :value, :prev_site, :prev_seq, :supersedes)"),
             ops)
-        # the new op supersedes every head of its field that was here: it is now the only one...
+        # the new op supersedes every head of its field that was here: it is now the only one... (a
+        # whole-row insert is found by its op, never kept as a head: `heads_of`)
         conn = self.session.connection()
-        rows = [(h["tbl"], h["row_id"], h["field"], h["hlc"], h["site"], h["seq"]) for h in heads]
-        if any(h["field"] != "*" for h in heads):
+        rows = [(h["tbl"], h["row_id"], h["field"], h["hlc"], h["site"], h["seq"]) for h in heads if h["field"] != "*"]
+        if rows:
             conn.exec_driver_sql("DELETE FROM field_head WHERE tbl = ? AND row_id = ? AND field = ?",
-                                 [r[:3] for r in rows if r[2] != "*"])
-        conn.exec_driver_sql("INSERT INTO field_head (tbl, row_id, field, hlc, site, seq) VALUES (?, ?, ?, ?, ?, ?)",
-                             rows)
+                                 [r[:3] for r in rows])
+            conn.exec_driver_sql("INSERT INTO field_head (tbl, row_id, field, hlc, site, seq) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)", rows)
         answered = [(h["tbl"], h["row_id"], h["field"]) for h in heads if h.get("answers")]
         if answered:  # ...so the conflicts between those heads are answered (by this op's value)
             conn.exec_driver_sql("UPDATE conflict SET resolved = 1 WHERE tbl = ? AND row_id = ? AND field = ? "
