@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # the ORM stack is imported on first use (see the module docs
 
 SCHEMA_VERSION_LATEST = None  # computed from the migration files
 CLOCK_FLOOR = "sync.clock_floor"  # office_meta: the newest op time compaction deleted (sync.compact)
+COMPACTED = "sync.compacted"  # office_meta: per origin, the seq up to which ops were compacted (sync.state)
 
 
 def utcnow() -> str:
@@ -697,10 +698,10 @@ def write_snapshot(office: Office, target: Path, *, local_tables: Sequence[str],
             copy.execute("PRAGMA journal_mode = DELETE")  # one file, nothing beside it
             copy.execute("PRAGMA secure_delete = ON")
             copy.execute("BEGIN IMMEDIATE")
-            for name in local_fts:
-                copy.execute(f"INSERT INTO \"{name}\"(\"{name}\") VALUES ('delete-all')")
             for name in local_tables:
                 copy.execute(f'DELETE FROM "{name}"')
+            for name in local_fts:  # (after its rows: their triggers keep it consistent; this drops its segments)
+                copy.execute(f"INSERT INTO \"{name}\"(\"{name}\") VALUES ('delete-all')")
             keep = sorted(keep_meta)
             copy.execute(f"DELETE FROM office_meta WHERE key NOT IN ({', '.join('?' * len(keep))})", keep)
             copy.executemany("INSERT OR REPLACE INTO office_meta (key, value) VALUES (?, ?)", list(meta.items()))
@@ -711,6 +712,10 @@ def write_snapshot(office: Office, target: Path, *, local_tables: Sequence[str],
         for leftover in (target, target.with_name(target.name + "-journal")):
             leftover.unlink(missing_ok=True)
         raise
+
+
+class NewerOffice(OfficeError):
+    """An office file written by a newer version of mpoffice than this one."""
 
 
 def adopt_replica(path: Path, data_key: bytes, slots: keys.KeySlots, *, site_id: str) -> Office:
@@ -724,8 +729,8 @@ def adopt_replica(path: Path, data_key: bytes, slots: keys.KeySlots, *, site_id:
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > latest_version():
-                raise OfficeError(f"{path}: the office was sent by a newer mpoffice (schema {version}, this one "
-                                  f"knows {latest_version()}); update mpoffice here, then join again.")
+                raise NewerOffice(f"the office was sent by a newer mpoffice (schema {version}, this one knows "
+                                  f"{latest_version()}); update mpoffice here, then join again")
             migrate(conn)
             found = dict(conn.execute("SELECT key, value FROM office_meta WHERE key IN ('office_id', 'site_id')"))
         finally:

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, text
 from sqlmodel import Session, SQLModel
 
+from mpoffice_tui.db.engine import COMPACTED
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.hlc import HybridClock, to_iso
 from mpoffice_tui.db.ids import new_id
@@ -100,8 +101,11 @@ class Writer:
         self.site = site
         self.clock = clock
         self.staff_id = staff_id
-        row = session.execute(text("SELECT coalesce(max(seq), 0), EXISTS (SELECT 1 FROM erased) FROM ops "
-                                   "WHERE site = :s"), {"s": site}).fetchone()
+        # this site's last seq: of the ops held, or of those compaction deleted (sync.compact)
+        row = session.execute(text(
+            "SELECT max(coalesce((SELECT max(seq) FROM ops WHERE site = :s), 0), coalesce((SELECT CAST(json_extract("
+            "value, '$.\"' || :s || '\"') AS INTEGER) FROM office_meta WHERE key = :k), 0)), "
+            "EXISTS (SELECT 1 FROM erased)"), {"s": site, "k": COMPACTED}).fetchone()
         self._seq = int(row[0])
         # whether any erasure is known (checked once per transaction: only sync's merge adds to `erased`,
         # and an erasure's own writes say so)

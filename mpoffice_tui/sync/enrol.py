@@ -337,6 +337,8 @@ def _join_snapshot(path: Path, passphrase: str, db_path: Path) -> Joined:
             except engine.NotAnOffice as exc:
                 raise bundle.BundleRefused(f"{path}: the enrolment file is damaged (its copy of the office does not "
                                            "open). Nothing was created.") from exc
+            except engine.NewerOffice as exc:
+                raise bundle.BundleRefused(f"{path}: {exc}. Nothing was created.") from None
             with office.writing() as w:
                 conn = w.session.connection()
                 _record_peers(conn, office, meta)

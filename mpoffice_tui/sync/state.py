@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mpoffice_tui.db.engine import CLOCK_FLOOR
+from mpoffice_tui.db.engine import CLOCK_FLOOR, COMPACTED
 from mpoffice_tui.sync.merge import OP_COLUMNS, OpRow
 
 Vector = dict[str, int]
@@ -21,7 +21,6 @@ SITE_KEY = "sync.site."
 RETIRED_KEY = "sync.retired."
 
 
-COMPACTED = "sync.compacted"  # office_meta: per origin, the seq up to which superseded ops were compacted away
 
 
 def keep_clock_floor(conn, hlc: int) -> None:
