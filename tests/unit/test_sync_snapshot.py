@@ -101,7 +101,7 @@ def test_an_edit_after_folding_wins_everywhere_and_the_clock_never_goes_back(pai
         exchange(a, b)
         assert _rows(a)["constituents"] == _rows(b)["constituents"]
         got = [r for r in _rows(a)["constituents"] if r[0] == p.id][0]
-        assert ("After", "02") == (got._mapping["surname"], got._mapping["phone"])
+        assert (got._mapping["surname"], got._mapping["phone"]) == ("After", "02")
         assert _scalar(a, "SELECT count(*) FROM conflict WHERE resolved = 0") == 0
     finally:
         a.close()
