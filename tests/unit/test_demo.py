@@ -142,5 +142,5 @@ def test_demo_opens_with_its_passphrase_only(demo_office_path):
 
 def test_unknown_size_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown demo size"):
-        demo.build(tmp_path / "x.mpo", size="huge")
+        demo.build(tmp_path / "x.mpo", size="gigantic")
     assert not (tmp_path / "x.mpo").exists()
