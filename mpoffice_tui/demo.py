@@ -80,6 +80,7 @@ OUTBOX = 5  # emails on their way out (part of the size's messages)
 SIZES = {
     "small": Size(constituents=200, cases=300, messages=2_000, electors=5_000),
     "full": Size(constituents=20_000, cases=50_000, messages=500_000, electors=110_000),
+    "huge": Size(constituents=40_000, cases=100_000, messages=1_000_000, electors=220_000),  # twice full (bench)
 }
 
 def _as_written(value: object, depth: int = 0, in_list: bool = False) -> Any:
@@ -961,8 +962,10 @@ class _Builder:
         return counts
 
 def build(path: Path | str, size: str = "small", passphrase: str = DEMO_PASSPHRASE,
-          seed: int = DEMO_SEED) -> Office:
-    """Create the demo office at `path` and return it open (the caller closes it)."""
+          seed: int = DEMO_SEED, compact: bool = True) -> Office:
+    """Create the demo office at `path` and return it open (the caller closes it). Its history is then
+    compacted as an office's is once every machine holds it (`sync.compact`: this is its only machine);
+    `compact=False` keeps every op as written."""
     if size not in SIZES:
         raise ValueError(f"unknown demo size {size!r}: use one of {', '.join(SIZES)}")
     created = create_office(Path(path), office_name=OFFICE_NAME, mp_name=f"{MP_NAME} MP",
@@ -986,6 +989,10 @@ def build(path: Path | str, size: str = "small", passphrase: str = DEMO_PASSPHRA
         b.approvals()
         with office.writing() as w:
             w.audit("demo.build", detail=f"demo office built ({size})")
+        if compact:
+            from mpoffice_tui.sync import compact as compaction
+
+            compaction.compact(office)
     except BaseException:
         office.close()
         raise

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -51,6 +51,8 @@ if TYPE_CHECKING:  # the ORM stack is imported on first use (see the module docs
     from mpoffice_tui.db.writes import Writer
 
 SCHEMA_VERSION_LATEST = None  # computed from the migration files
+CLOCK_FLOOR = "sync.clock_floor"  # office_meta: the newest op time compaction deleted (sync.compact)
+COMPACTED = "sync.compacted"  # office_meta: per origin, the seq up to which ops were compacted (sync.state)
 
 
 def utcnow() -> str:
@@ -69,6 +71,7 @@ def _key_pragma(data_key: bytes) -> str:
 # the others stay small unless work really runs side by side.
 POOL_CACHE_KIB = 32 * 1024
 MIGRATION_CACHE_KIB = 64 * 1024  # one short-lived connection rebuilding indexes and tables
+SNAPSHOT_CACHE_KIB = 8 * 1024  # the connection tidying a snapshot (sync join): a few small tables
 
 
 def connect_raw(path: Path, data_key: bytes, cache_kib: int = POOL_CACHE_KIB) -> dbapi.Connection:
@@ -294,10 +297,13 @@ class Office:
 
     @property
     def clock(self) -> HybridClock:
-        """This replica's hybrid logical clock (started from the newest op on first use)."""
+        """This replica's hybrid logical clock (started from the newest op on first use, or from the newest
+        op compaction deleted when that was later: `CLOCK_FLOOR`)."""
         if self._clock is None:
             with self.raw() as conn:
-                row = conn.execute("SELECT max(hlc) FROM ops").fetchone()
+                row = conn.execute("SELECT max(coalesce((SELECT max(hlc) FROM ops), 0), coalesce((SELECT "
+                                   "CAST(value AS INTEGER) FROM office_meta WHERE key = ?), 0))",
+                                   (CLOCK_FLOOR,)).fetchone()
             with self._made:
                 if self._clock is None:
                     self._clock = HybridClock(last=int(row[0] or 0))
@@ -672,6 +678,68 @@ def create_replica(path: Path, data_key: bytes, slots: keys.KeySlots, *, site_id
         for leftover in (path, slot_file, path.with_name(path.name + "-wal"),
                          path.with_name(path.name + "-shm")):
             leftover.unlink(missing_ok=True)
+        raise
+    return Office(path, data_key, slots, Unlocked("enrolment", "sync join", None), lock)
+
+
+def write_snapshot(office: Office, target: Path, *, local_tables: Sequence[str], local_fts: Sequence[str],
+                   keep_meta: Collection[str], meta: Mapping[str, str]) -> None:
+    """A consistent copy of the office in the new owner-only file `target`, keyed alike (sync.enrol's
+    snapshot): `VACUUM INTO` (one read transaction; pages copied, no temporary copy), then in the copy the
+    local tables emptied with their freed pages zeroed (`secure_delete`), and office_meta reduced to the
+    keys in `keep_meta` plus `meta`. Removes `target` if anything fails."""
+    target = Path(target)
+    create_private(target)  # VACUUM INTO writes into an empty file, which keeps its owner-only mode
+    try:
+        with office.raw(snapshot=False) as conn:
+            conn.execute("VACUUM INTO ?", (str(target),))
+        copy = connect_raw(target, office.data_key, SNAPSHOT_CACHE_KIB)
+        try:
+            copy.execute("PRAGMA journal_mode = DELETE")  # one file, nothing beside it
+            copy.execute("PRAGMA secure_delete = ON")
+            copy.execute("BEGIN IMMEDIATE")
+            for name in local_tables:
+                copy.execute(f'DELETE FROM "{name}"')
+            for name in local_fts:  # (after its rows: their triggers keep it consistent; this drops its segments)
+                copy.execute(f"INSERT INTO \"{name}\"(\"{name}\") VALUES ('delete-all')")
+            keep = sorted(keep_meta)
+            copy.execute(f"DELETE FROM office_meta WHERE key NOT IN ({', '.join('?' * len(keep))})", keep)
+            copy.executemany("INSERT OR REPLACE INTO office_meta (key, value) VALUES (?, ?)", list(meta.items()))
+            copy.execute("COMMIT")
+        finally:
+            copy.close()
+    except BaseException:
+        for leftover in (target, target.with_name(target.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        raise
+
+
+class NewerOffice(OfficeError):
+    """An office file written by a newer version of mpoffice than this one."""
+
+
+def adopt_replica(path: Path, data_key: bytes, slots: keys.KeySlots, *, site_id: str) -> Office:
+    """Open a snapshot written by `write_snapshot` (sync join) as this machine's replica: the key must fit,
+    the office and the site must be the ones the enrolment names, and the schema no newer than this version
+    knows (older is migrated). Saves the key slots beside it and returns it open."""
+    path = Path(path)
+    lock = _acquire_lock(path)
+    try:
+        conn = connect_raw(path, data_key, MIGRATION_CACHE_KIB)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > latest_version():
+                raise NewerOffice(f"the office was sent by a newer mpoffice (schema {version}, this one knows "
+                                  f"{latest_version()}); update mpoffice here, then join again")
+            migrate(conn)
+            found = dict(conn.execute("SELECT key, value FROM office_meta WHERE key IN ('office_id', 'site_id')"))
+        finally:
+            conn.close()
+        if found.get("office_id") != slots.office_id or found.get("site_id") != site_id:
+            raise NotAnOffice(f"{path}: the enrolment file does not hold the office it names.")
+        slots.save(paths.keyslots_for(path))
+    except BaseException:
+        lock.release()
         raise
     return Office(path, data_key, slots, Unlocked("enrolment", "sync join", None), lock)
 

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, text
 from sqlmodel import Session, SQLModel
 
+from mpoffice_tui.db.engine import COMPACTED
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.hlc import HybridClock, to_iso
 from mpoffice_tui.db.ids import new_id
@@ -100,8 +101,11 @@ class Writer:
         self.site = site
         self.clock = clock
         self.staff_id = staff_id
-        row = session.execute(text("SELECT coalesce(max(seq), 0), EXISTS (SELECT 1 FROM erased) FROM ops "
-                                   "WHERE site = :s"), {"s": site}).fetchone()
+        # this site's last seq: of the ops held, or of those compaction deleted (sync.compact)
+        row = session.execute(text(
+            "SELECT max(coalesce((SELECT max(seq) FROM ops WHERE site = :s), 0), coalesce((SELECT CAST(json_extract("
+            "value, '$.\"' || :s || '\"') AS INTEGER) FROM office_meta WHERE key = :k), 0)), "
+            "EXISTS (SELECT 1 FROM erased)"), {"s": site, "k": COMPACTED}).fetchone()
         self._seq = int(row[0])
         # whether any erasure is known (checked once per transaction: only sync's merge adds to `erased`,
         # and an erasure's own writes say so)
@@ -110,17 +114,18 @@ class Writer:
     # -- ops --------------------------------------------------------------------------------------
     def heads_of(self, tbl: str, row_id: str, fields: Iterable[str]) -> dict[str, list[Head]]:
         """Every head of each field this replica holds, oldest first (the row's insert for a field that has
-        none of its own)."""
+        none of its own; none once compaction folded the insert into the row)."""
         fields = [f for f in fields if not f.startswith("$")]
         if not fields:
             return {}
         marks = ", ".join("?" * len(fields))
         found: dict[str, list[Head]] = {}
         for field, hlc, site, seq in self.session.connection().exec_driver_sql(
-                f"SELECT field, hlc, site, seq FROM field_head WHERE tbl = ? AND row_id = ? AND field IN "
-                f"({marks}, '*')", (tbl, row_id, *fields)):
+                f"SELECT field, hlc, site, seq FROM field_head WHERE tbl = ? AND row_id = ? AND field IN ({marks}) "
+                "UNION ALL SELECT '*', hlc, site, seq FROM ops WHERE row_id = ? AND tbl = ? AND field = '*'",
+                (tbl, row_id, *fields, row_id, tbl)):
             found.setdefault(field, []).append((int(hlc), site, int(seq)))
-        star = sorted(found.get("*", ()))
+        star = sorted(found.get("*", ()))[-1:]  # the latest insert (as sync.merge takes it)
         return {f: sorted(found[f]) if f in found else star for f in fields}
 
     def _op_rows(self, tbl: str, row_id: str, changes: dict[str, Any], hlc: int,
@@ -146,14 +151,15 @@ class Writer:
             "INSERT INTO ops (site, seq, hlc, tbl, row_id, field, value, prev_site, prev_seq, supersedes) "
             "VALUES (:site, :seq, :hlc, :tbl, :row_id, :field, :value, :prev_site, :prev_seq, :supersedes)"),
             ops)
-        # the new op supersedes every head of its field that was here: it is now the only one...
+        # the new op supersedes every head of its field that was here: it is now the only one... (a
+        # whole-row insert is found by its op, never kept as a head: `heads_of`)
         conn = self.session.connection()
-        rows = [(h["tbl"], h["row_id"], h["field"], h["hlc"], h["site"], h["seq"]) for h in heads]
-        if any(h["field"] != "*" for h in heads):
+        rows = [(h["tbl"], h["row_id"], h["field"], h["hlc"], h["site"], h["seq"]) for h in heads if h["field"] != "*"]
+        if rows:
             conn.exec_driver_sql("DELETE FROM field_head WHERE tbl = ? AND row_id = ? AND field = ?",
-                                 [r[:3] for r in rows if r[2] != "*"])
-        conn.exec_driver_sql("INSERT INTO field_head (tbl, row_id, field, hlc, site, seq) VALUES (?, ?, ?, ?, ?, ?)",
-                             rows)
+                                 [r[:3] for r in rows])
+            conn.exec_driver_sql("INSERT INTO field_head (tbl, row_id, field, hlc, site, seq) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)", rows)
         answered = [(h["tbl"], h["row_id"], h["field"]) for h in heads if h.get("answers")]
         if answered:  # ...so the conflicts between those heads are answered (by this op's value)
             conn.exec_driver_sql("UPDATE conflict SET resolved = 1 WHERE tbl = ? AND row_id = ? AND field = ? "

@@ -224,7 +224,7 @@ def _chunk_aad(prefix_hash: bytes, index: int, last: bool) -> bytes:
     return prefix_hash + struct.pack(">QB", index, int(last))
 
 
-class _SealedWriter:
+class SealedWriter:
     """Writes plaintext as sealed chunks of CHUNK bytes (the last one flagged)."""
 
     def __init__(self, fh: BinaryIO, key: bytes, prefix: bytes):
@@ -259,7 +259,7 @@ class _SealedWriter:
 class _FrameWriter:
     """Format 3's frames over a sealed writer: blocks of op lines (compressed) and blobs (as stored)."""
 
-    def __init__(self, sealed: _SealedWriter):
+    def __init__(self, sealed: SealedWriter):
         self._sealed = sealed
         self._lines: list[bytes] = []
         self._size = 0
@@ -395,7 +395,7 @@ def _write_bundle(office, fh: BinaryIO) -> tuple[int, int]:
         header = {"format": FORMAT, "office": office.office_id, "site": office.site_id, "code": office.site_code,
                   "vector": vec, "created": _now(), "ops": count}
         head = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-        sealed = _SealedWriter(fh, key, MAGIC + struct.pack(">I", len(head)) + head)
+        sealed = SealedWriter(fh, key, MAGIC + struct.pack(">I", len(head)) + head)
         frames = _FrameWriter(sealed)
         coder = _LineCoder()
         for site in sites:
@@ -418,7 +418,8 @@ def build(office) -> tuple[bytes, int]:
     return buf.getvalue(), count
 
 
-def _chunks(fh: BinaryIO, key: bytes, prefix_hash: bytes, path: Path) -> Iterator[bytes]:
+def sealed_chunks(fh: BinaryIO, key: bytes, prefix_hash: bytes, path: Path,
+            what: str = "sync bundle") -> Iterator[bytes]:
     """Each chunk's plaintext, in order, authenticated; BundleRefused if any chunk, the order or the
     ending is wrong (including bytes after the last chunk)."""
     from cryptography.exceptions import InvalidTag
@@ -429,21 +430,21 @@ def _chunks(fh: BinaryIO, key: bytes, prefix_hash: bytes, path: Path) -> Iterato
     while True:
         head = fh.read(17)
         if len(head) < 17:
-            raise _refused(path)
+            raise _refused(path, what)
         last, size = struct.unpack(">BI", head[:5])
         if last > 1 or not 16 <= size <= CHUNK + 16:
-            raise _refused(path)
+            raise _refused(path, what)
         sealed = fh.read(size)
         if len(sealed) < size:
-            raise _refused(path)
+            raise _refused(path, what)
         try:
             plain = aead.decrypt(head[5:], sealed, _chunk_aad(prefix_hash, index, bool(last)))
         except (InvalidTag, ValueError):
-            raise _refused(path) from None
+            raise _refused(path, what) from None
         yield plain
         if last:
             if fh.read(1):
-                raise _refused(path)
+                raise _refused(path, what)
             return
         index += 1
 
@@ -698,7 +699,7 @@ def _apply_stream(office, opened: _Open) -> tuple[ApplyResult, int, int]:
             for i in range(0, len(ops), APPLY_BATCH):
                 flush(ops[i:i + APPLY_BATCH])
         else:
-            chunks = _chunks(opened.fh, office.derive_key(KEY_INFO), hashlib.sha256(opened.prefix).digest(), path)
+            chunks = sealed_chunks(opened.fh, office.derive_key(KEY_INFO), hashlib.sha256(opened.prefix).digest(), path)
             if bundle.format == FORMAT_V2:
                 for line in _lines(chunks, path):
                     add(line)
@@ -739,7 +740,7 @@ def import_bundle(office, path: Path, data: bytes | None = None) -> Imported:
         if bundle.site == office.site_id:
             return Imported(path, bundle.site, bundle.code, bundle.ops, 0, 0, skipped="this machine's own bundle")
         if bundle.format != FORMAT_V1:  # pass 1: every chunk authenticated before anything is applied
-            for _ in _chunks(opened.fh, office.derive_key(KEY_INFO), hashlib.sha256(opened.prefix).digest(), path):
+            for _ in sealed_chunks(opened.fh, office.derive_key(KEY_INFO), hashlib.sha256(opened.prefix).digest(), path):
                 pass
             opened.fh.seek(len(opened.prefix))
         result, carried, stored = _apply_stream(office, opened)

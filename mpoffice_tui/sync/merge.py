@@ -22,6 +22,7 @@ they touch, all in the caller's transaction.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -184,7 +185,7 @@ def rebuild(tbl: str, row_id: str, ops: Sequence[OpRow], *, erased: bool = False
         if op.field.startswith("$"):
             continue
         value = decoded[(op.site, op.seq)] if decoded is not None else json.loads(op.value)
-        if erased and (op.site, op.seq) not in kept:
+        if erased and (op.site, op.seq) not in kept and not is_base(op):
             blanked = _blank(info, op.field, value)
             if blanked != value:
                 value = blanked
@@ -248,15 +249,15 @@ def rebuild(tbl: str, row_id: str, ops: Sequence[OpRow], *, erased: bool = False
                 conflicts.append((col, winner, cand, value))
     if invariant and invariant.fields[0] in winners:  # the whole group from the write that won its lead
         fields.update(_group_of(invariant, winners[invariant.fields[0]], values_of, by_field, fields))
-    for star in stars[-1:]:
-        heads.append(("*", star))
     values = None
     if stars:
         values = {c: None for c in info.columns}
         values.update(fields)
         values["id"] = row_id
-    top = max((o.hlc for o in ops), default=0)
-    return Rebuilt(values, fields, heads, conflicts, redacted, to_iso(top))
+    top = max((o.hlc for o in ops if not is_base(o)), default=0)
+    base = next((o for o in stars if is_base(o)), None)
+    updated = to_iso(top) if top or base is None else values_of[(base.site, base.seq)].get("updated_at", to_iso(0))
+    return Rebuilt(values, fields, heads, conflicts, redacted, updated)
 
 
 def _group_of(invariant: Invariant, lead: OpRow, values_of: dict, by_field: dict,
@@ -386,7 +387,8 @@ def conflict_id(tbl: str, row_id: str, field: str, loser: OpRow) -> str:
 
 
 def load_row_ops(conn, rows: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[OpRow]]:
-    """Every op of the given (table, row id) pairs."""
+    """Every op of the given (table, row id) pairs; a row whose insert compaction folded into it
+    (sync.compact) gets its base from the row itself (`base_op`)."""
     wanted = set(rows)
     out: dict[tuple[str, str], list[OpRow]] = {k: [] for k in wanted}
     ids = sorted({r for _, r in wanted})
@@ -399,6 +401,47 @@ def load_row_ops(conn, rows: Iterable[tuple[str, str]]) -> dict[tuple[str, str],
             k = (op.tbl, op.row_id)
             if k in out:
                 out[k].append(op)
+    folded: dict[str, list[str]] = defaultdict(list)
+    for (tbl, row_id), ops in out.items():
+        if tbl in SHARED_TABLES and not any(o.field == "*" for o in ops):
+            folded[tbl].append(row_id)
+    for tbl, row_ids in folded.items():
+        for row in _rows_of(conn, tbl, row_ids):
+            out[(tbl, row["id"])].insert(0, base_op(tbl, row))
+    return out
+
+
+# -- a whole-row insert folded into its row (sync.compact) --------------------------------------
+BASE_SITE = ""  # the site of a base op: no machine's (site ids are never empty)
+
+
+def is_base(op: OpRow) -> bool:
+    """Whether `op` stands for an insert that compaction folded into its row (`base_op`)."""
+    return op.site == BASE_SITE
+
+
+def base_op(tbl: str, row: dict[str, Any]) -> OpRow:
+    """The whole-row op a compacted row is rebuilt from: the row as it is held. Compaction folds an insert
+    only when every machine holds it; its columns never edited since hold exactly its values, and an edited
+    column's inserted value never decides anything (every edit is later than the insert it saw), so the
+    row itself is the base. Time 0: every op of the row is later. (Its seq is unique within a rebuild.)"""
+    value = {k: v for k, v in row.items() if k != "id"}
+    return OpRow(BASE_SITE, -next(_BASE_SEQ), 0, tbl, row["id"], "*", dumps(encode_value(value)), None, None, None)
+
+
+_BASE_SEQ = itertools.count(1)
+
+
+def _rows_of(conn, tbl: str, row_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of a shared table with these ids, as held (every column)."""
+    cols = table_info(tbl).columns
+    names = ", ".join(f'"{c}"' for c in cols)
+    out = []
+    for i in range(0, len(row_ids), _CHUNK):
+        chunk = list(row_ids[i:i + _CHUNK])
+        marks = ",".join("?" * len(chunk))
+        out += [dict(zip(cols, r, strict=True)) for r in conn.exec_driver_sql(
+            f'SELECT {names} FROM "{tbl}" WHERE id IN ({marks})', tuple(chunk))]
     return out
 
 

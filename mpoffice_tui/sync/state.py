@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mpoffice_tui.db.engine import CLOCK_FLOOR, COMPACTED
 from mpoffice_tui.sync.merge import OP_COLUMNS, OpRow
 
 Vector = dict[str, int]
@@ -20,7 +21,14 @@ SITE_KEY = "sync.site."
 RETIRED_KEY = "sync.retired."
 
 
-COMPACTED = "sync.compacted"  # office_meta: per origin, the seq up to which superseded ops were compacted away
+
+
+def keep_clock_floor(conn, hlc: int) -> None:
+    """Note that ops up to time `hlc` were compacted away: this replica's clock starts after it
+    (`db.engine.Office.clock`), so a later edit here is later than an insert another machine still holds."""
+    conn.exec_driver_sql("INSERT OR REPLACE INTO office_meta (key, value) SELECT ?, CAST(max(?, coalesce((SELECT "
+                         "CAST(value AS INTEGER) FROM office_meta WHERE key = ?), 0)) AS TEXT)",
+                         (CLOCK_FLOOR, int(hlc), CLOCK_FLOOR))
 
 
 def compacted(conn) -> Vector:

@@ -142,6 +142,8 @@ def _expected_conflicts(office) -> set:
                 return v.get(field) if o[5] == "*" else v
 
             cands = [o for o in row_ops if o[5] == field or (o[5] == "*" and field in json.loads(o[6]))]
+            if not cands:  # never edited, and its insert folded into the row by compaction: one value
+                continue
             seen = {(o[7], o[8]) for o in row_ops if o[5] == field and o[7]}
             for o in row_ops:
                 if o[5] == field and o[9]:
