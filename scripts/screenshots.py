@@ -74,6 +74,10 @@ async def render_all(db: Path, out: Path, size: tuple[int, int]) -> list[Path]:
         await _wait(pilot, lambda: getattr(app.screen, "lane", "") == "outbox" and _table_ready(app, "#messages"))
         await _wait(pilot, lambda: str(app.screen.query_one("#preview-head").render()).strip() != "")
         shots.append(await _shoot(app, pilot, out, "outbox"))
+        await pilot.press("7")  # the Approvals lane: letters and emails waiting for the MP's sign-off
+        await _wait(pilot, lambda: getattr(app.screen, "lane", "") == "approvals" and _table_ready(app, "#messages"))
+        await pilot.pause(0.5)
+        shots.append(await _shoot(app, pilot, out, "approvals"))
         await pilot.press("1", "f3")
         await _wait(pilot, lambda: app.current_mode == "cases" and _table_ready(app, "#cases"))
         shots.append(await _shoot(app, pilot, out, "cases"))
@@ -115,6 +119,10 @@ async def render_all(db: Path, out: Path, size: tuple[int, int]) -> list[Path]:
         await _wait(pilot, lambda: app.current_mode == "templates" and _table_ready(app, "#templates"))
         await pilot.pause(0.3)
         shots.append(await _shoot(app, pilot, out, "templates"))
+        await pilot.press("f11")  # today's advice surgery
+        await _wait(pilot, lambda: app.current_mode == "surgery")
+        await pilot.pause(1.0)
+        shots.append(await _shoot(app, pilot, out, "surgery"))
     return shots
 
 
