@@ -30,6 +30,19 @@ PERSON_FIELDS = (("honorific", "Title (Mr, Ms, Dr…)"), ("forenames", "Forename
                  ("town", "Town"))
 
 
+def person_label(p: Any) -> Text:
+    """A known constituent as a pick list shows them: a caution mark, the name, where they live or their
+    email, and how many cases they have open."""
+    label = Text()
+    if p.safety_caution:
+        label.append("⚠ ", "bold red")
+    label.append(one_line(p.name), "bold")
+    label.append("  " + " · ".join(one_line(x) for x in (p.postcode, p.address1, p.email) if x), "dim")
+    if p.open_cases:
+        label.append(f"  {p.open_cases} open", "italic")
+    return label
+
+
 def elector_person(elector: Any) -> dict[str, str]:
     """The new-constituent fields an electoral register entry fills in: name, title and address (the
     register's one address line split into the street part and the town, its last part)."""
@@ -129,15 +142,7 @@ class NewCaseDialog(OfficeDialog[Any]):
         options = self.query_one("#nc-people", OptionList)
         options.clear_options()
         items = [Option(Text("+ New constituent", style="bold"), id=NEW)]
-        for n, p in enumerate(found):
-            label = Text()
-            if p.safety_caution:
-                label.append("⚠ ", "bold red")
-            label.append(one_line(p.name), "bold")
-            label.append("  " + " · ".join(one_line(x) for x in (p.postcode, p.email, p.address1) if x), "dim")
-            if p.open_cases:
-                label.append(f"  {p.open_cases} open", "italic")
-            items.append(Option(label, id=str(n)))
+        items += [Option(person_label(p), id=str(n)) for n, p in enumerate(found)]
         options.add_options(items)
         options.highlighted = 1 if found else 0
 

@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.dialogs.new_case import person_label
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.work import run_office
 
@@ -98,15 +99,7 @@ class BookingDialog(FormDialog):
         options = self.query_one("#book-people", OptionList)
         options.clear_options()
         items = [Option(Text("+ Someone new (type their details)", style="bold"), id=NEW)]
-        for n, p in enumerate(known):
-            label = Text()
-            if p.safety_caution:
-                label.append("⚠ ", "bold red")
-            label.append(one_line(p.name), "bold")
-            label.append("  " + " · ".join(one_line(x) for x in (p.postcode, p.address1, p.email) if x), "dim")
-            if p.open_cases:
-                label.append(f"  {p.open_cases} open", "italic")
-            items.append(Option(label, id=f"k{n}"))
+        items += [Option(person_label(p), id=f"k{n}") for n, p in enumerate(known)]
         for n, h in enumerate(hits):
             e = h.elector
             items.append(Option(Text.assemble((one_line(e.name), "bold"), f"  on the register {e.number}  ",
