@@ -53,7 +53,7 @@ class SarReviewScreen(OfficeScreen):
     #sar-context { padding: 0 1; height: 5; border-top: solid $primary; }
     """
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to where you came from"),
+        Binding("escape", "back", "Back", id="sar-review-back", tooltip="Back to where you came from"),
         Binding("k", "keep", "Keep withheld", id="sar-keep", tooltip="Keep the chosen passage withheld"),
         Binding("space,x", "release", "Release", id="sar-release",
                 tooltip="Release the chosen passage: it is shown in the pack"),
