@@ -28,7 +28,7 @@ class ContactsScreen(OfficeScreen):
     #contact-search:focus { background: $primary 20%; }
     """
     BINDINGS = [Binding("slash", "search", "Search", id="contacts-search"), Binding("a", "add", "Add", id="contacts-add"),
-                Binding("l", "starter", "Load starter list", id="contacts-starter", show=False), Binding("escape", "leave_search", id="contacts-leave-search", show=False)]
+                Binding("l", "starter", "Load starter list", id="contacts-starter", show=False), Binding("escape", "leave_search", "Leave the search", id="contacts-leave-search", show=False)]
 
     def __init__(self) -> None:
         super().__init__()
