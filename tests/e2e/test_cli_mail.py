@@ -71,7 +71,7 @@ def test_unknown_lane_is_a_usage_error(office, office_path, passphrase_file):
     p = run(office_path, passphrase_file, "inbox", "--lane", "bogus")
     assert p.returncode == 2, p.stderr
     assert p.stderr.strip() == ("mpoffice: unknown lane 'bogus': choose one of new, auto_filed, suggested, "
-                                "campaign, done, outbox, sent")
+                                "campaigns, done, outbox, sent")
     p = run(office_path, passphrase_file, "inbox", "--lane", "Auto-Filed", "--json")  # aliases still work
     assert p.returncode == 0 and json.loads(p.stdout) == [], p.stderr
 
