@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sync_helpers import before_blobs, exchange, make_replicas, open_pair, send
+from sync_helpers import before_blobs, exchange, send
 
 from conftest import PASSPHRASE
 from mpoffice_tui.db import blobs
@@ -21,21 +21,6 @@ from mpoffice_tui.services import cases, inbox, retention
 from mpoffice_tui.sync import bundle, compact, enrol, state
 
 BIG = 10 * 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("blobpair")
-    make_replicas(root)
-    return root
-
-
-@pytest.fixture
-def pair(template, tmp_path):
-    a, b = open_pair(template, tmp_path)
-    yield a, b
-    a.close()
-    b.close()
 
 
 def _mail(folder: Path, n: int, attachment: bytes, name: str = "scan.pdf", sender: str = "jo@example.org") -> Path:

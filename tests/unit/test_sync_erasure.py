@@ -11,7 +11,7 @@ import json
 
 import pytest
 from dp_data import scan_for
-from sync_helpers import INVITE, decrypted_file, exchange, make_replicas, open_pair, send
+from sync_helpers import INVITE, decrypted_file, exchange, open_pair, send
 
 from conftest import PASSPHRASE
 from mpoffice_tui.db.engine import open_office
@@ -22,13 +22,6 @@ from mpoffice_tui.services import cases, consent, constituents, inbox, retention
 
 MARK = "qvmarkerperson"  # in everything about the person who will be erased
 OTHER = "kjothermarker"  # in a neighbour's record, which must survive
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("erasure-pair")
-    make_replicas(root, ("a", "b"))
-    return root
 
 
 @pytest.fixture

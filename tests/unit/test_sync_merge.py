@@ -4,27 +4,12 @@ two replicas holding the same data list it in the same order."""
 from __future__ import annotations
 
 import pytest
-from sync_helpers import exchange, make_replicas, open_pair
+from sync_helpers import exchange
 
 from mpoffice_tui.db.models import Consent, Constituent, Contact
 from mpoffice_tui.services import cases, constituents, contacts
 from mpoffice_tui.services import consent as consents
 from mpoffice_tui.sync import conflicts, status
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("merge-pair")
-    make_replicas(root, ("a", "b"))
-    return root
-
-
-@pytest.fixture
-def pair(template, tmp_path):
-    a, b = open_pair(template, tmp_path)
-    yield a, b
-    a.close()
-    b.close()
 
 
 def _open(office) -> list:

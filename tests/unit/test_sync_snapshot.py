@@ -11,7 +11,7 @@ import struct
 import zlib
 
 import pytest
-from sync_helpers import INVITE, copy_db, decrypted_file, exchange, make_replicas, open_pair
+from sync_helpers import INVITE, copy_db, decrypted_file, exchange
 
 from conftest import PASSPHRASE
 from mpoffice_tui import demo
@@ -20,21 +20,6 @@ from mpoffice_tui.db.engine import open_office
 from mpoffice_tui.db.models import SHARED_TABLES, Constituent, Message
 from mpoffice_tui.sync import bundle, compact, enrol, erasure, state
 from mpoffice_tui.sync.merge import rebuild_rows
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("snappair")
-    make_replicas(root)
-    return root
-
-
-@pytest.fixture
-def pair(template, tmp_path):
-    a, b = open_pair(template, tmp_path)
-    yield a, b
-    a.close()
-    b.close()
 
 
 def _rows(office) -> dict:
