@@ -280,13 +280,14 @@ def cmd_now(args, ctx) -> int:
     if args.json:
         emit_json({"online": result.online, "exported": result.exported, "new_changes": result.new_changes,
                    "imported": [i.path.name for i in result.imported], "refused": result.refused,
-                   "message": result.message})
+                   "message": result.message, "compacted": result.compacted})
     else:
         if not result.online:
             print(f"offline: {result.message}")
         else:
             print(f"synced: {result.exported} change(s) exported, {result.new_changes} new change(s) "
-                  f"imported from {len(result.imported)} bundle(s)")
+                  f"imported from {len(result.imported)} bundle(s)"
+                  + (f", {result.compacted} old change(s) every machine has compacted" if result.compacted else ""))
         for msg in result.refused:
             print(f"mpoffice: refused: {msg}", file=sys.stderr)
     return EXIT_OK if result.online and not result.refused else EXIT_FAILED

@@ -7,6 +7,9 @@ OneDrive folder not yet mounted, a USB stick not plugged in) means "offline", no
 A peer's file is read again only when it changed (its size, time or inode): bundles are streamed and
 only regular files are opened, so a FIFO, a device, a link to /dev/zero or a folder named like a bundle
 is refused with a message (once, until it changes), never read.
+
+A round that reached the folder ends by compacting the op history every machine has acknowledged, once
+enough of it has built up (`compact.compact_if_due`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mpoffice_tui.sync import bundle
+from mpoffice_tui.sync import bundle, compact
 
 PREFIX = "sync.seen."
 
@@ -30,6 +33,7 @@ class SyncResult:
     imported: list[bundle.Imported] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # one message per refused file
     message: str = ""
+    compacted: int = 0  # ops folded or deleted by the compaction at the end of the round (sync.compact)
 
     @property
     def new_changes(self) -> int:
@@ -93,7 +97,8 @@ def sync_folder_once(office, folder: Path | str) -> SyncResult:
         return SyncResult(False, 0, imported, refused, f"{folder}: {exc.strerror or exc} (offline)")
     office.set_meta("sync.state", "ok")
     office.set_meta("sync.last_ok_at", _now())
-    return SyncResult(True, exported, imported, refused, "")
+    done = compact.compact_if_due(office)  # what every machine now holds need not be kept twice
+    return SyncResult(True, exported, imported, refused, "", done.ops_deleted if done else 0)
 
 
 def _stamp(path: Path) -> str:

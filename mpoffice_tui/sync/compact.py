@@ -25,6 +25,11 @@ What stays, and why:
 The compacted floor is kept per origin (`state.COMPACTED`), so the version vector still counts those ops
 as held and a bundle bringing one of them again does not put it back; blobs no row names go too. A new
 machine joins from a snapshot of the rows (`sync.enrol`), never by replaying the history.
+
+Compaction runs by itself at the end of a sync round (`compact_if_due`) once `AUTO_EVERY` acknowledged ops
+have built up past what was compacted, at most `AUTO_MOST` ops of each origin at a time (a bounded
+transaction) and without VACUUM (SQLite reuses the freed pages); `mpoffice sync compact` does it all at once
+and shrinks the file.
 """
 
 from __future__ import annotations
@@ -81,16 +86,44 @@ def _file_size(office) -> int:
                if p.exists())
 
 
-def compact(office, *, vacuum: bool = True) -> Compacted:
+AUTO_EVERY = 2_000  # acknowledged ops past the compacted floor that make a sync round compact
+AUTO_MOST = 20_000  # at most this many ops of each origin in one automatic compaction
+
+
+def _acknowledged(conn, site_id: str) -> dict[str, int]:
+    """Per origin, the seq up to which every active machine holds its ops (all that is held here when this
+    is the only machine)."""
+    own = state.vector(conn)
+    acked = state.floor_for_export(conn, site_id) or own
+    return {site: min(n, own.get(site, 0)) for site, n in acked.items() if min(n, own.get(site, 0)) > 0}
+
+
+def pending(office) -> int:
+    """How many acknowledged ops (by seq) lie past what was compacted: what compaction would consider."""
+    with office.engine.connect() as conn:
+        done = state.compacted(conn)
+        return sum(max(0, seq - done.get(site, 0)) for site, seq in _acknowledged(conn, office.site_id).items())
+
+
+def compact_if_due(office) -> Compacted | None:
+    """Compact (bounded, no VACUUM) when `AUTO_EVERY` acknowledged ops wait; None when it was not due."""
+    if pending(office) < AUTO_EVERY:
+        return None
+    return compact(office, vacuum=False, most=AUTO_MOST)
+
+
+def compact(office, *, vacuum: bool = True, most: int | None = None) -> Compacted:
     """Delete the ops every machine has acknowledged and a later op superseded (one transaction), drop the
-    blobs no row names, then VACUUM so the file shrinks."""
+    blobs no row names, then VACUUM so the file shrinks. `most` bounds how many ops (by seq) of each origin
+    past the last compaction are considered."""
     before = _file_size(office)
     with office.writing() as w:
         conn = w.session.connection()
         total = int(conn.exec_driver_sql("SELECT count(*) FROM ops").scalar() or 0)
-        own = state.vector(conn)
-        acked = state.floor_for_export(conn, office.site_id) or own  # no other machine: all is acknowledged
-        floor = {site: min(n, own.get(site, 0)) for site, n in acked.items() if min(n, own.get(site, 0)) > 0}
+        floor = _acknowledged(conn, office.site_id)
+        if most is not None:
+            done_before = state.compacted(conn)
+            floor = {site: min(seq, done_before.get(site, 0) + most) for site, seq in floor.items()}
         links = ", ".join(f"'{c}'" for c in sorted(LINK_COLUMNS))
         deleted = 0
         for site, seq in sorted(floor.items()):
