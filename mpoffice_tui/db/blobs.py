@@ -76,8 +76,8 @@ def put(w: Any, data: bytes) -> str:
     """Keep `data` (inside the writer's transaction) and return its hash; bytes already held are kept once."""
     data = bytes(data)
     digest = hash_of(data)
-    conn = _conn(w)
-    if not has(conn, digest):
+    conn = w.raw if hasattr(w, "raw") else _conn(w)  # a Writer's raw connection: imports put one a message
+    if conn.exec_driver_sql("SELECT 1 FROM blobs WHERE hash = ?", (digest,)).fetchone() is None:
         codec, stored = pack(data)
         put_stored(conn, digest, len(data), codec, stored)
     return digest

@@ -339,7 +339,8 @@ def _store(w, run: _Run, batch: list[Item]) -> dict:
     if run.index is None:
         run.index = CampaignIndex.load(conn)
     index = run.index
-    matcher = Matcher(conn)
+    fast = w.raw  # the per-message reads below: without SQLAlchemy's per-statement cost
+    matcher = Matcher(fast)
     counts = {"imported": 0, "duplicates": 0, "auto_filed": 0, "suggested": 0, "campaign": 0,
               "campaigns_created": 0, "ids": []}
     rows: list[dict] = []
@@ -350,7 +351,7 @@ def _store(w, run: _Run, batch: list[Item]) -> dict:
     for item in batch:
         msg = item.message
         key = msg.message_id or msg.content_hash
-        if key in seen_keys or _exists(conn, msg):
+        if key in seen_keys or _exists(fast, msg):
             counts["duplicates"] += 1
             continue
         seen_keys.add(key)
@@ -422,7 +423,7 @@ def _store(w, run: _Run, batch: list[Item]) -> dict:
 def _auto_filed_replies(w, row: dict) -> None:
     """An auto-filed message from a third party awaited on its case records that party's reply (undo of
     the auto-filing takes it back)."""
-    ref = w.session.connection().exec_driver_sql("SELECT ref FROM cases WHERE id = ?", (row["case_id"],)).fetchone()
+    ref = w.raw.exec_driver_sql("SELECT ref FROM cases WHERE id = ?", (row["case_id"],)).fetchone()
     if ref is None:
         return
     r = Recorder(w)
@@ -615,7 +616,7 @@ def _record_replies(r: Recorder, case_id: str, msg: dict) -> tuple[str, ...]:
     recorded (dated the day the message arrived), so they are no longer chased. Returns their names."""
     from mpoffice_tui.services.cases import party_replied
 
-    found = replying_parties(r.session.connection(), case_id, sender_email=msg["sender_email"],
+    found = replying_parties(r.w.raw, case_id, sender_email=msg["sender_email"],
                              sender_name=msg["sender_name"], subject=msg["subject"], body=msg["body_text"])
     for p in found:
         party_replied(r, r.get(CaseParty, p.party_id), (msg["received_at"] or utcnow())[:10],
