@@ -40,7 +40,6 @@ from textual.worker import get_current_worker
 
 from mpoffice_tui.ui.text import one_line
 
-
 RowT = TypeVar("RowT")  # what a table's rows are: a frozen dataclass from services/, one kind per table
 MessageRowT = TypeVar("MessageRowT")
 
