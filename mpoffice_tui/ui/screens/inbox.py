@@ -25,7 +25,7 @@ from mpoffice_tui.ui.dialogs.capture import CaptureDialog, ImportDialog
 from mpoffice_tui.ui.dialogs.message_case import CasePrefill, MessageCaseDialog, NewCaseAnswer
 from mpoffice_tui.ui.dialogs.simple import AskDialog, ChooseDialog, ConfirmDialog, PickDialog, PreviewDialog
 from mpoffice_tui.ui.jobs import MailActivity
-from mpoffice_tui.ui.screens import inbox_approvals
+from mpoffice_tui.ui.screens import inbox_approvals, inbox_work
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.inbox_rows import (
     CHANNELS,
@@ -39,7 +39,6 @@ from mpoffice_tui.ui.screens.inbox_rows import (
     state_text,
     when,
 )
-from mpoffice_tui.ui.screens import inbox_work
 from mpoffice_tui.ui.screens.inbox_work import case_prefill, open_case, search_cases, search_constituents
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.header import Header
