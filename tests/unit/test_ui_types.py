@@ -24,10 +24,19 @@ def _any_uses(tree: ast.Module) -> list[int]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module in ("typing", "typing_extensions"):
             lines += [node.lineno for alias in node.names if alias.name == "Any"]
-        elif isinstance(node, ast.Name) and node.id == "Any" or isinstance(node, ast.Attribute) and node.attr == "Any" and isinstance(node.value, ast.Name) \
-                and node.value.id in ("typing", "t") or isinstance(node, ast.Constant) and isinstance(node.value, str) and _is_annotation_string(node.value):
+        elif _names_any(node):
             lines.append(node.lineno)
     return lines
+
+
+def _names_any(node: ast.AST) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id == "Any"
+    if isinstance(node, ast.Attribute):
+        return node.attr == "Any" and isinstance(node.value, ast.Name) and node.value.id in ("typing", "t")
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return _is_annotation_string(node.value)
+    return False
 
 
 def _is_annotation_string(text: str) -> bool:
