@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
@@ -32,6 +33,10 @@ from mpoffice_tui.services.surgeries import (
     get_appointment,
     get_surgery,
 )
+
+if TYPE_CHECKING:
+    from mpoffice_tui.services.cases import PersonBrief
+    from mpoffice_tui.services.register import ElectorView
 
 CONSENT_KINDS = ("implied", "written")  # agreed in person; signed a consent form at the surgery
 FOLLOW_UP_DAYS = 7  # a follow-up task with no date is due a week later
@@ -52,8 +57,8 @@ class OpenCase:
 class VisitPerson:
     appointment: AppointmentView
     surgery: SurgeryView
-    person: object | None  # services.cases.PersonBrief
-    elector: object | None  # services.register.ElectorView
+    person: PersonBrief | None
+    elector: ElectorView | None
     in_constituency: bool | None  # None: cannot tell (no postcode, no register imported)
     constituency: str  # in words
     open_cases: tuple[OpenCase, ...]
@@ -61,7 +66,7 @@ class VisitPerson:
 
     @property
     def flags(self) -> tuple[str, ...]:
-        return self.person.flags if self.person is not None else ()  # type: ignore[attr-defined]
+        return self.person.flags if self.person is not None else ()
 
     def as_dict(self) -> dict:
         def plain(x):

@@ -12,10 +12,10 @@ import contextlib
 import importlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -33,9 +33,21 @@ from mpoffice_tui.ui.text import clean
 from mpoffice_tui.ui.work import from_worker, run_office
 
 if TYPE_CHECKING:
+    from textual.actions import ActionParseResult
+    from textual.app import AwaitMount
+    from textual.screen import ScreenResultCallbackType
+    from textual.timer import Timer
+
     from mpoffice_tui.config import Settings
     from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.search import SearchHit
+    from mpoffice_tui.sync.auto import SyncResult
+    from mpoffice_tui.ui.jobs import MailJob, MailRound
+    from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
     from mpoffice_tui.ui.widgets.paged_table import PagedTable
+
+ResultT = TypeVar("ResultT")
+SyncOutcome = tuple["SyncResult | None", str]  # a sync's result (None when it failed) and what went wrong
 
 STATUS_REFRESH_SECONDS = 5.0
 STATUS_AFTER_UNLOCK_SECONDS = 0.3  # the header status and the first sync wait for the inbox's first rows
@@ -115,15 +127,15 @@ class OfficeApp(App[int]):
         self.idle_seconds = float(settings.idle_lock_minutes or 0) * 60
         self.last_activity = time.monotonic()
         self.sub_title = "locked"
-        self.last_sync: tuple | None = None  # (SyncResult | None, error) of the last automatic/manual sync
+        self.last_sync: SyncOutcome | None = None  # of the last automatic or manual sync
         self._sync_lock = threading.Lock()  # never two syncs of one office at once
-        self._sync_timer = None
-        self._case_spare: Any = None  # the reusable case detail screen (see case_screen)
+        self._sync_timer: Timer | None = None
+        self._case_spare: CaseDetailScreen | None = None  # the reusable case detail screen (see case_screen)
         self._locking = False  # a lock is dropping the data screens
-        self._builds: set[asyncio.Future] = set()  # screens being built in the background (see _building)
+        self._builds: set[asyncio.Future[None]] = set()  # screens being built in the background (see _building)
         self._last_action: tuple[DOMNode, str] | None = None  # what opened the next dialog (see push_screen)
-        self._retype: tuple[Screen, str, dict[str, Any]] | None = None  # a kept dialog's text, to give back
-        self.mail_job: Any = None  # ui.jobs.MailJob while the office is open
+        self._retype: tuple[Screen, str, Mapping[str, object]] | None = None  # a kept dialog's text, to give back
+        self.mail_job: MailJob | None = None  # while the office is open
         self._mail_told: set[str] = set()  # mail problems already shown as a notification
         self._views_told = False  # a failure to record views was shown
 
@@ -177,7 +189,7 @@ class OfficeApp(App[int]):
         except KeyError:  # the current mode's stack is gone: shutting down
             return False
 
-    def _building(self, *mounts: Any) -> None:
+    def _building(self, *mounts: Awaitable[object]) -> None:
         """Note screens still being built in the background: a lock waits for them before dropping the
         data screens (removing a screen while it still mounts races its widgets)."""
         async def mounted() -> None:
@@ -250,20 +262,20 @@ class OfficeApp(App[int]):
         """What the person was doing when the office last locked on them, given back (read off the loop)."""
         from mpoffice_tui.services import workspace
 
-        def kept(found: dict[str, Any] | None) -> None:
+        def kept(found: dict[str, object] | None) -> None:
             if found:
                 self.run_worker(self._restore_workspace(found), exclusive=True, group="workspace-restore")
 
         run_office(self, "workspace", workspace.take, kept, failed=lambda _error: None)  # nothing to give back
 
-    async def _restore_workspace(self, kept: dict[str, Any]) -> None:
+    async def _restore_workspace(self, kept: Mapping[str, object]) -> None:
         from mpoffice_tui.ui.workspace import restore
 
         if self._builds:  # the inbox and the case screen being built behind the scenes
             await asyncio.wait(set(self._builds), timeout=5)
         await restore(self, kept)
 
-    def expect_dialog(self, below: Screen, name: str, typed: dict[str, Any]) -> None:
+    def expect_dialog(self, below: Screen, name: str, typed: Mapping[str, object]) -> None:
         """The next dialog of this kind opened on `below` gets back what was typed in it before the lock."""
         self._retype = (below, name, typed)
 
@@ -277,8 +289,21 @@ class OfficeApp(App[int]):
             dialog.retype(typed)
             self.notify("What you were typing before the office locked is back.")
 
-    def push_screen(self, screen: Any, callback: Any = None, wait_for_dismiss: bool = False, *,
-                    mode: str | None = None) -> Any:
+    if TYPE_CHECKING:  # Textual's own two signatures (the result callback typed by the screen's result)
+        @overload
+        def push_screen(self, screen: Screen[ResultT] | str,
+                        callback: ScreenResultCallbackType[ResultT] | None = None,
+                        wait_for_dismiss: Literal[False] = False, *, mode: str | None = None) -> AwaitMount: ...
+
+        @overload
+        def push_screen(self, screen: Screen[ResultT] | str,
+                        callback: ScreenResultCallbackType[ResultT] | None = None,
+                        wait_for_dismiss: Literal[True] = True, *,
+                        mode: str | None = None) -> asyncio.Future[ResultT]: ...
+
+    def push_screen(self, screen: Screen[ResultT] | str, callback: ScreenResultCallbackType[ResultT] | None = None,
+                    wait_for_dismiss: bool = False, *,
+                    mode: str | None = None) -> AwaitMount | asyncio.Future[ResultT]:
         """Push a screen; a dialog notes the action that opened it, so that a lock can open it again."""
         if isinstance(screen, OfficeDialog) and screen.opener is None and self._last_action is not None:
             node, action = self._last_action
@@ -286,8 +311,8 @@ class OfficeApp(App[int]):
                 screen.opener = (node, action)
         return super().push_screen(screen, callback, wait_for_dismiss, mode=mode)  # type: ignore[call-overload]
 
-    async def run_action(self, action: Any, default_namespace: DOMNode | None = None,
-                         namespaces: Any = None) -> bool:
+    async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
+                         namespaces: Mapping[str, DOMNode] | None = None) -> bool:
         if isinstance(action, str) and default_namespace is not None and not isinstance(default_namespace, App):
             self._last_action = (default_namespace, action)
         return await super().run_action(action, default_namespace, namespaces)
@@ -366,7 +391,7 @@ class OfficeApp(App[int]):
         if self.office is not None and self.settings.sync_folder:
             self._sync_worker(self.office, self.settings.sync_folder)
 
-    def _sync_once(self, office: Office, folder: str) -> tuple:
+    def _sync_once(self, office: Office, folder: str) -> SyncOutcome:
         from mpoffice_tui.sync.auto import sync_folder_once
 
         with self._sync_lock:
@@ -379,7 +404,7 @@ class OfficeApp(App[int]):
         run_office(self, "sync", lambda office: self._sync_once(office, folder),
                    lambda outcome: self._synced(office, outcome), exclusive=False)
 
-    def _synced(self, office: Office, outcome: tuple) -> None:
+    def _synced(self, office: Office, outcome: SyncOutcome) -> None:
         if office is not self.office:
             return
         self.last_sync = outcome
@@ -413,7 +438,7 @@ class OfficeApp(App[int]):
         self._mail_worker(self.mail_job)
 
     @work(thread=True, exclusive=True, group="mail", exit_on_error=False)
-    def _mail_worker(self, job: Any) -> None:
+    def _mail_worker(self, job: MailJob) -> None:
         job.run()
 
     def _stop_mail_job(self, wait: float = 0.0) -> None:
@@ -428,7 +453,7 @@ class OfficeApp(App[int]):
         self.mail_job.wake(fetch=fetch)
         return True
 
-    def _mail_round(self, office: Office, result: Any) -> None:
+    def _mail_round(self, office: Office, result: MailRound) -> None:
         """A round of the mail job ended: new problems once as a notification, the header, the screens."""
         from mpoffice_tui.ui.jobs import MailActivity
 
@@ -480,8 +505,11 @@ class OfficeApp(App[int]):
         """Ctrl+F: search the whole office; the hit chosen is opened (ui/dialogs/search.py)."""
         from mpoffice_tui.ui.dialogs.search import SearchDialog, open_hit
 
+        def chosen(hit: SearchHit | None) -> None:
+            self.run_worker(open_hit(self, hit), group="open-hit")
+
         if self.office is not None and not isinstance(self.screen, SearchDialog):
-            self.push_screen(SearchDialog(), lambda hit: self.run_worker(open_hit(self, hit), group="open-hit"))
+            self.push_screen(SearchDialog(), chosen)
 
     async def action_lock(self) -> None:
         await self.lock("Locked. Type your passphrase to carry on.")
@@ -562,7 +590,7 @@ class OfficeApp(App[int]):
         except WorkerFailed as failed:  # the lock stands; say what went wrong, never a traceback
             self.notify(f"The office did not close cleanly: {failed.error}", severity="error")
 
-    def _close_office(self, office: Office, kept: dict[str, Any] | None, job: Any = None) -> None:
+    def _close_office(self, office: Office, kept: dict[str, object] | None, job: MailJob | None = None) -> None:
         """(In a thread, never on the loop) keep the person's work inside the office, sync one last time,
         close it."""
         from mpoffice_tui.services import workspace
@@ -643,6 +671,6 @@ class OfficeApp(App[int]):
                 await asyncio.to_thread(self._close_office, office, None, job)
 
 
-def make_app(db_path: Path, *, passphrase: str | None = None, settings: Any = None) -> OfficeApp:
+def make_app(db_path: Path, *, passphrase: str | None = None, settings: Settings | None = None) -> OfficeApp:
     """The app for the office at `db_path`; with `passphrase`, it unlocks by itself (demo, scripts)."""
     return OfficeApp(Path(db_path), passphrase=passphrase, settings=settings)

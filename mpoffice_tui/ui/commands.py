@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.types import IgnoreReturnCallbackType
 
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.typed import office_app
@@ -31,8 +32,8 @@ def _mail_accounts(app: OfficeApp) -> None:
 class OfficeCommands(Provider):
     """Commands for the unlocked office; nothing is offered while the office is locked."""
 
-    def _static(self) -> list[tuple[str, str, object]]:
-        app = self.app
+    def _static(self) -> list[tuple[str, str, IgnoreReturnCallbackType]]:
+        app = office_app(self)
         return [
             ("Go to Inbox", "Show the inbox (F2)", partial(app.action_mode, "inbox")),
             ("Go to Cases", "Show the case list (F3)", partial(app.action_mode, "cases")),
@@ -59,7 +60,7 @@ class OfficeCommands(Provider):
         if not self._unlocked():
             return
         for label, help_text, command in self._static():
-            yield DiscoveryHit(label, command, text=label, help=help_text)  # type: ignore[arg-type]
+            yield DiscoveryHit(label, command, text=label, help=help_text)
 
     async def search(self, query: str) -> Hits:
         if not self._unlocked():
@@ -68,7 +69,7 @@ class OfficeCommands(Provider):
         for label, help_text, command in self._static():
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), command, text=label, help=help_text)  # type: ignore[arg-type]
+                yield Hit(score, matcher.highlight(label), command, text=label, help=help_text)
         query = query.strip()
         if len(query) < 2:
             return

@@ -15,9 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.mail_accounts import MailAccount  # (the row services hand back to services)
 
 MAX_BACKOFF_SECONDS = 60 * 60
 IDLE_SLICE_SECONDS = 20.0  # one IDLE command at most this long (servers drop idlers after ~30 min)
@@ -52,7 +56,7 @@ class _Asked:
 class MailJob:
     """The mail loop for one open office (see the module docstring)."""
 
-    def __init__(self, office: Any, poll_seconds: float, report: Callable[[MailRound], None]) -> None:
+    def __init__(self, office: Office, poll_seconds: float, report: Callable[[MailRound], None]) -> None:
         self.office = office
         self.poll_seconds = max(1.0, float(poll_seconds or 120))
         self.report = report
@@ -94,7 +98,7 @@ class MailJob:
         finally:
             self.finished.set()
 
-    def _accounts(self) -> list[Any]:
+    def _accounts(self) -> list[MailAccount]:
         from mpoffice_tui.services import mail_accounts
 
         return mail_accounts.accounts_here(self.office)
@@ -146,7 +150,7 @@ class MailJob:
         offline = any(a.online is False for a in mail_status.status(self.office) if a.here)
         return MailRound(fetched, sent, failed, tuple(dict.fromkeys(problems)), offline)
 
-    def _idle(self, account: Any) -> tuple[str, str]:
+    def _idle(self, account: MailAccount) -> tuple[str, str]:
         """Wait on the account's INBOX: ("new", "") mail, "timeout" (the poll is due), "nudge", "stop", or
         ("offline", what went wrong) when the connection failed (noted on the account)."""
         from mpoffice_tui.db.errors import OfficeError

@@ -6,7 +6,7 @@ anything else (a command provider, a suggester, a widget) uses `office_app(node)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 if TYPE_CHECKING:
     from mpoffice_tui.ui.app import OfficeApp
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 class _InApp(Protocol):
     @property
-    def app(self) -> Any: ...  # a node, a command provider, a suggester's owner
+    def app(self) -> object: ...  # a node, a command provider, a suggester's owner
 
 
 def office_app(node: _InApp) -> OfficeApp:

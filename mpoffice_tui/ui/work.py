@@ -17,17 +17,19 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
 
 from mpoffice_tui.ui.text import one_line
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.dom import DOMNode
     from textual.worker import Worker
 
     from mpoffice_tui.db.engine import Office
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class WorkDone(Generic[T]):
     done: str | None
     settled: Callable[[], object] | None
 
-    async def deliver(self, app: Any) -> None:
+    async def deliver(self, app: App[object]) -> None:
         """On the event loop: `then` (awaited when it is a coroutine) or `failed`, then `done`; `settled`
         in any case. Nothing but `settled` once the office has locked."""
         try:
@@ -126,7 +128,10 @@ async def office_value(node: DOMNode, query: Callable[[Office], T], group: str =
         raise failed.error from None
 
 
-def from_worker(node: DOMNode, callback: Callable[..., object]) -> Callable[..., None]:
+def from_worker(node: DOMNode, callback: Callable[P, object]) -> Callable[P, None]:
     """`callback` made safe to call from a worker thread: each call runs it on `node`'s own message queue,
     in order (progress bars, a row at a time, a notification); dropped once `node` has gone."""
-    return lambda *args, **kwargs: node.call_later(callback, *args, **kwargs)
+    def queued(*args: P.args, **kwargs: P.kwargs) -> None:
+        node.call_later(callback, *args, **kwargs)
+
+    return queued

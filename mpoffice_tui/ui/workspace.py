@@ -10,13 +10,14 @@ same person `restore` opens the same screens and the same dialog with the same t
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 from textual.widget import Widget
 
 from mpoffice_tui.ui.dialogs.base import OfficeDialog
-from mpoffice_tui.ui.screens.base import OfficeScreen
+from mpoffice_tui.ui.screens.base import OfficeScreen, ScreenState
 
 if TYPE_CHECKING:
     from mpoffice_tui.ui.app import OfficeApp
@@ -25,8 +26,12 @@ if TYPE_CHECKING:
 # back through `app.case_screen`, which reuses the one case screen
 REOPEN = {"constituent": ("mpoffice_tui.ui.screens.constituent", "ConstituentScreen")}
 
+Kept = dict[str, object]
+"""What `capture` keeps (JSON-able). It is read back from the office, perhaps written by another version of the
+app, so `restore` checks the type of each part before using it."""
 
-def _opener(dialog: OfficeDialog, below: Screen) -> dict[str, Any] | None:
+
+def _opener(dialog: OfficeDialog[object], below: Screen) -> Kept | None:
     """How to open the dialog again on the screen below it: the action, and the node that ran it."""
     if dialog.opener is None:
         return None
@@ -38,16 +43,16 @@ def _opener(dialog: OfficeDialog, below: Screen) -> dict[str, Any] | None:
     return None
 
 
-def capture(app: OfficeApp, modes: list[str]) -> dict[str, Any]:
+def capture(app: OfficeApp, modes: list[str]) -> Kept:
     """Where the person is in each mode, and what is typed in each open dialog that can be reopened."""
-    kept: dict[str, Any] = {}
+    kept: Kept = {}
     for mode in modes:
         try:
             stack = app.get_screen_stack(mode)
         except KeyError:  # a mode never visited
             continue
-        screens: list[dict[str, Any]] = []
-        dialog: dict[str, Any] | None = None
+        screens: list[Kept] = []
+        dialog: Kept | None = None
         for n, screen in enumerate(stack):
             if isinstance(screen, OfficeDialog):
                 opener = _opener(screen, stack[n - 1]) if n else None
@@ -62,46 +67,66 @@ def capture(app: OfficeApp, modes: list[str]) -> dict[str, Any]:
     return {"mode": current, "modes": kept}
 
 
-def _reopened(app: OfficeApp, entry: dict[str, Any]) -> Screen | None:
-    state = entry.get("state") or {}
-    if entry.get("as") == "case" and state.get("case_id"):
-        return app.case_screen(state["case_id"])
-    if entry.get("as") in REOPEN:
-        module, name = REOPEN[entry["as"]]
+def _part(value: object) -> Kept:
+    """A part of what was kept that should be a mapping with text keys ({} when it is not)."""
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return value
+    return {}
+
+
+def _state(entry: Mapping[str, object]) -> ScreenState:
+    return _part(entry.get("state"))
+
+
+def _reopened(app: OfficeApp, entry: Mapping[str, object]) -> Screen | None:
+    state = _state(entry)
+    kind = entry.get("as")
+    case_id = state.get("case_id")
+    if kind == "case" and isinstance(case_id, str) and case_id:
+        return app.case_screen(case_id)
+    if isinstance(kind, str) and kind in REOPEN:
+        module, name = REOPEN[kind]
         screen_class = getattr(importlib.import_module(module), name)
         try:
-            return screen_class(**state)
+            screen: Screen = screen_class(**state)
         except TypeError:  # kept by another version of the app
             return None
+        return screen
     return None
 
 
-async def restore(app: OfficeApp, kept: dict[str, Any]) -> None:
+async def restore(app: OfficeApp, kept: Mapping[str, object]) -> None:
     """Open again what `capture` kept: the screens of each mode, the current mode last, and the dialog
     (its kept text goes back in once it is open: `OfficeApp.retype_into`)."""
-    modes: dict[str, Any] = kept.get("modes") or {}
+    modes = _part(kept.get("modes"))
     current = kept.get("mode")
-    order = [m for m in modes if m != current] + ([current] if current in modes else [])
+    order = [m for m in modes if m != current] + ([current] if isinstance(current, str) and current in modes else [])
     for mode in order:
         if app.office is None or mode not in app.MODES:
             return
         await app.switch_mode(mode)
-        entries = modes[mode].get("screens") or []
-        for n, entry in enumerate(entries):
+        kept_mode = _part(modes[mode])
+        entries = kept_mode.get("screens")
+        for n, entry in enumerate(entries if isinstance(entries, list) else []):
+            entry = _part(entry)
             if n == 0:
                 screen = app.screen
             else:
-                screen = _reopened(app, entry)
-                if screen is None:
+                reopened = _reopened(app, entry)
+                if reopened is None:
                     break
+                screen = reopened
                 await app.push_screen(screen)
             if isinstance(screen, OfficeScreen):
-                screen.resume(entry.get("state") or {})
-        dialog = modes[mode].get("dialog")
+                screen.resume(_state(entry))
+        dialog = _part(kept_mode.get("dialog"))
         screen = app.screen
         if dialog and isinstance(screen, OfficeScreen) and await screen.ready():
-            opener = dialog["opener"]
-            node = screen if opener.get("node") is None else next(iter(screen.query(f"#{opener['node']}")), None)
+            opener, name = _part(dialog.get("opener")), dialog.get("name")
+            action, node_id = opener.get("action"), opener.get("node")
+            if not isinstance(action, str) or not isinstance(name, str):
+                continue
+            node = screen if node_id is None else next(iter(screen.query(f"#{node_id}")), None)
             if node is not None and app.office is not None:
-                app.expect_dialog(screen, dialog["name"], dialog["typed"])
-                await app.run_action(opener["action"], node)
+                app.expect_dialog(screen, name, _part(dialog.get("typed")))
+                await app.run_action(action, node)

@@ -121,6 +121,7 @@ async def test_a_reply_being_written_comes_back_on_the_same_message(demo_office_
 
 
 async def test_the_case_list_comes_back_with_its_search_filters_sort_and_row(demo_office_path):
+    from mpoffice_tui.ui.dialogs.form import FormValues
     from mpoffice_tui.ui.screens.case_list import CasesScreen
     from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
@@ -128,7 +129,7 @@ async def test_the_case_list_comes_back_with_its_search_filters_sort_and_row(dem
     async with app.run_test(size=SIZE) as pilot:
         table = await to_cases(pilot)
         screen = app.screen
-        screen.filters = {"status": "open"}
+        screen.filters = FormValues({"status": "open"})  # (what the filter form hands back)
         screen.set_sort("ref", descending=False)
         screen.query_one("#case-search", Input).value = "a-002"
         await wait_for(pilot, lambda: screen.search_text == "a-002" and table.loaded and table.row_count > 3)

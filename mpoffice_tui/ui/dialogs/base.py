@@ -15,7 +15,8 @@ screen's below.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from textual import on
 from textual.binding import Binding
@@ -29,6 +30,8 @@ from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
+    from textual import getters
+
     from mpoffice_tui.ui.app import OfficeApp
 
 T = TypeVar("T")
@@ -112,12 +115,11 @@ class OfficeDialog(ModalScreen[T]):
     DEFAULT_CSS = "OfficeDialog {" + DIALOG_CSS + "}"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
 
-    if TYPE_CHECKING:
-        @property
-        def app(self) -> OfficeApp: ...  # the running app, typed (Textual's own property at run time)
+    if TYPE_CHECKING:  # the running app, typed (Textual's own property at run time)
+        app = getters.app(OfficeApp)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name, id, classes)
         self.opener: tuple[DOMNode, str] | None = None
 
     def on_mount(self) -> None:
@@ -133,21 +135,21 @@ class OfficeDialog(ModalScreen[T]):
         """What kind of dialog this is, to match it when it is opened again (class and title)."""
         return f"{type(self).__name__}:{getattr(self, 'form_title', '')}"
 
-    def typed(self) -> dict[str, Any]:
+    def typed(self) -> dict[str, str | bool | None]:
         """What was typed or chosen in this dialog, by widget id."""
-        out: dict[str, Any] = {}
+        out: dict[str, str | bool | None] = {}
         for widget in self.query("Input, TextArea, Select, Checkbox"):
             if not widget.id:
                 continue
             if isinstance(widget, TextArea):
                 out[widget.id] = widget.text
             elif isinstance(widget, Select):
-                out[widget.id] = None if widget.is_blank() else widget.value
+                out[widget.id] = widget.selection
             elif isinstance(widget, (Input, Checkbox)):
                 out[widget.id] = widget.value
         return out
 
-    def retype(self, values: dict[str, Any]) -> None:
+    def retype(self, values: Mapping[str, object]) -> None:
         """Put back what `typed` kept (a choice no longer offered is left as it is)."""
         for wid, value in values.items():
             found = self.query(f"#{wid}")

@@ -2,7 +2,8 @@
 
     FormDialog("Add a note", [Field("body", "Note", kind="multiline", required=True),
                               Field("confidential", "Confidential", kind="check")],
-               action=lambda office, v: cases.add_note(office, case_id, v["body"], confidential=v["confidential"]))
+               action=lambda office, v: cases.add_note(office, case_id, v.text("body"),
+                                                       confidential=v.flag("confidential")))
 
 The dialog stays open with a clear message when the action raises (nothing typed is lost) and
 dismisses with the action's result when it succeeds (None when cancelled). Ctrl+S or the Save
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Generic, TypeVar, cast, overload
 
 from rich.text import Text
 from textual import on
@@ -26,7 +27,49 @@ from mpoffice_tui.ui.dialogs.base import DIALOG_CSS, OfficeDialog, error_text, f
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.work import run_office
 
-__all__ = ["DIALOG_CSS", "Action", "Field", "FormDialog", "error_text", "fit_fields"]
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
+
+__all__ = ["DIALOG_CSS", "Action", "Field", "FormDialog", "FormValue", "FormValues", "error_text", "fit_fields"]
+
+R = TypeVar("R")
+
+FormValue = str | bool | list[str] | None
+"""One field's value: the text of a text field, a tick box's bool, a choice (None when none is made), or the ids
+ticked in a group of tick boxes."""
+
+
+class FormValues(dict[str, FormValue]):
+    """What a form holds, by field name, with typed reads for the action that uses it."""
+
+    def text(self, name: str) -> str:
+        """A text field's text, or a choice that the form requires ("" when nothing is there)."""
+        value = self.get(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise TypeError(f"form field {name!r} is not text")
+        return value
+
+    def choice(self, name: str) -> str | None:
+        """A choice field's value, None when nothing is chosen."""
+        value = self.get(name)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"form field {name!r} is not a choice")
+        return value
+
+    def flag(self, name: str) -> bool:
+        """A tick box (False when the form has no such field)."""
+        return bool(self.get(name))
+
+    def ticked(self, name: str) -> list[str]:
+        """The ids ticked in a group of tick boxes."""
+        value = self.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise TypeError(f"form field {name!r} is not a group of tick boxes")
+        return value
 
 
 @dataclass(frozen=True)
@@ -36,21 +79,32 @@ class Field:
     name: str
     label: str
     kind: str = "text"
-    value: Any = ""
-    choices: Sequence[tuple[str, Any]] = field(default_factory=tuple)
+    value: FormValue = ""
+    choices: Sequence[tuple[str, str]] = field(default_factory=tuple)
     placeholder: str = ""
     required: bool = False
 
 
-Action = Callable[[Any, dict[str, Any]], Any]
+Action = Callable[["Office", FormValues], R]
+"""What a form does on submit, in a thread worker: `action(office, values)`."""
 
 
-class FormDialog(OfficeDialog[Any]):
-    """A form; `action(office, values)` runs in a thread worker on submit."""
+class FormDialog(OfficeDialog[R], Generic[R]):
+    """A form; `action(office, values)` runs in a thread worker on submit and the dialog dismisses with what
+    it returned (True when it returned None, so that saved is never mistaken for cancelled); with no action,
+    it dismisses with the `FormValues`."""
 
     BINDINGS = [Binding("ctrl+s", "submit", "Save", id="form-save")]
 
-    def __init__(self, title: str, fields: Sequence[Field], action: Action | None = None, *,
+    @overload
+    def __init__(self: FormDialog[FormValues], title: str, fields: Sequence[Field], action: None = None, *,
+                 intro: str | Text = "", submit_label: str = "Save") -> None: ...
+
+    @overload
+    def __init__(self, title: str, fields: Sequence[Field], action: Action[R], *,
+                 intro: str | Text = "", submit_label: str = "Save") -> None: ...
+
+    def __init__(self, title: str, fields: Sequence[Field], action: Action[R] | None = None, *,
                  intro: str | Text = "", submit_label: str = "Save") -> None:
         super().__init__()
         self.form_title = title
@@ -105,8 +159,8 @@ class FormDialog(OfficeDialog[Any]):
         if first:
             first.first().focus()
 
-    def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def values(self) -> FormValues:
+        out = FormValues()
         for f in self.fields:
             widget = self.query_one(f"#field-{f.name}")
             if isinstance(widget, Checkbox):
@@ -114,8 +168,8 @@ class FormDialog(OfficeDialog[Any]):
             elif isinstance(widget, TextArea):
                 out[f.name] = widget.text.strip()
             elif isinstance(widget, Select):
-                out[f.name] = None if widget.is_blank() else widget.value
-            else:
+                out[f.name] = widget.selection
+            elif isinstance(widget, Input):
                 out[f.name] = widget.value.strip()
         return out
 
@@ -145,7 +199,7 @@ class FormDialog(OfficeDialog[Any]):
             self.show_error(f"Please fill in: {', '.join(missing)}.")
             return
         if self.action is None:
-            self.dismiss(values)
+            self.dismiss(cast("R", values))  # (the overloads make R FormValues when there is no action)
             return
         if self.app.office is None:
             return
@@ -154,4 +208,5 @@ class FormDialog(OfficeDialog[Any]):
         action = self.action
         # a failure is shown in the dialog, the typed text kept
         run_office(self, "form-action", lambda office: action(office, values),
-                   lambda result: self.dismiss(result if result is not None else True), failed=self.show_error)
+                   lambda result: self.dismiss(result if result is not None else cast("R", True)),
+                   failed=self.show_error)

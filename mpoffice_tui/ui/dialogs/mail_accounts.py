@@ -4,7 +4,7 @@ key to fetch and send now. Accounts are added and moved with `mpoffice mail acco
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -19,6 +19,7 @@ from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.work import run_office
 
 if TYPE_CHECKING:
+    from mpoffice_tui.services.mail_status import AccountStatus
     from mpoffice_tui.ui.app import OfficeApp
 
 
@@ -32,8 +33,8 @@ def local_time(iso: str | None) -> str:
         return "?"
 
 
-def accounts_text(accounts: list[Any]) -> Text:
-    """Each account (services.mail_status.AccountStatus) in a few lines."""
+def accounts_text(accounts: list[AccountStatus]) -> Text:
+    """Each account in a few lines."""
     if not accounts:
         return Text("No mail account yet. Add one with `mpoffice mail account add` (see `mpoffice mail --help`).")
     text = Text()
@@ -89,7 +90,7 @@ class MailAccountsDialog(OfficeDialog[None]):
 
         run_office(self, "mail-accounts", mail_status.status, self._show)
 
-    def _show(self, accounts: list[Any]) -> None:
+    def _show(self, accounts: list[AccountStatus]) -> None:
         self.accounts = accounts
         for panel in self.query("#mail-accounts").results(Static):  # (gone: the dialog closed meanwhile)
             panel.update(accounts_text(accounts))

@@ -3,7 +3,8 @@ register as the name and postcode are typed), then the case's title, category an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -23,6 +24,8 @@ from mpoffice_tui.ui.work import run_office
 if TYPE_CHECKING:
     from mpoffice_tui.db.engine import Office
     from mpoffice_tui.services.cases import CaseRow
+    from mpoffice_tui.services.constituents import ConstituentRow
+    from mpoffice_tui.services.register import ElectorView, Hit
 
 NEW = "__new__"
 PERSON_FIELDS = (("honorific", "Title (Mr, Ms, Dr…)"), ("forenames", "Forenames"), ("surname", "Surname"),
@@ -30,7 +33,7 @@ PERSON_FIELDS = (("honorific", "Title (Mr, Ms, Dr…)"), ("forenames", "Forename
                  ("town", "Town"))
 
 
-def person_label(p: Any) -> Text:
+def person_label(p: ConstituentRow) -> Text:
     """A known constituent as a pick list shows them: a caution mark, the name, where they live or their
     email, and how many cases they have open."""
     label = Text()
@@ -43,7 +46,7 @@ def person_label(p: Any) -> Text:
     return label
 
 
-def elector_person(elector: Any) -> dict[str, str]:
+def elector_person(elector: ElectorView) -> dict[str, str]:
     """The new-constituent fields an electoral register entry fills in: name, title and address (the
     register's one address line split into the street part and the town, its last part)."""
     parts = [p.strip() for p in (elector.address or "").split(",") if p.strip()]
@@ -52,7 +55,7 @@ def elector_person(elector: Any) -> dict[str, str]:
             "postcode": elector.postcode or "", "address1": ", ".join(street), "town": town}
 
 
-class NewCaseDialog(OfficeDialog[Any]):
+class NewCaseDialog(OfficeDialog["CaseRow"]):
     """Dismisses with the new case's CaseRow (None when cancelled)."""
 
     DEFAULT_CSS = """
@@ -63,7 +66,7 @@ class NewCaseDialog(OfficeDialog[Any]):
     BINDINGS = [Binding("ctrl+s", "submit", "Create", id="new-case-create")]
 
     def __init__(self, constituent_id: str | None = None, constituent_name: str = "", *,
-                 elector: Any = None) -> None:
+                 elector: ElectorView | None = None) -> None:
         """For a known constituent, or (`elector`, a register entry) for the person on the register:
         their name, title, address and elector link are filled in."""
         super().__init__()
@@ -72,8 +75,8 @@ class NewCaseDialog(OfficeDialog[Any]):
         self.new_person = False
         self.elector = elector
         self.elector_key: str | None = None
-        self._people: list[Any] = []
-        self._suggestions: list[Any] = []
+        self._people: list[ConstituentRow] = []
+        self._suggestions: list[Hit] = []
         self._debouncers: dict[str, Timer] = {}
         self.busy = False
 
@@ -119,7 +122,7 @@ class NewCaseDialog(OfficeDialog[Any]):
             self._show_people([])
 
     # -- finding the person ----------------------------------------------------------------------
-    def _debounce(self, key: str, fn: Any) -> None:
+    def _debounce(self, key: str, fn: Callable[[], object]) -> None:
         if key in self._debouncers:
             self._debouncers[key].stop()
         self._debouncers[key] = self.set_timer(0.25, fn)
@@ -137,7 +140,7 @@ class NewCaseDialog(OfficeDialog[Any]):
         run_office(self, "nc-people", lambda office: constituents.search(office, query, limit=20),
                    self._show_people, failed=lambda _error: self._show_people([]))  # a half-typed query
 
-    def _show_people(self, found: list[Any]) -> None:
+    def _show_people(self, found: list[ConstituentRow]) -> None:
         self._people = found
         options = self.query_one("#nc-people", OptionList)
         options.clear_options()
@@ -146,7 +149,7 @@ class NewCaseDialog(OfficeDialog[Any]):
         options.add_options(items)
         options.highlighted = 1 if found else 0
 
-    def _fill_from_elector(self, elector: Any) -> None:
+    def _fill_from_elector(self, elector: ElectorView) -> None:
         """A new constituent from a register entry: every field it has, and the elector link."""
         self.new_person = True
         self.query_one("#nc-new").display = True
@@ -200,19 +203,14 @@ class NewCaseDialog(OfficeDialog[Any]):
         self._debounce("suggest", self._suggest)
 
     def _suggest(self) -> None:
-        try:
-            from mpoffice_tui.services import register
-        except ImportError:  # pragma: no cover - the register service is optional
-            return
-        suggest = getattr(register, "suggest", None)
-        if suggest is None:
-            return
+        from mpoffice_tui.services import register
+
         fore, sur, pc = (self.query_one(f"#nc-{n}", Input).value for n in ("forenames", "surname", "postcode"))
-        run_office(self, "nc-suggest", lambda office: suggest(office, fore, sur, pc or None, limit=5),
+        run_office(self, "nc-suggest", lambda office: register.suggest(office, fore, sur, pc or None, limit=5),
                    self._show_suggestions,
                    failed=lambda _error: self._show_suggestions([]))  # no register imported, or a half-typed name
 
-    def _show_suggestions(self, hits: list[Any]) -> None:
+    def _show_suggestions(self, hits: list[Hit]) -> None:
         self._suggestions = hits
         options = self.query_one("#nc-suggest", OptionList)
         options.clear_options()

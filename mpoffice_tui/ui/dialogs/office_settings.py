@@ -4,13 +4,15 @@ and signature, the nation) in a form. The images are read once from the files na
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mpoffice_tui.services import office_settings
-from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog, FormValues
 from mpoffice_tui.ui.work import run_office
 
 if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.letterhead import ImageInfo
     from mpoffice_tui.ui.app import OfficeApp
 
 NATIONS = tuple((name, code) for code, name in office_settings.NATIONS.items())
@@ -33,13 +35,13 @@ def open_office_settings(app: OfficeApp) -> None:
     from mpoffice_tui.services import letterhead, settings
     from mpoffice_tui.services.office_settings import MULTILINE, OFFICE_KEYS
 
-    def read(office: Any) -> dict[str, Any]:
-        return {**{key: settings.get(office, key) for key in OFFICE_KEYS}, "_images": letterhead.images(office)}
+    def read(office: Office) -> tuple[dict[str, str], dict[str, ImageInfo]]:
+        return {key: settings.get(office, key) for key in OFFICE_KEYS}, letterhead.images(office)
 
-    def show(stored: dict[str, str]) -> None:
+    def show(found: tuple[dict[str, str], dict[str, ImageInfo]]) -> None:
+        stored, images = found
         values = {**stored, "nation": stored["nation"] or "ENG",  # as shown (England unless set)
                   "mail_approval": stored["mail_approval"] or "no"}
-        images = stored["_images"]
         fields = [Field(key, LABELS[key], "multiline" if key in MULTILINE else
                         "choice" if key in CHOICES else "text", values[key],
                         CHOICES.get(key, ())) for key in OFFICE_KEYS]
@@ -47,20 +49,20 @@ def open_office_settings(app: OfficeApp) -> None:
                                                                  if name in images else "none yet"))
                    for name in letterhead.IMAGES]
 
-        def save(office: Any, v: dict[str, Any]) -> list[str]:
+        def save(office: Office, v: FormValues) -> list[str]:
             from pathlib import Path
 
             from mpoffice_tui.db.errors import OfficeError
             from mpoffice_tui.files import read_regular
 
-            changed = [key for key in OFFICE_KEYS if (v[key] or "") != values[key]]
-            given = {name: Path(v[name].strip()).expanduser() for name in letterhead.IMAGES if (v[name] or "").strip()}
+            changed = [key for key in OFFICE_KEYS if v.text(key) != values[key]]
+            given = {name: Path(v.text(name).strip()).expanduser() for name in letterhead.IMAGES if v.text(name).strip()}
             for path in given.values():  # every image checked before anything is written
                 try:
                     letterhead.check_image(read_regular(path, letterhead.MAX_BYTES, "image"), str(path))
                 except OSError as exc:
                     raise OfficeError(f"{path}: cannot read the image ({getattr(exc, 'strerror', None) or exc})") from None
-            settings.change_many(office, {key: v[key] or "" for key in changed})  # all or nothing
+            settings.change_many(office, {key: v.text(key) for key in changed})  # all or nothing
             for name, path in given.items():
                 letterhead.set_image(office, name, path)
             return changed + list(given)

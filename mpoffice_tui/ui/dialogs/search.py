@@ -8,7 +8,7 @@ of cleaned text, never markup.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -24,14 +24,16 @@ from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.work import run_office
 
 if TYPE_CHECKING:
-    from mpoffice_tui.services.search import SearchHit
+    from textual.timer import Timer
+
+    from mpoffice_tui.services.search import SearchHit, SearchResults
     from mpoffice_tui.ui.app import OfficeApp
 
 DEBOUNCE_SECONDS = 0.15
 PER_KIND = 6  # hits of each kind shown (the CLI's --limit gives more)
 
 
-def hit_text(hit: Any, width: int = 96) -> Text:
+def hit_text(hit: SearchHit, width: int = 96) -> Text:
     """A hit as two lines cut to `width`: its title and when, then where it is and the words found (cleaned
     text, never markup)."""
     first = Text(one_line(hit.title), "bold")
@@ -46,7 +48,7 @@ def hit_text(hit: Any, width: int = 96) -> Text:
     return Text.assemble(first, "\n", rest)
 
 
-class SearchDialog(OfficeDialog[Any]):
+class SearchDialog(OfficeDialog["SearchHit"]):
     """Type to search the whole office; returns the chosen SearchHit (None on Escape)."""
 
     DEFAULT_CSS = """
@@ -63,9 +65,9 @@ class SearchDialog(OfficeDialog[Any]):
     def __init__(self, text: str = "") -> None:
         super().__init__()
         self.initial = text
-        self.hits: dict[str, Any] = {}  # option id -> SearchHit
+        self.hits: dict[str, SearchHit] = {}  # by option id
         self.shown_query: str | None = None  # the text whose results are on screen
-        self._timer: Any = None
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -109,11 +111,11 @@ class SearchDialog(OfficeDialog[Any]):
                    lambda results: self._found(text, results, None),
                    failed=lambda error: self._found(text, None, error))
 
-    def _found(self, query: str, results: Any, error: str | None) -> None:
+    def _found(self, query: str, results: SearchResults | None, error: str | None) -> None:
         if query == self.query_one("#search-text", Input).value:  # not an older search's
             self._show(query, results, error)
 
-    def _show(self, query: str, results: Any, error: str | None) -> None:
+    def _show(self, query: str, results: SearchResults | None, error: str | None) -> None:
         listing = self.query_one("#search-results", OptionList)
         status = self.query_one("#search-status", Static)
         self.shown_query = query
@@ -169,9 +171,8 @@ async def open_hit(app: OfficeApp, hit: SearchHit | None) -> None:
         await app.push_screen(ConstituentScreen(hit.id))
     elif hit.kind == "contact":
         await app.action_mode("contacts")
-        boxes = app.screen.query("#contact-search")
-        if boxes:
-            boxes.first().value = hit.title.split(" — ")[0]
+        for box in app.screen.query("#contact-search").results(Input):
+            box.value = hit.title.split(" — ")[0]
     elif hit.case_id:
         await app.open_case(hit.case_id)
     elif hit.kind == "message":

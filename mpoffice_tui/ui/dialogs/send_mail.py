@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -21,19 +21,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
 
-from mpoffice_tui.ui.dialogs.form import Action, Field, FormDialog
+from mpoffice_tui.ui.dialogs.form import Action, Field, FormDialog, FormValues, R
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.work import run_office
 
 if TYPE_CHECKING:
     from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.replies import CaseReply, Composed, Recipient
 
 BUILT_IN = "-"  # the template choice meaning "no template: the built-in text"
 NO_SENDER = ("No mail account yet (and no office email): this is saved as a draft; the Outbox lane (6) "
              "exports drafts as .eml.")
 
 
-class SendDialog(FormDialog):
+class SendDialog(FormDialog[R]):
     """A form whose Ctrl+S sends (queues) and whose Ctrl+T keeps a draft (see the module docstring)."""
 
     DEFAULT_CSS = """
@@ -45,7 +46,7 @@ class SendDialog(FormDialog):
     BINDINGS = [Binding("ctrl+s", "submit", "Send", id="mail-send"),
                 Binding("ctrl+t", "save_draft", "Save draft", id="mail-save-draft")]
 
-    def __init__(self, title: str, fields: Sequence[Field], send: Action, draft: Action, *, can_send: bool,
+    def __init__(self, title: str, fields: Sequence[Field], send: Action[R], draft: Action[R], *, can_send: bool,
                  intro: str | Text = "") -> None:
         if not can_send:
             intro = Text.assemble(intro if isinstance(intro, Text) else Text(intro), "\n" if intro else "",
@@ -81,15 +82,15 @@ class CaseMailChoices:
     """What an email from a case can be: to whom, from which template, with which files; and its first text."""
 
     case_id: str
-    recipients: tuple[Any, ...]  # services.replies.Recipient
+    recipients: tuple[Recipient, ...]
     templates: tuple[tuple[str, str], ...]  # (id, name) of reply templates
     files: tuple[tuple[str, str], ...]  # (attachment id, file name) on the case
     letters: tuple[tuple[str, str], ...]  # (letter id, title) written on the case
-    first: Any  # services.replies.Composed for the first recipient with an email
+    first: Composed  # for the first recipient with an email
     can_send: bool
 
 
-def case_mail_choices(office: Any, case_id: str, files: Sequence[tuple[str, str]],
+def case_mail_choices(office: Office, case_id: str, files: Sequence[tuple[str, str]],
                       letters: Sequence[tuple[str, str]]) -> CaseMailChoices:
     """(In a thread worker) everything the dialog offers, read from the office."""
     from mpoffice_tui.db.errors import OfficeError
@@ -112,7 +113,7 @@ def _template(choice: str | None) -> str | None:
     return None if choice in (None, "", BUILT_IN) else choice
 
 
-class CaseReplyDialog(SendDialog):
+class CaseReplyDialog(SendDialog["CaseReply"]):
     """An email from a case (see the module docstring); dismisses with the service's CaseReply."""
 
     def __init__(self, choices: CaseMailChoices, title: str) -> None:
@@ -146,34 +147,35 @@ class CaseReplyDialog(SendDialog):
         return [box.id.removeprefix(prefix) for box in self.query(Checkbox)
                 if box.id and box.id.startswith(prefix) and box.value]
 
-    def _send(self, queue: bool) -> Action:
-        def act(office: Any, v: dict[str, Any]) -> Any:
+    def _send(self, queue: bool) -> Action[CaseReply]:
+        def act(office: Office, v: FormValues) -> CaseReply:
             from mpoffice_tui.services import replies
 
-            return replies.reply_on_case(office, self.choices.case_id, to=v["to"], template=_template(v["template"]),
-                                         subject=v["subject"], body=v["body"], case_attachments=v["files"],
-                                         letter_ids=v["letters"], queue=queue)
+            return replies.reply_on_case(office, self.choices.case_id, to=v.text("to"),
+                                         template=_template(v.choice("template")), subject=v.text("subject"),
+                                         body=v.text("body"), case_attachments=v.ticked("files"),
+                                         letter_ids=v.ticked("letters"), queue=queue)
 
         return act
 
-    def values(self) -> dict[str, Any]:
+    def values(self) -> FormValues:
         out = super().values()
         out["files"], out["letters"] = self.ticked("file-"), self.ticked("letter-")
         return out
 
     @on(Select.Changed, "#field-to, #field-template")
-    def recompose(self, event: Select.Changed) -> None:
+    def rewrite_for_choice(self, event: Select.Changed) -> None:
         """Another recipient or template: the subject and text are written again from it."""
         event.stop()
         values = super().values()
         if not self.is_mounted or values.get("to") is None or values.get("template") is None:
             return
-        case_id, to, template = self.choices.case_id, values["to"], _template(values["template"])
+        case_id, to, template = self.choices.case_id, values.text("to"), _template(values.choice("template"))
         if (to, template) == self._shown:
             return
         self._shown = (to, template)
 
-        def work(office: Office) -> object:
+        def work(office: Office) -> Composed:
             from mpoffice_tui.services import replies
 
             return replies.compose_case_reply(office, case_id, to, template)
@@ -186,6 +188,6 @@ class CaseReplyDialog(SendDialog):
         reachable = [r for r in self.choices.recipients if r.email]
         self._shown = (reachable[0].key, None)
 
-    def _refill(self, composed: Any) -> None:
+    def _refill(self, composed: Composed) -> None:
         self.query_one("#field-subject", Input).value = composed.subject
         self.query_one("#field-body", TextArea).text = composed.body

@@ -4,7 +4,7 @@ type, and a searchable picker."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -17,6 +17,11 @@ from textual.widgets.option_list import Option
 from mpoffice_tui.ui.dialogs.base import OfficeDialog, dialog_buttons
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.work import run_office
+
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
+
+V = TypeVar("V")  # what a choice or a pick stands for (an id, a service's row)
 
 
 class ConfirmDialog(OfficeDialog[bool]):
@@ -56,7 +61,7 @@ class ConfirmDialog(OfficeDialog[bool]):
         self.dismiss(event.button.id == "confirm-yes")
 
 
-class TextDialog(OfficeDialog[Any]):
+class TextDialog(OfficeDialog[str]):
     """A long text (a whole message, a letter preview) to read; extra buttons return their id."""
 
     BINDINGS = [Binding("escape", "close", "Close", id="text-close")]
@@ -116,12 +121,12 @@ class PreviewDialog(OfficeDialog[bool]):
         self.dismiss(True)
 
 
-class ChooseDialog(OfficeDialog[Any]):
+class ChooseDialog(OfficeDialog[V], Generic[V]):
     """Pick one of a few options (up/down and Enter, or a click); dismisses with the option's value."""
 
     DEFAULT_CLASSES = "compact"
 
-    def __init__(self, title: str, options: Sequence[tuple[Any, str]], hint: str = "") -> None:
+    def __init__(self, title: str, options: Sequence[tuple[V, str]], hint: str = "") -> None:
         super().__init__()
         self.form_title, self.options, self.hint = title, list(options), hint
 
@@ -172,27 +177,27 @@ class AskDialog(OfficeDialog[str]):
             self.notify("Type something first, or press Escape.", severity="warning")
 
 
-Search = Callable[[Any, str], Sequence[tuple[Text | str, Any]]]  # (office, text) -> [(label, value)]
+Search = Callable[["Office", str], Sequence[tuple[Text | str, V]]]  # (office, text) -> [(label, value)]
 
 
-class PickDialog(OfficeDialog[Any]):
+class PickDialog(OfficeDialog[V], Generic[V]):
     """Type to search (off the event loop, as the person types), pick a result with Enter or a click.
 
-    `search(office, text)` returns (label, value) pairs; the dialog dismisses with the chosen value, or with
-    `free_text` the text itself when nothing is found. Enter acts on the results of what is typed now, never
+    `search(office, text)` returns (label, value) pairs; the dialog dismisses with the chosen value. Enter acts
+    on the results of what is typed now, never
     on those of an earlier, shorter search (typing fast then Enter waits for the search to catch up); with
     nothing found it says so and stays open, so a typo costs nothing.
     """
 
     BINDINGS = [Binding("down", "to_list", "Results", show=False, id="pick-to-list")]
 
-    def __init__(self, title: str, search: Search, *, prompt: str = "", placeholder: str = "Type to search",
-                 initial: str = "", free_text: bool = False, min_chars: int = 2,
+    def __init__(self, title: str, search: Search[V], *, prompt: str = "", placeholder: str = "Type to search",
+                 initial: str = "", min_chars: int = 2,
                  hint: str = "Enter picks the first (or highlighted) result · Down moves into the list") -> None:
         super().__init__()
         self.form_title, self.search, self.prompt, self.placeholder = title, search, prompt, placeholder
-        self.initial, self.free_text, self.min_chars, self.hint = initial, free_text, min_chars, hint
-        self.values: list[Any] = []
+        self.initial, self.min_chars, self.hint = initial, min_chars, hint
+        self.values: list[V] = []
         self.results_for: str | None = None  # the text the results on screen were found for
         self.submit_waiting = False  # Enter was pressed before the results for the text were in
 
@@ -228,7 +233,7 @@ class PickDialog(OfficeDialog[Any]):
                    lambda found: self._show(found, text),
                    failed=lambda _error: self._show([], text))  # a half-typed query shows nothing
 
-    def _show(self, found: list[tuple[Text | str, Any]], text: str) -> None:
+    def _show(self, found: list[tuple[Text | str, V]], text: str) -> None:
         if text != self._typed():
             return  # an answer to an earlier text: the search for the current one is on its way
         self.values, self.results_for = [v for _, v in found], text
@@ -258,8 +263,6 @@ class PickDialog(OfficeDialog[Any]):
             return
         if self.values:
             self.dismiss(self.values[self.query_one("#pick-list", OptionList).highlighted or 0])
-        elif self.free_text and typed:
-            self.dismiss(typed)
         elif len(typed) < self.min_chars:
             self._say(f"Type at least {self.min_chars} letters or digits, or press Escape.")
         else:

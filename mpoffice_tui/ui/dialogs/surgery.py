@@ -3,7 +3,7 @@ moving a booking and printing the day's list. Every one runs its service in a th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -13,17 +13,26 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog, FormValues
 from mpoffice_tui.ui.dialogs.new_case import person_label
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.work import run_office
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.constituents import ConstituentRow
+    from mpoffice_tui.services.register import Hit
+    from mpoffice_tui.services.surgeries import AppointmentView, SurgeryView, Who
+    from mpoffice_tui.services.surgery_visits import OpenCase, Visit
 
 NEW = "__new__"
 NEW_CASE = "__new_case__"
 PERSON_FIELDS = (("forenames", "Forenames"), ("surname", "Surname"), ("postcode", "Postcode"), ("email", "Email"))
 
 
-def _people(office: Any, query: str) -> tuple[list[Any], list[Any]]:
+def _people(office: Office, query: str) -> tuple[list[ConstituentRow], list[Hit]]:
     """Known constituents and register entries for what was typed (name, postcode or elector number)."""
     from mpoffice_tui.services import constituents, register
 
@@ -34,7 +43,7 @@ def _people(office: Any, query: str) -> tuple[list[Any], list[Any]]:
     return known, hits
 
 
-class BookingDialog(FormDialog):
+class BookingDialog(FormDialog["AppointmentView"]):
     """Book someone at a surgery, or add a walk-in on the day: find them among known constituents or on the
     register (name, postcode or elector number), or type someone new. Dismisses with the AppointmentView."""
 
@@ -59,9 +68,9 @@ class BookingDialog(FormDialog):
                          submit_label="Add walk-in" if walk_in else "Book")
         self.surgery_id = surgery_id
         self.walk_in = walk_in
-        self.who: Any = None  # services.surgeries.Who, once chosen (or NEW)
-        self._known: list[Any] = []
-        self._hits: list[Any] = []
+        self.who: Who | str | None = None  # once chosen (or NEW)
+        self._known: list[ConstituentRow] = []
+        self._hits: list[Hit] = []
         self._timer: Timer | None = None
 
     def body_widgets(self) -> ComposeResult:
@@ -94,7 +103,7 @@ class BookingDialog(FormDialog):
         run_office(self, "book-search", lambda office: _people(office, query), lambda found: self._show(*found),
                    failed=lambda _error: self._show([], []))
 
-    def _show(self, known: list[Any], hits: list[Any]) -> None:
+    def _show(self, known: list[ConstituentRow], hits: list[Hit]) -> None:
         self._known, self._hits = known, hits
         options = self.query_one("#book-people", OptionList)
         options.clear_options()
@@ -140,7 +149,7 @@ class BookingDialog(FormDialog):
             chosen.update(Text(f"For: {one_line(e.name)} (on the register, {e.number})"))
         self.focus_next()
 
-    def _book(self, office: Any, values: dict[str, Any]) -> Any:
+    def _book(self, office: Office, values: FormValues) -> AppointmentView:
         from mpoffice_tui.db.errors import OfficeError
         from mpoffice_tui.services import surgeries
         from mpoffice_tui.services.surgeries import Who
@@ -148,21 +157,21 @@ class BookingDialog(FormDialog):
         who = self.who
         if who is None:
             raise OfficeError("choose who it is for: type a name and pick them, or “Someone new”")
-        if who == NEW:
-            typed = {name: values.get(f"new_{name}", "") for name, _ in PERSON_FIELDS}
-            who = Who(**typed)
-        return surgeries.book(office, self.surgery_id, who, slot=values.get("slot"), topic=values["topic"],
-                              phone=values["phone"], interpreter=values["interpreter"], access=values["access"],
-                              walk_in=self.walk_in, confirm=bool(values.get("confirm")))
+        if not isinstance(who, Who):  # NEW: someone new, as typed
+            who = Who(forenames=values.text("new_forenames"), surname=values.text("new_surname"),
+                      postcode=values.text("new_postcode"), email=values.text("new_email"))
+        return surgeries.book(office, self.surgery_id, who, slot=values.choice("slot"), topic=values.text("topic"),
+                              phone=values.text("phone"), interpreter=values.text("interpreter"),
+                              access=values.text("access"), walk_in=self.walk_in, confirm=values.flag("confirm"))
 
-    def values(self) -> dict[str, Any]:
+    def values(self) -> FormValues:
         out = super().values()
         for name, _ in PERSON_FIELDS:
             out[f"new_{name}"] = self.query_one(f"#book-{name}", Input).value.strip()
         return out
 
 
-def visit_dialog(appointment: Any, open_cases: tuple[Any, ...] = ()) -> FormDialog:
+def visit_dialog(appointment: AppointmentView, open_cases: tuple[OpenCase, ...] = ()) -> FormDialog[Visit]:
     """The visit, captured: the problem in their words first, the follow-up, consent there and then; a new
     case unless one of theirs is chosen. Ctrl+S saves it all in one go (services.surgery_visits.capture)."""
     from mpoffice_tui.services import surgery_visits
@@ -179,17 +188,17 @@ def visit_dialog(appointment: Any, open_cases: tuple[Any, ...] = ()) -> FormDial
         Field("due", "Follow-up due", placeholder="e.g. +7, +2w or 22/01/2027 (empty: a week)"),
     ]
 
-    def capture(office: Any, v: dict[str, Any]) -> Any:
-        consent = "written" if v["signed"] else "implied" if v["consent"] else None
-        case = None if v["case"] in (None, NEW_CASE) else v["case"]
-        return surgery_visits.capture(office, appointment.id, problem=v["problem"], case=case, title=v["title"],
-                                      category=v["category"], consent=consent, follow_up=v["follow_up"],
-                                      follow_up_due=v["due"])
+    def capture(office: Office, v: FormValues) -> Visit:
+        consent = "written" if v.flag("signed") else "implied" if v.flag("consent") else None
+        case = None if v.choice("case") in (None, NEW_CASE) else v.choice("case")
+        return surgery_visits.capture(office, appointment.id, problem=v.text("problem"), case=case,
+                                      title=v.text("title"), category=v.text("category"), consent=consent,
+                                      follow_up=v.text("follow_up"), follow_up_due=v.text("due"))
 
     return FormDialog(f"Visit: {one_line(appointment.name)}", fields, capture, submit_label="Save visit")
 
 
-def new_surgery_dialog(default_place: str = "") -> FormDialog:
+def new_surgery_dialog(default_place: str = "") -> FormDialog[SurgeryView]:
     from mpoffice_tui.services import surgeries
 
     fields = [Field("held_on", "Date", placeholder="e.g. 15/01/2027 or +7", required=True),
@@ -198,21 +207,22 @@ def new_surgery_dialog(default_place: str = "") -> FormDialog:
               Field("slot", "Minutes a slot", "15", required=True),
               Field("held_by", "Held by (empty: the MP)", placeholder="a member of staff")]
     return FormDialog("New surgery", fields, lambda office, v: surgeries.add_surgery(
-        office, held_on=v["held_on"], place=v["place"], starts=v["starts"], ends=v["ends"], slot_minutes=v["slot"],
-        held_by=v["held_by"] or None), submit_label="Add")
+        office, held_on=v.text("held_on"), place=v.text("place"), starts=v.text("starts"), ends=v.text("ends"),
+        slot_minutes=v.text("slot"), held_by=v.text("held_by") or None), submit_label="Add")
 
 
-def move_dialog(appointment: Any, free_slots: tuple[str, ...]) -> FormDialog:
+def move_dialog(appointment: AppointmentView, free_slots: tuple[str, ...]) -> FormDialog[AppointmentView]:
     from mpoffice_tui.services import surgeries
 
     fields = [Field("slot", "New time", "choice", free_slots[0] if free_slots else None,
                     [(t, t) for t in free_slots], required=True),
               Field("surgery", "At another surgery (its date; empty: this one)", placeholder="e.g. 22/01/2027")]
     return FormDialog(f"Move {one_line(appointment.name)} ({appointment.time})", fields, lambda office, v: surgeries.move(
-        office, appointment.id, slot=None if v["surgery"] else v["slot"], surgery=v["surgery"] or None), submit_label="Move")
+        office, appointment.id, slot=None if v.text("surgery") else v.choice("slot"), surgery=v.text("surgery") or None),
+        submit_label="Move")
 
 
-def print_dialog(surgery: Any) -> FormDialog:
+def print_dialog(surgery: SurgeryView) -> FormDialog[Path]:
     from pathlib import Path
 
     from mpoffice_tui.services import surgery_print
@@ -220,5 +230,5 @@ def print_dialog(surgery: Any) -> FormDialog:
     default = str(Path.home() / f"surgery-{surgery.held_on}.pdf")
     fields = [Field("path", "Save the day's list as (.pdf or .txt)", default, required=True)]
     return FormDialog("Print the day's list", fields,
-                      lambda office, v: surgery_print.print_day(office, surgery.id, v["path"]), submit_label="Save",
+                      lambda office, v: surgery_print.print_day(office, surgery.id, v.text("path")), submit_label="Save",
                       intro="It holds personal data: keep it with you and shred it after the surgery.")

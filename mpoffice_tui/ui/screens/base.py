@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.screen import Screen
 
 if TYPE_CHECKING:
+    from textual import getters
+
     from mpoffice_tui.ui.app import OfficeApp
+
+ScreenState = dict[str, object]
+"""Where the person is on a screen (`keep` / `resume`): JSON-able values, kept in the office across a lock and
+read back, possibly by another version of the app, so `resume` checks each value's type before using it."""
 
 
 class OfficeScreen(Screen):
@@ -26,12 +32,11 @@ class OfficeScreen(Screen):
     KEEP_AS: ClassVar[str | None] = None
     LOADS_DATA: ClassVar[bool] = False
 
-    if TYPE_CHECKING:
-        @property
-        def app(self) -> OfficeApp: ...  # the running app, typed (Textual's own property at run time)
+    if TYPE_CHECKING:  # the running app, typed (Textual's own property at run time)
+        app = getters.app(OfficeApp)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name, id, classes)
         self._ready = asyncio.Event()
 
     def on_mount(self) -> None:
@@ -52,11 +57,11 @@ class OfficeScreen(Screen):
             return False
         return True
 
-    def keep(self) -> dict[str, Any]:
+    def keep(self) -> ScreenState:
         """Where the person is on this screen, as JSON-able values (see `resume`)."""
         return {}
 
-    def resume(self, state: dict[str, Any]) -> None:
+    def resume(self, state: ScreenState) -> None:
         """Put the person back where `keep` said they were."""
 
     def on_screen_resume(self) -> None:

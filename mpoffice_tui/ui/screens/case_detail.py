@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -12,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog, FormValues
 from mpoffice_tui.ui.dialogs.simple import PickDialog, TextDialog
 from mpoffice_tui.ui.jobs import MailActivity
 from mpoffice_tui.ui.screens.base import OfficeScreen
@@ -22,6 +23,19 @@ from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.timeline import Timeline
 from mpoffice_tui.ui.work import run_office
+
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.audit import ViewRow
+    from mpoffice_tui.services.cases import AttachmentView, CaseDetail, CaseRow, TimelineItem
+    from mpoffice_tui.services.consent import CaseConsent
+    from mpoffice_tui.services.directory import PartyChoice
+    from mpoffice_tui.services.letters import ChaseItem, ComposedLetter, LetterView, TemplateView
+    from mpoffice_tui.services.replies import CaseReply
+    from mpoffice_tui.services.staff import StaffView
+    from mpoffice_tui.sync.conflicts import ConflictView
+    from mpoffice_tui.ui.dialogs.send_mail import CaseMailChoices
+    from mpoffice_tui.ui.screens.base import ScreenState
 
 CHANNEL_LABELS = {"email": "Email", "letter": "Letter", "phone": "Phone call", "walk_in": "Walk-in",
                   "surgery": "Surgery"}
@@ -34,10 +48,10 @@ PREVIEW_LINES = 4
 class LoadedCase:
     """What the screen shows: the case detail, its consent state and its open sync conflicts."""
 
-    detail: Any  # services.cases.CaseDetail
-    consent: Any  # services.consent.CaseConsent
-    conflicts: tuple[Any, ...]  # sync.conflicts.ConflictView of the case and of its constituent
-    staff: tuple[Any, ...]
+    detail: CaseDetail
+    consent: CaseConsent
+    conflicts: tuple[ConflictView, ...]  # of the case and of its constituent
+    staff: tuple[StaffView, ...]
     can_audit: bool = False  # a manager or the MP: may see who looked at the case
 
     @property
@@ -49,7 +63,7 @@ class LoadedCase:
         return self.detail.case.ref
 
 
-def load_case(office: Any, case_id: str, *, viewed: bool = False) -> LoadedCase:
+def load_case(office: Office, case_id: str, *, viewed: bool = False) -> LoadedCase:
     """The case and what its screen shows; `viewed`: note (in memory, written later in a batch) that the
     unlocking person opened it."""
     from mpoffice_tui.services import access, audit, cases, consent, staff
@@ -69,7 +83,7 @@ def when(stamp: str | None) -> str:
     return (stamp or "")[:16].replace("T", " ")
 
 
-def item_heading(item: Any) -> Text:
+def item_heading(item: TimelineItem) -> Text:
     text = Text()
     text.append(when(item.at), "dim")
     text.append("  ")
@@ -89,7 +103,7 @@ def item_heading(item: Any) -> Text:
     return text
 
 
-def item_full(item: Any) -> Text:
+def item_full(item: TimelineItem) -> Text:
     text = item_heading(item)
     if item.attachments:
         text.append("\nAttachments: ", "dim")
@@ -102,7 +116,7 @@ def item_full(item: Any) -> Text:
     return text
 
 
-def item_preview(item: Any) -> Text:
+def item_preview(item: TimelineItem) -> Text:
     """An item as the timeline lists it: its heading and the first few lines of its text."""
     text = item_heading(item)
     if item.redacted:
@@ -118,7 +132,7 @@ def item_preview(item: Any) -> Text:
     return text
 
 
-class LetterEditor(FormDialog):
+class LetterEditor(FormDialog["tuple[LetterView, bool]"]):
     """A letter to read and change before it is saved: its subject line and its text, with room to write."""
 
     DEFAULT_CSS = """
@@ -202,7 +216,7 @@ class CaseDetailScreen(OfficeScreen):
         self.sub_title = ""
         self.query_one(Timeline).focus()
 
-    def keep(self) -> dict[str, Any]:
+    def keep(self) -> ScreenState:
         return {"case_id": self.case_id}
 
     def show_case(self, case_id: str, chase_party: str | None = None) -> None:
@@ -235,7 +249,7 @@ class CaseDetailScreen(OfficeScreen):
         run_office(self, "who-looked", lambda office: audit.case_views(office, case_id),
                    lambda views: self._show_views(ref, views))
 
-    def _show_views(self, ref: str, views: list[Any]) -> None:
+    def _show_views(self, ref: str, views: list[ViewRow]) -> None:
         body = Text()
         if not views:
             body.append("Nobody has opened it yet (views are recorded from now on).", "italic")
@@ -286,7 +300,7 @@ class CaseDetailScreen(OfficeScreen):
         if first and self.chase_party:
             self.action_chase(self.chase_party)
 
-    def _head(self, d: Any) -> Text:
+    def _head(self, d: CaseDetail) -> Text:
         c = d.case
         text = Text()
         text.append(c.ref, "bold reverse")
@@ -320,7 +334,7 @@ class CaseDetailScreen(OfficeScreen):
             text.append("  ")
         return text
 
-    def _side(self, d: Any) -> Text:
+    def _side(self, d: CaseDetail) -> Text:
         text = Text()
         if d.parties:
             text.append("Parties: ", "bold")
@@ -343,7 +357,7 @@ class CaseDetailScreen(OfficeScreen):
         return text
 
     @on(Timeline.Open)
-    def open_item(self, event: Timeline.Open) -> None:
+    def open_item(self, event: Timeline.Open[TimelineItem]) -> None:
         item = event.item
         if item.kind == "letter":
             def chosen(button: str | None) -> None:
@@ -368,8 +382,8 @@ class CaseDetailScreen(OfficeScreen):
             self.app.push_screen(TextDialog(Text(KIND_LABELS.get(item.kind, "Message"), style="bold"),
                                             item_full(item), buttons), chosen_file)
 
-    def _item_attachments(self, item: Any) -> list[Any]:
-        """The attachments (AttachmentView) of a timeline item: a file, or a message's files."""
+    def _item_attachments(self, item: TimelineItem) -> list[AttachmentView]:
+        """The attachments of a timeline item: a file, or a message's files."""
         if self.detail is None:
             return []
         found = self.detail.detail.attachments
@@ -379,7 +393,7 @@ class CaseDetailScreen(OfficeScreen):
             return [a for a in found if a.message_id == item.id]
         return []
 
-    def save_attachment(self, files: list[Any]) -> None:
+    def save_attachment(self, files: list[AttachmentView]) -> None:
         """Write one of the item's attachments into a folder (plaintext, audited)."""
         from mpoffice_tui.services import cases
 
@@ -389,10 +403,10 @@ class CaseDetailScreen(OfficeScreen):
             fields.insert(0, Field("file", "File", "choice", files[0].id,
                                    [(one_line(a.filename), a.id) for a in files], required=True))
 
-        def save(office: Any, v: dict[str, Any]) -> Path:
-            return cases.export_attachment(office, v.get("file") or files[0].id, Path(v["folder"]).expanduser())
+        def save(office: Office, v: FormValues) -> Path:
+            return cases.export_attachment(office, v.choice("file") or files[0].id, Path(v.text("folder")).expanduser())
 
-        def done(path: Any) -> None:
+        def done(path: Path | None) -> None:
             if isinstance(path, Path):
                 self.notify(f"Saved {path}")
 
@@ -405,11 +419,12 @@ class CaseDetailScreen(OfficeScreen):
         self.load()
 
     # -- actions --------------------------------------------------------------------------------
-    def _case(self) -> Any | None:
+    def _case(self) -> CaseRow | None:
         return self.detail.detail.case if self.detail else None
 
-    def _form(self, title: str, fields: list[Field], action: Any, done: str, intro: str = "") -> None:
-        def finished(result: Any) -> None:
+    def _form(self, title: str, fields: list[Field], action: Callable[[Office, FormValues], object], done: str,
+              intro: str = "") -> None:
+        def finished(result: object | None) -> None:
             if result is not None:
                 self.notify(done)
                 self.load()
@@ -424,7 +439,7 @@ class CaseDetailScreen(OfficeScreen):
         self._form(f"Add a note to {c.ref}", [
             Field("body", "Note", "multiline", required=True),
             Field("confidential", "Confidential (never disclosed to the constituent)", "check"),
-        ], lambda office, v: cases.add_note(office, c.id, v["body"], confidential=v["confidential"]), "Note added.")
+        ], lambda office, v: cases.add_note(office, c.id, v.text("body"), confidential=v.flag("confidential")), "Note added.")
 
     def action_call(self) -> None:
         from mpoffice_tui.services import cases
@@ -435,8 +450,8 @@ class CaseDetailScreen(OfficeScreen):
             Field("summary", "What was said", "multiline", required=True),
             Field("direction", "Direction", "choice", "in", [("Call in", "in"), ("Call out", "out")], required=True),
             Field("who", "Who called / was called", placeholder="optional"),
-        ], lambda office, v: cases.log_call(office, c.id, v["summary"], direction=v["direction"] or "in",
-                                            who=v["who"] or None), "Call logged.")
+        ], lambda office, v: cases.log_call(office, c.id, v.text("summary"), direction=v.choice("direction") or "in",
+                                            who=v.text("who") or None), "Call logged.")
 
     def action_status(self) -> None:
         from mpoffice_tui.services import cases
@@ -448,7 +463,7 @@ class CaseDetailScreen(OfficeScreen):
             self._form(f"Reopen {c.ref}", [
                 Field("status", "Reopen as", "choice", "open", choices, required=True),
                 Field("reason", "Why", placeholder="optional"),
-            ], lambda office, v: cases.reopen(office, c.id, v["status"], reason=v["reason"] or None),
+            ], lambda office, v: cases.reopen(office, c.id, v.text("status"), reason=v.text("reason") or None),
                 "Case reopened.", intro=f"Closed with outcome: {c.outcome or 'none'}")
             return
         self._form(f"Change the status of {c.ref}", [
@@ -457,8 +472,8 @@ class CaseDetailScreen(OfficeScreen):
             Field("outcome", "Outcome (when closing)", "choice", None, [(o, o) for o in cases.OUTCOMES],
                   placeholder="Choose an outcome"),
             Field("reason", "Note", placeholder="optional"),
-        ], lambda office, v: cases.change_status(office, c.id, v["status"], outcome=v["outcome"],
-                                                 reason=v["reason"] or None), "Status changed.")
+        ], lambda office, v: cases.change_status(office, c.id, v.text("status"), outcome=v.choice("outcome"),
+                                                 reason=v.text("reason") or None), "Status changed.")
 
     def action_assign(self) -> None:
         from mpoffice_tui.services import cases
@@ -468,7 +483,7 @@ class CaseDetailScreen(OfficeScreen):
         self._form(f"Assign {c.ref}", [
             Field("staff", "Assign to", "choice", c.assignee_id or "-",
                   [("(nobody)", "-"), *((s.name, s.id) for s in self.detail.staff)], required=True),
-        ], lambda office, v: cases.assign(office, c.id, None if v["staff"] == "-" else v["staff"]), "Assigned.")
+        ], lambda office, v: cases.assign(office, c.id, None if v.text("staff") == "-" else v.text("staff")), "Assigned.")
 
     def action_review(self) -> None:
         from mpoffice_tui.services import cases
@@ -477,7 +492,7 @@ class CaseDetailScreen(OfficeScreen):
             return
         self._form(f"Review date for {c.ref}", [
             Field("date", "Review on (DD/MM/YYYY, +14, +2w; empty clears it)", value=c.review_date or ""),
-        ], lambda office, v: cases.set_review_date(office, c.id, v["date"] or None), "Review date set.")
+        ], lambda office, v: cases.set_review_date(office, c.id, v.text("date") or None), "Review date set.")
 
     def action_task(self) -> None:
         from mpoffice_tui.services import cases
@@ -489,8 +504,8 @@ class CaseDetailScreen(OfficeScreen):
             Field("due", "Due (DD/MM/YYYY, +14, +2w)", placeholder="optional"),
             Field("staff", "For", "choice", c.assignee_id, [(s.name, s.id) for s in self.detail.staff],
                   placeholder="The case's assignee"),
-        ], lambda office, v: cases.add_task(office, c.id, v["title"], due_date=v["due"] or None,
-                                            assignee=v["staff"] or None), "Task added.")
+        ], lambda office, v: cases.add_task(office, c.id, v.text("title"), due_date=v.text("due") or None,
+                                            assignee=v.choice("staff") or None), "Task added.")
 
     def action_complete_task(self) -> None:
         from mpoffice_tui.services import cases
@@ -504,7 +519,7 @@ class CaseDetailScreen(OfficeScreen):
         self._form("Complete a task", [
             Field("task", "Task", "choice", tasks[0].id,
                   [(t.title + (f" (due {t.due_date})" if t.due_date else ""), t.id) for t in tasks], required=True),
-        ], lambda office, v: cases.complete_task(office, v["task"]), "Task done.")
+        ], lambda office, v: cases.complete_task(office, v.text("task")), "Task done.")
 
     def action_party(self) -> None:
         """`p`: add a third party, searched in the office's contacts and the directory of government
@@ -514,18 +529,19 @@ class CaseDetailScreen(OfficeScreen):
         if (c := self._case()) is None:
             return
 
-        def search(office: Any, text: str) -> list[tuple[Text, Any]]:
+        def search(office: Office, text: str) -> list[tuple[Text | str, PartyChoice]]:
             return [(Text.assemble((one_line(k.label), "bold"), "  ", (one_line(k.detail), "dim")), k)
                     for k in directory.third_parties(office, text)]
 
-        def picked(choice: Any) -> None:
+        def picked(choice: PartyChoice | None) -> None:
             if choice is None:
                 return
 
-            def add(office: Any, v: dict[str, Any]) -> Any:
+            def add(office: Office, v: FormValues) -> object:
                 if choice.source == "directory":
-                    return directory.add_to_case(office, c.id, choice.id, v["role"], v["contacted"] or None)
-                return cases.add_party(office, c.id, v["role"], contact_id=choice.id, contacted_on=v["contacted"] or None)
+                    return directory.add_to_case(office, c.id, choice.id, v.text("role"), v.text("contacted") or None)
+                return cases.add_party(office, c.id, v.text("role"), contact_id=choice.id,
+                                       contacted_on=v.text("contacted") or None)
 
             self._form(f"Add {one_line(choice.label)} to {c.ref}", [
                 Field("role", "Role", value="minister" if "minister" in choice.detail else "agency", required=True),
@@ -542,7 +558,7 @@ class CaseDetailScreen(OfficeScreen):
             return
         self._form(f"Attach a file to {c.ref}", [
             Field("path", "Path of the file", required=True, placeholder="/home/me/letter.pdf"),
-        ], lambda office, v: cases.attach_file(office, c.id, Path(v["path"]).expanduser()), "File attached.",
+        ], lambda office, v: cases.attach_file(office, c.id, Path(v.text("path")).expanduser()), "File attached.",
             intro="The file is kept encrypted inside the office database.")
 
     def action_permission(self) -> None:
@@ -551,7 +567,7 @@ class CaseDetailScreen(OfficeScreen):
         if self.detail is None:
             return
         d = self.detail.detail
-        if not d.constituent:
+        if not (person := d.constituent):
             self.notify("This case has no constituent.", severity="warning")
             return
         by = d.raised_by.name if d.raised_by else ""
@@ -559,10 +575,10 @@ class CaseDetailScreen(OfficeScreen):
             Field("given_by", "Permission given by", value=by, required=True),
             Field("given_on", "Given on (DD/MM/YYYY)", placeholder="today"),
             Field("details", "Details", placeholder="e.g. signed form received by post"),
-        ], lambda office, v: consent.record(office, d.constituent.id, "third_party_permission", case=d.case.id,
-                                            given_by=v["given_by"], given_on=v["given_on"] or None,
-                                            details=v["details"] or None), "Permission recorded.",
-            intro=f"{one_line(d.constituent.name)} gives permission for this case to be raised for them.")
+        ], lambda office, v: consent.record(office, person.id, "third_party_permission", case=d.case.id,
+                                            given_by=v.text("given_by"), given_on=v.text("given_on") or None,
+                                            details=v.text("details") or None), "Permission recorded.",
+            intro=f"{one_line(person.name)} gives permission for this case to be raised for them.")
 
     def action_constituent(self) -> None:
         from mpoffice_tui.ui.screens.constituent import ConstituentScreen
@@ -584,13 +600,13 @@ class CaseDetailScreen(OfficeScreen):
         run_office(self, "case-mail", lambda office: case_mail_choices(office, d.case.id, files, letters),
                    self._reply_dialog)
 
-    def _reply_dialog(self, choices: Any) -> None:
+    def _reply_dialog(self, choices: CaseMailChoices) -> None:
         from mpoffice_tui.ui.dialogs.send_mail import CaseReplyDialog
 
         if self.detail is None or self.detail.id != choices.case_id:
             return
 
-        def sent(reply: Any) -> None:
+        def sent(reply: CaseReply | None) -> None:
             if reply is None or reply is True:
                 return
             if reply.state == "draft":
@@ -618,7 +634,7 @@ class CaseDetailScreen(OfficeScreen):
         if self.detail is None:
             return
 
-        def templates(office: Any) -> list[Any]:
+        def templates(office: Office) -> list[TemplateView]:
             found = letters.list_templates(office)
             if not found:
                 letters.load_starter_templates(office)
@@ -627,7 +643,7 @@ class CaseDetailScreen(OfficeScreen):
 
         run_office(self, "letter-templates", templates, self._letter_form)
 
-    def _letter_form(self, templates: list[Any]) -> None:
+    def _letter_form(self, templates: list[TemplateView]) -> None:
         from mpoffice_tui.services import letters
 
         if self.detail is None:
@@ -638,18 +654,19 @@ class CaseDetailScreen(OfficeScreen):
                         [(t.name, t.id) for t in templates], required=True),
                   Field("recipient", "To", "choice", "constituent", recipients, required=True)]
 
-        def compose(office: Any, v: dict[str, Any]) -> Any:
-            contact = None if v["recipient"] == "constituent" else v["recipient"]
-            return letters.compose_letter(office, d.case.id, v["template"], recipient_contact_id=contact)
+        def compose(office: Office, v: FormValues) -> ComposedLetter:
+            contact = None if v.text("recipient") == "constituent" else v.text("recipient")
+            return letters.compose_letter(office, d.case.id, v.text("template"), recipient_contact_id=contact)
 
-        def composed(draft: Any) -> None:
+        def composed(draft: ComposedLetter | None) -> None:
             if draft is None or draft is True:
                 return
 
-            def save(office: Any, v: dict[str, Any]) -> Any:
+            def save(office: Office, v: FormValues) -> LetterView:
                 return letters.write_letter(office, d.case.id, draft.template_id,
                                             recipient_contact_id=draft.recipient_contact_id,
-                                            subject=v["subject"], body=v["body"], needs_approval=bool(v.get("approval")))
+                                            subject=v.text("subject"), body=v.text("body"),
+                                            needs_approval=v.flag("approval"))
 
             self._edit_letter(f"{draft.template_name} to {one_line(draft.recipient_name)}", draft.address,
                               draft.subject, draft.body, draft.unknown_fields, save, "Letter saved on the timeline.")
@@ -657,8 +674,8 @@ class CaseDetailScreen(OfficeScreen):
         self.app.push_screen(FormDialog(f"Write a letter on {d.case.ref}", fields, compose, submit_label="Write"),
                              composed)
 
-    def _edit_letter(self, title: str, address: Any, subject: str, body: str, unknown: Any, save: Any,
-                     done: str) -> None:
+    def _edit_letter(self, title: str, address: Sequence[str], subject: str, body: str, unknown: Sequence[str],
+                     save: Callable[[Office, FormValues], LetterView], done: str) -> None:
         """The letter as written from its template, to read and change; saving stores the text as shown."""
         intro = Text()
         intro.append("To: ", "dim")
@@ -666,10 +683,10 @@ class CaseDetailScreen(OfficeScreen):
         if unknown:
             intro.append("\nUnknown merge fields left as typed: " + ", ".join(unknown), "bold red")
 
-        def action(office: Any, v: dict[str, Any]) -> tuple[Any, bool]:
-            return save(office, v), bool(v.get("export"))
+        def action(office: Office, v: FormValues) -> tuple[LetterView, bool]:
+            return save(office, v), v.flag("export")
 
-        def saved(result: Any) -> None:
+        def saved(result: tuple[LetterView, bool] | None) -> None:
             if not isinstance(result, tuple):
                 return
             letter, export = result
@@ -695,12 +712,12 @@ class CaseDetailScreen(OfficeScreen):
             return
         case_id = c.id
 
-        def overdue(office: Any) -> list[Any]:
+        def overdue(office: Office) -> list[ChaseItem]:
             return [i for i in letters.chase_due(office) if i.case_id == case_id]
 
         run_office(self, "chase-due", overdue, lambda items: self.chase_form(items, party_id))
 
-    def chase_form(self, items: list[Any], party_id: str | None = None) -> None:
+    def chase_form(self, items: list[ChaseItem], party_id: str | None = None) -> None:
         """Choose one overdue party (or the one given), read and change the chase letter, then save it."""
         from mpoffice_tui.services import letters
 
@@ -713,17 +730,17 @@ class CaseDetailScreen(OfficeScreen):
         choices = [(f"{one_line(i.organisation)}: reply due {i.reply_due}, {i.working_days_late} working days late",
                     i.party_id) for i in items]
 
-        def compose(office: Any, v: dict[str, Any]) -> tuple[str, Any]:
-            return v["party"], letters.compose_chase_letter(office, v["party"])
+        def compose(office: Office, v: FormValues) -> tuple[str, ComposedLetter]:
+            return v.text("party"), letters.compose_chase_letter(office, v.text("party"))
 
-        def composed(result: Any) -> None:
+        def composed(result: tuple[str, ComposedLetter] | None) -> None:
             if not isinstance(result, tuple):
                 return
             party, draft = result
 
-            def save(office: Any, v: dict[str, Any]) -> Any:
-                return letters.write_chase_letter(office, party, subject=v["subject"], body=v["body"],
-                                                  needs_approval=bool(v.get("approval")))
+            def save(office: Office, v: FormValues) -> LetterView:
+                return letters.write_chase_letter(office, party, subject=v.text("subject"), body=v.text("body"),
+                                                  needs_approval=v.flag("approval"))
 
             self._edit_letter(f"Chase letter to {one_line(draft.recipient_name)}", draft.address, draft.subject,
                               draft.body, draft.unknown_fields, save,
@@ -742,15 +759,15 @@ class CaseDetailScreen(OfficeScreen):
         if self._case() is None:
             return
 
-        def export(office: Any, v: dict[str, Any]) -> Path:
-            folder = Path(v["folder"]).expanduser()
+        def export(office: Office, v: FormValues) -> Path:
+            folder = Path(v.text("folder")).expanduser()
             if not folder.is_dir():
                 raise ValueError(f"{folder}: not a folder")
-            if v["format"] == "pdf":
+            if v.text("format") == "pdf":
                 return letter_pdf.save_pdf(office, letter_id, folder)
             return letters.save_docx(office, letter_id, folder)  # named for the case, day and recipient
 
-        def done(path: Any) -> None:
+        def done(path: Path | None) -> None:
             if isinstance(path, Path):
                 self.notify(f"Saved {path}", markup=False)
 

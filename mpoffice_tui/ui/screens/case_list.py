@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -12,13 +13,19 @@ from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import Input, Static, Tab
 
-from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog, FormValues
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.widgets.tabs import Tabs
 from mpoffice_tui.ui.work import run_office
+
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.cases import CaseFilter, CaseRow
+    from mpoffice_tui.services.staff import StaffView
+    from mpoffice_tui.ui.screens.base import ScreenState
 
 # (sort key, descending by default, label); `s` offers them in this order
 SORT_CYCLE = (("opened", True, "newest first"), ("ref", False, "reference"), ("review", False, "review date"),
@@ -39,7 +46,7 @@ def status_label(status: str) -> str:
     return STATUS_SHORT.get(status, (status or "").replace("_", " "))
 
 
-def flagged_ref(row: Any) -> str:
+def flagged_ref(row: CaseRow) -> str:
     return ("⚠" if row.safety_caution else "") + row.ref
 
 
@@ -71,12 +78,12 @@ class CasesScreen(OfficeScreen):
         self.sort = "opened"
         self.descending = True
         self.view = "all"
-        self.filters: dict[str, Any] = {}
+        self.filters = FormValues()  # what the filter form holds (what was chosen or typed in it)
         self.search_text = ""
         self._debounce: Timer | None = None
-        self.filter_obj: Any = None
+        self.filter_obj: CaseFilter | None = None
         self._counts_due = False
-        self._kept_place: dict[str, Any] | None = None  # where the cursor goes back to after a lock
+        self._kept_place: Mapping[str, object] | None = None  # where the cursor goes back to after a lock
 
     def compose(self) -> ComposeResult:
         from mpoffice_tui.services.cases import SAVED_VIEWS
@@ -108,31 +115,25 @@ class CasesScreen(OfficeScreen):
             self._load(keep_cursor=True)
 
     # -- the source ---------------------------------------------------------------------------
-    def current_filter(self, office: Any) -> Any:
+    def current_filter(self, office: Office) -> CaseFilter:
         from mpoffice_tui.services import cases
 
         base = cases.CaseFilter() if self.view == "all" else cases.saved_view_filter(office, self.view)
         f = self.filters
-        changes: dict[str, Any] = {}
-        if f.get("status") == NOT_CLOSED:
-            changes["open_only"] = True
-        elif f.get("status"):
-            changes["statuses"] = (f["status"],)
-        if f.get("category"):
-            changes["categories"] = (f["category"],)
-        if f.get("assignee") == "(unassigned)":
-            changes["unassigned"] = True
-        elif f.get("assignee"):
-            changes["assignee_ids"] = (f["assignee"],)
-        if f.get("tag"):
-            changes["tags"] = (f["tag"],)
-        if f.get("overdue"):
-            changes["overdue"] = True
-        if f.get("awaiting"):
-            changes["awaiting_days"] = int(f["awaiting"])
-        if self.search_text.strip():
-            changes["text"] = self.search_text
-        return replace(base, **changes)
+        status, category, assignee = f.choice("status"), f.choice("category"), f.choice("assignee")
+        tag, awaiting, text = f.text("tag"), f.text("awaiting"), self.search_text
+        return replace(
+            base,
+            open_only=True if status == NOT_CLOSED else base.open_only,
+            statuses=(status,) if status and status != NOT_CLOSED else base.statuses,
+            categories=(category,) if category else base.categories,
+            unassigned=True if assignee == "(unassigned)" else base.unassigned,
+            assignee_ids=(assignee,) if assignee and assignee != "(unassigned)" else base.assignee_ids,
+            tags=(tag,) if tag else base.tags,
+            overdue=True if f.flag("overdue") else base.overdue,
+            awaiting_days=int(awaiting) if awaiting else base.awaiting_days,
+            text=text if text.strip() else base.text,
+        )
 
     def _load(self, keep_cursor: bool = False) -> None:
         from mpoffice_tui.services import cases
@@ -142,9 +143,9 @@ class CasesScreen(OfficeScreen):
             return
         sort, desc, screen = self.sort, self.descending, self
 
-        chosen: list[Any] = []  # this source's filter, made once in the first worker that needs it
+        chosen: list[CaseFilter] = []  # this source's filter, made once in the first worker that needs it
 
-        def current() -> Any:
+        def current() -> CaseFilter:
             if not chosen:
                 chosen.append(screen.current_filter(office))
                 screen.filter_obj = chosen[0]
@@ -153,13 +154,13 @@ class CasesScreen(OfficeScreen):
         def count() -> int:
             return cases.count_cases(office, current())
 
-        def fetch(offset: int, limit: int):
+        def fetch(offset: int, limit: int) -> tuple[CaseRow, ...]:
             return cases.list_cases(office, current(), sort=sort, descending=desc, offset=offset, limit=limit,
                                     with_total=False).rows
 
-        def seek(anchor, limit: int, forward: bool):  # the next/previous page by key, not OFFSET
+        def seek(anchor: CaseRow, limit: int, forward: bool) -> tuple[CaseRow, ...]:  # by key, not OFFSET
             return cases.list_cases(office, current(), sort=sort, descending=desc, limit=limit, with_total=False,
-                                    **{"after" if forward else "before": anchor}).rows
+                                    after=anchor if forward else None, before=None if forward else anchor).rows
 
         self._counts_due = True  # counted once the list is on screen: first rows come first
         self.query_one("#cases", PagedTable).set_source(count, fetch, seek=seek, keep_cursor=keep_cursor,
@@ -172,18 +173,18 @@ class CasesScreen(OfficeScreen):
         if self.view != "all":
             parts.append(SAVED_VIEWS[self.view].label)
         f = self.filters
-        if f.get("status"):
-            parts.append("not closed" if f["status"] == NOT_CLOSED else STATUS_LABELS.get(f["status"], f["status"]))
-        if f.get("category"):
-            parts.append(f"category {f['category']}")
-        if f.get("assignee"):
-            parts.append("unassigned" if f["assignee"] == "(unassigned)" else f"assignee {f.get('assignee_name', '')}")
-        if f.get("tag"):
-            parts.append(f"tag {f['tag']}")
-        if f.get("overdue"):
+        if status := f.choice("status"):
+            parts.append("not closed" if status == NOT_CLOSED else STATUS_LABELS.get(status, status))
+        if category := f.choice("category"):
+            parts.append(f"category {category}")
+        if assignee := f.choice("assignee"):
+            parts.append("unassigned" if assignee == "(unassigned)" else f"assignee {f.text('assignee_name')}")
+        if tag := f.text("tag"):
+            parts.append(f"tag {tag}")
+        if f.flag("overdue"):
             parts.append("overdue")
-        if f.get("awaiting"):
-            parts.append(f"awaiting > {f['awaiting']} working days")
+        if awaiting := f.text("awaiting"):
+            parts.append(f"awaiting > {awaiting} working days")
         if self.search_text.strip():
             parts.append(f"matching “{self.search_text.strip()}”")
         arrow = "↓" if self.descending else "↑"
@@ -213,18 +214,20 @@ class CasesScreen(OfficeScreen):
                 tab.first(Tab).label = Text(f"{SAVED_VIEWS[key].tab} ({n:,})")
 
     # -- across a lock (ui/workspace.py) ------------------------------------------------------------
-    def keep(self) -> dict[str, Any]:
-        return {"view": self.view, "filters": self.filters, "search": self.search_text, "sort": self.sort,
+    def keep(self) -> ScreenState:
+        return {"view": self.view, "filters": dict(self.filters), "search": self.search_text, "sort": self.sort,
                 "descending": self.descending, "place": self.query_one("#cases", PagedTable).place()}
 
-    def resume(self, state: dict[str, Any]) -> None:
+    def resume(self, state: ScreenState) -> None:
         self.mark_loading()
-        self.view = state.get("view") if state.get("view") in VIEWS else "all"
-        self.filters = dict(state.get("filters") or {})
+        view, filters, sort, place = state.get("view"), state.get("filters"), state.get("sort"), state.get("place")
+        self.view = view if isinstance(view, str) and view in VIEWS else "all"
+        self.filters = FormValues({key: value for key, value in (filters.items() if isinstance(filters, dict) else ())
+                                   if isinstance(key, str) and isinstance(value, str | bool)})
         self.search_text = str(state.get("search") or "")
-        self.sort = state.get("sort") if state.get("sort") in SORT_LABELS else "opened"
+        self.sort = sort if isinstance(sort, str) and sort in SORT_LABELS else "opened"
         self.descending = bool(state.get("descending", SORT_DEFAULT_DESC.get(self.sort, False)))
-        self._kept_place = state.get("place") or None
+        self._kept_place = place if isinstance(place, dict) and place else None
         with self.prevent(Input.Changed):
             self.query_one("#case-search", Input).value = self.search_text
         self._show_view_tab()
@@ -244,10 +247,9 @@ class CasesScreen(OfficeScreen):
         """Pick the column to sort by from a list (and the order); the column headings sort too."""
         natural = SORT_DEFAULT_DESC.get(self.sort, False)
 
-        def done(values: dict[str, Any] | None) -> None:
-            if values and values.get("sort"):
-                key = values["sort"]
-                self.set_sort(key, SORT_DEFAULT_DESC.get(key, False) != bool(values.get("reverse")))
+        def done(values: FormValues | None) -> None:
+            if values and (key := values.choice("sort")):
+                self.set_sort(key, SORT_DEFAULT_DESC.get(key, False) != values.flag("reverse"))
 
         self.app.push_screen(FormDialog("Sort cases", [
             Field("sort", "Sort by", "choice", self.sort,
@@ -270,7 +272,7 @@ class CasesScreen(OfficeScreen):
         self.query_one("#case-search", Input).focus()
 
     def action_clear(self) -> None:
-        self.filters = {}
+        self.filters = FormValues()
         self.search_text = ""
         self.query_one("#case-search", Input).value = ""
         self.set_view("all")
@@ -319,18 +321,18 @@ class CasesScreen(OfficeScreen):
             self.set_sort(sort, not self.descending if sort == self.sort else None)
 
     @on(PagedTable.RowSelected, "#cases")
-    def open_case(self, event: PagedTable.RowSelected) -> None:
+    def open_case(self, event: PagedTable.RowSelected[CaseRow]) -> None:
         self.app.push_screen(self.app.case_screen(event.row.id))
 
     def action_filter(self) -> None:
-        def options(office: Any) -> tuple[list[str], list[Any]]:
+        def options(office: Office) -> tuple[list[str], list[StaffView]]:
             from mpoffice_tui.services import cases, staff
 
             return cases.categories(office), staff.list_staff(office)
 
         run_office(self, "case-filter-options", options, lambda result: self._filter_dialog(*result))
 
-    def _filter_dialog(self, categories: list[str], staff: list[Any]) -> None:
+    def _filter_dialog(self, categories: list[str], staff: list[StaffView]) -> None:
         from mpoffice_tui.services.cases import STATUS_LABELS, STATUSES
 
         f = self.filters
@@ -349,16 +351,16 @@ class CasesScreen(OfficeScreen):
                   placeholder="e.g. 20"),
         ]
 
-        def check(_office: Any, values: dict[str, Any]) -> dict[str, Any]:
-            raw = (values.get("awaiting") or "").strip()
+        def check(_office: Office, values: FormValues) -> FormValues:
+            raw = values.text("awaiting").strip()
             if raw and not (raw.isdigit() and 0 < int(raw) < 1000):
                 raise ValueError("working days must be a whole number, e.g. 20")
-            values["assignee_name"] = names.get(values.get("assignee") or "", "")
+            values["assignee_name"] = names.get(values.choice("assignee") or "", "")
             return values
 
-        def done(values: dict[str, Any] | None) -> None:
+        def done(values: FormValues | None) -> None:
             if values:
-                self.filters = {k: v for k, v in values.items() if v not in (None, "", False)}
+                self.filters = FormValues({k: v for k, v in values.items() if v not in (None, "", False)})
                 self._load()
 
         self.app.push_screen(FormDialog("Filter cases", fields, check, submit_label="Apply"), done)
@@ -366,7 +368,7 @@ class CasesScreen(OfficeScreen):
     def action_new_case(self) -> None:
         from mpoffice_tui.ui.dialogs.new_case import NewCaseDialog
 
-        def done(row: Any) -> None:
+        def done(row: CaseRow | None) -> None:
             if row and row is not True:
                 self._load()
                 self.app.push_screen(self.app.case_screen(row.id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
-from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog, FormValues
 from mpoffice_tui.ui.dialogs.simple import ConfirmDialog
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.text import one_line
@@ -21,6 +21,14 @@ from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.work import run_office
 
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.cases import CaseRow
+    from mpoffice_tui.services.consent import ConsentView
+    from mpoffice_tui.services.constituents import ConstituentRow, ConstituentView, DuplicateMatch
+    from mpoffice_tui.sync.conflicts import ConflictView
+    from mpoffice_tui.ui.screens.base import ScreenState
+
 CONSENT_LABELS = {"implied": "Implied consent", "written": "Written consent",
                   "third_party_permission": "Written permission for someone to act for them"}
 CHANNELS = {"email": "Email", "letter": "Letter", "phone": "Phone", "walk_in": "Walk-in", "surgery": "Surgery"}
@@ -28,16 +36,16 @@ CHANNELS = {"email": "Email", "letter": "Letter", "phone": "Phone", "walk_in": "
 
 @dataclass(frozen=True)
 class LoadedPerson:
-    view: Any  # services.constituents.ConstituentView
-    duplicates: tuple[Any, ...]  # DuplicateMatch, this person first or second
-    conflicts: tuple[Any, ...]
+    view: ConstituentView
+    duplicates: tuple[DuplicateMatch, ...]  # this person first or second
+    conflicts: tuple[ConflictView, ...]
 
     @property
     def id(self) -> str:
         return self.view.person.id
 
 
-def load_person(office: Any, constituent_id: str) -> LoadedPerson:
+def load_person(office: Office, constituent_id: str) -> LoadedPerson:
     from mpoffice_tui.services import constituents
     from mpoffice_tui.sync.conflicts import list_conflicts
 
@@ -47,7 +55,7 @@ def load_person(office: Any, constituent_id: str) -> LoadedPerson:
     return LoadedPerson(view, dups, tuple(conflicts))
 
 
-def elector_shown(view: Any) -> str | None:
+def elector_shown(view: ConstituentView) -> str | None:
     """The linked elector as the council numbers it (BA3-58/1); a link to a register not held here says so.
     The link's key itself means nothing to a person and is never shown."""
     if view.elector_number:
@@ -55,7 +63,7 @@ def elector_shown(view: Any) -> str | None:
     return "linked (not on the register held on this computer)" if view.elector_key else None
 
 
-def case_label(c: Any) -> Text:
+def case_label(c: CaseRow) -> Text:
     text = Text()
     text.append(c.ref, "bold")
     text.append("  ")
@@ -126,7 +134,7 @@ class ConstituentScreen(OfficeScreen):
 
         pid = self.constituent_id
 
-        def query(office: Any) -> LoadedPerson:
+        def query(office: Office) -> LoadedPerson:
             loaded = load_person(office, pid)
             if opened:
                 audit.note_view(office, "constituent", pid)  # in memory; written in a batch by the app
@@ -149,7 +157,7 @@ class ConstituentScreen(OfficeScreen):
     def conflict_resolved(self) -> None:
         self.load()
 
-    def keep(self) -> dict[str, Any]:
+    def keep(self) -> ScreenState:
         return {"constituent_id": self.constituent_id}
 
     async def _loaded(self, loaded: LoadedPerson) -> None:
@@ -286,7 +294,7 @@ class ConstituentScreen(OfficeScreen):
         pid = self.person.id
         cases = [(f"{c.ref} {one_line(c.title)}", c.id) for c in self.person.view.cases]
 
-        def finished(result: Any) -> None:
+        def finished(result: ConsentView | None) -> None:
             if result is not None:
                 self.notify("Consent recorded.")
                 self.load()
@@ -297,8 +305,9 @@ class ConstituentScreen(OfficeScreen):
             Field("given_by", "Given by (for permission to act for them)", placeholder="e.g. Jo Smith (daughter)"),
             Field("given_on", "Given on (DD/MM/YYYY)", placeholder="today"),
             Field("details", "Details", placeholder="optional"),
-        ], lambda office, v: consent.record(office, pid, v["kind"], case=v["case"], given_by=v["given_by"] or None,
-                                            given_on=v["given_on"] or None, details=v["details"] or None)), finished)
+        ], lambda office, v: consent.record(office, pid, v.text("kind"), case=v.choice("case"),
+                                            given_by=v.text("given_by") or None, given_on=v.text("given_on") or None,
+                                            details=v.text("details") or None)), finished)
 
     def action_edit(self) -> None:
         """Edit names, contact details, address, flags and interpreter (safety details if the role may)."""
@@ -309,7 +318,7 @@ class ConstituentScreen(OfficeScreen):
         pid = self.person.id
         run_office(self, "person-edit", lambda office: constituents.editable(office, pid), self._edit_form)
 
-    def _edit_form(self, current: dict[str, Any]) -> None:
+    def _edit_form(self, current: dict[str, str | bool | None]) -> None:
         from mpoffice_tui.services import constituents
 
         pid = self.person.id if self.person else None
@@ -326,12 +335,12 @@ class ConstituentScreen(OfficeScreen):
         if "safety_details" in current:
             fields.append(Field("safety_details", "Safety details", "multiline", current.get("safety_details") or ""))
 
-        def save(office: Any, v: dict[str, Any]) -> Any:
+        def save(office: Office, v: FormValues) -> ConstituentRow | bool:
             changed = {k: val for k, val in v.items() if k in current
                        and (bool(current[k]) != val if isinstance(val, bool) else (val or None) != (current[k] or None))}
             return constituents.update(office, pid, **changed) if changed else True
 
-        def finished(result: Any) -> None:
+        def finished(result: ConstituentRow | bool | None) -> None:
             if result is not None:
                 self.notify("Details saved.")
                 self.load()
@@ -344,7 +353,7 @@ class ConstituentScreen(OfficeScreen):
         if self.person is None:
             return
 
-        def done(row: Any) -> None:
+        def done(row: CaseRow | None) -> None:
             if row and row is not True:
                 self.load()
                 self.app.push_screen(self.app.case_screen(row.id))

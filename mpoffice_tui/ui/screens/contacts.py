@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -18,6 +18,9 @@ from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.work import run_office
+
+if TYPE_CHECKING:
+    from mpoffice_tui.services.contacts import ContactView
 
 
 class ContactsScreen(OfficeScreen):
@@ -89,14 +92,18 @@ class ContactsScreen(OfficeScreen):
     def action_starter(self) -> None:
         from mpoffice_tui.services import contacts
 
-        run_office(self, "contacts-starter", contacts.load_starter_contacts,
-                   lambda n: (self.notify(f"{n} starter contacts added."), self._load()))
+        def added(n: int) -> None:
+            self.notify(f"{n} starter contacts added.")
+            self._load()
 
-    def _fields(self, k: Any = None) -> list[Field]:
+        run_office(self, "contacts-starter", contacts.load_starter_contacts, added)
+
+    def _fields(self, k: ContactView | None = None) -> list[Field]:
         from mpoffice_tui.services.contacts import KINDS, ROUTES
 
-        def val(name: str, default: Any = "") -> Any:
-            return getattr(k, name) if k is not None and getattr(k, name) is not None else default
+        def val(name: str, default: str = "") -> str:
+            value = getattr(k, name) if k is not None else None
+            return str(value) if value is not None else default
 
         return [Field("organisation", "Organisation", value=val("organisation"), required=True),
                 Field("department", "Department", value=val("department")),
@@ -106,10 +113,10 @@ class ContactsScreen(OfficeScreen):
                 Field("address", "Address", "multiline", val("address")),
                 Field("preferred_route", "Preferred route", "choice", val("preferred_route", "email"),
                       [(x, x) for x in ROUTES], required=True),
-                Field("reply_days", "Working days to wait for a reply", value=str(val("reply_days", 20))),
+                Field("reply_days", "Working days to wait for a reply", value=val("reply_days", "20")),
                 Field("notes", "Notes", value=val("notes"))]
 
-    def _done(self, result: Any) -> None:
+    def _done(self, result: ContactView | None) -> None:
         if result is not None:
             self.notify(f"Saved {one_line(result.label)}.")
             self._load()
@@ -121,7 +128,7 @@ class ContactsScreen(OfficeScreen):
                                         lambda office, v: contacts.add_contact(office, **v)), self._done)
 
     @on(PagedTable.RowSelected, "#contacts")
-    def edit(self, event: PagedTable.RowSelected) -> None:
+    def edit(self, event: PagedTable.RowSelected[ContactView]) -> None:
         from mpoffice_tui.services import contacts
 
         k = event.row

@@ -8,10 +8,10 @@ Every database call runs off the event loop through `ui/work.run_office` (the in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -25,7 +25,7 @@ from mpoffice_tui.ui.dialogs.capture import CaptureDialog, ImportDialog
 from mpoffice_tui.ui.dialogs.message_case import CasePrefill, MessageCaseDialog, NewCaseAnswer
 from mpoffice_tui.ui.dialogs.simple import AskDialog, ChooseDialog, ConfirmDialog, PickDialog, PreviewDialog
 from mpoffice_tui.ui.jobs import MailActivity
-from mpoffice_tui.ui.screens import inbox_approvals
+from mpoffice_tui.ui.screens import inbox_approvals, inbox_work
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.screens.inbox_rows import (
     CHANNELS,
@@ -39,20 +39,7 @@ from mpoffice_tui.ui.screens.inbox_rows import (
     state_text,
     when,
 )
-from mpoffice_tui.ui.screens.inbox_work import (
-    _campaigns,
-    _cases,
-    _filing,
-    _inbox,
-    _letters,
-    _lists,
-    _outbox,
-    _replies,
-    case_prefill,
-    open_case,
-    search_cases,
-    search_constituents,
-)
+from mpoffice_tui.ui.screens.inbox_work import case_prefill, open_case, search_cases, search_constituents
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
@@ -62,6 +49,20 @@ from mpoffice_tui.ui.work import run_office
 
 if TYPE_CHECKING:
     from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.approvals import ApprovalView
+    from mpoffice_tui.services.dropfolder import DropReport
+    from mpoffice_tui.services.filing import FilingCheck
+    from mpoffice_tui.services.inbox import Filed, MessageDetail
+    from mpoffice_tui.services.letters import TemplateView
+    from mpoffice_tui.services.lists import CampaignGroup
+    from mpoffice_tui.services.outbox import Outgoing
+    from mpoffice_tui.services.replies import AckPreview, Composed, Draft
+    from mpoffice_tui.services.triage_undo import Undone
+    from mpoffice_tui.ui.dialogs.capture import CaptureAnswer
+    from mpoffice_tui.ui.dialogs.form import FormDialog, FormValues
+    from mpoffice_tui.ui.screens.base import ScreenState
+
+T = TypeVar("T")
 
 LANES = lane_names.SCREEN_LANES
 LANE_LABELS = lane_names.LABELS
@@ -141,13 +142,13 @@ class InboxScreen(OfficeScreen):
     def __init__(self) -> None:
         super().__init__()
         self.lane = "new"
-        self.campaign: Any = None  # the open campaign group (Campaigns lane), else None
-        self.detail: Any = None  # MessageDetail of the previewed message
+        self.campaign: CampaignGroup | None = None  # the open campaign group (Campaigns lane)
+        self.detail: MessageDetail | None = None  # of the previewed message
         self.counts: dict[str, int] = {}
         self._counts_asked = False  # the first lane counts are asked for once the first page is shown
         self._started = False
         self.acting: set[str] = set()  # messages with a change being saved
-        self._kept_place: dict[str, Any] | None = None  # where the cursor goes back to after a lock
+        self._kept_place: Mapping[str, object] | None = None  # where the cursor goes back to after a lock
         self.undo_stack: list[tuple[str, str]] = []  # (message id, lane) of each triage done here, oldest first
         # kept by reference: counts may arrive before the tabs are mounted (a lock, a busy machine), and a
         # label set on a Tab that is not mounted yet is simply shown once it is
@@ -215,14 +216,14 @@ class InboxScreen(OfficeScreen):
             return None
         return mid
 
-    def act(self, call: Callable[[Office], Any], done: Callable[[Any], None] | None = None, *,
+    def act(self, call: Callable[[Office], T], done: Callable[[T], object] | None = None, *,
             refresh: bool = True, message_id: str | None = None) -> None:
         """Run `call(office)` off the event loop (ui/work.py), then `done(result)` and refresh the lane.
 
         An `OfficeError` (a clear, expected refusal) becomes a warning; anything else an error notice.
         While it runs, `message_id` takes no second action (a double key press acts once).
         """
-        def then(result: Any) -> None:
+        def then(result: T) -> None:
             if done is not None:
                 done(result)
             if refresh:
@@ -246,7 +247,7 @@ class InboxScreen(OfficeScreen):
         office, lane = self.app.office, self.lane
         if office is None:  # locked meanwhile; this screen is on its way out
             return
-        lists = _lists()
+        lists = inbox_work.lists
         messages = self.query_one("#messages", PagedTable)
         groups = self.query_one("#campaigns", PagedTable)
         groups.display = self.showing_groups
@@ -254,7 +255,7 @@ class InboxScreen(OfficeScreen):
         if self.showing_groups:
             groups.set_source(partial(lists.count_campaign_groups, office),
                               lambda offset, limit: lists.page_campaign_groups(office, offset, limit))
-        elif lane == "campaigns":
+        elif lane == "campaigns" and self.campaign is not None:  # (else it shows the groups, above)
             cid = self.campaign.id
             messages.set_source(partial(lists.count_campaign_messages, office, cid),
                                 lambda offset, limit: lists.page_campaign_messages(office, cid, offset, limit))
@@ -312,7 +313,7 @@ class InboxScreen(OfficeScreen):
             return action not in TRIAGE_ACTIONS and action not in OUTBOX_ACTIONS and action != "export_outbox"
         return action not in OUTBOX_ACTIONS and action not in approvals
 
-    def _outgoing_row(self) -> Any | None:
+    def _outgoing_row(self) -> Outgoing | None:
         row = self.query_one("#messages", PagedTable).cursor_row if self.lane == "outbox" else None
         if row is None:
             self.notify("No email selected.", severity="warning")
@@ -321,9 +322,9 @@ class InboxScreen(OfficeScreen):
             return None
         return row
 
-    def _outbox_change(self, call: Callable[[Any], Any], said: Callable[[Any], str], mid: str, *,
+    def _outbox_change(self, call: Callable[[Office], T], said: Callable[[T], str], mid: str, *,
                        wake: bool = False) -> None:
-        def done(result: Any) -> None:
+        def done(result: T) -> None:
             self.notify(said(result))
             if wake:
                 self.app.mail_wake()
@@ -339,7 +340,7 @@ class InboxScreen(OfficeScreen):
             self.notify(f"This email is {row.state_label}: only a draft or a failed email can be sent.",
                         severity="warning")
             return
-        self._outbox_change(lambda office: _outbox().queue(office, [row.id])[0],
+        self._outbox_change(lambda office: inbox_work.outbox.queue(office, [row.id])[0],
                             lambda o: "Waiting for approval by the MP or a manager." if o.state == "awaiting_approval"
                             else "Queued: it goes out with the next send.", row.id, wake=True)
 
@@ -347,18 +348,18 @@ class InboxScreen(OfficeScreen):
         """`a`: approve the highlighted email (the MP or a manager; anyone else is told so)."""
         row = self._outgoing_row()
         if row is not None:
-            self._outbox_change(lambda office: _outbox().approve(office, [row.id]),
+            self._outbox_change(lambda office: inbox_work.outbox.approve(office, [row.id]),
                                 lambda _: "Approved: queued to send.", row.id, wake=True)
 
     def action_unqueue(self) -> None:
         """`e`: take the highlighted email back to draft."""
         row = self._outgoing_row()
         if row is not None:
-            self._outbox_change(lambda office: _outbox().back_to_draft(office, row.id),
+            self._outbox_change(lambda office: inbox_work.outbox.back_to_draft(office, row.id),
                                 lambda _: "Back to draft: it will not be sent until you send it again.", row.id)
 
     # -- the Approvals lane -----------------------------------------------------------------------
-    def _approval_row(self) -> Any | None:
+    def _approval_row(self) -> ApprovalView | None:
         row = self.query_one("#messages", PagedTable).cursor_row if self.lane == "approvals" else None
         if row is None:
             self.notify("Nothing selected to approve.", severity="warning")
@@ -374,15 +375,15 @@ class InboxScreen(OfficeScreen):
             return
         then = "queued to send" if row.target_kind == "email" else "it may now be printed, exported or sent"
 
-        def approve(office: Any) -> Any:
+        def approve(office: Office) -> list[ApprovalView]:
             from mpoffice_tui.services import approvals
 
             return approvals.approve(office, [row.id])
 
         self._outbox_change(approve, lambda _: f"Approved: {then}.", row.id, wake=row.target_kind == "email")
 
-    def _approval_form(self, dialog: Any, said: str) -> None:
-        def done(result: Any) -> None:
+    def _approval_form(self, dialog: FormDialog[ApprovalView], said: str) -> None:
+        def done(result: ApprovalView | None) -> None:
             if result is not None:
                 self.notify(said)
                 self.refresh_lane()
@@ -412,7 +413,7 @@ class InboxScreen(OfficeScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.act(lambda office: _outbox().discard(office, mid),
+                self.act(lambda office: inbox_work.outbox.discard(office, mid),
                                 lambda _: self.notify("Discarded"), message_id=mid)
 
         self.app.push_screen(ConfirmDialog(f"Throw away this email ({row.state_label})? It has not been sent.",
@@ -453,9 +454,9 @@ class InboxScreen(OfficeScreen):
             preview.focus()
 
     def load_counts(self) -> None:
-        lists = _lists()
+        lists = inbox_work.lists
 
-        def counts(office: Any) -> dict[str, int]:
+        def counts(office: Office) -> dict[str, int]:
             from mpoffice_tui.services import approvals
 
             return {**lists.lane_counts(office), "approvals": approvals.count_approvals(office)}
@@ -489,12 +490,13 @@ class InboxScreen(OfficeScreen):
             self.mark_ready()
 
     # -- across a lock (ui/workspace.py) ------------------------------------------------------------
-    def keep(self) -> dict[str, Any]:
+    def keep(self) -> ScreenState:
         return {"lane": self.lane, "place": self._table().place()}
 
-    def resume(self, state: dict[str, Any]) -> None:
-        lane = state.get("lane") if state.get("lane") in LANES else self.lane
-        self._kept_place = state.get("place") or None
+    def resume(self, state: ScreenState) -> None:
+        kept_lane, place = state.get("lane"), state.get("place")
+        lane = kept_lane if isinstance(kept_lane, str) and kept_lane in LANES else self.lane
+        self._kept_place = place if isinstance(place, dict) and place else None
         self.mark_loading()
         if lane != self.lane:
             self.query_one("#lanes", Tabs).active = f"lane-{lane}"  # loads it (see lane_tab)
@@ -508,7 +510,7 @@ class InboxScreen(OfficeScreen):
         else:
             self.load_preview(event.row.id)
 
-    def _show_approval(self, row: Any) -> None:
+    def _show_approval(self, row: ApprovalView) -> None:
         self.detail = None
         head, meta, body = inbox_approvals.preview(row)
         self.query_one("#preview-head", Static).update(head)
@@ -530,10 +532,10 @@ class InboxScreen(OfficeScreen):
         self._show_lane()
 
     def load_preview(self, message_id: str) -> None:
-        from_inbox = _inbox()
+        from_inbox = inbox_work.inbox
         run_office(self, "inbox-preview", lambda office: from_inbox.get_message(office, message_id), self._show_preview)
 
-    def _show_group(self, group: Any) -> None:
+    def _show_group(self, group: CampaignGroup) -> None:
         self.detail = None
         head = Text()
         head.append(one_line(group.name), "bold")
@@ -554,7 +556,7 @@ class InboxScreen(OfficeScreen):
         widget.update(meta)
         widget.display = bool(meta.plain)
 
-    def _show_preview(self, view: Any) -> None:
+    def _show_preview(self, view: MessageDetail | None) -> None:
         if view is None or view.id != self.current_id():
             return  # a stale answer: the cursor has moved on
         self.detail = view
@@ -568,11 +570,11 @@ class InboxScreen(OfficeScreen):
         self.query_one("#preview", VerticalScroll).scroll_home(animate=False)
 
     # -- triage ---------------------------------------------------------------------------------------
-    def triage(self, mid: str, call: Callable[[Any], Any], done: Callable[[Any], None]) -> None:
+    def triage(self, mid: str, call: Callable[[Office], T], done: Callable[[T], object]) -> None:
         """Run one triage of `mid` (a service call), remember it for `u`, then `done(result)`."""
         lane = self.lane
 
-        def finished(result: Any) -> None:
+        def finished(result: T) -> None:
             self.undo_stack = [e for e in self.undo_stack if e[0] != mid][-50:] + [(mid, lane)]
             done(result)
 
@@ -581,9 +583,9 @@ class InboxScreen(OfficeScreen):
     def action_accept(self) -> None:
         mid = self._need_message()
         if mid:
-            self.triage(mid, lambda office: _inbox().accept_suggestion(office, mid), self._filed)
+            self.triage(mid, lambda office: inbox_work.inbox.accept_suggestion(office, mid), self._filed)
 
-    def _filed(self, filed: Any) -> None:
+    def _filed(self, filed: Filed) -> None:
         verb = "New case" if filed.created_case else "Filed to case"
         text = f"{verb} {filed.case_ref}"
         if getattr(filed, "replied", ()):
@@ -603,7 +605,7 @@ class InboxScreen(OfficeScreen):
 
         self.app.push_screen(MessageCaseDialog(prefill), answered)
 
-    def _opened(self, filed: Any) -> None:
+    def _opened(self, filed: Filed) -> None:
         """The form says Enter opens the case: it is opened (Esc comes back to the Inbox)."""
         self._filed(filed)
         if self.app.screen is self:
@@ -615,9 +617,9 @@ class InboxScreen(OfficeScreen):
             return
 
         def file(case_id: str) -> None:
-            self.triage(mid, lambda office: _inbox().file_to_case(office, mid, case_id), self._filed)
+            self.triage(mid, lambda office: inbox_work.inbox.file_to_case(office, mid, case_id), self._filed)
 
-        def checked(check: Any) -> None:
+        def checked(check: FilingCheck) -> None:
             if not check.warning:
                 file(check.case_id)
                 return
@@ -626,7 +628,7 @@ class InboxScreen(OfficeScreen):
 
         def answered(case_id: str | None) -> None:
             if case_id:
-                self.act(lambda office: _filing().check_filing(office, mid, case_id), checked, refresh=False)
+                self.act(lambda office: inbox_work.filing.check_filing(office, mid, case_id), checked, refresh=False)
 
         self.app.push_screen(PickDialog("File to a case", search_cases, prompt="Reference (or part of it), the "
                                         "person's name, or words of the title"), answered)
@@ -640,7 +642,7 @@ class InboxScreen(OfficeScreen):
 
         def answered(constituent_id: str | None) -> None:
             if constituent_id:
-                self.triage(mid, lambda office: _inbox().link_constituent(office, mid, constituent_id),
+                self.triage(mid, lambda office: inbox_work.inbox.link_constituent(office, mid, constituent_id),
                             lambda _: self.notify("Linked to the constituent (u undoes)"))
 
         self.app.push_screen(PickDialog("Link to a constituent", search_constituents, prompt="Name, email or postcode",
@@ -652,7 +654,7 @@ class InboxScreen(OfficeScreen):
             return
 
         def mark(campaign_id: str | None) -> None:
-            self.triage(mid, lambda office: _inbox().mark_campaign(office, mid, campaign_id or None),
+            self.triage(mid, lambda office: inbox_work.inbox.mark_campaign(office, mid, campaign_id or None),
                         lambda _: self.notify("Marked as a campaign email (Campaigns lane; u undoes)"))
 
         def choose(existing: list) -> None:
@@ -664,18 +666,19 @@ class InboxScreen(OfficeScreen):
             self.app.push_screen(ChooseDialog("Mark as campaign", options),
                                  lambda value: mark(value) if value is not None else None)
 
-        from_campaigns = _campaigns()
+        from_campaigns = inbox_work.campaigns
         self.act(from_campaigns.list_campaigns, choose, refresh=False)
 
     def action_ignore(self) -> None:
         mid = self._need_message()
         if mid:
-            self.triage(mid, lambda office: _inbox().ignore(office, mid),
+            self.triage(mid, lambda office: inbox_work.inbox.ignore(office, mid),
                         lambda _: self.notify("Ignored (u undoes)"))
 
     def action_undo(self) -> None:
         """Undo the last triage done in this lane; in Done and Auto-filed, the highlighted message's."""
         entry = next((e for e in reversed(self.undo_stack) if e[1] == self.lane), None)
+        mid: str | None
         if entry is not None:
             mid = entry[0]
         elif self.lane in ("auto_filed", "done") or (self.lane == "campaigns" and self.campaign is not None):
@@ -690,11 +693,11 @@ class InboxScreen(OfficeScreen):
             self.notify("Still saving the last change to this message…", severity="warning")
             return
 
-        def undone(result: Any) -> None:
+        def undone(result: Undone) -> None:
             self.undo_stack = [e for e in self.undo_stack if e[0] != mid]
             self.notify(result.notice, markup=False)
 
-        self.act(lambda office: _inbox().undo(office, mid), undone, message_id=mid)
+        self.act(lambda office: inbox_work.inbox.undo(office, mid), undone, message_id=mid)
 
     # -- replies and campaigns ------------------------------------------------------------------------
     def action_reply(self) -> None:
@@ -707,7 +710,7 @@ class InboxScreen(OfficeScreen):
             if template is not None:
                 self.action_reply_with(mid, template)
 
-        def choose(templates: list) -> None:
+        def choose(templates: list[TemplateView]) -> None:
             options = [("", "Standard reply")] + [(t.id, t.name) for t in templates]
             if len(options) == 1:
                 chosen("")
@@ -715,7 +718,7 @@ class InboxScreen(OfficeScreen):
                 self.app.push_screen(ChooseDialog("Draft a reply from a template", options,
                                                   "Merge fields: constituent name, case reference, MP"), chosen)
 
-        self.act(lambda office: _letters().list_templates(office, "reply"), choose, refresh=False)
+        self.act(lambda office: inbox_work.letters.list_templates(office, "reply"), choose, refresh=False)
 
     def action_reply_with(self, mid: str, template: str) -> None:
         """The reply to `mid` from `template` ("" for the standard one), in a form to read and change; Ctrl+S
@@ -723,7 +726,7 @@ class InboxScreen(OfficeScreen):
         from mpoffice_tui.ui.dialogs.form import Field
         from mpoffice_tui.ui.dialogs.send_mail import SendDialog
 
-        def saved(d: Any) -> None:
+        def saved(d: SavedReply | None) -> None:
             if d is None or d is True:
                 return
             if d.queued:
@@ -734,15 +737,15 @@ class InboxScreen(OfficeScreen):
                             "(s sends it, o exports it)")
             self.refresh_lane()
 
-        def action(queue: bool) -> Callable[[Any, dict[str, Any]], Any]:
-            def act(office: Any, v: dict[str, Any]) -> Any:
-                draft = _replies().draft_reply(office, mid, template or None, body=v["body"], subject=v["subject"],
-                                               queue=queue)
+        def action(queue: bool) -> Callable[[Office, FormValues], SavedReply]:
+            def act(office: Office, v: FormValues) -> SavedReply:
+                draft = inbox_work.replies.draft_reply(office, mid, template or None, body=v.text("body"),
+                                                       subject=v.text("subject"), queue=queue)
                 return SavedReply(draft.to, queue)
 
             return act
 
-        def edit(answer: tuple[Any, str]) -> None:
+        def edit(answer: tuple[Composed, str]) -> None:
             composed, sender = answer
             form = SendDialog(
                 "Reply", [Field("subject", "Subject", value=composed.subject, required=True),
@@ -752,8 +755,8 @@ class InboxScreen(OfficeScreen):
             form.opener = (self, f"reply_with({mid!r}, {template!r})")  # a lock opens this reply again
             self.app.push_screen(form, saved)
 
-        self.act(lambda office: (_replies().compose_reply(office, mid, template or None),
-                                        _outbox().from_address(office)), edit, refresh=False)
+        self.act(lambda office: (inbox_work.replies.compose_reply(office, mid, template or None),
+                                 inbox_work.outbox.from_address(office)), edit, refresh=False)
 
     def _campaign_id(self) -> str | None:
         if self.showing_groups:
@@ -774,13 +777,13 @@ class InboxScreen(OfficeScreen):
             return
 
         def draft(template: str | None, left_out: int) -> None:
-            def acknowledge(office: Any) -> tuple[list, bool]:
-                send = bool(_outbox().from_address(office))  # queued (paced) when there is a From address
-                return _replies().draft_campaign_acknowledgements(office, cid, template, send=send), send
+            def acknowledge(office: Office) -> tuple[list[Draft], bool]:
+                send = bool(inbox_work.outbox.from_address(office))  # queued (paced) when there is a From address
+                return inbox_work.replies.draft_campaign_acknowledgements(office, cid, template, send=send), send
 
             self.act(acknowledge, lambda done: drafted(done, left_out))
 
-        def drafted(done: tuple[list, bool], left_out: int) -> None:
+        def drafted(done: tuple[list[Draft], bool], left_out: int) -> None:
             drafts, sent = done
             if self.lane == "campaigns" and self.campaign is not None and self.campaign.id == cid:
                 self.campaign = None
@@ -794,7 +797,7 @@ class InboxScreen(OfficeScreen):
                 text += f"; {left_out} flagged message(s) wait in New or Suggested to be read"
             self.notify(text)
 
-        def previewed(template: str | None, preview: Any) -> None:
+        def previewed(template: str | None, preview: AckPreview) -> None:
             if preview.senders == 0:
                 self.notify("Nobody in this campaign is waiting for an acknowledgement"
                             + (f" ({preview.left_out} flagged: read them one by one)" if preview.left_out else ""),
@@ -807,10 +810,10 @@ class InboxScreen(OfficeScreen):
         def chosen(template: str | None) -> None:
             if template is None:
                 return
-            self.act(lambda office: _replies().preview_campaign_acknowledgement(office, cid, template or None),
-                            lambda preview: previewed(template or None, preview), refresh=False)
+            self.act(lambda office: inbox_work.replies.preview_campaign_acknowledgement(office, cid, template or None),
+                     lambda preview: previewed(template or None, preview), refresh=False)
 
-        def choose(templates: list) -> None:
+        def choose(templates: list[TemplateView]) -> None:
             if not templates:
                 chosen("")
                 return
@@ -818,15 +821,15 @@ class InboxScreen(OfficeScreen):
             self.app.push_screen(ChooseDialog("Acknowledge the campaign with", options,
                                               "Templates of kind campaign (F9 manages them)"), chosen)
 
-        self.act(lambda office: _letters().list_templates(office, "campaign"), choose, refresh=False)
+        self.act(lambda office: inbox_work.letters.list_templates(office, "campaign"), choose, refresh=False)
 
     def action_export_outbox(self) -> None:
         def answered(folder: str | None) -> None:
             if folder:
                 target = Path(folder).expanduser()
-                self.act(lambda office: _replies().export_outbox(office, target),
-                                lambda done: self.notify(f"{len(done)} repl{'y' if len(done) == 1 else 'ies'} "
-                                                         f"written to {target} as .eml (nothing was sent)"))
+                self.act(lambda office: inbox_work.replies.export_outbox(office, target),
+                         lambda done: self.notify(f"{len(done)} repl{'y' if len(done) == 1 else 'ies'} "
+                                                  f"written to {target} as .eml (nothing was sent)"))
 
         self.app.push_screen(AskDialog("Export the outbox", "Folder for the .eml files (a mail client sends them)",
                                        str(Path.home() / "mpoffice-outbox"), ok="Export"), answered)
@@ -847,8 +850,8 @@ class InboxScreen(OfficeScreen):
             def answered(folder: str | None) -> None:
                 if folder:
                     target = Path(folder).expanduser()
-                    self.act(lambda office: _cases().export_attachment(office, attachment_id, target),
-                                    lambda path: self.notify(f"Saved {path}"), refresh=False)
+                    self.act(lambda office: inbox_work.cases.export_attachment(office, attachment_id, target),
+                             lambda path: self.notify(f"Saved {path}"), refresh=False)
 
             self.app.push_screen(AskDialog("Export attachment", "Folder (or file name) to save it to",
                                            str(Path.home()), ok="Save"), answered)
@@ -861,7 +864,7 @@ class InboxScreen(OfficeScreen):
 
     # -- capture and import ----------------------------------------------------------------------------
     def action_capture(self) -> None:
-        def answered(answer: Any) -> None:
+        def answered(answer: CaptureAnswer | None) -> None:
             if answer is None:
                 return
 
@@ -881,7 +884,7 @@ class InboxScreen(OfficeScreen):
         if not folder:
             return
 
-        def work(office: Office) -> Any:
+        def work(office: Office) -> DropReport:
             from mpoffice_tui.services import dropfolder
 
             return dropfolder.scan(office, folder)
@@ -890,7 +893,7 @@ class InboxScreen(OfficeScreen):
                    lambda report: self._dropped(report) if report.imported or report.rejected else None,
                    failed=lambda error: self.notify(f"Drop folder: {error}", severity="error"))
 
-    def _dropped(self, report: Any) -> None:
+    def _dropped(self, report: DropReport) -> None:
         text = f"Drop folder: {report.imported} imported"
         if report.rejected:
             text += f", {len(report.rejected)} rejected (moved to rejected/)"

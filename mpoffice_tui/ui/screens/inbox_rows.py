@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.paged_table import Column
+
+if TYPE_CHECKING:
+    from mpoffice_tui.services.inbox import InboxRow, MessageDetail
+    from mpoffice_tui.services.outbox import Outgoing
+    from mpoffice_tui.services.replies import AckPreview
 
 CHANNELS = {"email": "Email", "letter": "Letter", "phone": "Phone", "walk_in": "Walk-in", "surgery": "Surgery"}
 FLAG_LABELS = {
@@ -25,14 +30,14 @@ def when(stamp: str) -> str:
     return (stamp or "")[:16].replace("T", " ")
 
 
-def sender_of(row: Any) -> str:
+def sender_of(row: InboxRow) -> str:
     """Who it is from; for a draft reply (outgoing), who it is to."""
     if row.direction == "out":
         return f"to {row.recipients}" if row.recipients else ""
     return row.sender_name or row.sender_email or ""
 
 
-def marks(row: Any) -> str:
+def marks(row: InboxRow) -> str:
     """Short markers: ! flagged, + attachments."""
     return ("!" if row.flags else "") + ("+" if row.attachments else "")
 
@@ -43,7 +48,7 @@ class SavedReply:
     queued: bool
 
 
-def state_text(row: Any) -> str:
+def state_text(row: Outgoing) -> str:
     """An outgoing message's state as the Outbox lane shows it: "failed: 550 no such user", "draft, exported"."""
     text = row.state_label
     if row.exported_at and row.state == "draft":
@@ -53,7 +58,7 @@ def state_text(row: Any) -> str:
     return text
 
 
-def to_of(row: Any) -> str:
+def to_of(row: Outgoing) -> str:
     """Whom an outgoing email is to (the column is headed To): the name, else the address; the preview
     shows both."""
     from email.utils import getaddresses
@@ -62,14 +67,14 @@ def to_of(row: Any) -> str:
     return ", ".join(people)
 
 
-MESSAGE_COLUMNS = (
+MESSAGE_COLUMNS: tuple[Column[InboxRow], ...] = (
     Column("Received", lambda r: when(r.received_at), width=16, drop_order=2),
     Column("From", sender_of, width=22, min_width=14),
     Column("Subject", lambda r: r.subject, min_width=20),
     Column("", marks, width=2, drop_order=3),
     Column("Case", lambda r: r.case_ref or "", width=8, drop_order=1),
 )
-OUTBOX_COLUMNS = (
+OUTBOX_COLUMNS: tuple[Column[Outgoing], ...] = (
     Column("Written", lambda r: when(r.drafted_at), width=16, drop_order=2),
     Column("To", to_of, width=22, min_width=14),
     Column("Subject", lambda r: r.subject, min_width=16),
@@ -86,7 +91,7 @@ def size_text(n: int) -> str:
     return f"{n} B" if n < 1024 else f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1048576:.1f} MB"
 
 
-def preview_head(view: Any) -> Text:
+def preview_head(view: MessageDetail) -> Text:
     sender = one_line(view.sender_name or "")
     if view.sender_email:
         sender = f"{sender} <{one_line(view.sender_email)}>" if sender else one_line(view.sender_email)
@@ -104,7 +109,7 @@ def preview_head(view: Any) -> Text:
     return head
 
 
-def preview_meta(view: Any) -> Text:
+def preview_meta(view: MessageDetail) -> Text:
     """The suggestion and its reason, the flags and the attachments."""
     meta = Text()
     reason = one_line(view.suggestion_reason or "")
@@ -134,7 +139,7 @@ def preview_meta(view: Any) -> Text:
     return meta
 
 
-def ack_preview_text(preview: Any) -> Text:
+def ack_preview_text(preview: AckPreview) -> Text:
     """What a campaign acknowledgement will say, and to whom."""
     text = Text()
     text.append(f"To {preview.senders} sender(s), one each", "bold")

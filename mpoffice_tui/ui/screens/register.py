@@ -11,7 +11,7 @@ Tab 2, Register of Interests: see `ui/screens/interests.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -31,7 +31,11 @@ from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.work import run_office
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.cases import CaseRow
+    from mpoffice_tui.services.lists import ElectorRow
     from mpoffice_tui.services.register import ElectorView, Hit, LookupResult
 
 DEBOUNCE_SECONDS = 0.15
@@ -50,7 +54,7 @@ class ShownElector:
     notes: str
     known: str
     key: str
-    hit: Any = None  # services.register.Hit for lookup rows
+    hit: Hit | None = None  # for lookup rows
 
 
 def marker_words(markers: str, attainment_date: str | None = None, optout: bool = False) -> str:
@@ -85,7 +89,7 @@ def _from_hit(hit: Hit) -> ShownElector:
                         marker_words(e.markers, e.attainment_date, e.open_register_optout), known, e.key, hit)
 
 
-def _from_row(row: Any) -> ShownElector:
+def _from_row(row: ElectorRow) -> ShownElector:
     return ShownElector(row.number, row.name, row.address, row.postcode,
                         marker_words(row.markers, None, row.optout), "", row.key, None)
 
@@ -166,7 +170,7 @@ class RegisterScreen(OfficeScreen):
         self.query_text = ""
         self.result: LookupResult | None = None  # the last lookup shown
         self.bulk_allowed: bool | None = None
-        self._timer = None
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -175,14 +179,15 @@ class RegisterScreen(OfficeScreen):
                 yield Input(placeholder="Name, postcode, address or elector number", id="register-search")
                 yield Static("", id="register-summary", classes="summary")
                 with Horizontal(id="register-body"):
-                    yield PagedTable([
+                    columns: list[Column[ShownElector]] = [
                         Column("Number", lambda r: r.number, width=10),
                         Column("Name", lambda r: r.name, min_width=14),
                         Column("Address", lambda r: ", ".join(x for x in (r.address, r.postcode) if x),
                                min_width=16),
                         Column("Markers", lambda r: r.notes, width=10, drop_order=1),
                         Column("Known", lambda r: r.known, width=7, drop_order=2),
-                    ], id="electors", empty_text="No elector matches.")
+                    ]
+                    yield PagedTable(columns, id="electors", empty_text="No elector matches.")
                     with VerticalScroll(id="elector-detail"):
                         yield Static(Text(PROMPT, style="dim"), id="elector-card")
                 yield Static("", id="publications", classes="summary")
@@ -336,7 +341,7 @@ class RegisterScreen(OfficeScreen):
         else:
             dialog = NewCaseDialog(elector=hit.elector)
 
-        async def opened(row: Any) -> None:
+        async def opened(row: CaseRow | None) -> None:
             if row:
                 await self.app.open_case(row.id)
 

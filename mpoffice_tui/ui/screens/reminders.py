@@ -5,7 +5,7 @@ overdue (Enter reviews the person's pack)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -20,10 +20,15 @@ from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.work import run_office
 
+if TYPE_CHECKING:
+    from mpoffice_tui.services.letters import ChaseItem
+    from mpoffice_tui.services.reminders import ReminderItem
+    from mpoffice_tui.services.sar_requests import SarView
+
 
 @dataclass(frozen=True)
 class ReminderRow:
-    item: Any
+    item: ReminderItem | ChaseReminder | SarReminder
     when: str  # "overdue" | "today" | "chase" | "sar"
 
 
@@ -31,7 +36,7 @@ class ReminderRow:
 class ChaseReminder:
     """A third party overdue a reply (services.letters.ChaseItem), shaped like a reminder row."""
 
-    chase: Any
+    chase: ChaseItem
     kind = "chase"
     task_id = None
     assignee = None
@@ -57,7 +62,7 @@ class ChaseReminder:
 class SarReminder:
     """A subject access request overdue or due within a week (services.sar_requests.SarView), as a reminder row."""
 
-    request: Any
+    request: SarView
     today: str
     kind = "sar"
     task_id = None
@@ -93,13 +98,14 @@ class RemindersScreen(OfficeScreen):
 
     def compose(self) -> ComposeResult:
         def what(r: ReminderRow) -> str:
-            if r.when == "chase":
-                return f"Chase: {r.item.chase.organisation} (no reply since {r.item.chase.contacted_on})"
-            if r.when == "sar":
-                req = r.item.request
+            item = r.item
+            if isinstance(item, ChaseReminder):
+                return f"Chase: {item.chase.organisation} (no reply since {item.chase.contacted_on})"
+            if isinstance(item, SarReminder):
+                req = item.request
                 return f"Subject access request: {req.person}" + (
                     f" (made by {req.requester_name})" if req.requester_name else "")
-            return ("Review: " if r.item.kind == "review" else "Task: ") + r.item.title + f" ({r.item.case_title})"
+            return ("Review: " if item.kind == "review" else "Task: ") + item.title + f" ({item.case_title})"
 
         yield Header()
         yield Static("", id="reminders-summary", classes="summary")

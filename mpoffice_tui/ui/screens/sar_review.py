@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog, FormValues
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.text import clean, one_line
 from mpoffice_tui.ui.widgets.header import Header
@@ -21,10 +21,15 @@ from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.work import run_office
 
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.sar_pack import Pack
+    from mpoffice_tui.services.sar_redaction import Proposal, Review
+
 
 @dataclass(frozen=True)
 class ProposalRow:
-    proposal: Any  # services.sar_redaction.Proposal
+    proposal: Proposal
 
     @property
     def state(self) -> str:
@@ -32,7 +37,7 @@ class ProposalRow:
         return ("Withheld" if p.withheld else "RELEASED") + ("" if p.decided else " ?")
 
 
-def context_text(p: Any) -> Text:
+def context_text(p: Proposal) -> Text:
     """The passage in its context: the words around it dim, the words proposed for withholding marked."""
     text = Text()
     text.append(f"{one_line(p.where)} — {p.label}\n", "bold")
@@ -67,7 +72,7 @@ class SarReviewScreen(OfficeScreen):
     def __init__(self, constituent_id: str) -> None:
         super().__init__()
         self.constituent_id = constituent_id
-        self.review: Any = None
+        self.review: Review | None = None
         self._rows: list[ProposalRow] = []
 
     def compose(self) -> ComposeResult:
@@ -164,10 +169,10 @@ class SarReviewScreen(OfficeScreen):
         home = Path.home() / "Documents" if (Path.home() / "Documents").is_dir() else Path.home()
         stem = "subject-access-" + "-".join(one_line(self.review.person).split())[:40]
 
-        def produce(office: Any, v: dict[str, Any]) -> Any:
-            return sar_pack.build_pack(office, pid, Path(v["folder"]).expanduser())
+        def produce(office: Office, v: FormValues) -> Pack:
+            return sar_pack.build_pack(office, pid, Path(v.text("folder")).expanduser())
 
-        def done(pack: Any) -> None:
+        def done(pack: Pack | None) -> None:
             if pack is None or pack is True:
                 return
             self.notify(f"Pack written to {pack.folder}: send the folder 'send'; read {pack.checklist.name} first "

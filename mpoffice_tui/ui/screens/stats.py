@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -12,17 +12,26 @@ from textual.binding import Binding
 from textual.widgets import Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
-from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog, FormValues
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.text import one_line
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.work import run_office
 
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.stats import Stats
+
 
 def short(label: str, width: int = 14) -> str:
     label = one_line(label)
     return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def _axis(ticks: list[int]) -> list[float]:
+    """Ticks as plotext's axis takes them (the same whole numbers)."""
+    return list(ticks)
 
 
 def count_ticks(top: int, most: int = 6) -> list[int]:
@@ -50,7 +59,7 @@ class StatsScreen(OfficeScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.stats: Any = None
+        self.stats: Stats | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -78,7 +87,7 @@ class StatsScreen(OfficeScreen):
     def action_reload(self) -> None:
         self.load()
 
-    def _loaded(self, stats: Any) -> None:
+    def _loaded(self, stats: Stats) -> None:
         s = self.stats = stats
         by_status = ", ".join(f"{c.key.replace('_', ' ')} {c.count:,}" for c in s.by_status)
         self.query_one("#stats-summary", Static).update(
@@ -88,9 +97,9 @@ class StatsScreen(OfficeScreen):
         plt.clear_figure()
         labels = [m.month[2:] for m in s.by_month]
         plt.multiple_bar(labels, [[m.opened for m in s.by_month], [m.closed for m in s.by_month]],
-                         labels=["opened", "closed"])
+                         labels=["opened", "closed"])  # type: ignore[call-arg]  # (textual-plotext's stub says label)
         ticks = count_ticks(max([0, *(m.opened for m in s.by_month), *(m.closed for m in s.by_month)]))
-        plt.yticks(ticks)
+        plt.yticks(_axis(ticks))
         plt.ylim(0, ticks[-1])
         plt.title("Cases opened and closed by month")
         month.refresh()
@@ -100,7 +109,7 @@ class StatsScreen(OfficeScreen):
         top = list(s.open_by_category[:10])[::-1]
         plt.bar([short(c.key) for c in top], [c.count for c in top], orientation="horizontal", width=0.3)
         ticks = count_ticks(max([0, *(c.count for c in top)]))
-        plt.xticks(ticks)
+        plt.xticks(_axis(ticks))
         plt.xlim(0, ticks[-1])
         plt.title("Open cases by category")
         cat.refresh()
@@ -111,7 +120,7 @@ class StatsScreen(OfficeScreen):
         plt.bar([short(w.staff) for w in staff], [w.open_cases for w in staff], orientation="horizontal",
                 width=0.3)
         ticks = count_ticks(max([0, *(w.open_cases for w in staff)]))
-        plt.xticks(ticks)
+        plt.xticks(_axis(ticks))
         plt.xlim(0, ticks[-1])
         plt.title("Open cases by assignee")
         work.refresh()
@@ -134,8 +143,8 @@ class StatsScreen(OfficeScreen):
     def action_export(self) -> None:
         from mpoffice_tui.services.stats import csv_bytes, office_stats, stats_csv
 
-        def export(office: Any, v: dict[str, Any]) -> Path:
-            target = Path(v["path"]).expanduser()
+        def export(office: Office, v: FormValues) -> Path:
+            target = Path(v.text("path")).expanduser()
             if target.is_dir():
                 target = target / f"mpoffice-stats-{self.stats.today if self.stats else 'today'}.csv"
             try:
@@ -144,7 +153,7 @@ class StatsScreen(OfficeScreen):
                 raise ValueError(f"{target}: cannot write ({exc.strerror or exc})") from exc
             return target
 
-        def done(path: Any) -> None:
+        def done(path: Path | None) -> None:
             if isinstance(path, Path):
                 self.notify(f"Saved {path}")
 

@@ -4,7 +4,8 @@ visit into a case in one form. Bookings, walk-ins (one key), no-shows, moves, re
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -21,6 +22,15 @@ from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.work import run_office
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from mpoffice_tui.db.engine import Office
+    from mpoffice_tui.services.surgeries import AppointmentView, SurgeryDay, SurgeryView
+    from mpoffice_tui.services.surgery_mail import RemindersDrafted
+    from mpoffice_tui.services.surgery_visits import Visit, VisitPerson
+    from mpoffice_tui.ui.screens.base import ScreenState
+
 SAFETY_CSS = """
 .surgery-flags { padding: 0 1; height: auto; color: $warning; text-style: bold; }
 .surgery-flags.safety { background: $error 30%; color: $text; }
@@ -32,7 +42,7 @@ def flags_text(flags: tuple[str, ...]) -> Text:
     return Text("  ".join(f"⚠ {one_line(f)}" if f.startswith("SAFETY") else one_line(f) for f in flags))
 
 
-def stats_line(day: Any) -> Text:
+def stats_line(day: SurgeryDay) -> Text:
     s = day.surgery
     st = s.stats
     text = Text()
@@ -78,15 +88,15 @@ class SurgeryScreen(OfficeScreen):
     def __init__(self) -> None:
         super().__init__()
         self.surgery_id: str | None = None
-        self.day: Any = None
+        self.day: SurgeryDay | None = None
         self.to_do_only = False
-        self._rows: list[Any] = []
+        self._rows: list[AppointmentView] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text("Loading…"), id="surgery-head")
         yield Static("", id="surgery-stats")
-        yield PagedTable([
+        columns: list[Column[AppointmentView]] = [
             Column("Time", lambda a: a.time, width=13),
             Column("Name", lambda a: ("⚠ " if a.safety_caution else "") + a.name, width=20),
             Column("Status", lambda a: a.status_label, width=13),
@@ -95,7 +105,8 @@ class SurgeryScreen(OfficeScreen):
                    drop_order=1),
             Column("Case", lambda a: a.case_ref or (f"{a.open_cases} open" if a.open_cases else ""), width=8,
                    drop_order=3),
-        ], id="appointments", empty_text="Nobody booked yet: b books someone, w adds a walk-in.")
+        ]
+        yield PagedTable(columns, id="appointments", empty_text="Nobody booked yet: b books someone, w adds a walk-in.")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -107,12 +118,13 @@ class SurgeryScreen(OfficeScreen):
         if self.day is not None:
             self.load()
 
-    def keep(self) -> dict[str, Any]:
+    def keep(self) -> ScreenState:
         return {"surgery_id": self.surgery_id} if self.surgery_id else {}
 
-    def resume(self, state: dict[str, Any]) -> None:
-        if state.get("surgery_id"):
-            self.surgery_id = state["surgery_id"]
+    def resume(self, state: ScreenState) -> None:
+        surgery_id = state.get("surgery_id")
+        if isinstance(surgery_id, str) and surgery_id:
+            self.surgery_id = surgery_id
             self.load()
 
     # -- loading --------------------------------------------------------------------------------------
@@ -121,7 +133,7 @@ class SurgeryScreen(OfficeScreen):
 
         wanted, to_do = self.surgery_id, self.to_do_only
 
-        def query(office: Any) -> tuple[Any, list[Any]]:
+        def query(office: Office) -> tuple[SurgeryDay | None, list[AppointmentView]]:
             day = surgeries.day_for_screen(office, wanted)
             if day is None or not to_do:
                 return day, list(day.appointments) if day else []
@@ -129,7 +141,7 @@ class SurgeryScreen(OfficeScreen):
 
         run_office(self, "surgery-day", query, self._show_day)
 
-    def _show_day(self, loaded: tuple[Any, list[Any]]) -> None:
+    def _show_day(self, loaded: tuple[SurgeryDay | None, list[AppointmentView]]) -> None:
         day, rows = loaded
         self.day = day
         head = self.query_one("#surgery-head", Static)
@@ -177,17 +189,17 @@ class SurgeryScreen(OfficeScreen):
         run_office(self, "surgery-step", lambda office: surgeries.neighbour(office, current, step), found)
 
     # -- the highlighted booking --------------------------------------------------------------------
-    def _chosen(self) -> Any:
+    def _chosen(self) -> AppointmentView | None:
         row = self.query_one("#appointments", PagedTable).cursor_row
         if row is None:
             self.notify("Choose someone on the list first.")
         return row
 
-    def _act(self, group: str, call: Any, done: str | None = None) -> None:
+    def _act(self, group: str, call: Callable[[Office], object], done: str | None = None) -> None:
         run_office(self, group, call, lambda _: self.load(), done=done)
 
     @on(PagedTable.RowSelected, "#appointments")
-    def open_person(self, event: PagedTable.RowSelected) -> None:
+    def open_person(self, event: PagedTable.RowSelected[AppointmentView]) -> None:
         self.app.push_screen(SurgeryPersonScreen(event.row.id))
 
     def action_arrived(self) -> None:
@@ -248,7 +260,7 @@ class SurgeryScreen(OfficeScreen):
         s = self.day.surgery
         self.app.push_screen(BookingDialog(s.id, s.label, walk_in=True), self._booked)
 
-    def _booked(self, a: Any) -> None:
+    def _booked(self, a: AppointmentView | None) -> None:
         if a is not None:
             self.notify(f"{one_line(a.name)}: {a.time}" + (" (confirmation emailed)" if a.confirmation_id else "")
                         + ".")
@@ -264,7 +276,7 @@ class SurgeryScreen(OfficeScreen):
             self.notify(f"{one_line(a.name)} is {a.status_label}: only a booking not yet seen can be moved.")
             return
 
-        def moved(result: Any) -> None:
+        def moved(result: AppointmentView | None) -> None:
             if result is not None:
                 self.notify(f"{one_line(result.name)} moved to {result.slot}.")
                 self.load()
@@ -286,7 +298,7 @@ class SurgeryScreen(OfficeScreen):
             return
         sid = self.day.surgery.id
 
-        def told(done: Any) -> None:
+        def told(done: RemindersDrafted) -> None:
             ring = "; ".join(f"{one_line(n)} {p or '(no number)'}" for n, p in done.no_email)
             self.notify(f"{done.drafted} reminder(s) in the outbox ({done.state.replace('_', ' ')})."
                         + (f" Ring: {ring}" if ring else ""), timeout=10)
@@ -298,8 +310,11 @@ class SurgeryScreen(OfficeScreen):
         from mpoffice_tui.ui.dialogs.surgery import print_dialog
 
         if self.day is not None:
-            self.app.push_screen(print_dialog(self.day.surgery),
-                                 lambda path: path and self.notify(f"Saved the list as {path}."))
+            def saved(path: Path | None) -> None:
+                if path:
+                    self.notify(f"Saved the list as {path}.")
+
+            self.app.push_screen(print_dialog(self.day.surgery), saved)
 
     def action_to_do(self) -> None:
         self.to_do_only = not self.to_do_only
@@ -308,7 +323,7 @@ class SurgeryScreen(OfficeScreen):
     def action_new_surgery(self) -> None:
         from mpoffice_tui.ui.dialogs.surgery import new_surgery_dialog
 
-        def added(s: Any) -> None:
+        def added(s: SurgeryView | None) -> None:
             if s is not None:
                 self.notify(f"Added {one_line(s.label)}.")
                 self.surgery_id = s.id
@@ -318,13 +333,13 @@ class SurgeryScreen(OfficeScreen):
         self.app.push_screen(new_surgery_dialog(place), added)
 
 
-def open_visit(screen: OfficeScreen, appointment_id: str, then: Any = None) -> None:
+def open_visit(screen: OfficeScreen, appointment_id: str, then: Callable[[], object] | None = None) -> None:
     """Read the person's open cases, then open the visit form; `then()` after it is saved."""
     from mpoffice_tui.services import surgery_visits
     from mpoffice_tui.ui.dialogs.surgery import visit_dialog
 
-    def ready(person: Any) -> None:
-        def saved(visit: Any) -> None:
+    def ready(person: VisitPerson) -> None:
+        def saved(visit: Visit | None) -> None:
             if visit is None:
                 return
             screen.notify(("New case " if visit.case_opened else "Visit added to ") + f"{visit.case_ref} "
@@ -363,7 +378,7 @@ class SurgeryPersonScreen(OfficeScreen):
     def __init__(self, appointment_id: str) -> None:
         super().__init__()
         self.appointment_id = appointment_id
-        self.seen: Any = None
+        self.seen: VisitPerson | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -384,7 +399,7 @@ class SurgeryPersonScreen(OfficeScreen):
         aid = self.appointment_id
         run_office(self, "surgery-person", lambda office: surgery_visits.person_for(office, aid), self._show)
 
-    def _show(self, seen: Any) -> None:
+    def _show(self, seen: VisitPerson) -> None:
         self.seen = seen
         a, p = seen.appointment, seen.person
         head = Text()
@@ -426,13 +441,13 @@ class SurgeryPersonScreen(OfficeScreen):
         cases = self.query_one("#visit-cases", OptionList)
         cases.clear_options()
         for c in seen.open_cases:
-            label = Text()
-            label.append(c.ref, "bold")
-            label.append(f"  {one_line(c.title)}  ")
-            label.append(f"{c.status} · {one_line(c.category)}", "dim")
+            line = Text()
+            line.append(c.ref, "bold")
+            line.append(f"  {one_line(c.title)}  ")
+            line.append(f"{c.status} · {one_line(c.category)}", "dim")
             if c.last_activity_on:
-                label.append(f"\n   last: {c.last_activity_on}  {one_line(c.last_activity)[:70]}", "italic")
-            cases.add_option(Option(label, id=c.id))
+                line.append(f"\n   last: {c.last_activity_on}  {one_line(c.last_activity)[:70]}", "italic")
+            cases.add_option(Option(line, id=c.id))
         if not seen.open_cases:
             cases.add_option(Option(Text("No open cases: c captures the visit as a new one.", style="italic"),
                                     disabled=True))

@@ -8,7 +8,7 @@ sync folder (empty: stop syncing); on the conflicts table `1` keeps this value, 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mpoffice_tui.db.engine import Office
     from mpoffice_tui.services.status import SyncOverview
     from mpoffice_tui.sync.auto import SyncResult
+    from mpoffice_tui.sync.conflicts import ConflictView
 
 
 class SyncFinished(Message):
@@ -55,7 +56,7 @@ def describe(result: SyncResult | None, error: str = "") -> str:
     return text
 
 
-def _value(value: Any) -> str:
+def _value(value: object) -> str:
     if value is None:
         return "(empty)"
     if isinstance(value, (dict, list)):
@@ -216,22 +217,22 @@ class SyncScreen(OfficeScreen):
             return bool(self.overview and self.overview.conflicts)
         return True
 
-    def _conflict(self) -> Any | None:
+    def _conflict(self) -> ConflictView | None:
         return self.query_one("#sync-conflicts", PagedTable).cursor_row
 
-    def action_resolve(self, choice: str, value: Any = None) -> None:
+    def action_resolve(self, choice: str, value: str | None = None) -> None:
         conflict = self._conflict()
         if conflict is None:
             return
 
-        def query(office):
+        def query(office: Office) -> ConflictView:
             from mpoffice_tui.sync import conflicts
 
             return conflicts.resolve(office, conflict.id, choice, value)
 
         run_office(self, "sync-resolve", query, self._resolved)
 
-    def _resolved(self, c: Any) -> None:
+    def _resolved(self, c: ConflictView) -> None:
         self.query_one("#sync-result", Static).update(Text(f"Settled {one_line(c.tbl)} {one_line(c.field)}."))
         self.reload()
         self.app.refresh_status()
@@ -269,7 +270,7 @@ class SyncScreen(OfficeScreen):
 class EditConflictScreen(OfficeDialog["str | None"]):
     """Type the value a conflicting field should have (both values shown)."""
 
-    def __init__(self, conflict: Any) -> None:
+    def __init__(self, conflict: ConflictView) -> None:
         super().__init__()
         self.conflict = conflict
 

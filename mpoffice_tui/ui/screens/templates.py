@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from mpoffice_tui.ui.dialogs.form import Field, FormDialog
+from mpoffice_tui.ui.dialogs.form import Field, FormDialog, FormValues
 from mpoffice_tui.ui.dialogs.simple import ConfirmDialog, TextDialog
 from mpoffice_tui.ui.screens.base import OfficeScreen
 from mpoffice_tui.ui.text import clean, one_line
@@ -20,13 +20,21 @@ from mpoffice_tui.ui.widgets.key_bar import KeyBar
 from mpoffice_tui.ui.widgets.paged_table import Column, PagedTable
 from mpoffice_tui.ui.work import run_office
 
+if TYPE_CHECKING:
+    from mpoffice_tui.services.letters import TemplateView
+
 INTRO = "Fields: {salutation} {case_ref} {case_title} {mp_name} {date}… (? on the list shows all)"
 
 
-class TemplateDialog(FormDialog):
+class TemplateDialog(FormDialog["TemplateView"]):
     """The template form, with room for a letter's body."""
 
     DEFAULT_CSS = "TemplateDialog .dialog-multiline { height: 12; }"
+
+
+def _template(v: FormValues) -> dict[str, str]:
+    """The template form's fields, as the letters service takes them."""
+    return {name: v.text(name) for name in ("name", "kind", "subject", "body")}
 
 
 class TemplatesScreen(OfficeScreen):
@@ -47,7 +55,7 @@ class TemplatesScreen(OfficeScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.current: Any = None
+        self.current: TemplateView | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -81,10 +89,10 @@ class TemplatesScreen(OfficeScreen):
             self._show(None)
 
     @on(PagedTable.RowHighlighted, "#templates")
-    def highlighted(self, event: PagedTable.RowHighlighted) -> None:
+    def highlighted(self, event: PagedTable.RowHighlighted[TemplateView]) -> None:
         self._show(event.row)
 
-    def _show(self, t: Any) -> None:
+    def _show(self, t: TemplateView | None) -> None:
         self.current = t
         body = Text()
         if t is not None:
@@ -93,7 +101,7 @@ class TemplatesScreen(OfficeScreen):
             body.append(clean(t.body))
         self.query_one("#template-body", Static).update(body)
 
-    def _fields(self, t: Any = None) -> list[Field]:
+    def _fields(self, t: TemplateView | None = None) -> list[Field]:
         from mpoffice_tui.services.letters import KINDS
 
         return [Field("name", "Name", value=t.name if t else "", required=True),
@@ -103,7 +111,7 @@ class TemplatesScreen(OfficeScreen):
                 Field("body", "Text", "multiline", t.body if t else "{salutation},\n\n\n\nYours sincerely,\n\n{mp_name}",
                       required=True)]
 
-    def _saved(self, t: Any) -> None:
+    def _saved(self, t: TemplateView | None) -> None:
         if t is not None:
             self.notify(f"Saved the template {one_line(t.name)}.")
             self._load(keep_cursor=True)
@@ -112,7 +120,7 @@ class TemplatesScreen(OfficeScreen):
         from mpoffice_tui.services import letters
 
         self.app.push_screen(TemplateDialog("Add a template", self._fields(),
-                                            lambda office, v: letters.add_template(office, **v), intro=INTRO),
+                                            lambda office, v: letters.add_template(office, **_template(v)), intro=INTRO),
                              self._saved)
 
     @on(PagedTable.RowSelected, "#templates")
@@ -123,7 +131,7 @@ class TemplatesScreen(OfficeScreen):
         if t is None:
             return
         self.app.push_screen(TemplateDialog(f"Edit {one_line(t.name)}", self._fields(t),
-                                            lambda office, v: letters.update_template(office, t.id, **v),
+                                            lambda office, v: letters.update_template(office, t.id, **_template(v)),
                                             intro=INTRO), self._saved)
 
     def action_delete(self) -> None:
@@ -144,8 +152,11 @@ class TemplatesScreen(OfficeScreen):
     def action_starter(self) -> None:
         from mpoffice_tui.services import letters
 
-        run_office(self, "template-starter", letters.load_starter_templates,
-                   lambda n: (self.notify(f"{n} starter template{'s' if n != 1 else ''} added."), self._load()))
+        def added(n: int) -> None:
+            self.notify(f"{n} starter template{'s' if n != 1 else ''} added.")
+            self._load()
+
+        run_office(self, "template-starter", letters.load_starter_templates, added)
 
     def action_fields(self) -> None:
         from mpoffice_tui.services.letters import KINDS, MERGE_FIELDS

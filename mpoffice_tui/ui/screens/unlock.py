@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -17,6 +17,9 @@ from textual.widgets import Input, Static
 from mpoffice_tui.ui.typed import office_app
 from mpoffice_tui.ui.widgets.header import Header
 from mpoffice_tui.ui.widgets.key_bar import KeyBar
+
+if TYPE_CHECKING:
+    from mpoffice_tui.db.engine import Office
 
 
 class UnlockButton(Static):
@@ -39,7 +42,7 @@ class UnlockScreen(Screen):
     class Result(Message):
         """How an unlock attempt went: an open office, or a message for the person."""
 
-        def __init__(self, office: Any = None, error: str | None = None, note: str | None = None,
+        def __init__(self, office: Office | None = None, error: str | None = None, note: str | None = None,
                      name: str = "") -> None:
             super().__init__()
             self.office, self.error, self.note, self.name = office, error, note, name
@@ -57,7 +60,7 @@ class UnlockScreen(Screen):
 
     def begin(self) -> None:
         """Called once the first frame is on screen: unlock by the given passphrase or the keyring."""
-        app: Any = self.app
+        app = office_app(self)
         auto = app.take_auto_passphrase()
         if auto is not None:
             self._attempt(auto)
@@ -159,4 +162,5 @@ class UnlockScreen(Screen):
         self._set_message("")
         self.query_one("#passphrase", Input).value = ""
         self._busy(False)
-        office_app(self).office_unlocked(message.office, message.name)
+        if message.office is not None:
+            office_app(self).office_unlocked(message.office, message.name)

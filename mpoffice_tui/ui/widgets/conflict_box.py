@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -12,10 +12,15 @@ from textual.widgets import Button, Static
 
 from mpoffice_tui.ui.text import one_line
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mpoffice_tui.sync.conflicts import ConflictView
+
 TABLE_NAMES = {"cases": "case", "constituents": "constituent"}
 
 
-def conflict_label(cf: Any) -> Text:
+def conflict_label(cf: ConflictView) -> Text:
     label = Text()
     label.append("Sync conflict ", "bold")
     label.append(f"on the {TABLE_NAMES.get(cf.tbl, cf.tbl)}'s {cf.field.replace('_', ' ')}: this ")
@@ -41,9 +46,9 @@ class ConflictBox(Vertical):
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.conflicts: list[Any] = []
+        self.conflicts: list[ConflictView] = []
 
-    async def show(self, conflicts: list[Any] | tuple[Any, ...]) -> None:
+    async def show(self, conflicts: Sequence[ConflictView]) -> None:
         self.conflicts = list(conflicts)
         await self.remove_children()
         self.display = bool(self.conflicts)
@@ -63,7 +68,7 @@ class ConflictBox(Vertical):
         _, choice, n = (event.button.id or "").split("-")
         cf = self.conflicts[int(n)]
         if choice == "edit":
-            def finished(result: Any) -> None:
+            def finished(result: ConflictView | None) -> None:
                 if result is not None:
                     self.app.notify("Conflict settled.")
                     self.post_message(self.Resolved())
@@ -71,7 +76,7 @@ class ConflictBox(Vertical):
             self.app.push_screen(FormDialog(
                 f"Settle the conflict on {cf.field.replace('_', ' ')}",
                 [Field("value", "Value", value=one_line(cf.this_value))],
-                lambda office, v: sync_conflicts.resolve(office, cf.id, "edit", v["value"])), finished)
+                lambda office, v: sync_conflicts.resolve(office, cf.id, "edit", v.text("value"))), finished)
             return
         run_office(self, "conflict-resolve", lambda office: sync_conflicts.resolve(office, cf.id, choice),
                    lambda _: self.post_message(self.Resolved()), done="Conflict settled.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.widgets import Header as TextualHeader
+from textual.widgets import Static
 
 
 class Header(TextualHeader):
@@ -14,7 +15,7 @@ class Header(TextualHeader):
         event.prevent_default()  # instead of Textual's handler, which registers the failing watcher
 
         def set_title() -> None:
-            for title in self.query("HeaderTitle"):  # none once the screen is being dropped
+            for title in self.query("HeaderTitle").results(Static):  # none once the screen is being dropped
                 title.update(self.format_title())
 
         self.watch(self.app, "title", set_title)

@@ -99,7 +99,7 @@ class KeyBar(Widget):
             into.append(f"{description} " if description else "", text_style if enabled else off_style)
             spans.append((start, into.cell_len, key))
 
-        tail, tail_spans = Text(end=""), []
+        tail, tail_spans = Text(end=""), list[tuple[int, int, str]]()
         for entry in self._keys()[2]:
             draw(tail, entry, tail_spans)
         room = max(0, self.size.width - tail.cell_len - (1 if tail.cell_len else 0))

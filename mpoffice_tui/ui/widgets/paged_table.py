@@ -22,12 +22,13 @@ Messages: `RowHighlighted` (cursor moved onto a loaded row), `RowSelected` (ente
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -39,27 +40,30 @@ from textual.worker import get_current_worker
 
 from mpoffice_tui.ui.text import one_line
 
+RowT = TypeVar("RowT")  # what a table's rows are: a frozen dataclass from services/, one kind per table
+MessageRowT = TypeVar("MessageRowT")
+
 
 @dataclass(frozen=True)
-class Column:
+class Column(Generic[RowT]):
     """A table column. `width=None` makes it flexible (shares the spare width, at least `min_width`).
 
     When the table is too narrow, columns with the highest `drop_order` are hidden first (0 = never).
     """
 
     label: str
-    value: Callable[[Any], object]
+    value: Callable[[RowT], object]
     width: int | None = None
     min_width: int = 10
     drop_order: int = 0
 
 
 CountFn = Callable[[], int]
-FetchFn = Callable[[int, int], Sequence[Any]]
-SeekFn = Callable[[Any, int, bool], Sequence[Any]]  # (anchor row, limit, forward) -> rows in list order
+FetchFn = Callable[[int, int], Sequence[RowT]]
+SeekFn = Callable[[RowT, int, bool], Sequence[RowT]]  # (anchor row, limit, forward) -> rows in list order
 
 
-class PagedTable(ScrollView, can_focus=True):
+class PagedTable(ScrollView, Generic[RowT], can_focus=True):
     """A windowed, SQL-paged table (see the module docstring)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -95,17 +99,19 @@ class PagedTable(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(-1, always_update=False, init=False)
 
-    class RowHighlighted(Message):
-        def __init__(self, table: PagedTable, index: int, row: Any) -> None:
+    class RowHighlighted(Message, Generic[MessageRowT]):
+        """The cursor moved onto a loaded row (a handler names the table's row type: `RowHighlighted[InboxRow]`)."""
+
+        def __init__(self, table: PagedTable[MessageRowT], index: int, row: MessageRowT) -> None:
             super().__init__()
             self.table, self.index, self.row = table, index, row
 
         @property
-        def control(self) -> PagedTable:
+        def control(self) -> PagedTable[MessageRowT]:
             return self.table
 
-    class RowSelected(RowHighlighted):
-        pass
+    class RowSelected(RowHighlighted[MessageRowT]):
+        """Enter or a double click on a loaded row."""
 
     class HeaderClicked(Message):
         def __init__(self, table: PagedTable, column: int) -> None:
@@ -136,12 +142,12 @@ class PagedTable(ScrollView, can_focus=True):
         def control(self) -> PagedTable:
             return self.table
 
-    class PageLoaded(Message):
-        def __init__(self, generation: int, start: int, rows: Sequence[Any], count: int | None) -> None:
+    class PageLoaded(Message, Generic[MessageRowT]):
+        def __init__(self, generation: int, start: int, rows: Sequence[MessageRowT], count: int | None) -> None:
             super().__init__()
             self.generation, self.start, self.rows, self.count = generation, start, rows, count
 
-    def __init__(self, columns: Sequence[Column], *, page_size: int = 100, empty_text: str = "Nothing here.",
+    def __init__(self, columns: Sequence[Column[RowT]], *, page_size: int = 100, empty_text: str = "Nothing here.",
                  name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns = list(columns)
@@ -150,18 +156,18 @@ class PagedTable(ScrollView, can_focus=True):
         self.row_count = 0
         self.loaded = False  # True once the current source has been counted
         self._count: CountFn | None = None
-        self._fetch: FetchFn | None = None
-        self._seek: SeekFn | None = None
+        self._fetch: FetchFn[RowT] | None = None
+        self._seek: SeekFn[RowT] | None = None
         self._rows_first = False
         self._generation = 0
-        self._blocks: dict[int, list[Any]] = {}
+        self._blocks: dict[int, list[RowT]] = {}
         self._pending: set[int] = set()
         self._announced: int | None = None
         self._column_layout: tuple[int, list[tuple[int, int]]] | None = None
-        self._styles: dict[str, Any] = {}
+        self._styles: dict[str, Style] = {}
 
     # -- public API -------------------------------------------------------------------------------
-    def set_source(self, count: CountFn, fetch: FetchFn, *, seek: SeekFn | None = None, keep_cursor: bool = False,
+    def set_source(self, count: CountFn, fetch: FetchFn[RowT], *, seek: SeekFn[RowT] | None = None, keep_cursor: bool = False,
                    rows_first: bool = False) -> None:
         """Show a new list: counts it and fetches the first window in a thread worker.
 
@@ -173,10 +179,10 @@ class PagedTable(ScrollView, can_focus=True):
         self._count, self._fetch, self._seek, self._rows_first = count, fetch, seek, rows_first
         self.reload(keep_cursor=keep_cursor)
 
-    def set_list(self, load: Callable[[], Sequence[Any]], *, keep_cursor: bool = False) -> None:
+    def set_list(self, load: Callable[[], Sequence[RowT]], *, keep_cursor: bool = False) -> None:
         """Show a short list read whole by `load()` (in the table's thread worker, never on the event loop),
         then paged from memory: contacts, templates, reminders, a register lookup's hits."""
-        rows: list[Any] = []
+        rows: list[RowT] = []
 
         def count() -> int:
             rows[:] = load()
@@ -184,7 +190,7 @@ class PagedTable(ScrollView, can_focus=True):
 
         self.set_source(count, lambda offset, limit: rows[offset:offset + limit], keep_cursor=keep_cursor)
 
-    def set_columns(self, columns: Sequence[Column]) -> None:
+    def set_columns(self, columns: Sequence[Column[RowT]]) -> None:
         """Show other columns (a list whose rows are of another kind); call before `set_source`."""
         self.columns = list(columns)
         self._column_layout = None
@@ -205,7 +211,7 @@ class PagedTable(ScrollView, can_focus=True):
         self._run_count(self._generation, max(target, 0))
         self.refresh()
 
-    def row_at(self, index: int) -> Any | None:
+    def row_at(self, index: int) -> RowT | None:
         """The row at `index` if it is loaded, else None."""
         block = self._blocks.get(index // self.page_size) if index >= 0 else None
         if block is None:
@@ -214,22 +220,23 @@ class PagedTable(ScrollView, can_focus=True):
         return block[offset] if offset < len(block) else None
 
     @property
-    def cursor_row(self) -> Any | None:
+    def cursor_row(self) -> RowT | None:
         return self.row_at(self.cursor)
 
     def move_cursor(self, index: int) -> None:
         if self.row_count:
             self.cursor = max(0, min(index, self.row_count - 1))
 
-    def place(self) -> dict[str, Any]:
+    def place(self) -> dict[str, object]:
         """Where the cursor is: its index and the id of its row (see `go_back_to`)."""
         row = self.cursor_row
         return {"index": self.cursor, "id": getattr(row, "id", None)}
 
-    def go_back_to(self, place: dict[str, Any]) -> None:
+    def go_back_to(self, place: Mapping[str, object]) -> None:
         """Put the cursor back on the row it was on (found by id among the loaded rows, as the list may
         have moved), or else at the same position."""
-        row_id, index = place.get("id"), int(place.get("index") or 0)
+        row_id, index = place.get("id"), place.get("index")
+        index = index if isinstance(index, int) else 0
         if row_id is not None:
             for block, rows in sorted(self._blocks.items()):
                 for offset, row in enumerate(rows):
@@ -241,6 +248,8 @@ class PagedTable(ScrollView, can_focus=True):
     # -- workers ------------------------------------------------------------------------------------
     def _run_count(self, generation: int, around: int) -> None:
         count, fetch, size = self._count, self._fetch, self.page_size
+        if count is None or fetch is None:
+            return
         start = (around // size) * size
 
         rows_first = self._rows_first
@@ -280,7 +289,7 @@ class PagedTable(ScrollView, can_focus=True):
 
         self.run_worker(work, thread=True, group=f"paged-page-{id(self)}")
 
-    def _by_key(self, block: int) -> Callable[[], Sequence[Any]] | None:
+    def _by_key(self, block: int) -> Callable[[], Sequence[RowT]] | None:
         """A fetch of `block` by key from the loaded block before or after it, or None (fetch by offset).
 
         A block must hold exactly its rows: when the list changed meanwhile and a seek does not fill it
@@ -297,13 +306,13 @@ class PagedTable(ScrollView, can_focus=True):
         else:
             return None
 
-        def by_key() -> Sequence[Any]:
+        def by_key() -> Sequence[RowT]:
             rows = seek(anchor, size, forward)
             return rows if len(rows) == expected else fetch(start, size)
 
         return by_key
 
-    def on_paged_table_page_loaded(self, message: PageLoaded) -> None:
+    def on_paged_table_page_loaded(self, message: PageLoaded[RowT]) -> None:
         message.stop()
         if message.generation != self._generation:
             return

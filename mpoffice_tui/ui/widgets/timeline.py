@@ -7,7 +7,7 @@ messages and notes opens as fast as one with three. Enter or a click opens the h
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Generic, TypeVar
 
 from rich.text import Text
 from textual.binding import Binding
@@ -18,7 +18,11 @@ from textual.widgets.option_list import Option
 FIRST_SCREENFUL = 24  # items drawn before the rest are added: more than a tall terminal shows
 
 
-class Timeline(OptionList):
+ItemT = TypeVar("ItemT")  # what the timeline lists (a case's TimelineItem)
+MessageItemT = TypeVar("MessageItemT")
+
+
+class Timeline(OptionList, Generic[ItemT]):
     """The items of a case, in the order given; `Timeline.Open` is posted for the item chosen."""
 
     DEFAULT_CSS = """
@@ -32,20 +36,20 @@ class Timeline(OptionList):
 
     BINDINGS = [Binding("enter", "select", "Read", id="timeline-select", show=False)]
 
-    class Open(Message):
+    class Open(Message, Generic[MessageItemT]):
         """The caseworker asked to read an item in full."""
 
-        def __init__(self, item: Any) -> None:
+        def __init__(self, item: MessageItemT) -> None:
             super().__init__()
             self.item = item
 
-    def __init__(self, render: Callable[[Any], Text], *, id: str | None = None) -> None:
+    def __init__(self, render: Callable[[ItemT], Text], *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self._render_item = render
-        self.items: tuple[Any, ...] = ()
+        self.items: tuple[ItemT, ...] = ()
         self._generation = 0  # bumped by each show(), so a late "add the rest" of an older one is dropped
 
-    def show(self, items: Sequence[Any], *, empty: str) -> None:
+    def show(self, items: Sequence[ItemT], *, empty: str) -> None:
         """Replace the items, newest first: stay on the same item when nothing was added, else go to the top.
 
         The first screenful is drawn at once and the rest is added after that frame, so a case with
@@ -80,7 +84,7 @@ class Timeline(OptionList):
         self.call_after_refresh(add_rest)
 
     @property
-    def highlighted_item(self) -> Any | None:
+    def highlighted_item(self) -> ItemT | None:
         if self.highlighted is None or self.highlighted >= len(self.items):
             return None
         return self.items[self.highlighted]
