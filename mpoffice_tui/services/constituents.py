@@ -31,6 +31,7 @@ from mpoffice_tui.db.search import match_query
 from mpoffice_tui.importers.register.normalise import elector_number
 from mpoffice_tui.services import access
 from mpoffice_tui.services.cases import CaseFilter, CaseRow, PersonBrief, list_cases
+from mpoffice_tui.services.consent import ConsentView, consents_of
 from mpoffice_tui.services.constituent_fields import EDITABLE
 
 FUZZY_THRESHOLD = 70.0
@@ -67,17 +68,6 @@ class ConstituentRow:
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
-@dataclass(frozen=True)
-class ConsentView:
-    id: str
-    kind: str
-    given_by: str | None
-    given_on: str | None
-    details: str | None
-    case_id: str | None
-    attachment_id: str | None
 
 
 @dataclass(frozen=True)
@@ -295,9 +285,7 @@ def get(office: Office, constituent_id: str, history_limit: int = 500) -> Consti
             "SELECT m.received_at, m.channel, m.direction, m.subject, m.case_id, c.ref, m.id FROM messages m "
             "LEFT JOIN cases c ON c.id = m.case_id WHERE m.constituent_id = :id AND m.deleted = 0 "
             "ORDER BY m.received_at DESC, m.id DESC LIMIT :n"), {"id": constituent_id, "n": history_limit}))
-        consents = tuple(ConsentView(*r) for r in conn.execute(text(
-            "SELECT id, kind, given_by, given_on, details, case_id, attachment_id FROM consents "
-            "WHERE constituent_id = :id AND deleted = 0 ORDER BY given_on, created_at, id"), {"id": constituent_id}))
+        consents = tuple(consents_of(conn, constituent_id))
         merged = tuple(_crow(r) for r in conn.execute(text(_ROW_SQL + "WHERE p.merged_into = :id ORDER BY p.id"),
                                                          {"id": constituent_id}))
         elector = conn.execute(text("SELECT pd, eno, suffix FROM electors WHERE elector_key = :k LIMIT 1"),
