@@ -32,7 +32,7 @@ from mpoffice_tui.importers.register.normalise import elector_number
 from mpoffice_tui.services import access
 from mpoffice_tui.services.cases import CaseFilter, CaseRow, PersonBrief, list_cases
 from mpoffice_tui.services.consent import ConsentView, consents_of
-from mpoffice_tui.services.constituent_fields import EDITABLE
+from mpoffice_tui.services.constituent_fields import EDITABLE, MATCH_COLS, cols, name_sql
 
 FUZZY_THRESHOLD = 70.0
 
@@ -112,7 +112,7 @@ class ConstituentView:
                 "merged_from": [m.as_dict() for m in self.merged_from]}
 
 
-_ROW_COLS = ("p.id, trim(coalesce(nullif(p.preferred_name, ''), p.forenames) || ' ' || p.surname), "
+_ROW_COLS = (f"p.id, {name_sql('p')}, "
              "p.email, p.phone, p.postcode, p.address1, p.safety_caution, "
              "(SELECT count(*) FROM cases c WHERE c.constituent_id = p.id AND c.deleted = 0 "
              "AND c.status != 'closed')")  # an index search on ix_cases_constituent_live (0006)
@@ -311,8 +311,7 @@ class DuplicateMatch:
 
 
 def _candidates(office: Office, constituent_id: str | None):
-    base = ("SELECT id, forenames, surname, preferred_name, email, postcode FROM constituents "
-            "WHERE deleted = 0 AND merged_into IS NULL")
+    base = f"SELECT {cols(MATCH_COLS)} FROM constituents WHERE deleted = 0 AND merged_into IS NULL"
     with office.engine.connect() as conn:
         if constituent_id is None:
             return conn.execute(text(base)).fetchall()
