@@ -426,6 +426,25 @@ _FILL = ("title", "preferred_name", "email", "phone", "address1", "address2", "a
          "date_of_birth", "elector_key", "safety_details", "interpreter_language", "accessibility")
 
 
+# what a merge moves to the kept record, by what MergeResult counts: (table, the column naming the person)
+_MOVED = {
+    "cases": ((Case, "constituent_id"), (Case, "raised_by_id")),
+    "messages": ((Message, "constituent_id"),),
+    "suggestions": ((Message, "suggested_constituent_id"),),  # moved, not counted
+    "consents": ((Consent, "constituent_id"),),
+    "parties": ((CaseParty, "constituent_id"),),
+    "subject_access_requests": ((SubjectAccessRequest, "constituent_id"),),
+}
+
+
+def _move(w, model, column: str, from_id: str, to_id: str) -> int:
+    """Point every row of `model` whose `column` names `from_id` at `to_id`; how many moved."""
+    rows = w.session.exec(select(model).where(getattr(model, column) == from_id)).all()
+    for r in rows:
+        w.update(r, **{column: to_id})
+    return len(rows)
+
+
 def merge(office: Office, keep_id: str, other_id: str) -> MergeResult:
     """Merge `other_id` into `keep_id` in one transaction, keeping every piece of history."""
     from mpoffice_tui.services.staff import MANAGING_ROLES, require_role
@@ -439,32 +458,8 @@ def merge(office: Office, keep_id: str, other_id: str) -> MergeResult:
             raise OfficeError("the record to keep does not exist or was merged already")
         if other is None or other.deleted or other.merged_into:
             raise OfficeError("the record to merge does not exist or was merged already")
-        s = w.session
-        n_cases = 0
-        for c in s.exec(select(Case).where(Case.constituent_id == other_id)).all():
-            w.update(c, constituent_id=keep_id)
-            n_cases += 1
-        for c in s.exec(select(Case).where(Case.raised_by_id == other_id)).all():
-            w.update(c, raised_by_id=keep_id)
-            n_cases += 1
-        n_msgs = 0
-        for m in s.exec(select(Message).where(Message.constituent_id == other_id)).all():
-            w.update(m, constituent_id=keep_id)
-            n_msgs += 1
-        for m in s.exec(select(Message).where(Message.suggested_constituent_id == other_id)).all():
-            w.update(m, suggested_constituent_id=keep_id)
-        n_cons = 0
-        for c in s.exec(select(Consent).where(Consent.constituent_id == other_id)).all():
-            w.update(c, constituent_id=keep_id)
-            n_cons += 1
-        n_parties = 0
-        for p in s.exec(select(CaseParty).where(CaseParty.constituent_id == other_id)).all():
-            w.update(p, constituent_id=keep_id)
-            n_parties += 1
-        n_sar = 0
-        for r in s.exec(select(SubjectAccessRequest).where(SubjectAccessRequest.constituent_id == other_id)).all():
-            w.update(r, constituent_id=keep_id)
-            n_sar += 1
+        moved = {what: sum(_move(w, model, column, other_id, keep_id) for model, column in links)
+                 for what, links in _MOVED.items()}
         filled = {f: getattr(other, f) for f in _FILL if not getattr(keep, f) and getattr(other, f)}
         if not keep.forenames and other.forenames:
             filled["forenames"] = other.forenames
@@ -475,4 +470,5 @@ def merge(office: Office, keep_id: str, other_id: str) -> MergeResult:
             w.update(keep, **filled)
         w.update(other, merged_into=keep_id, deleted=True)
         w.audit("constituent.merge", target=f"constituent:{keep_id}", detail=f"merged constituent:{other_id}")
-    return MergeResult(keep_id, other_id, n_cases, n_msgs, n_cons, n_parties, n_sar, tuple(sorted(filled)))
+    return MergeResult(keep_id, other_id, moved["cases"], moved["messages"], moved["consents"], moved["parties"],
+                       moved["subject_access_requests"], tuple(sorted(filled)))
