@@ -73,6 +73,7 @@ from mpoffice_tui.db.search import match_query
 from mpoffice_tui.services import access, audit, refs
 from mpoffice_tui.services.clock import now_iso, parse_date, today
 from mpoffice_tui.services.constituent_fields import address_lines, display_name, name_sql
+from mpoffice_tui.services.exports import save_private
 from mpoffice_tui.services.outbox import STATES as OUTGOING_STATES
 
 STATUSES = ("new", "open", "awaiting_constituent", "awaiting_third_party", "closed")
@@ -637,12 +638,8 @@ def export_attachment(office: Office, attachment_id: str, dest: str | Path, over
         raise OfficeError(f"{target.parent}: not a folder")
     if target.exists() and not overwrite:
         raise OfficeError(f"{target}: already exists")
-    try:
-        with target.open("wb") as fh:  # written piece by piece, never the whole file in memory at once
-            for piece in blobs.open_stream(office, digest) or ():
-                fh.write(piece)
-    except OSError as exc:
-        raise OfficeError(f"{target}: cannot write the file ({exc.strerror or exc})") from exc
+    # written piece by piece (never the whole file in memory at once), owner-only
+    save_private(blobs.open_stream(office, digest) or (), target, "file")
     with office.writing() as w:
         w.audit("attachment.export", target=f"attachment:{attachment_id}", detail="saved from a case")
     return target

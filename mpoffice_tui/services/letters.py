@@ -777,18 +777,23 @@ def export_path(office: Office, letter_id: str, path: str | Path, suffix: str) -
 def save_docx(office: Office, letter_id: str, path: str | Path) -> Path:
     """Write the letter's .docx to `path`, or into the folder `path` under its own name (never over another
     file): a plaintext file the user asked for, audited. Refused while it needs sign-off."""
+    return export_letter(office, letter_id, path, ".docx", lambda: letter_docx(office, letter_id))
+
+
+_FORMATS = {".docx": "docx", ".pdf": "PDF"}  # as the audit log names them
+
+
+def export_letter(office: Office, letter_id: str, path: str | Path, suffix: str, render) -> Path:
+    """Save the letter as `render()` makes it (.docx or .pdf) to `path` (or a new file in the folder `path`),
+    owner-only, and audit it; refused while it needs sign-off."""
     from mpoffice_tui.services import approvals
+    from mpoffice_tui.services.exports import save_private
 
     approvals.ensure_cleared(office, "letter", letter_id, "exported")
-    path = export_path(office, letter_id, path, ".docx")
-    data = letter_docx(office, letter_id)
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise OfficeError(f"{path}: cannot write the letter ({exc.strerror or exc})") from exc
+    written = save_private(render(), export_path(office, letter_id, path, suffix), "letter")
     with office.writing() as w:
-        w.audit("letter.export", target=f"letter:{letter_id}", detail="docx written")
-    return path
+        w.audit("letter.export", target=f"letter:{letter_id}", detail=f"{_FORMATS[suffix]} written")
+    return written
 
 
 # -- chasing ----------------------------------------------------------------------------------------
