@@ -211,19 +211,14 @@ def cmd_keyring_forget(args, ctx) -> int:
 
 
 def cmd_backup(args, ctx) -> int:
-    from mpoffice_tui import paths
+    from mpoffice_tui.services.backup import backup
 
-    office = ctx.office()
-    target = Path(args.to)
-    office.backup_to(target)
-    with office.writing() as w:
-        w.audit("office.backup", target=str(target.name), detail="encrypted backup written")
-    result = {"backup": str(target), "key_slots": str(paths.keyslots_for(target))}
+    done = backup(ctx.office(), args.to)
     if args.json:
-        emit_json(result)
+        emit_json({"backup": str(done.path), "key_slots": str(done.key_slots)})
     else:
-        print(f"Encrypted backup written to {target}")
-        print(f"with its key slots in {paths.keyslots_for(target)} (open it with any staff passphrase "
+        print(f"Encrypted backup written to {done.path}")
+        print(f"with its key slots in {done.key_slots} (open it with any staff passphrase "
               "or the recovery code: mpoffice --db FILE doctor)")
     return EXIT_OK
 
