@@ -972,15 +972,21 @@ def add_party(office: Office, case: str, role: str, *, contact_id: str | None = 
     return PartyView(party.id, role, contact_id, constituent_id, name, route, party.contacted_on, reply_due, None)
 
 
+def _live_party(w, party_id: str) -> CaseParty:
+    """The live party row with this id, inside the caller's transaction."""
+    p = w.get(CaseParty, party_id)
+    if p is None or p.deleted:
+        raise OfficeError("no such party")
+    return p
+
+
 def mark_contacted(office: Office, party_id: str, on: str | date | None = None) -> None:
     """Record that a party was contacted (sets the reply-due date from the contact's reply_days)."""
     from mpoffice_tui.services.reminders import add_working_days, nation
 
     day = parse_date(on, "contacted on") or today()
     with office.writing() as w:
-        p = w.get(CaseParty, party_id)
-        if p is None or p.deleted:
-            raise OfficeError("no such party")
+        p = _live_party(w, party_id)
         days = 20
         if p.contact_id:
             k = w.get(Contact, p.contact_id)
@@ -994,10 +1000,7 @@ def mark_party_replied(office: Office, party_id: str, on: str | date | None = No
     """Record by hand that a third party replied (a call, a letter): its chase reminders stop."""
     day = parse_date(on, "replied on") or today()
     with office.writing() as w:
-        p = w.get(CaseParty, party_id)
-        if p is None or p.deleted:
-            raise OfficeError("no such party")
-        party_replied(w, p, day.isoformat())
+        party_replied(w, _live_party(w, party_id), day.isoformat())
 
 
 def party_replied(w, party: CaseParty, day: str, via: str = "by hand") -> None:
