@@ -21,6 +21,7 @@ from mpoffice_tui.cli.context import (
     emit_json,
     print_table,
     read_secret_file,
+    report,
 )
 from mpoffice_tui.cli.mail import _Bar
 
@@ -172,11 +173,7 @@ def cmd_account_signin(args, ctx) -> int:
     print(code.message, file=sys.stderr)
     who = sign_in.finish(code, threading.Event())
     ma.save_secret(office, a.id, sign_in.cache() or "")
-    if args.json:
-        emit_json({"account": a.name, "signed_in_as": who})
-    else:
-        print(f"mail account {a.name}: signed in as {who}")
-    return EXIT_OK
+    return report(args, {"account": a.name, "signed_in_as": who}, f"mail account {a.name}: signed in as {who}")
 
 
 def cmd_account_list(args, ctx) -> int:
@@ -198,22 +195,14 @@ def cmd_account_remove(args, ctx) -> int:
     from mpoffice_tui.services import mail_accounts as ma
 
     view = ma.remove(ctx.office(), args.name)
-    if args.json:
-        emit_json(view.__dict__)
-    else:
-        print(f"mail account {view.name} removed (mail already fetched stays)")
-    return EXIT_OK
+    return report(args, view.__dict__, f"mail account {view.name} removed (mail already fetched stays)")
 
 
 def cmd_account_move(args, ctx) -> int:
     from mpoffice_tui.services import mail_accounts as ma
 
     view = ma.move(ctx.office(), args.name, args.to, force=args.force)
-    if args.json:
-        emit_json(view.__dict__)
-    else:
-        print(f"mail account {view.name}: mail machine is now {view.mail_machine}")
-    return EXIT_OK
+    return report(args, view.__dict__, f"mail account {view.name}: mail machine is now {view.mail_machine}")
 
 
 def cmd_fetch(args, ctx) -> int:
@@ -311,12 +300,10 @@ def cmd_acknowledge(args, ctx) -> int:
         return EXIT_OK
     drafts = replies.draft_campaign_acknowledgements(office, cid, args.template, send=not args.draft)
     states = [outbox.get(office, d.id) for d in drafts]
-    if args.json:
-        emit_json([s.__dict__ for s in states])
-    else:
-        print(f"{len(states)} acknowledgement(s) {'drafted' if args.draft else 'queued'} for "
+    return report(
+        args, [s.__dict__ for s in states],
+        f"{len(states)} acknowledgement(s) {'drafted' if args.draft else 'queued'} for "
               f"{name!r}" + ("" if args.draft else " (paced; `mpoffice mail outbox` shows each one)"))
-    return EXIT_OK
 
 
 def cmd_move(args, ctx) -> int:
