@@ -14,7 +14,7 @@ ID is an approval's id, the end of it (as listed), or the letter's or email's id
 
 from __future__ import annotations
 
-from mpoffice_tui.cli.context import EXIT_OK, emit_json, print_table
+from mpoffice_tui.cli.context import EXIT_OK, emit_json, print_table, report
 from mpoffice_tui.text import clean, one_line
 
 
@@ -125,11 +125,8 @@ def cmd_return(args, ctx) -> int:
 
     office = ctx.office()
     a = approvals.return_to_writer(office, _find(office, args.id), args.comment)
-    if args.json:
-        emit_json(a.as_dict())
-    else:
-        print(f"Returned {a.target_kind} {a.id[-8:]} to its writer; the comment is on {a.case_ref or 'the record'}")
-    return EXIT_OK
+    return report(args, a.as_dict(),
+                  f"Returned {a.target_kind} {a.id[-8:]} to its writer; the comment is on {a.case_ref or 'the record'}")
 
 
 def cmd_request(args, ctx) -> int:
@@ -137,11 +134,7 @@ def cmd_request(args, ctx) -> int:
 
     office = ctx.office()
     a = approvals.request(office, args.kind, approvals.find_target(office, args.kind, args.id))
-    if args.json:
-        emit_json(a.as_dict())
-    else:
-        print(f"{a.target_kind.capitalize()} {a.target_id[-8:]}: {a.state_label}")
-    return EXIT_OK
+    return report(args, a.as_dict(), f"{a.target_kind.capitalize()} {a.target_id[-8:]}: {a.state_label}")
 
 
 def cmd_rules(args, ctx) -> int:
@@ -165,19 +158,12 @@ def cmd_rule_add(args, ctx) -> int:
     from mpoffice_tui.services import approvals
 
     r = approvals.add_rule(ctx.office(), args.kind, args.value, args.applies_to)
-    if args.json:
-        emit_json(r.as_dict())
-    else:
-        print(f"Rule {r.id[-8:]}: {one_line(r.description)} need the MP's or a manager's approval")
-    return EXIT_OK
+    return report(args, r.as_dict(),
+                  f"Rule {r.id[-8:]}: {one_line(r.description)} need the MP's or a manager's approval")
 
 
 def cmd_rule_remove(args, ctx) -> int:
     from mpoffice_tui.services import approvals
 
     r = approvals.remove_rule(ctx.office(), args.id)
-    if args.json:
-        emit_json({"removed": r.as_dict()})
-    else:
-        print(f"Removed: {one_line(r.description)}")
-    return EXIT_OK
+    return report(args, {"removed": r.as_dict()}, f"Removed: {one_line(r.description)}")

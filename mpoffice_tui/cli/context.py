@@ -168,6 +168,15 @@ def emit_json(data: Any) -> None:
     print(json.dumps(escape_all(json.loads(json.dumps(data, default=str))), indent=2, ensure_ascii=False))
 
 
+def report(args, data: Any, text: str) -> int:
+    """A command's result: `data` as JSON with --json, else `text` printed; the exit code (EXIT_OK)."""
+    if getattr(args, "json", False):
+        emit_json(data)
+    else:
+        print(text)
+    return EXIT_OK
+
+
 def print_table(rows: list[dict], columns: list[str]) -> None:
     """A plain aligned table (rich is not needed for scripts' output)."""
     if not rows:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
+from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table, report
 
 
 def register(sub) -> None:
@@ -287,11 +287,8 @@ def cmd_sar_decide(args, ctx) -> int:
 
     office = ctx.office()
     n = sar_redaction.decide(office, _person(office, args.person), args.keys, args.decision)
-    if args.json:
-        emit_json({"decision": args.decision, "decided": n})
-    else:
-        print(f"{n} proposed redaction(s) {'kept withheld' if args.decision == 'keep' else 'released'}.")
-    return EXIT_OK
+    return report(args, {"decision": args.decision, "decided": n},
+                  f"{n} proposed redaction(s) {'kept withheld' if args.decision == 'keep' else 'released'}.")
 
 
 # -- retention ----------------------------------------------------------------------------------
@@ -401,11 +398,9 @@ def cmd_transfer(args, ctx) -> int:
     result = transfer.transfer(ctx.office(), args.postcodes, args.to, then=args.then,
                                include_closed=args.include_closed, confirm=args.confirm)
     out = {"folder": str(result.folder), "people": result.people, "cases": list(result.cases), "then": result.then}
-    if args.json:
-        emit_json(out)
-    else:
-        print(f"{len(result.cases)} case(s) of {result.people} people exported to {result.folder}; then {result.then}.")
-    return EXIT_OK
+    return report(
+        args, out,
+        f"{len(result.cases)} case(s) of {result.people} people exported to {result.folder}; then {result.then}.")
 
 
 def cmd_consent_add(args, ctx) -> int:
@@ -414,11 +409,7 @@ def cmd_consent_add(args, ctx) -> int:
     office = ctx.office()
     view = consent.record(office, _person(office, args.person), args.kind, case=args.case, given_by=args.given_by,
                           given_on=args.given_on, details=args.details)
-    if args.json:
-        emit_json(view.__dict__)
-    else:
-        print(f"Recorded {view.kind} consent ({view.id}).")
-    return EXIT_OK
+    return report(args, view.__dict__, f"Recorded {view.kind} consent ({view.id}).")
 
 
 def cmd_consent_status(args, ctx) -> int:

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
+from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table, report
 from mpoffice_tui.text import one_line
 
 _FIELD_HELP = {"kind": "department, agency, public_body, minister or route (the office's own)",
@@ -78,22 +78,14 @@ def cmd_import(args, ctx) -> int:
     from mpoffice_tui.services import directory
 
     r = directory.import_csv(ctx.office(), args.file)
-    if args.json:
-        emit_json(r.as_dict())
-    else:
-        print(f"{args.file}: {r.added} added, {r.updated} updated, {r.unchanged} unchanged")
-    return EXIT_OK
+    return report(args, r.as_dict(), f"{args.file}: {r.added} added, {r.updated} updated, {r.unchanged} unchanged")
 
 
 def cmd_export(args, ctx) -> int:
     from mpoffice_tui.services import directory
 
     n = directory.export_csv(ctx.office(), args.file)
-    if args.json:
-        emit_json({"file": args.file, "entries": n})
-    else:
-        print(f"{n} entries written to {args.file}")
-    return EXIT_OK
+    return report(args, {"file": args.file, "entries": n}, f"{n} entries written to {args.file}")
 
 
 def _given(args) -> dict:
@@ -104,11 +96,7 @@ def cmd_add(args, ctx) -> int:
     from mpoffice_tui.services import directory
 
     e = directory.add_entry(ctx.office(), **_given(args))
-    if args.json:
-        emit_json(e.as_dict())
-    else:
-        print(f"Added {one_line(e.label)} ({e.id[-8:]})")
-    return EXIT_OK
+    return report(args, e.as_dict(), f"Added {one_line(e.label)} ({e.id[-8:]})")
 
 
 def cmd_set(args, ctx) -> int:
@@ -118,19 +106,11 @@ def cmd_set(args, ctx) -> int:
     if not given:
         raise UsageError("say what to change, e.g. --name 'Jane Doe MP'")
     e = directory.update_entry(ctx.office(), args.id, **given)
-    if args.json:
-        emit_json(e.as_dict())
-    else:
-        print(f"Changed {one_line(e.label)}")
-    return EXIT_OK
+    return report(args, e.as_dict(), f"Changed {one_line(e.label)}")
 
 
 def cmd_remove(args, ctx) -> int:
     from mpoffice_tui.services import directory
 
     e = directory.remove_entry(ctx.office(), args.id)
-    if args.json:
-        emit_json({"removed": e.as_dict()})
-    else:
-        print(f"Removed {one_line(e.label)}")
-    return EXIT_OK
+    return report(args, {"removed": e.as_dict()}, f"Removed {one_line(e.label)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
+from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table, report
 from mpoffice_tui.services.interest_kinds import KINDS
 
 
@@ -48,12 +48,10 @@ def cmd_add(args, ctx) -> int:
     entry = svc.add_entry(ctx.office(), staff=args.staff, kind=args.kind, source=args.source,
                           value_pence=pence, received_on=args.date, description=args.description,
                           to_charity=args.charity)
-    if args.json:
-        emit_json(asdict(entry))
-    else:
-        print(f"Recorded {entry.kind} entry {entry.id[:13]} for {entry.staff_name}: {svc.pounds(entry.value_pence)} "
+    return report(
+        args, asdict(entry),
+        f"Recorded {entry.kind} entry {entry.id[:13]} for {entry.staff_name}: {svc.pounds(entry.value_pence)} "
               f"from {entry.source} on {entry.received_on}.")
-    return EXIT_OK
 
 
 def cmd_list(args, ctx) -> int:
@@ -90,8 +88,5 @@ def cmd_not_advantaged(args, ctx) -> int:
     from mpoffice_tui.services import interests as svc
 
     entry = svc.mark_not_advantaged(ctx.office(), args.entry_id, args.reason)
-    if args.json:
-        emit_json(asdict(entry))
-    else:
-        print(f"Entry {entry.id[:13]} marked not advantaged by the pass: {entry.not_advantaged_reason}")
-    return EXIT_OK
+    return report(args, asdict(entry),
+                  f"Entry {entry.id[:13]} marked not advantaged by the pass: {entry.not_advantaged_reason}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 
-from mpoffice_tui.cli.context import EXIT_FAILED, EXIT_OK, UsageError, emit_json, print_table
+from mpoffice_tui.cli.context import EXIT_FAILED, EXIT_OK, UsageError, emit_json, print_table, report
 
 
 def register(sub) -> None:
@@ -153,11 +153,7 @@ def cmd_inbox_undo(args, ctx) -> int:
 
     office = ctx.office()
     done = inbox.undo(office, inbox.find_message(office, args.message))
-    if args.json:
-        emit_json(done.__dict__)
-    else:
-        print(done.notice)
-    return EXIT_OK
+    return report(args, done.__dict__, done.notice)
 
 
 def cmd_inbox_drop(args, ctx) -> int:

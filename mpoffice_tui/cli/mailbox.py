@@ -21,6 +21,7 @@ from mpoffice_tui.cli.context import (
     emit_json,
     print_table,
     read_secret_file,
+    report,
 )
 from mpoffice_tui.cli.mail import _Bar
 
@@ -172,11 +173,7 @@ def cmd_account_signin(args, ctx) -> int:
     print(code.message, file=sys.stderr)
     who = sign_in.finish(code, threading.Event())
     ma.save_secret(office, a.id, sign_in.cache() or "")
-    if args.json:
-        emit_json({"account": a.name, "signed_in_as": who})
-    else:
-        print(f"mail account {a.name}: signed in as {who}")
-    return EXIT_OK
+    return report(args, {"account": a.name, "signed_in_as": who}, f"mail account {a.name}: signed in as {who}")
 
 
 def cmd_account_list(args, ctx) -> int:
@@ -198,22 +195,14 @@ def cmd_account_remove(args, ctx) -> int:
     from mpoffice_tui.services import mail_accounts as ma
 
     view = ma.remove(ctx.office(), args.name)
-    if args.json:
-        emit_json(view.__dict__)
-    else:
-        print(f"mail account {view.name} removed (mail already fetched stays)")
-    return EXIT_OK
+    return report(args, view.__dict__, f"mail account {view.name} removed (mail already fetched stays)")
 
 
 def cmd_account_move(args, ctx) -> int:
     from mpoffice_tui.services import mail_accounts as ma
 
     view = ma.move(ctx.office(), args.name, args.to, force=args.force)
-    if args.json:
-        emit_json(view.__dict__)
-    else:
-        print(f"mail account {view.name}: mail machine is now {view.mail_machine}")
-    return EXIT_OK
+    return report(args, view.__dict__, f"mail account {view.name}: mail machine is now {view.mail_machine}")
 
 
 def cmd_fetch(args, ctx) -> int:
@@ -293,35 +282,28 @@ def cmd_outbox(args, ctx) -> int:
 
 
 def cmd_acknowledge(args, ctx) -> int:
-    from mpoffice_tui.db.errors import OfficeError
     from mpoffice_tui.services import outbox, replies
+    from mpoffice_tui.services.campaigns import find_campaign
 
     office = ctx.office()
-    want = args.campaign.strip().casefold()
-    with office.engine.connect() as conn:
-        found = [r for r in conn.exec_driver_sql("SELECT id, name FROM campaigns WHERE deleted = 0").fetchall()
-                 if r[0] == args.campaign or want in (r[1] or "").casefold()]
-    if len(found) != 1:
-        raise OfficeError(f"{'no' if not found else 'more than one'} campaign matches {args.campaign!r}")
+    cid, name = find_campaign(office, args.campaign)
     if args.post:
         from mpoffice_tui.services import letter_pdf
 
-        post = letter_pdf.save_campaign_post(office, found[0][0], args.post, args.template)
+        post = letter_pdf.save_campaign_post(office, cid, args.post, args.template)
         if args.json:
             emit_json({"pdf": args.post, "letters": post.letters, "without_address": post.without_address,
                        "left_out": post.left_out})
         else:
-            print(f"{post.letters} letter(s) for {found[0][1]!r} written to {args.post} (a plaintext file: keep it "
+            print(f"{post.letters} letter(s) for {name!r} written to {args.post} (a plaintext file: keep it "
                   f"safe); {post.without_address} sender(s) without a postal address, {post.left_out} flagged left out")
         return EXIT_OK
-    drafts = replies.draft_campaign_acknowledgements(office, found[0][0], args.template, send=not args.draft)
+    drafts = replies.draft_campaign_acknowledgements(office, cid, args.template, send=not args.draft)
     states = [outbox.get(office, d.id) for d in drafts]
-    if args.json:
-        emit_json([s.__dict__ for s in states])
-    else:
-        print(f"{len(states)} acknowledgement(s) {'drafted' if args.draft else 'queued'} for "
-              f"{found[0][1]!r}" + ("" if args.draft else " (paced; `mpoffice mail outbox` shows each one)"))
-    return EXIT_OK
+    return report(
+        args, [s.__dict__ for s in states],
+        f"{len(states)} acknowledgement(s) {'drafted' if args.draft else 'queued'} for "
+              f"{name!r}" + ("" if args.draft else " (paced; `mpoffice mail outbox` shows each one)"))
 
 
 def cmd_move(args, ctx) -> int:

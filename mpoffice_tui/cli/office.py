@@ -12,6 +12,7 @@ from mpoffice_tui.cli.context import (
     ask_new_secret,
     emit_json,
     print_table,
+    report,
 )
 
 DEMO_PASSPHRASE = "demo office"
@@ -146,11 +147,7 @@ def cmd_passwd(args, ctx) -> int:
     office = ctx.office()
     secret = ask_new_secret("New passphrase", args.new_passphrase_file)
     view = staff.change_passphrase(office, secret, args.staff)
-    if args.json:
-        emit_json({"staff": view.name, "passphrase_changed": True})
-        return EXIT_OK
-    print(f"Passphrase changed for {view.name}.")
-    return EXIT_OK
+    return report(args, {"staff": view.name, "passphrase_changed": True}, f"Passphrase changed for {view.name}.")
 
 
 def cmd_staff_add(args, ctx) -> int:
@@ -159,11 +156,7 @@ def cmd_staff_add(args, ctx) -> int:
     office = ctx.office()
     secret = ask_new_secret(f"Passphrase for {args.name}", args.new_passphrase_file)
     view = staff.add(office, args.name, args.role, secret)
-    if args.json:
-        emit_json(view.__dict__)
-        return EXIT_OK
-    print(f"Added {view.name} ({view.role}).")
-    return EXIT_OK
+    return report(args, view.__dict__, f"Added {view.name} ({view.role}).")
 
 
 def cmd_staff_list(args, ctx) -> int:
@@ -181,49 +174,33 @@ def cmd_staff_remove(args, ctx) -> int:
     from mpoffice_tui.services import staff
 
     view = staff.remove(ctx.office(), args.name)
-    if args.json:
-        emit_json({**view.__dict__, "removed": True})
-        return EXIT_OK
-    print(f"Removed {view.name}; their key slots are gone.")
-    return EXIT_OK
+    return report(args, {**view.__dict__, "removed": True}, f"Removed {view.name}; their key slots are gone.")
 
 
 def cmd_keyring_remember(args, ctx) -> int:
     from mpoffice_tui.services import staff
 
     view = staff.remember_on_this_computer(ctx.office())
-    if args.json:
-        emit_json({"staff": view.name, "remembered": True})
-        return EXIT_OK
-    print(f"This computer's keyring now unlocks the office for {view.name}.")
-    return EXIT_OK
+    return report(args, {"staff": view.name, "remembered": True},
+                  f"This computer's keyring now unlocks the office for {view.name}.")
 
 
 def cmd_keyring_forget(args, ctx) -> int:
     from mpoffice_tui.services import staff
 
     removed = staff.forget_on_this_computer(ctx.office())
-    if args.json:
-        emit_json({"removed": removed})
-        return EXIT_OK
-    print(f"Removed {removed} keyring slot(s).")
-    return EXIT_OK
+    return report(args, {"removed": removed}, f"Removed {removed} keyring slot(s).")
 
 
 def cmd_backup(args, ctx) -> int:
-    from mpoffice_tui import paths
+    from mpoffice_tui.services.backup import backup
 
-    office = ctx.office()
-    target = Path(args.to)
-    office.backup_to(target)
-    with office.writing() as w:
-        w.audit("office.backup", target=str(target.name), detail="encrypted backup written")
-    result = {"backup": str(target), "key_slots": str(paths.keyslots_for(target))}
+    done = backup(ctx.office(), args.to)
     if args.json:
-        emit_json(result)
+        emit_json({"backup": str(done.path), "key_slots": str(done.key_slots)})
     else:
-        print(f"Encrypted backup written to {target}")
-        print(f"with its key slots in {paths.keyslots_for(target)} (open it with any staff passphrase "
+        print(f"Encrypted backup written to {done.path}")
+        print(f"with its key slots in {done.key_slots} (open it with any staff passphrase "
               "or the recovery code: mpoffice --db FILE doctor)")
     return EXIT_OK
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table
+from mpoffice_tui.cli.context import EXIT_OK, UsageError, emit_json, print_table, report
 
 
 def register(sub) -> None:
@@ -96,11 +96,8 @@ def cmd_add(args, ctx) -> int:
 
     s = surgeries.add_surgery(ctx.office(), held_on=args.date, place=args.place, starts=args.starts, ends=args.ends,
                               slot_minutes=args.slot, held_by=args.held_by)
-    if args.json:
-        emit_json(s.as_dict())
-    else:
-        print(f"Added the surgery {s.label} ({s.slots} slots of {s.slot_minutes} minutes), id {s.id[:13]}.")
-    return EXIT_OK
+    return report(args, s.as_dict(),
+                  f"Added the surgery {s.label} ({s.slots} slots of {s.slot_minutes} minutes), id {s.id[:13]}.")
 
 
 def cmd_list(args, ctx) -> int:
@@ -177,11 +174,8 @@ def cmd_print(args, ctx) -> int:
     from mpoffice_tui.services import surgery_print
 
     path = surgery_print.print_day(ctx.office(), args.surgery, args.to)
-    if args.json:
-        emit_json({"path": str(path)})
-        return EXIT_OK
-    print(f"Wrote the surgery list to {path} (personal data: keep it safe, shred it afterwards).")
-    return EXIT_OK
+    return report(args, {"path": str(path)},
+                  f"Wrote the surgery list to {path} (personal data: keep it safe, shred it afterwards).")
 
 
 def cmd_change(args, ctx) -> int:
@@ -191,11 +185,7 @@ def cmd_change(args, ctx) -> int:
     aid = surgeries.find_appointment(office, args.appointment)
     act = {"arrive": surgeries.arrive, "no-show": surgeries.no_show, "cancel": surgeries.cancel}[args.change]
     a = act(office, aid)
-    if args.json:
-        emit_json(a.as_dict())
-    else:
-        print(f"{a.name} ({a.time}): {a.status_label}.")
-    return EXIT_OK
+    return report(args, a.as_dict(), f"{a.name} ({a.time}): {a.status_label}.")
 
 
 def cmd_move(args, ctx) -> int:
@@ -206,11 +196,8 @@ def cmd_move(args, ctx) -> int:
     office = ctx.office()
     a = surgeries.move(office, surgeries.find_appointment(office, args.appointment), slot=args.time,
                        surgery=args.surgery)
-    if args.json:
-        emit_json(a.as_dict())
-    else:
-        print(f"Moved {a.name} to {a.slot} at {surgeries.get_surgery(office, a.surgery_id).label}.")
-    return EXIT_OK
+    return report(args, a.as_dict(),
+                  f"Moved {a.name} to {a.slot} at {surgeries.get_surgery(office, a.surgery_id).label}.")
 
 
 def cmd_remind(args, ctx) -> int:
@@ -237,9 +224,7 @@ def cmd_visit(args, ctx) -> int:
     v = surgery_visits.capture(office, surgeries.find_appointment(office, args.appointment), problem=args.problem,
                                case=args.case, title=args.title, category=args.category, consent=args.consent,
                                follow_up=args.follow_up, follow_up_due=args.due)
-    if args.json:
-        emit_json({k: getattr(v, k) for k in v.__dataclass_fields__})
-    else:
-        print(f"Visit recorded on {'the new case' if v.case_opened else 'case'} {v.case_ref} ({v.category})"
+    return report(
+        args, {k: getattr(v, k) for k in v.__dataclass_fields__},
+        f"Visit recorded on {'the new case' if v.case_opened else 'case'} {v.case_ref} ({v.category})"
               + (", consent recorded" if v.consent_id else "") + (", follow-up task added" if v.task_id else "") + ".")
-    return EXIT_OK

@@ -13,6 +13,7 @@ from mpoffice_tui.cli.context import (
     emit_json,
     print_table,
     read_secret_file,
+    report,
 )
 
 
@@ -135,11 +136,8 @@ def cmd_retire(args, ctx) -> int:
     office = ctx.office()
     staff.require_role(office, *staff.MANAGING_ROLES, action="retire a machine")
     site = enrol.retire(office, args.site)
-    if args.json:
-        emit_json({"site": site.site, "code": site.code, "retired": True})
-        return EXIT_OK
-    print(f"Machine {site.code} ({site.site}) retired: its bundles are refused from now on.")
-    return EXIT_OK
+    return report(args, {"site": site.site, "code": site.code, "retired": True},
+                  f"Machine {site.code} ({site.site}) retired: its bundles are refused from now on.")
 
 
 def _sync_folder() -> str | None:
@@ -156,11 +154,8 @@ def cmd_export(args, ctx) -> int:
     if not target.parent.exists():
         raise UsageError(f"{target}: no such folder")
     done = bundle.export_bundle(office, target)
-    if args.json:
-        emit_json({"file": str(done.path), "ops": done.ops, "bytes": done.bytes})
-    else:
-        print(f"Wrote {done.path} ({done.ops} changes, {done.bytes} bytes, encrypted).")
-    return EXIT_OK
+    return report(args, {"file": str(done.path), "ops": done.ops, "bytes": done.bytes},
+                  f"Wrote {done.path} ({done.ops} changes, {done.bytes} bytes, encrypted).")
 
 
 def cmd_import(args, ctx) -> int:
@@ -246,11 +241,8 @@ def cmd_resolve(args, ctx) -> int:
     if args.choice != "edit" and args.value is not None:
         raise UsageError(f"a value goes with edit, not with {args.choice}")
     c = conflicts.resolve(ctx.office(), args.conflict, args.choice, args.value)
-    if args.json:
-        emit_json({**_conflict_dict(c), "kept": args.choice})
-    else:
-        print(f"Settled {c.tbl}.{c.field}: kept {args.choice}. The other machines settle it at their next sync.")
-    return EXIT_OK
+    return report(args, {**_conflict_dict(c), "kept": args.choice},
+                  f"Settled {c.tbl}.{c.field}: kept {args.choice}. The other machines settle it at their next sync.")
 
 
 def cmd_folder_set(args, ctx) -> int:
@@ -263,11 +255,7 @@ def cmd_folder_set(args, ctx) -> int:
         raise UsageError(f"{folder}: no such folder")
     settings = replace(config.load(), sync_folder=str(folder))
     settings.save()
-    if args.json:
-        emit_json({"folder": str(folder)})
-        return EXIT_OK
-    print(f"Sync folder set to {folder}.")
-    return EXIT_OK
+    return report(args, {"folder": str(folder)}, f"Sync folder set to {folder}.")
 
 
 def cmd_now(args, ctx) -> int:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mpoffice_tui.cli.context import EXIT_FAILED, EXIT_OK, UsageError, emit_json, print_table
+from mpoffice_tui.cli.context import EXIT_FAILED, EXIT_OK, UsageError, emit_json, print_table, report
 
 
 def register(sub) -> None:
@@ -135,11 +135,7 @@ def cmd_remove(args, ctx) -> int:
     from mpoffice_tui.services import letters
 
     t = letters.remove_template(ctx.office(), args.name)
-    if args.json:
-        emit_json({**t.__dict__, "removed": True})
-        return EXIT_OK
-    print(f"removed {t.name} (letters already written from it are kept)")
-    return EXIT_OK
+    return report(args, {**t.__dict__, "removed": True}, f"removed {t.name} (letters already written from it are kept)")
 
 
 def cmd_fields(args, ctx) -> int:
@@ -158,8 +154,4 @@ def cmd_starter(args, ctx) -> int:
     from mpoffice_tui.services import letters
 
     n = letters.load_starter_templates(ctx.office())
-    if args.json:
-        emit_json({"added": n})
-        return EXIT_OK
-    print(f"{n} starter template{'s' if n != 1 else ''} added")
-    return EXIT_OK
+    return report(args, {"added": n}, f"{n} starter template{'s' if n != 1 else ''} added")

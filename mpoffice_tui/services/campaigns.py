@@ -242,6 +242,19 @@ class CampaignView:
     template_text: str
 
 
+def find_campaign(office, token: str) -> tuple[str, str]:
+    """(id, name) of the one live campaign whose id is `token` or whose name contains it (any case)."""
+    from mpoffice_tui.db.errors import OfficeError
+
+    want = token.strip().casefold()
+    with office.engine.connect() as conn:
+        found = [(r[0], r[1]) for r in conn.exec_driver_sql("SELECT id, name FROM campaigns WHERE deleted = 0")
+                 if r[0] == token or want in (r[1] or "").casefold()]
+    if len(found) != 1:
+        raise OfficeError(f"{'no' if not found else 'more than one'} campaign matches {token!r}")
+    return found[0]
+
+
 def list_campaigns(office) -> list[CampaignView]:
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(

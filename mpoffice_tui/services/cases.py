@@ -72,6 +72,8 @@ from mpoffice_tui.db.models import (
 from mpoffice_tui.db.search import match_query
 from mpoffice_tui.services import access, audit, refs
 from mpoffice_tui.services.clock import now_iso, parse_date, today
+from mpoffice_tui.services.constituent_fields import address_lines, display_name, name_sql
+from mpoffice_tui.services.exports import save_private
 from mpoffice_tui.services.outbox import STATES as OUTGOING_STATES
 
 STATUSES = ("new", "open", "awaiting_constituent", "awaiting_third_party", "closed")
@@ -164,8 +166,7 @@ SAVED_VIEWS: dict[str, SavedView] = {v.key: v for v in (
 
 _SELECT = (
     "SELECT c.id, c.ref, c.title, c.category, c.status, c.priority, c.assignee_id, s.name, "
-    "c.constituent_id, CASE WHEN p.id IS NULL THEN NULL ELSE trim(coalesce(nullif(p.preferred_name, ''), "
-    "p.forenames) || ' ' || p.surname) END, p.postcode, c.opened_at, c.closed_at, c.review_date, "
+    f"c.constituent_id, CASE WHEN p.id IS NULL THEN NULL ELSE {name_sql('p')} END, p.postcode, c.opened_at, c.closed_at, c.review_date, "
     "c.awaiting_since, c.outcome, c.tags, c.confidential, coalesce(p.safety_caution, 0), c.updated_at "
     "FROM cases c LEFT JOIN staff s ON s.id = c.assignee_id "
     "LEFT JOIN constituents p ON p.id = c.constituent_id ")
@@ -492,10 +493,8 @@ class CaseDetail:
         }
 
 
-_PERSON_SQL = ("SELECT id, trim(coalesce(title || ' ', '') || coalesce(nullif(preferred_name, ''), forenames) "
-               "|| ' ' || surname), email, phone, postcode, "
-               "trim(coalesce(address1, '') || ', ' || coalesce(address2, '') || ', ' || coalesce(town, ''), ', '), "
-               "safety_caution, safety_details, vulnerable, interpreter_language, accessibility "
+_PERSON_SQL = (f"SELECT id, {name_sql(title=True)}, email, phone, postcode, safety_caution, safety_details, "
+               "vulnerable, interpreter_language, accessibility, address1, address2, address3, town "
                "FROM constituents WHERE id = :id")
 
 
@@ -506,9 +505,9 @@ def _person(conn, person_id: str | None, *, safety_details: bool = False) -> Per
     r = conn.execute(text(_PERSON_SQL), {"id": person_id}).fetchone()
     if r is None:
         return None
-    address = ", ".join(p.strip() for p in (r[5] or "").split(",") if p.strip())
-    return PersonBrief(r[0], r[1], r[2], r[3], r[4], address, bool(r[6]), r[7] if safety_details else None,
-                       bool(r[8]), r[9], r[10])
+    address = ", ".join(address_lines(*r[10:]))  # the postcode is a field of its own
+    return PersonBrief(r[0], r[1], r[2], r[3], r[4], address, bool(r[5]), r[6] if safety_details else None,
+                       bool(r[7]), r[8], r[9])
 
 
 def can_read_confidential(role: str) -> bool:
@@ -533,7 +532,7 @@ def get_case(office: Office, ref_or_id: str, viewer_role: str | None = None) -> 
             r[0], r[1], r[2], r[3], r[4] or r[5] or "", r[6], r[7], r[8], r[9]) for r in conn.execute(text(
                 "SELECT cp.id, cp.role, cp.contact_id, cp.constituent_id, "
                 "trim(coalesce(k.organisation, '') || coalesce(' — ' || k.department, '')), "
-                "trim(coalesce(nullif(p.preferred_name, ''), p.forenames) || ' ' || p.surname), "
+                f"{name_sql('p')}, "
                 "k.preferred_route, cp.contacted_on, cp.reply_due, cp.replied_on "
                 "FROM case_parties cp LEFT JOIN contacts k ON k.id = cp.contact_id "
                 "LEFT JOIN constituents p ON p.id = cp.constituent_id "
@@ -639,12 +638,8 @@ def export_attachment(office: Office, attachment_id: str, dest: str | Path, over
         raise OfficeError(f"{target.parent}: not a folder")
     if target.exists() and not overwrite:
         raise OfficeError(f"{target}: already exists")
-    try:
-        with target.open("wb") as fh:  # written piece by piece, never the whole file in memory at once
-            for piece in blobs.open_stream(office, digest) or ():
-                fh.write(piece)
-    except OSError as exc:
-        raise OfficeError(f"{target}: cannot write the file ({exc.strerror or exc})") from exc
+    # written piece by piece (never the whole file in memory at once), owner-only
+    save_private(blobs.open_stream(office, digest) or (), target, "file")
     with office.writing() as w:
         w.audit("attachment.export", target=f"attachment:{attachment_id}", detail="saved from a case")
     return target
@@ -802,7 +797,7 @@ def _constituent_name(w, constituent_id: str | None) -> str | None:
     p = w.get(Constituent, constituent_id) if constituent_id else None
     if p is None:
         return None
-    return " ".join(x for x in (p.title, p.preferred_name or p.forenames, p.surname) if x) or None
+    return display_name(p.forenames, p.surname, p.preferred_name, p.title) or None
 
 
 def change_status(office: Office, case: str, status: str, *, outcome: str | None = None,
@@ -967,7 +962,7 @@ def add_party(office: Office, case: str, role: str, *, contact_id: str | None = 
             p = w.get(Constituent, constituent_id)
             if p is None or p.deleted:
                 raise OfficeError("no such constituent")
-            name = f"{p.preferred_name or p.forenames} {p.surname}".strip()
+            name = display_name(p.forenames, p.surname, p.preferred_name)
         party = w.insert(CaseParty, case_id=c.id, contact_id=contact_id, constituent_id=constituent_id,
                          role=role, contacted_on=contacted.isoformat() if contacted else None,
                          reply_due=reply_due)
@@ -977,15 +972,21 @@ def add_party(office: Office, case: str, role: str, *, contact_id: str | None = 
     return PartyView(party.id, role, contact_id, constituent_id, name, route, party.contacted_on, reply_due, None)
 
 
+def _live_party(w, party_id: str) -> CaseParty:
+    """The live party row with this id, inside the caller's transaction."""
+    p = w.get(CaseParty, party_id)
+    if p is None or p.deleted:
+        raise OfficeError("no such party")
+    return p
+
+
 def mark_contacted(office: Office, party_id: str, on: str | date | None = None) -> None:
     """Record that a party was contacted (sets the reply-due date from the contact's reply_days)."""
     from mpoffice_tui.services.reminders import add_working_days, nation
 
     day = parse_date(on, "contacted on") or today()
     with office.writing() as w:
-        p = w.get(CaseParty, party_id)
-        if p is None or p.deleted:
-            raise OfficeError("no such party")
+        p = _live_party(w, party_id)
         days = 20
         if p.contact_id:
             k = w.get(Contact, p.contact_id)
@@ -999,10 +1000,7 @@ def mark_party_replied(office: Office, party_id: str, on: str | date | None = No
     """Record by hand that a third party replied (a call, a letter): its chase reminders stop."""
     day = parse_date(on, "replied on") or today()
     with office.writing() as w:
-        p = w.get(CaseParty, party_id)
-        if p is None or p.deleted:
-            raise OfficeError("no such party")
-        party_replied(w, p, day.isoformat())
+        party_replied(w, _live_party(w, party_id), day.isoformat())
 
 
 def party_replied(w, party: CaseParty, day: str, via: str = "by hand") -> None:

@@ -24,6 +24,8 @@ KINDS = ("implied", "written", "third_party_permission")
 
 @dataclass(frozen=True)
 class ConsentView:
+    """One consent as recorded (the one type: a constituent's view and a case's consent state share it)."""
+
     id: str
     constituent_id: str
     case_id: str | None
@@ -31,6 +33,11 @@ class ConsentView:
     given_by: str | None
     given_on: str | None
     details: str | None
+    attachment_id: str | None = None  # a scan of a signed form
+
+
+# the columns of a ConsentView, in its order, for every query that builds one
+CONSENT_COLS = "id, constituent_id, case_id, kind, given_by, given_on, details, attachment_id"
 
 
 @dataclass(frozen=True)
@@ -75,22 +82,26 @@ def record(office: Office, constituent_id: str, kind: str, *, case: str | None =
                      given_on=day, details=details, attachment_id=attachment_id)
         w.audit("consent.record", target=f"constituent:{constituent_id}",
                 detail=f"{kind}" + (f" for case:{case_id}" if case_id else ""))
-    return ConsentView(c.id, constituent_id, case_id, kind, given_by, day, details)
+    return ConsentView(c.id, constituent_id, case_id, kind, given_by, day, details, attachment_id)
+
+
+def consents_of(conn, constituent_id: str) -> list[ConsentView]:
+    """A constituent's live consents, oldest first, on the caller's connection."""
+    rows = conn.execute(text(f"SELECT {CONSENT_COLS} FROM consents WHERE constituent_id = :k AND deleted = 0 "
+                             "ORDER BY given_on, created_at, id"), {"k": constituent_id}).fetchall()
+    return [ConsentView(*r) for r in rows]
 
 
 def for_constituent(office: Office, constituent_id: str) -> list[ConsentView]:
     with office.engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, constituent_id, case_id, kind, given_by, given_on, details FROM consents "
-                                 "WHERE constituent_id = :k AND deleted = 0 ORDER BY given_on, created_at, id"),
-                            {"k": constituent_id}).fetchall()
-    return [ConsentView(*r) for r in rows]
+        return consents_of(conn, constituent_id)
 
 
 def case_status(office: Office, case: str) -> CaseConsent:
     """Consents for a case, and whether it still needs the written permission of its constituent."""
     with office.engine.connect() as conn:
         cid, ref, pid, raised_by = _case(conn, case)
-        rows = conn.execute(text("SELECT id, constituent_id, case_id, kind, given_by, given_on, details FROM consents "
+        rows = conn.execute(text(f"SELECT {CONSENT_COLS} FROM consents "
                                  "WHERE deleted = 0 AND constituent_id = :p AND (case_id = :c OR case_id IS NULL) "
                                  "ORDER BY given_on, created_at, id"), {"p": pid or "", "c": cid}).fetchall()
     consents = tuple(ConsentView(*r) for r in rows)

@@ -31,7 +31,8 @@ from mpoffice_tui.db.search import match_query
 from mpoffice_tui.importers.register.normalise import elector_number
 from mpoffice_tui.services import access
 from mpoffice_tui.services.cases import CaseFilter, CaseRow, PersonBrief, list_cases
-from mpoffice_tui.services.constituent_fields import EDITABLE
+from mpoffice_tui.services.consent import ConsentView, consents_of
+from mpoffice_tui.services.constituent_fields import EDITABLE, MATCH_COLS, cols, name_sql
 
 FUZZY_THRESHOLD = 70.0
 
@@ -67,17 +68,6 @@ class ConstituentRow:
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
-@dataclass(frozen=True)
-class ConsentView:
-    id: str
-    kind: str
-    given_by: str | None
-    given_on: str | None
-    details: str | None
-    case_id: str | None
-    attachment_id: str | None
 
 
 @dataclass(frozen=True)
@@ -122,7 +112,7 @@ class ConstituentView:
                 "merged_from": [m.as_dict() for m in self.merged_from]}
 
 
-_ROW_COLS = ("p.id, trim(coalesce(nullif(p.preferred_name, ''), p.forenames) || ' ' || p.surname), "
+_ROW_COLS = (f"p.id, {name_sql('p')}, "
              "p.email, p.phone, p.postcode, p.address1, p.safety_caution, "
              "(SELECT count(*) FROM cases c WHERE c.constituent_id = p.id AND c.deleted = 0 "
              "AND c.status != 'closed')")  # an index search on ix_cases_constituent_live (0006)
@@ -295,9 +285,7 @@ def get(office: Office, constituent_id: str, history_limit: int = 500) -> Consti
             "SELECT m.received_at, m.channel, m.direction, m.subject, m.case_id, c.ref, m.id FROM messages m "
             "LEFT JOIN cases c ON c.id = m.case_id WHERE m.constituent_id = :id AND m.deleted = 0 "
             "ORDER BY m.received_at DESC, m.id DESC LIMIT :n"), {"id": constituent_id, "n": history_limit}))
-        consents = tuple(ConsentView(*r) for r in conn.execute(text(
-            "SELECT id, kind, given_by, given_on, details, case_id, attachment_id FROM consents "
-            "WHERE constituent_id = :id AND deleted = 0 ORDER BY given_on, created_at, id"), {"id": constituent_id}))
+        consents = tuple(consents_of(conn, constituent_id))
         merged = tuple(_crow(r) for r in conn.execute(text(_ROW_SQL + "WHERE p.merged_into = :id ORDER BY p.id"),
                                                          {"id": constituent_id}))
         elector = conn.execute(text("SELECT pd, eno, suffix FROM electors WHERE elector_key = :k LIMIT 1"),
@@ -323,8 +311,7 @@ class DuplicateMatch:
 
 
 def _candidates(office: Office, constituent_id: str | None):
-    base = ("SELECT id, forenames, surname, preferred_name, email, postcode FROM constituents "
-            "WHERE deleted = 0 AND merged_into IS NULL")
+    base = f"SELECT {cols(MATCH_COLS)} FROM constituents WHERE deleted = 0 AND merged_into IS NULL"
     with office.engine.connect() as conn:
         if constituent_id is None:
             return conn.execute(text(base)).fetchall()
@@ -439,6 +426,25 @@ _FILL = ("title", "preferred_name", "email", "phone", "address1", "address2", "a
          "date_of_birth", "elector_key", "safety_details", "interpreter_language", "accessibility")
 
 
+# what a merge moves to the kept record, by what MergeResult counts: (table, the column naming the person)
+_MOVED = {
+    "cases": ((Case, "constituent_id"), (Case, "raised_by_id")),
+    "messages": ((Message, "constituent_id"),),
+    "suggestions": ((Message, "suggested_constituent_id"),),  # moved, not counted
+    "consents": ((Consent, "constituent_id"),),
+    "parties": ((CaseParty, "constituent_id"),),
+    "subject_access_requests": ((SubjectAccessRequest, "constituent_id"),),
+}
+
+
+def _move(w, model, column: str, from_id: str, to_id: str) -> int:
+    """Point every row of `model` whose `column` names `from_id` at `to_id`; how many moved."""
+    rows = w.session.exec(select(model).where(getattr(model, column) == from_id)).all()
+    for r in rows:
+        w.update(r, **{column: to_id})
+    return len(rows)
+
+
 def merge(office: Office, keep_id: str, other_id: str) -> MergeResult:
     """Merge `other_id` into `keep_id` in one transaction, keeping every piece of history."""
     from mpoffice_tui.services.staff import MANAGING_ROLES, require_role
@@ -452,32 +458,8 @@ def merge(office: Office, keep_id: str, other_id: str) -> MergeResult:
             raise OfficeError("the record to keep does not exist or was merged already")
         if other is None or other.deleted or other.merged_into:
             raise OfficeError("the record to merge does not exist or was merged already")
-        s = w.session
-        n_cases = 0
-        for c in s.exec(select(Case).where(Case.constituent_id == other_id)).all():
-            w.update(c, constituent_id=keep_id)
-            n_cases += 1
-        for c in s.exec(select(Case).where(Case.raised_by_id == other_id)).all():
-            w.update(c, raised_by_id=keep_id)
-            n_cases += 1
-        n_msgs = 0
-        for m in s.exec(select(Message).where(Message.constituent_id == other_id)).all():
-            w.update(m, constituent_id=keep_id)
-            n_msgs += 1
-        for m in s.exec(select(Message).where(Message.suggested_constituent_id == other_id)).all():
-            w.update(m, suggested_constituent_id=keep_id)
-        n_cons = 0
-        for c in s.exec(select(Consent).where(Consent.constituent_id == other_id)).all():
-            w.update(c, constituent_id=keep_id)
-            n_cons += 1
-        n_parties = 0
-        for p in s.exec(select(CaseParty).where(CaseParty.constituent_id == other_id)).all():
-            w.update(p, constituent_id=keep_id)
-            n_parties += 1
-        n_sar = 0
-        for r in s.exec(select(SubjectAccessRequest).where(SubjectAccessRequest.constituent_id == other_id)).all():
-            w.update(r, constituent_id=keep_id)
-            n_sar += 1
+        moved = {what: sum(_move(w, model, column, other_id, keep_id) for model, column in links)
+                 for what, links in _MOVED.items()}
         filled = {f: getattr(other, f) for f in _FILL if not getattr(keep, f) and getattr(other, f)}
         if not keep.forenames and other.forenames:
             filled["forenames"] = other.forenames
@@ -488,4 +470,5 @@ def merge(office: Office, keep_id: str, other_id: str) -> MergeResult:
             w.update(keep, **filled)
         w.update(other, merged_into=keep_id, deleted=True)
         w.audit("constituent.merge", target=f"constituent:{keep_id}", detail=f"merged constituent:{other_id}")
-    return MergeResult(keep_id, other_id, n_cases, n_msgs, n_cons, n_parties, n_sar, tuple(sorted(filled)))
+    return MergeResult(keep_id, other_id, moved["cases"], moved["messages"], moved["consents"], moved["parties"],
+                       moved["subject_access_requests"], tuple(sorted(filled)))

@@ -17,6 +17,7 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, Constituent, Message
 from mpoffice_tui.services.cases import CaseFilter, CaseRow, case_row, find_case_id, list_cases
+from mpoffice_tui.services.constituent_fields import display_name
 from mpoffice_tui.services.matching import norm_name, replying_parties, same_person
 
 
@@ -76,7 +77,7 @@ def check_filing(office: Office, msg_id: str, case_ref_or_id: str) -> FilingChec
         sender = _sender_text(msg.sender_name, msg.sender_email)
         if person is None or person.deleted:
             return FilingCheck(case.id, case.ref, case.title, None, sender)
-        who = " ".join(x for x in (person.preferred_name or person.forenames, person.surname) if x) or "a constituent"
+        who = display_name(person.forenames, person.surname, person.preferred_name) or "a constituent"
         if _is_the_sender(s, msg, case, person):
             return FilingCheck(case.id, case.ref, case.title, who, sender)
         warning = (f"{case.ref} ({case.title}) is {who}'s case, but this message is from {sender}. "

@@ -79,6 +79,7 @@ from mpoffice_tui.services.campaigns import (
 )
 from mpoffice_tui.services.cases import find_case
 from mpoffice_tui.services.constituent_fields import split_name
+from mpoffice_tui.services.exports import save_private
 from mpoffice_tui.services.lanes import LANES
 from mpoffice_tui.services.matching import (
     Matcher,
@@ -947,9 +948,7 @@ def open_attachment(office: Office, attachment_id: str, launch: bool = True) -> 
     name, data = attachment_data(office, attachment_id)
     folder = Path(tempfile.mkdtemp(prefix="mpoffice-open-"))
     path = folder / disk_name(name)
-    path.write_bytes(data)
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o600)
+    save_private(data, path, "copy")  # owner-only from the first byte
     with office.writing() as w:
         w.audit("attachment.open", target=f"attachment:{attachment_id}", detail="opened via a temp file")
     if launch:

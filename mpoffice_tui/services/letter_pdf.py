@@ -147,14 +147,7 @@ def letter_pdf(office: Office, letter_id: str) -> bytes:
 def save_pdf(office: Office, letter_id: str, path: str | Path) -> Path:
     """Write the letter as PDF to `path`, or into the folder `path` under its own name (never over another
     file): a plaintext file the user asked for (owner-only), audited. Refused while it needs sign-off."""
-    from mpoffice_tui.services import approvals
-
-    approvals.ensure_cleared(office, "letter", letter_id, "exported")
-    path = letters.export_path(office, letter_id, path, ".pdf")
-    written = pdf.save(letter_pdf(office, letter_id), path, "letter")
-    with office.writing() as w:
-        w.audit("letter.export", target=f"letter:{letter_id}", detail="PDF written")
-    return written
+    return letters.export_letter(office, letter_id, path, ".pdf", lambda: letter_pdf(office, letter_id))
 
 
 # -- a campaign's acknowledgements by post ----------------------------------------------------------------

@@ -40,7 +40,14 @@ from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import CaseParty, Letter, LetterTemplate
 from mpoffice_tui.services import settings
 from mpoffice_tui.services.clock import now_iso, parse_date, today
-from mpoffice_tui.services.constituent_fields import split_name
+from mpoffice_tui.services.constituent_fields import (
+    LETTER_COLS,
+    address_lines,
+    cols,
+    display_name,
+    salutation,
+    split_name,
+)
 
 MERGE_FIELDS: dict[str, str] = {
     "constituent_name": "the constituent's full name, with title",
@@ -250,12 +257,7 @@ def find_template(office: Office, template: str) -> TemplateView:
 
 
 # -- merge fields -----------------------------------------------------------------------------------
-def _address_lines(*parts: str | None) -> list[str]:
-    return [p.strip() for p in parts if p and p.strip()]
-
-
-_PERSON_SQL = ("SELECT title, forenames, preferred_name, surname, address1, address2, address3, town, postcode "
-               "FROM constituents WHERE id = :id")
+_PERSON_SQL = f"SELECT {cols(LETTER_COLS)} FROM constituents WHERE id = :id"
 
 
 def office_fields(office: Office) -> dict[str, str]:
@@ -270,16 +272,18 @@ def office_fields(office: Office) -> dict[str, str]:
             "staff_name": staff[0] if staff else "", "date": long_date(today())}
 
 
-def _person_fields(p) -> dict[str, str]:
-    """The constituent's fields from a _PERSON_SQL row; 'Dear Ms Ó Súilleabháin' (title and surname), else
-    'Dear Siobhán'."""
-    fore = p[2] or p[1] or ""
-    lines = _address_lines(p[4], p[5], p[6], p[7], p[8])
-    salutation = f"Dear {p[0]} {p[3]}" if p[0] and p[3] else f"Dear {fore}" if fore else "Dear Sir or Madam"
-    return {"constituent_name": " ".join(x for x in (p[0], fore, p[3]) if x), "constituent_forename": fore,
-            "constituent_surname": p[3] or "", "constituent_address": "\n".join(lines),
-            "constituent_address_line": ", ".join(lines), "constituent_postcode": p[8] or "",
-            "salutation": salutation}
+def person_fields(conn, constituent_id: str | None) -> dict[str, str] | None:
+    """The constituent's merge fields (None when there is no such person), read on `conn` (a connection or
+    the caller's transaction's session): 'Dear Ms Ó Súilleabháin' (title and surname), else 'Dear Siobhán'."""
+    p = conn.execute(text(_PERSON_SQL), {"id": constituent_id}).fetchone() if constituent_id else None
+    if p is None:
+        return None
+    title, forenames, preferred, surname, *address = p
+    lines = address_lines(*address)
+    return {"constituent_name": display_name(forenames, surname, preferred, title),
+            "constituent_forename": preferred or forenames or "", "constituent_surname": surname or "",
+            "constituent_address": "\n".join(lines), "constituent_address_line": ", ".join(lines),
+            "constituent_postcode": p[-1] or "", "salutation": salutation(title, forenames, preferred, surname)}
 
 
 def merge_fields(office: Office, case: str, *, recipient_contact_id: str | None = None,
@@ -291,7 +295,7 @@ def merge_fields(office: Office, case: str, *, recipient_contact_id: str | None 
     with office.engine.connect() as conn:
         c = conn.execute(text("SELECT ref, title, category, opened_at, outcome, constituent_id FROM cases "
                               "WHERE id = :id"), {"id": case_id}).fetchone()
-        p = conn.execute(text(_PERSON_SQL), {"id": c[5]}).fetchone()
+        person = person_fields(conn, c[5]) or {}
         k = None
         if recipient_contact_id:
             k = conn.execute(text("SELECT organisation, department, name, address FROM contacts WHERE id = :id"),
@@ -304,7 +308,6 @@ def merge_fields(office: Office, case: str, *, recipient_contact_id: str | None 
                                  {"id": party_id}).fetchone()
     f: dict[str, str] = dict.fromkeys(MERGE_FIELDS, "")
     f.update(office_fields(office))
-    person = _person_fields(p) if p is not None else {}
     f.update({k_: v for k_, v in person.items() if k_ != "salutation"})
     f.update(case_ref=c[0], case_title=c[1], case_category=c[2], case_opened=long_date(c[3]),
              case_outcome=c[4] or "", subject=c[1])
@@ -349,12 +352,12 @@ def reply_fields(office: Office, *, case_id: str | None, constituent_id: str | N
         f = merge_fields(office, case_id)
     else:
         f = dict.fromkeys(MERGE_FIELDS, "") | (shared if shared is not None else office_fields(office))
-        p = None
+        person = None
         if constituent_id:
             with office.engine.connect() as conn:
-                p = conn.execute(text(_PERSON_SQL), {"id": constituent_id}).fetchone()
-        if p is not None:
-            f.update(_person_fields(p))
+                person = person_fields(conn, constituent_id)
+        if person is not None:
+            f.update(person)
         else:
             name = " ".join(name.replace('"', "").split())
             forenames, surname = split_name(name)
@@ -774,18 +777,23 @@ def export_path(office: Office, letter_id: str, path: str | Path, suffix: str) -
 def save_docx(office: Office, letter_id: str, path: str | Path) -> Path:
     """Write the letter's .docx to `path`, or into the folder `path` under its own name (never over another
     file): a plaintext file the user asked for, audited. Refused while it needs sign-off."""
+    return export_letter(office, letter_id, path, ".docx", lambda: letter_docx(office, letter_id))
+
+
+_FORMATS = {".docx": "docx", ".pdf": "PDF"}  # as the audit log names them
+
+
+def export_letter(office: Office, letter_id: str, path: str | Path, suffix: str, render) -> Path:
+    """Save the letter as `render()` makes it (.docx or .pdf) to `path` (or a new file in the folder `path`),
+    owner-only, and audit it; refused while it needs sign-off."""
     from mpoffice_tui.services import approvals
+    from mpoffice_tui.services.exports import save_private
 
     approvals.ensure_cleared(office, "letter", letter_id, "exported")
-    path = export_path(office, letter_id, path, ".docx")
-    data = letter_docx(office, letter_id)
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise OfficeError(f"{path}: cannot write the letter ({exc.strerror or exc})") from exc
+    written = save_private(render(), export_path(office, letter_id, path, suffix), "letter")
     with office.writing() as w:
-        w.audit("letter.export", target=f"letter:{letter_id}", detail="docx written")
-    return path
+        w.audit("letter.export", target=f"letter:{letter_id}", detail=f"{_FORMATS[suffix]} written")
+    return written
 
 
 # -- chasing ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from mpoffice_tui.db.engine import Office
 from mpoffice_tui.importers.register.normalise import elector_number
 from mpoffice_tui.services import access
+from mpoffice_tui.services.constituent_fields import name_sql
 from mpoffice_tui.services.lanes import LANES
 
 
@@ -142,7 +143,7 @@ class FoundCase:
 
 
 _CASE_COLUMNS = (
-    "c.id, c.ref, c.title, trim(coalesce(p.forenames, '') || ' ' || coalesce(p.surname, '')), "
+    f"c.id, c.ref, c.title, {name_sql('p')}, "
     "c.status, c.category, coalesce(s.name, ''), substr(c.opened_at, 1, 10), c.review_date "
 )
 _CASE_SELECT = (

@@ -27,6 +27,7 @@ from mpoffice_tui.db.engine import Office, utcnow
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Attachment, Message, OutgoingMail
 from mpoffice_tui.importers.mail.parse import content_hash as content_hash_of
+from mpoffice_tui.services.exports import save_private
 
 STATES: dict[str, str] = {  # state -> what a caseworker reads
     "draft": "draft",
@@ -394,7 +395,7 @@ def export_eml(office: Office, folder: str | os.PathLike, ids: list[str] | None 
             _finalise(w, _outgoing(w, o.id))  # From the sending account as it is now; refused with none
             msg = w.get(Message, o.id)
             path = out / _file_name(o.id, o.subject, o.case_ref)
-            path.write_bytes(b"X-Unsent: 1\r\n" + (blobs.read(w.session.connection(), msg.raw_hash) or b""))
+            save_private(b"X-Unsent: 1\r\n" + (blobs.read(w.session.connection(), msg.raw_hash) or b""), path, "draft")
             w.update(_outgoing(w, o.id), exported_at=utcnow())
             exported.append(Exported(o.id, path))
         w.audit("reply.export", detail=f"{len(exported)} drafts exported as .eml (not sent)")

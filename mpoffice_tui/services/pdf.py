@@ -9,8 +9,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from .. import files
-from ..db.errors import OfficeError
+from mpoffice_tui.services.exports import save_private
 
 FONT = "DejaVu"  # bundled in data/fonts (Bitstream Vera licence, see LICENSE-DejaVu.txt)
 _FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
@@ -108,10 +107,5 @@ class Document(FPDF):
 
 
 def save(data: bytes, path: str | Path, what: str = "PDF") -> Path:
-    """Write a PDF the user asked for, readable only by its owner; a clear message naming the file on failure."""
-    path = Path(path).expanduser()
-    try:
-        files.write_private(path, data)
-    except OSError as exc:
-        raise OfficeError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from exc
-    return path
+    """Write a PDF the user asked for, readable only by its owner (`exports.save_private`)."""
+    return save_private(data, path, what)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 
 from mpoffice_tui.importers.register import normalise as n
+from mpoffice_tui.services.constituent_fields import name_sql
 
 if TYPE_CHECKING:
     from mpoffice_tui.db.engine import Office
@@ -580,7 +581,7 @@ def _hits(conn, chosen: list[tuple[float, str, tuple]]) -> list[Hit]:
     for i in range(0, len(keys), 500):
         chunk = keys[i:i + 500]
         for key, cid, name, open_cases in conn.execute(
-                "SELECT c.elector_key, c.id, trim(c.forenames || ' ' || c.surname), "
+                f"SELECT c.elector_key, c.id, {name_sql('c')}, "
                 "(SELECT count(*) FROM cases k WHERE k.constituent_id = c.id AND k.deleted = 0 "
                 "AND k.status != 'closed') FROM constituents c WHERE c.deleted = 0 AND c.merged_into IS NULL "
                 f"AND c.elector_key IN ({','.join('?' for _ in chunk)})", tuple(chunk)).fetchall():

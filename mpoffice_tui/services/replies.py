@@ -20,6 +20,7 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Case, Constituent, LetterTemplate, Message
 from mpoffice_tui.services import letters, outbox
+from mpoffice_tui.services.constituent_fields import display_name, name_sql
 
 DEFAULT_REPLY = ("{salutation},\n\nThank you for contacting me. My office has recorded your "
                  "message under reference {case_ref} and a member of my team will be in touch.\n\n"
@@ -113,8 +114,8 @@ def _compose(office: Office, msg_id: str, template: str | None) -> tuple[Compose
             raise OfficeError(f"no message {msg_id!r}")
         case = s.get(Case, msg.case_id) if msg.case_id else None
         person = s.get(Constituent, msg.constituent_id) if msg.constituent_id else None
-        name = (" ".join(x for x in (person.preferred_name or person.forenames, person.surname) if x)
-                if person else msg.sender_name or "")
+        name = (display_name(person.forenames, person.surname, person.preferred_name) if person
+                else msg.sender_name or "")
         to_addr = msg.sender_email or (person.email if person else "") or ""
         tsubject, tbody = _template(s, template, "reply")
     if not to_addr:
@@ -301,12 +302,12 @@ def recipients(office: Office, case: str) -> list[Recipient]:
     case_id = find_case_id(office, case)
     with office.engine.connect() as conn:
         person = conn.exec_driver_sql(
-            "SELECT trim(coalesce(nullif(p.preferred_name, ''), p.forenames) || ' ' || p.surname), coalesce(p.email, '') "
+            f"SELECT {name_sql('p')}, coalesce(p.email, '') "
             "FROM cases c JOIN constituents p ON p.id = c.constituent_id WHERE c.id = ?", (case_id,)).fetchone()
         parties = conn.exec_driver_sql(
             "SELECT cp.id, cp.contact_id, cp.role, "
             "trim(coalesce(k.name || ', ', '') || coalesce(k.organisation, '') || coalesce(' — ' || k.department, '')), "
-            "coalesce(k.email, ''), trim(coalesce(nullif(p.preferred_name, ''), p.forenames) || ' ' || p.surname), "
+            f"coalesce(k.email, ''), {name_sql('p')}, "
             "coalesce(p.email, '') FROM case_parties cp LEFT JOIN contacts k ON k.id = cp.contact_id "
             "LEFT JOIN constituents p ON p.id = cp.constituent_id WHERE cp.case_id = ? AND cp.deleted = 0 "
             "ORDER BY cp.created_at, cp.id", (case_id,)).fetchall()

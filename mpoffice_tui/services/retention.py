@@ -35,6 +35,7 @@ from mpoffice_tui.db.writes import ERASE
 from mpoffice_tui.services import access
 from mpoffice_tui.services.clock import add_months
 from mpoffice_tui.services.clock import today as clock_today
+from mpoffice_tui.services.constituent_fields import name_sql
 
 POLICY_KEY = "retention.policy"
 
@@ -221,7 +222,7 @@ def review(office: Office, today: date | None = None) -> list[ReviewItem]:
             years = policy.inactive_constituent_years
             cut = _cutoff(today, years)
             for pid, name, last in conn.execute(text(
-                    "SELECT p.id, trim(p.forenames || ' ' || p.surname), max(substr(p.updated_at, 1, 10), "
+                    f"SELECT p.id, {name_sql('p')}, max(substr(p.updated_at, 1, 10), "
                     "  coalesce((SELECT max(substr(coalesce(nullif(c.closed_at, ''), c.updated_at), 1, 10)) "
                     "   FROM cases c WHERE c.constituent_id = p.id AND c.deleted = 0), ''), "
                     "  coalesce((SELECT max(substr(m.received_at, 1, 10)) FROM messages m "
@@ -235,7 +236,7 @@ def review(office: Office, today: date | None = None) -> list[ReviewItem]:
                                         f"no activity for more than {years} years",
                                         f"People: {years} years after the last activity"))
         seen = {i.id for i in items}
-        for pid, name in conn.exec_driver_sql("SELECT id, trim(forenames || ' ' || surname) FROM constituents "
+        for pid, name in conn.exec_driver_sql(f"SELECT id, {name_sql()} FROM constituents "
                                               "WHERE deleted = 0 AND privacy_state = 'erasure_requested' ORDER BY id"):
             if pid not in seen:
                 items.append(ReviewItem("constituent", pid, name, "", today.isoformat(),

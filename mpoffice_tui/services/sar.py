@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
+from mpoffice_tui.services.constituent_fields import MATCH_COLS, cols
 
 
 class PersonNotFound(OfficeError):
@@ -38,7 +39,7 @@ def resolve_person(office: Office, token: str) -> str:
         raise PersonNotFound("say whose data: a constituent id, email address or name")
     with office.engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT id, forenames, surname, preferred_name, email, postcode FROM constituents "
+            f"SELECT {cols(MATCH_COLS)} FROM constituents "
             "WHERE deleted = 0 AND merged_into IS NULL ORDER BY id").fetchall()
     if any(r[0] == token for r in rows):
         return token

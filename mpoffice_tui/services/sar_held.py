@@ -15,6 +15,7 @@ from typing import Any
 
 from mpoffice_tui.db import blobs
 from mpoffice_tui.services.cases import STATUS_LABELS
+from mpoffice_tui.services.constituent_fields import ADDRESS, address_lines, display_name
 from mpoffice_tui.services.letters import long_date
 from mpoffice_tui.services.sar import fold
 
@@ -117,8 +118,7 @@ def _long(d: str | None) -> str:
 
 
 def _name(row: dict) -> str:
-    return " ".join(x for x in (row.get("title"), row.get("preferred_name") or row.get("forenames"),
-                                row.get("surname")) if x).strip()
+    return display_name(row.get("forenames"), row.get("surname"), row.get("preferred_name"), row.get("title"))
 
 
 def gather(conn, pid: str, *, include_confidential: bool = False) -> Held:
@@ -129,7 +129,7 @@ def gather(conn, pid: str, *, include_confidential: bool = False) -> Held:
     record = [("Name", " ".join(x for x in (me["title"], me["forenames"], me["surname"]) if x))]
     if me["preferred_name"]:
         record.append(("Known as", me["preferred_name"]))
-    address = [x for x in (me["address1"], me["address2"], me["address3"], me["town"], me["postcode"]) if x]
+    address = address_lines(*(me[k] for k in ADDRESS))
     if address:
         record.append(("Address", ", ".join(address)))
     for label, key in (("Email", "email"), ("Phone", "phone"), ("Date of birth", "date_of_birth"),

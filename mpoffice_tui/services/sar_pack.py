@@ -29,6 +29,7 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.services import access, pdf, retention
 from mpoffice_tui.services.clock import today
+from mpoffice_tui.services.constituent_fields import salutation
 from mpoffice_tui.services.letter_pdf import draw_letter
 from mpoffice_tui.services.letters import LetterLayout, letterhead, long_date, office_fields
 from mpoffice_tui.services.sar import resolve_person
@@ -101,9 +102,7 @@ def _salutation(held: Held, request: SarView | None) -> tuple[str, tuple[str, ..
                                                   if x.strip()]
         return f"Dear {request.requester_name}", tuple(lines)
     me = held.people["subject"]
-    fore = me.get("preferred_name") or me.get("forenames") or ""
-    sal = f"Dear {me['title']} {me['surname']}" if me.get("title") and me.get("surname") else \
-        f"Dear {fore}" if fore else "Dear Sir or Madam"
+    sal = salutation(me.get("title"), me.get("forenames"), me.get("preferred_name"), me.get("surname"))
     return sal, (held.record[0][1], *held.address)
 
 

@@ -22,6 +22,7 @@ from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import SubjectAccessRequest
 from mpoffice_tui.services import access
 from mpoffice_tui.services.clock import add_months, parse_date, today
+from mpoffice_tui.services.constituent_fields import name_sql
 from mpoffice_tui.services.sar import fold, resolve_person
 
 EXTENSION_REASONS = {"complex": "the request is complex",
@@ -101,7 +102,7 @@ class SarView:
         return (date.fromisoformat(self.effective_due) - (on or today())).days
 
 
-_SAR_SQL = ("SELECT r.id, r.constituent_id, trim(coalesce(p.forenames, '') || ' ' || coalesce(p.surname, '')), "
+_SAR_SQL = (f"SELECT r.id, r.constituent_id, {name_sql('p')}, "
             "r.received_on, r.due_on, r.extended_to, r.completed_on, r.notes, r.requester_name, "
             "r.requester_relation, r.requester_address, r.authority, r.extension_reason "
             "FROM subject_access_requests r LEFT JOIN constituents p ON p.id = r.constituent_id WHERE r.deleted = 0")

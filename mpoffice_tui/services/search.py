@@ -28,6 +28,7 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.search import JOINED_HEAD, match_query, word_query, words
 from mpoffice_tui.importers.register.normalise import fold
 from mpoffice_tui.services import access, refs
+from mpoffice_tui.services.constituent_fields import name_sql
 from mpoffice_tui.services.inbox import LANES
 from mpoffice_tui.text import one_line
 
@@ -198,7 +199,7 @@ def _not_erased(tbl: str, alias: str) -> str:
 
 
 _CASE_COLS = ("c.id, c.ref, c.title, c.category, c.status, c.opened_at, c.constituent_id, "
-              "trim(coalesce(nullif(p.preferred_name, ''), p.forenames, '') || ' ' || coalesce(p.surname, ''))")
+              + name_sql("p"))
 
 
 def _case_hit(r, exact: bool) -> SearchHit:

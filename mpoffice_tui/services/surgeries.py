@@ -29,6 +29,7 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Appointment, Constituent, Surgery
 from mpoffice_tui.services.clock import now_iso, parse_date, today
+from mpoffice_tui.services.constituent_fields import name_sql
 
 STATUSES = ("booked", "arrived", "seen", "no_show", "cancelled")
 STATUS_LABELS = {"booked": "booked", "arrived": "arrived", "seen": "seen", "no_show": "no-show",
@@ -291,8 +292,7 @@ def find_surgery(office: Office, date_or_id: str) -> str:
 
 _APPOINTMENT_SQL = (
     "SELECT a.id, a.surgery_id, a.slot, a.walk_in, a.status, p.id, "
-    "trim(coalesce(p.title || ' ', '') || coalesce(nullif(p.preferred_name, ''), p.forenames, '') || ' ' || "
-    "coalesce(p.surname, '')), p.postcode, p.email, coalesce(a.phone, p.phone), a.topic, "
+    f"{name_sql('p', title=True)}, p.postcode, p.email, coalesce(a.phone, p.phone), a.topic, "
     "coalesce(a.interpreter_language, p.interpreter_language), coalesce(a.access_needs, p.accessibility), "
     "coalesce(p.safety_caution, 0), coalesce(p.vulnerable, 0), a.arrived_at, a.case_id, c.ref, a.case_opened, "
     "(SELECT count(*) FROM cases k WHERE k.constituent_id = p.id AND k.deleted = 0 AND k.status != 'closed'), "
@@ -428,7 +428,7 @@ def _check_slot(w, s: Surgery, slot: str | None, *, ignore: str | None = None) -
     """The slot to book: the one asked for (on the surgery's slots, within its hours, free) or the first free."""
     every = slots_of(s.starts_at, s.ends_at, s.slot_minutes)
     taken = {r[0]: r[1] for r in w.session.execute(text(
-        "SELECT a.slot, trim(coalesce(p.forenames, '') || ' ' || coalesce(p.surname, '')) FROM appointments a "
+        f"SELECT a.slot, {name_sql('p')} FROM appointments a "
         "LEFT JOIN constituents p ON p.id = a.constituent_id WHERE a.surgery_id = :s AND a.deleted = 0 "
         "AND a.slot IS NOT NULL AND a.status != 'cancelled' AND a.id != :me"), {"s": s.id, "me": ignore or ""})}
     when = f"the surgery on {day_label(s.held_on)} at {s.place}"

@@ -18,6 +18,7 @@ from mpoffice_tui.db.engine import Office
 from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Appointment, Surgery
 from mpoffice_tui.services import letters, outbox
+from mpoffice_tui.services.constituent_fields import name_sql
 
 TEMPLATES = {"confirmation": "Surgery confirmation", "reminder": "Surgery reminder"}
 
@@ -59,9 +60,7 @@ def _fields(w, office: Office, a: Appointment, s: Surgery) -> dict[str, str]:
     """Merge fields: the person (as this transaction sees them), the office, the surgery."""
     f = dict.fromkeys(letters.MERGE_FIELDS, "")
     f.update(letters.office_fields(office))
-    row = w.session.execute(text(letters._PERSON_SQL), {"id": a.constituent_id}).fetchone()
-    if row is not None:
-        f.update(letters._person_fields(row))
+    f.update(letters.person_fields(w.session, a.constituent_id) or {})
     holder = w.session.execute(text("SELECT name, role FROM staff WHERE id = :id"), {"id": s.held_by_id}).fetchone()
     day = date.fromisoformat(s.held_on)
     f.update(surgery_date=f"{day.strftime('%A')} {letters.long_date(day)}", surgery_place=s.place,
@@ -75,8 +74,8 @@ def draft_in(w, office: Office, a: Appointment, s: Surgery, kind: str, template:
              ) -> Drafted | None:
     """Draft (and queue, when there is a From address) the email of `kind` for one booking, inside the
     caller's transaction; None when the person has no email address."""
-    row = w.session.execute(text("SELECT email, trim(coalesce(nullif(preferred_name, ''), forenames) || ' ' || "
-                                 "surname) FROM constituents WHERE id = :id"), {"id": a.constituent_id}).fetchone()
+    row = w.session.execute(text(f"SELECT email, {name_sql()} FROM constituents WHERE id = :id"),
+                            {"id": a.constituent_id}).fetchone()
     if row is None or not (row[0] or "").strip():
         return None
     t = template or template_for(office, kind)
@@ -132,8 +131,8 @@ def send_reminders(office: Office, surgery_id: str) -> RemindersDrafted:
                 continue
             done = draft_in(w, office, a, s, "reminder", t)
             if done is None:
-                p = w.session.execute(text("SELECT trim(forenames || ' ' || surname), phone FROM constituents "
-                                           "WHERE id = :id"), {"id": a.constituent_id}).fetchone()
+                p = w.session.execute(text(f"SELECT {name_sql()}, phone FROM constituents WHERE id = :id"),
+                                      {"id": a.constituent_id}).fetchone()
                 missing.append((p[0] if p else "(unknown)", a.phone or (p[1] if p else None)))
             else:
                 drafted += 1

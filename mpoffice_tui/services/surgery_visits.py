@@ -25,6 +25,7 @@ from mpoffice_tui.db.errors import OfficeError
 from mpoffice_tui.db.models import Appointment, Consent, Message, Surgery, Task
 from mpoffice_tui.services import access
 from mpoffice_tui.services.clock import now_iso, parse_date, today
+from mpoffice_tui.services.constituent_fields import name_sql
 from mpoffice_tui.services.surgeries import (
     AppointmentView,
     SurgeryView,
@@ -190,8 +191,8 @@ def capture(office: Office, appointment: str, *, problem: str, case: str | None 
             opened = True
         now = now_iso()
         where = f"the surgery at {s.place} on {day_label(s.held_on)}"
-        name = w.session.execute(text("SELECT trim(coalesce(nullif(preferred_name, ''), forenames) || ' ' || "
-                                      "surname) FROM constituents WHERE id = :id"), {"id": person}).scalar()
+        name = w.session.execute(text(f"SELECT {name_sql()} FROM constituents WHERE id = :id"),
+                                 {"id": person}).scalar()
         w.insert(Message, channel="surgery", direction="in", sender_name=name or None,
                  subject=f"Surgery visit: {a.topic or c.title}"[:200], body_text=problem, received_at=now,
                  content_hash=hashlib.sha256(f"surgery|{a.id}|{now}|{problem}".encode()).hexdigest(),

@@ -111,3 +111,29 @@ def test_date_of_birth_is_a_real_date_and_the_uk_way_of_writing_it_is_understood
         with pytest.raises(OfficeError, match="date of birth"):
             people.update(office, p.id, date_of_birth=bad)
     assert people.editable(office, p.id)["date_of_birth"] == "1966-04-07"  # nothing changed
+
+
+def test_a_persons_name_and_address_read_the_same_everywhere(office, monkeypatch):
+    """One source for a person's shown name and address: the preferred name wherever a name is shown (the
+    palette's case finder and the subject access list said 'Robert' where the case list said 'Bob'), no
+    double space for a title without forenames, and the third address line on the case."""
+    from mpoffice_tui.services import lists, sar_requests, surgeries
+
+    monkeypatch.setenv("MPOFFICE_TODAY", "2025-01-10")
+    bob = people.create(office, title="Mr", forenames="Robert", preferred_name="Bob", surname="Okafor",
+                        address1="Flat 2", address2="14 Mill Lane", address3="Cathays", town="Cardiff",
+                        postcode="CF24 4AA")
+    dr = people.create(office, title="Dr", surname="Ng", postcode="CF24 4AB")
+    case = cs.create_case(office, constituent_id=bob.id, title="Damp in the flat", category="Housing")
+    passport = cs.create_case(office, constituent_id=dr.id, title="Passport delay", category="Immigration")
+    assert bob.name == "Bob Okafor"
+    assert cs.list_cases(office, cs.CaseFilter(constituent_id=bob.id)).rows[0].constituent == "Bob Okafor"
+    assert [f.constituent for f in lists.find_cases(office, "Damp")] == ["Bob Okafor"]
+    sar_requests.new_request(office, bob.id, received_on="2025-01-02")
+    assert [r.person for r in sar_requests.list_requests(office)] == ["Bob Okafor"]
+    brief = cs.get_case(office, case.ref).constituent
+    assert brief.name == "Mr Bob Okafor" and brief.address == "Flat 2, 14 Mill Lane, Cathays, Cardiff"
+    assert cs.get_case(office, passport.ref).constituent.name == "Dr Ng"
+    s = surgeries.add_surgery(office, held_on="2025-01-15", place="Library", starts="10:00", ends="11:00")
+    surgeries.book(office, s.id, surgeries.Who(constituent_id=dr.id))
+    assert [a.name for a in surgeries.appointments(office, s.id)] == ["Dr Ng"]

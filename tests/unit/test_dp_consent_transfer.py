@@ -61,3 +61,19 @@ def test_transfer_return_closes_cases(office, tmp_path):
     with office.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT status, outcome FROM cases WHERE id = ?", (p.case_id,)).fetchone() == (
             "closed", "transferred to another MP")
+
+
+def test_one_consent_view_from_recording_to_the_persons_record(office):
+    """A consent reads the same however it is reached: as recorded (with its scanned form), in the person's
+    record and in the case's consent state (two copies of the type disagreed: the record's lacked the
+    constituent, the recorded one lacked the scan)."""
+    from mpoffice_tui.services import constituents
+
+    p = plant(office)
+    made = consent.record(office, p.subject_id, "written", case=p.case_ref, given_on="2024-03-02",
+                          attachment_id="scan-1")
+    assert made.attachment_id == "scan-1" and made.constituent_id == p.subject_id
+    [seen] = constituents.get(office, p.subject_id).consents
+    [in_case] = consent.case_status(office, p.case_ref).consents
+    assert seen == made == in_case == consent.for_constituent(office, p.subject_id)[0]
+    assert isinstance(seen, consent.ConsentView)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import stat
 
 import docx
 import pytest
@@ -38,6 +39,7 @@ def test_letter_to_constituent_rendered_to_docx_and_text(office, case, tmp_path)
     lt = letters.write_letter(office, case.ref, "Acknowledgement")
     assert lt.unknown_fields == ()
     path = letters.save_docx(office, lt.id, tmp_path / "ack.docx")
+    assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0  # plaintext personal data: owner-only, as the PDF is
     body = _docx_text(path.read_bytes())
     for value in ("Mrs Mary O'Brien", "2 Low Road", "TT1 2AB", case.ref, "Jane Smith MP", "1 High Street",
                   "5 March 2025", "Dear Mrs O'Brien", "damp in the flat"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import stat
 from email import message_from_bytes
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def test_attachment_export_and_open_copy(office, tmp_path):
     att = inbox.get_message(office, mid).attachments[0]
     out = cases.export_attachment(office, att.id, tmp_path)
     assert out.name == "council letter.pdf" and out.read_bytes().startswith(b"%PDF")
+    assert stat.S_IMODE(out.stat().st_mode) & 0o077 == 0  # a plaintext copy: owner-only, as every export is
     with pytest.raises(OfficeError):
         cases.export_attachment(office, att.id, tmp_path)
     opened = inbox.open_attachment(office, att.id, launch=False)
