@@ -496,6 +496,7 @@ class Elector(SQLModel, table=True):
     """One row of an imported electoral register. Local to the office: never exported or synced."""
 
     __tablename__ = "electors"
+    __table_args__ = (Index("ix_electors_by_name", "surname", "forename", "id"),)  # the bulk list, by name
 
     id: str = Field(primary_key=True)
     publication_id: str = Field(index=True)

@@ -205,6 +205,9 @@ class OfficeApp(App[int]):
 
     def office_unlocked(self, office: Office, name: str = "") -> None:
         """Called by the unlock screen with the open office and its name (read in the unlock worker)."""
+        from mpoffice_tui.db.engine import limit_page_caches
+
+        limit_page_caches()  # the screens' workers read side by side: their caches share one budget
         self.office = office
         self.first_unlock = False
         self.last_activity = time.monotonic()

@@ -25,3 +25,11 @@ def test_a_lanes_count_reads_only_an_index(office, lane):
     where, params = lists._lane_clause(lane)
     plan = _plan(office, f"SELECT count(*) FROM messages m WHERE m.deleted = 0 AND {where}", params)
     assert "COVERING INDEX ix_messages_triage_live" in plan, plan
+
+
+def test_the_registers_bulk_list_walks_its_index_by_name(office):
+    """A page of the whole register (F4, empty search box: services/lists.page_electors) reads that page by the
+    name index, not all 110k electors sorted."""
+    plan = _plan(office, "SELECT id, postcode, address FROM electors ORDER BY surname, forename, id LIMIT ? OFFSET ?",
+                 (100, 50_000))
+    assert "ix_electors_by_name" in plan and "TEMP B-TREE" not in plan, plan
