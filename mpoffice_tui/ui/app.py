@@ -648,4 +648,7 @@ class OfficeApp(App[int]):
 
 def make_app(db_path: Path, *, passphrase: str | None = None, settings: Any = None) -> OfficeApp:
     """The app for the office at `db_path`; with `passphrase`, it unlocks by itself (demo, scripts)."""
+    from mpoffice_tui.process_memory import share_malloc_arenas
+
+    share_malloc_arenas()  # before the app starts its worker threads
     return OfficeApp(Path(db_path), passphrase=passphrase, settings=settings)

@@ -33,3 +33,15 @@ def test_the_registers_bulk_list_walks_its_index_by_name(office):
     plan = _plan(office, "SELECT id, postcode, address FROM electors ORDER BY surname, forename, id LIMIT ? OFFSET ?",
                  (100, 50_000))
     assert "ix_electors_by_name" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_the_apps_threads_share_one_malloc_arena_where_glibc_allows():
+    import os
+
+    from mpoffice_tui.process_memory import share_malloc_arenas
+
+    try:
+        glibc = bool(os.confstr("CS_GNU_LIBC_VERSION"))
+    except (ValueError, OSError):
+        glibc = False
+    assert share_malloc_arenas() is glibc
