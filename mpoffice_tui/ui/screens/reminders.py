@@ -138,7 +138,7 @@ class RemindersScreen(OfficeScreen):
         head: list[ReminderRow] = []
         day: list[str] = []
 
-        def chase_rows(chases: list[Any]) -> list[ReminderRow]:
+        def chase_rows(chases: list[letters.ChaseItem]) -> list[ReminderRow]:
             return [ReminderRow(ChaseReminder(c), "chase") for c in chases]
 
         def count() -> int:
@@ -164,7 +164,7 @@ class RemindersScreen(OfficeScreen):
             return rows
 
         def seek(anchor: ReminderRow, limit: int, forward: bool) -> list[ReminderRow]:
-            if anchor.when != "chase":
+            if not isinstance(anchor.item, ChaseReminder):
                 return []  # a window of the short lists: by position
             rows = chase_rows(letters.seek_chase_due(office, anchor.item.chase, limit, forward, day[0]))
             if not forward and len(rows) < limit:  # the window reaches back into the short lists
