@@ -1,7 +1,8 @@
 """Child process for the TUI memory and case-list benchmarks: the real app, headless under Pilot.
 
     python bench/_tui_probe.py DB_PATH PASSPHRASE
-Prints one JSON object: RSS (MiB, VmRSS) after unlock and after visiting each screen, the peak (VmHWM),
+Prints one JSON object: RSS (MiB, VmRSS) after unlock, after visiting each screen and after each F2-F3
+round trip, the peak (VmHWM),
 the case list's first rows after the first F3 (cold: its data never read in this process) and after
 each later F3 (warm), each press to the first frame whose table shows rows.
 """
@@ -83,7 +84,7 @@ async def probe(path: Path, passphrase: str) -> dict:
             await _settle(app, pilot, lambda n=name: app.current_mode == n)
             out["rss"][name] = _status("VmRSS")
         warm = []
-        for _ in range(WARM):
+        for n in range(1, WARM + 1):
             await pilot.press("f2")
             await _settle(app, pilot, lambda: isinstance(app.screen, InboxScreen))
             painted.pop("cases", None)
@@ -92,6 +93,7 @@ async def probe(path: Path, passphrase: str) -> dict:
             await pilot.press("f3")
             await _settle(app, pilot, lambda: isinstance(app.screen, CasesScreen) and "cases" in painted)
             warm.append((painted["cases"] - t0) * 1000)
+            out["rss"][f"F2-F3 {n}"] = _status("VmRSS")  # flat when returning to a screen keeps nothing new
         out["f3_warm"] = warm
         out["rss"]["end"] = _status("VmRSS")
         out["peak"] = _status("VmHWM")

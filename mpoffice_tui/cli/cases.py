@@ -431,7 +431,7 @@ def _case_chase(ref: str, a, as_json: bool, ctx) -> int:
 
     office = ctx.office()
     case_id = find_case_id(office, ref)
-    due = [i for i in letters.chase_due(office) if i.case_id == case_id]
+    due = letters.chase_due(office, case_id=case_id)
     if a.party:
         due = [i for i in due if a.party.casefold() in i.organisation.casefold()]
     if not due:

@@ -72,6 +72,11 @@ def _key_pragma(data_key: bytes) -> str:
 POOL_CACHE_KIB = 32 * 1024
 MIGRATION_CACHE_KIB = 64 * 1024  # one short-lived connection rebuilding indexes and tables
 SNAPSHOT_CACHE_KIB = 8 * 1024  # the connection tidying a snapshot (sync join): a few small tables
+# The app reads from several pooled connections at once (its thread workers), and each could warm its cache to
+# POOL_CACHE_KIB: at full scale the TUI's memory grew by a cache at a time as screens ran side by side. Together
+# they are held to APP_CACHES_KIB (limit_page_caches): past it a connection reuses its own least recently used
+# pages instead of allocating more, so the warm one keeps its pages and the others stay small.
+APP_CACHES_KIB = 48 * 1024
 
 
 def connect_raw(path: Path, data_key: bytes, cache_kib: int = POOL_CACHE_KIB) -> dbapi.Connection:
@@ -92,6 +97,16 @@ def connect_raw(path: Path, data_key: bytes, cache_kib: int = POOL_CACHE_KIB) ->
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 30000")
     return conn
+
+
+def limit_page_caches(kib: int = APP_CACHES_KIB) -> None:
+    """Hold SQLite's memory in this process, every connection's page cache together, to about `kib` (SQLite's
+    soft heap limit: a bound it keeps by reusing cached pages, never a failed query)."""
+    conn = dbapi.connect(":memory:")
+    try:
+        conn.execute(f"PRAGMA soft_heap_limit = {int(kib) * 1024}")
+    finally:
+        conn.close()
 
 
 def _make_engine(creator) -> Engine:

@@ -132,7 +132,8 @@ class Message(Shared, table=True):
     """An email, letter, call, walk-in or surgery visit, in or out. Append-only."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_triage_received", "triage", "received_at"),)  # inbox lanes
+    __table_args__ = (Index("ix_messages_triage_received", "triage", "received_at"),  # inbox lanes
+                      Index("ix_messages_triage_live", "triage", "deleted"))  # lane counts, from the index alone
 
     channel: str = Field(index=True)  # email | letter | phone | walk_in | surgery
     direction: str = "in"  # in | out
@@ -147,7 +148,7 @@ class Message(Shared, table=True):
     in_reply_to: str | None = None
     references_header: str | None = None
     content_hash: str = Field(index=True)
-    triage: str = Field(default="new", index=True)  # new|auto_filed|suggested|campaign|done|ignored|outbox|sent
+    triage: str = "new"  # new|auto_filed|suggested|campaign|done|ignored|outbox|sent (indexed by the two above)
     case_id: str | None = Field(default=None, index=True)
     constituent_id: str | None = Field(default=None, index=True)
     campaign_id: str | None = Field(default=None, index=True)
@@ -495,6 +496,7 @@ class Elector(SQLModel, table=True):
     """One row of an imported electoral register. Local to the office: never exported or synced."""
 
     __tablename__ = "electors"
+    __table_args__ = (Index("ix_electors_by_name", "surname", "forename", "id"),)  # the bulk list, by name
 
     id: str = Field(primary_key=True)
     publication_id: str = Field(index=True)

@@ -19,7 +19,8 @@ with the reference, salutation, sign-off) is added when it is drawn, so the text
     layout_text(layout) -> str;  layout_docx(layout) -> bytes;  letter_text / letter_docx (by letter id)
     save_docx(office, letter_id, path)  (a plaintext file on purpose: the user asked for it; a folder gets
         docx_file_name(...), e.g. A-00153-2026-03-05-Mr-Sean-Mahmood.docx)
-    chase_due(office) -> [ChaseItem];  write_chase_letter(office, party_id) -> LetterView  (chase_template)
+    chase_due(office, case_id=None) -> [ChaseItem];  count_chase_due / page_chase_due / seek_chase_due (the Due list,
+        paged in SQL);  write_chase_letter(office, party_id) -> LetterView  (chase_template)
     compose_chase_letter(office, party_id) -> ComposedLetter;  preview_chase_letter(...) -> (subject, body, unknown)
 """
 
@@ -27,10 +28,13 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from anyascii import anyascii
 from sqlalchemy import text
@@ -809,27 +813,97 @@ class ChaseItem:
     working_days_late: int
 
 
-def chase_due(office: Office, on: str | date | None = None) -> list[ChaseItem]:
-    """Third parties on open cases who were contacted and have not replied within their reply days."""
-    from mpoffice_tui.services.reminders import add_working_days, nation, working_days_between
+# The list is filtered, ordered, counted and paged in SQL. A party with no stored reply date has one worked out
+# from its contact's reply days in working days (REPLY_DUE_FN, given to each connection that asks).
+REPLY_DUE_FN = "mp_reply_due"
+_CHASES_SQL = (
+    "SELECT party, case_id, ref, contact, org, contacted, due FROM (SELECT cp.id AS party, c.id AS case_id, "
+    "c.ref AS ref, k.id AS contact, k.organisation || coalesce(' — ' || k.department, '') AS org, "
+    "cp.contacted_on AS contacted, "
+    f"coalesce(nullif(substr(cp.reply_due, 1, 10), ''), {REPLY_DUE_FN}(cp.contacted_on, k.reply_days)) AS due "
+    "FROM case_parties cp JOIN cases c ON c.id = cp.case_id JOIN contacts k ON k.id = cp.contact_id "
+    "WHERE cp.deleted = 0 AND c.deleted = 0 AND c.status != 'closed' AND cp.contacted_on IS NOT NULL "
+    "AND cp.replied_on IS NULL{case}) WHERE due < :day{beyond}")
+_CHASE_ORDER = ("due", "ref", "party")  # the list's order: reply date, case, party (unique)
+
+
+@contextmanager
+def _chase_reader(office: Office, nation_: str) -> Iterator[Any]:
+    """A read connection that knows REPLY_DUE_FN for the office's nation."""
+    from mpoffice_tui.services.reminders import add_working_days
+
+    def reply_due(contacted: str | None, days: int | None) -> str | None:
+        try:
+            return add_working_days(parse_date(contacted), int(days or 20), nation_).isoformat()
+        except (TypeError, ValueError):  # a date nobody can read is never overdue
+            return None
+
+    with office.raw() as conn:
+        conn.create_function(REPLY_DUE_FN, 2, reply_due, deterministic=True)
+        yield conn
+
+
+@dataclass(frozen=True)
+class _ChaseQuery:
+    sql: str  # the overdue chases (unordered), with :day and the anchor's values bound from `params`
+    params: dict[str, object]
+    day: date
+    nation: str
+    forward: bool
+
+
+def _chase_query(office: Office, on: str | date | None, *, case_id: str | None = None,
+                 anchor: ChaseItem | None = None, forward: bool = True) -> _ChaseQuery:
+    """The overdue chases on `on` (default today): all, one case's, or those beyond `anchor` by key."""
+    from mpoffice_tui.services.reminders import nation
 
     day = parse_date(on) or today()
-    nat = nation(office)
-    with office.engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT cp.id, c.id, c.ref, k.id, k.organisation || coalesce(' — ' || k.department, ''), "
-            "cp.contacted_on, cp.reply_due, k.reply_days FROM case_parties cp "
-            "JOIN cases c ON c.id = cp.case_id JOIN contacts k ON k.id = cp.contact_id "
-            "WHERE cp.deleted = 0 AND c.deleted = 0 AND c.status != 'closed' AND cp.contacted_on IS NOT NULL "
-            "AND cp.replied_on IS NULL")).fetchall()
-    out = []
-    for pid, cid, ref, kid, org, contacted, due, days in rows:
-        due_day = parse_date(due) or add_working_days(parse_date(contacted), int(days or 20), nat)
-        if due_day < day:
-            out.append(ChaseItem(pid, cid, ref, kid, org, contacted, due_day.isoformat(),
-                                 working_days_between(due_day, day, nat)))
-    out.sort(key=lambda i: (i.reply_due, i.case_ref, i.party_id))
-    return out
+    params: dict[str, object] = {"day": day.isoformat(), "case": case_id}
+    beyond = ""
+    if anchor is not None:
+        params.update(k_due=anchor.reply_due, k_ref=anchor.case_ref, k_party=anchor.party_id)
+        beyond = f" AND ({', '.join(_CHASE_ORDER)}) {'>' if forward else '<'} (:k_due, :k_ref, :k_party)"
+    sql = _CHASES_SQL.format(case=" AND c.id = :case" if case_id else "", beyond=beyond)
+    return _ChaseQuery(sql, params, day, nation(office), forward)
+
+
+def _chases(office: Office, q: _ChaseQuery, offset: int = 0, limit: int = -1) -> list[ChaseItem]:
+    """The rows of `q` in list order, `limit` of them from `offset` (nearest the anchor, for a seek)."""
+    from mpoffice_tui.services.reminders import working_days_between
+
+    order = ", ".join(f"{c} {'ASC' if q.forward else 'DESC'}" for c in _CHASE_ORDER)
+    with _chase_reader(office, q.nation) as conn:
+        rows = conn.execute(f"{q.sql} ORDER BY {order} LIMIT :limit OFFSET :offset",
+                            {**q.params, "limit": int(limit), "offset": max(0, int(offset))}).fetchall()
+    items = [ChaseItem(pid, cid, ref, kid, org, contacted, due,
+                       working_days_between(date.fromisoformat(due), q.day, q.nation))
+             for pid, cid, ref, kid, org, contacted, due in rows]
+    return items if q.forward else items[::-1]
+
+
+def chase_due(office: Office, on: str | date | None = None, *, case_id: str | None = None) -> list[ChaseItem]:
+    """Third parties on open cases (or on the case `case_id`) who were contacted and have not replied within
+    their reply days, by reply date. The whole list: a screen pages it (page_chase_due, seek_chase_due)."""
+    return _chases(office, _chase_query(office, on, case_id=case_id))
+
+
+def count_chase_due(office: Office, on: str | date | None = None) -> int:
+    """How many third parties are overdue a reply (counted in SQL: no row is read into Python)."""
+    q = _chase_query(office, on)
+    with _chase_reader(office, q.nation) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM ({q.sql})", q.params).fetchone()[0])
+
+
+def page_chase_due(office: Office, offset: int, limit: int, on: str | date | None = None) -> list[ChaseItem]:
+    """One window of chase_due's list, by position."""
+    return _chases(office, _chase_query(office, on), offset, limit)
+
+
+def seek_chase_due(office: Office, anchor: ChaseItem, limit: int, forward: bool = True,
+                   on: str | date | None = None) -> list[ChaseItem]:
+    """The `limit` chases just after (or before) `anchor`, a row of the list already shown, in list order:
+    by key, not by OFFSET."""
+    return _chases(office, _chase_query(office, on, anchor=anchor, forward=forward), 0, limit)
 
 
 def chase_template(office: Office) -> TemplateView:

@@ -11,6 +11,7 @@ The nation is the `settings` row "nation" (default ENG).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -61,14 +62,30 @@ def add_working_days(start: date, n: int, nation: str = "ENG") -> date:
     return d
 
 
+@lru_cache(maxsize=256)
+def _weekday_bank_holidays(subdiv: str, year: int) -> tuple[date, ...]:
+    """The bank holidays of `year` that fall on a weekday, in order."""
+    return tuple(sorted(d for d in holidays.country_holidays("GB", subdiv=subdiv, years=year) if d.weekday() < 5))
+
+
+def _weekdays_before(d: date) -> int:
+    """Weekdays from 1 January of year 1 (a Monday) up to, not including, `d`."""
+    weeks, days = divmod(d.toordinal() - 1, 7)
+    return weeks * 5 + min(days, 5)
+
+
 def working_days_between(start: date, end: date, nation: str = "ENG") -> int:
-    """Working days after `start` up to and including `end` (0 when end <= start)."""
-    count, d = 0, start
-    while d < end:
-        d += timedelta(days=1)
-        if is_working_day(d, nation):
-            count += 1
-    return count
+    """Working days after `start` up to and including `end` (0 when end <= start), in constant time per
+    year spanned (a list of overdue chases computes this for every row)."""
+    if end <= start:
+        return 0
+    subdiv = normalise_nation(nation)
+    weekdays = _weekdays_before(end + timedelta(days=1)) - _weekdays_before(start + timedelta(days=1))
+    off = 0
+    for year in range(start.year, end.year + 1):
+        days = _weekday_bank_holidays(subdiv, year)
+        off += bisect_right(days, end) - bisect_right(days, start)
+    return weekdays - off
 
 
 # -- due today / overdue ------------------------------------------------------------------------

@@ -217,6 +217,9 @@ class OfficeApp(App[int]):
 
     def office_unlocked(self, office: Office, name: str = "") -> None:
         """Called by the unlock screen with the open office and its name (read in the unlock worker)."""
+        from mpoffice_tui.db.engine import limit_page_caches
+
+        limit_page_caches()  # the screens' workers read side by side: their caches share one budget
         self.office = office
         self.first_unlock = False
         self.last_activity = time.monotonic()
@@ -673,4 +676,7 @@ class OfficeApp(App[int]):
 
 def make_app(db_path: Path, *, passphrase: str | None = None, settings: Settings | None = None) -> OfficeApp:
     """The app for the office at `db_path`; with `passphrase`, it unlocks by itself (demo, scripts)."""
+    from mpoffice_tui.process_memory import share_malloc_arenas
+
+    share_malloc_arenas()  # before the app starts its worker threads
     return OfficeApp(Path(db_path), passphrase=passphrase, settings=settings)

@@ -713,7 +713,7 @@ class CaseDetailScreen(OfficeScreen):
         case_id = c.id
 
         def overdue(office: Office) -> list[ChaseItem]:
-            return [i for i in letters.chase_due(office) if i.case_id == case_id]
+            return letters.chase_due(office, case_id=case_id)
 
         run_office(self, "chase-due", overdue, lambda items: self.chase_form(items, party_id))
 

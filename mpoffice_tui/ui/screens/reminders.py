@@ -130,6 +130,9 @@ class RemindersScreen(OfficeScreen):
             self._load(keep_cursor=True)
 
     def _load(self, keep_cursor: bool = False) -> None:
+        """Subject access requests, reviews and tasks (a few hundred at most, read whole), then the third
+        parties overdue a reply (thousands in a big office), paged from SQL: counted, fetched a window at a
+        time and by key from a neighbouring window, never read whole."""
         from mpoffice_tui.services import letters, reminders
 
         office = self.app.office
@@ -138,22 +141,44 @@ class RemindersScreen(OfficeScreen):
         mine = office.staff_id if self.mine else None
         chases_only = self.chases_only
         summary: list[str] = []
+        head: list[ReminderRow] = []
+        day: list[str] = []
 
-        def load() -> list[ReminderRow]:
+        def chase_rows(chases: list[letters.ChaseItem]) -> list[ReminderRow]:
+            return [ReminderRow(ChaseReminder(c), "chase") for c in chases]
+
+        def count() -> int:
             r = reminders.due(office, assignee_id=mine)
-            chases = [ReminderRow(ChaseReminder(c), "chase") for c in letters.chase_due(office)]
+            day[:] = [r.today]
+            chases = letters.count_chase_due(office, r.today)
             due = [ReminderRow(i, "overdue") for i in r.overdue] + [ReminderRow(i, "today") for i in r.due_today]
             sars = [ReminderRow(SarReminder(q, r.today), "sar") for q in r.requests]
             summary[:] = [f"{len(r.overdue)} overdue · {len(r.due_today)} due today ({r.today})",
-                          f"{len(chases)} third parties overdue a reply"]
+                          f"{chases} third parties overdue a reply"]
             if sars:
                 late = sum(1 for q in r.requests if q.overdue())
                 summary.append(f"{len(sars)} subject access request{'s' if len(sars) != 1 else ''} due"
                                + (f" ({late} OVERDUE)" if late else ""))
-            return chases if chases_only else sars + due + chases
+            head[:] = [] if chases_only else sars + due
+            return len(head) + chases
+
+        def fetch(offset: int, limit: int) -> list[ReminderRow]:
+            rows = head[offset:offset + limit]
+            if len(rows) < limit:
+                start = max(0, offset - len(head))
+                rows += chase_rows(letters.page_chase_due(office, start, limit - len(rows), day[0]))
+            return rows
+
+        def seek(anchor: ReminderRow, limit: int, forward: bool) -> list[ReminderRow]:
+            if not isinstance(anchor.item, ChaseReminder):
+                return []  # a window of the short lists: by position
+            rows = chase_rows(letters.seek_chase_due(office, anchor.item.chase, limit, forward, day[0]))
+            if not forward and len(rows) < limit:  # the window reaches back into the short lists
+                rows = head[max(0, len(head) - (limit - len(rows))):] + rows
+            return rows
 
         self._summary = summary
-        self.query_one("#reminders", PagedTable).set_list(load, keep_cursor=keep_cursor)
+        self.query_one("#reminders", PagedTable).set_source(count, fetch, seek=seek, keep_cursor=keep_cursor)
 
     @on(PagedTable.Loaded, "#reminders")
     def loaded(self) -> None:
