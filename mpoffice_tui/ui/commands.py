@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 from textual.types import IgnoreReturnCallbackType
 
 from mpoffice_tui.ui.text import one_line
@@ -82,7 +83,8 @@ class OfficeCommands(Provider):
             return
         for n, row in enumerate(rows):
             display = Text.assemble((row.ref, "bold"), "  ", one_line(row.title))
-            help_text = " · ".join(x for x in (one_line(row.constituent), row.status.replace("_", " ")) if x)
+            # the palette reads `help` as markup: a name such as "[b]" must show as typed
+            help_text = escape(" · ".join(x for x in (one_line(row.constituent), row.status.replace("_", " ")) if x))
             score = (1.0 if row.ref.upper().startswith(query.upper()) else 0.8) - n * 0.001
             yield Hit(score, display, partial(office_app(self).open_case, row.id),
                       text=f"{row.ref} {row.title}", help=help_text or None)

@@ -185,6 +185,31 @@ async def test_palette_goes_to_case_by_reference(closed_office):
         assert app.current_mode == "cases" and app.screen.case_id == ids["case2"]
 
 
+async def test_palette_shows_a_persons_name_as_typed_never_as_markup(office, office_path):
+    """The palette's second line of a case hit is read by Textual as markup: a name holding "[b]" or "[/x]"
+    (which would crash it) shows as typed."""
+    from textual.command import CommandList
+
+    ids = fill(office)
+    with office.writing() as w:
+        case = w.get(Case, ids["case2"])
+        w.update(w.get(Constituent, case.constituent_id), surname="O'Brien [b]x[/b] [/x]")
+    office.close()
+    app = make_app(office_path, passphrase=PASSPHRASE, settings=NO_IDLE)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and bool(app.screen.query("#messages")))
+        await pilot.press("ctrl+p")
+        await pilot.press(*"A-00002")
+
+        def hit() -> str:
+            found = [str(o.prompt) for o in app.screen.query_one(CommandList).options]
+            return next((p for p in found if p.startswith("A-00002")), "")
+
+        await wait_for(pilot, lambda: bool(hit()))
+        assert "O'Brien [b]x[/b] [/x]" in hit()
+        assert hit().startswith("A-00002  ")
+
+
 async def test_lock_closes_the_office_and_unlock_again(closed_office):
     path, _ = closed_office
     app = make_app(path, passphrase=PASSPHRASE, settings=NO_IDLE)
