@@ -89,9 +89,9 @@ async def _run(path, passphrase: str, case_id: str, out: dict, painted: dict) ->
     unlocked: list[float] = []
     original = app.office_unlocked
 
-    def office_unlocked(office) -> None:
+    def office_unlocked(office, name: str = "") -> None:
         unlocked.append(time.perf_counter())
-        original(office)
+        original(office, name)
 
     app.office_unlocked = office_unlocked  # type: ignore[method-assign]
 
