@@ -109,7 +109,10 @@ async def _presses(path: Path, passphrase: str, servers, with_fetch: bool) -> li
 
     def spy(table: PagedTable, crop):
         lines = render_lines(table, crop)
-        if table.row_count and table.row_at(table.cursor) is not None:
+        # the first frame painted with the cursor on its new row (a later repaint, when the preview of that
+        # message arrives, must not move the time on: bench_ui's spy does the same)
+        if table.row_count and table.row_at(table.cursor) is not None and \
+                painted.get(table.id or "", (0.0, None))[1] != table.cursor:
             painted[table.id or ""] = (time.perf_counter(), table.cursor)
         return lines
 
