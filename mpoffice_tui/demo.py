@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from email.header import Header
 from email.utils import format_datetime, formataddr
 from importlib import resources
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -465,12 +466,13 @@ class _Builder:
                                  + timedelta(days=int(span * rng.random() ** 0.5))) for _ in range(n))
         weights = [3 if i < len(FEATURED) else (2 if rng.random() < 0.2 else 1)
                    for i in range(len(self.constituent_rows))]
+        cum_weights = list(accumulate(weights))  # once: `choices(rows, weights)` sums them on every call
         featured = {n - 1 - 4 * k: k for k in range(len(FEATURED))}  # recent cases for the featured people
         rows = []
         for i, opened_at in enumerate(opened, start=1):
             day = opened_at.date()
             category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
-            who = rng.choices(self.constituent_rows, weights)[0]
+            who = rng.choices(self.constituent_rows, cum_weights=cum_weights)[0]
             if i - 1 in featured and n > 4 * len(FEATURED):
                 who = self.constituent_rows[featured[i - 1]]
             age = (DEMO_TODAY - day).days

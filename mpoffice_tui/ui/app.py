@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -26,8 +27,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.worker import WorkerFailed
 
-from mpoffice_tui.ui.commands import OfficeCommands
-from mpoffice_tui.ui.dialogs.base import OfficeDialog
 from mpoffice_tui.ui.screens.unlock import UnlockScreen
 from mpoffice_tui.ui.text import clean
 from mpoffice_tui.ui.work import from_worker, run_office
@@ -42,6 +41,8 @@ if TYPE_CHECKING:
     from mpoffice_tui.db.engine import Office
     from mpoffice_tui.services.search import SearchHit
     from mpoffice_tui.sync.auto import SyncResult
+    from mpoffice_tui.ui.commands import OfficeCommands
+    from mpoffice_tui.ui.dialogs.base import OfficeDialog
     from mpoffice_tui.ui.jobs import MailJob, MailRound
     from mpoffice_tui.ui.screens.case_detail import CaseDetailScreen
     from mpoffice_tui.ui.widgets.paged_table import PagedTable
@@ -85,6 +86,13 @@ def _lazy_screen(mode: str) -> Callable[[], Screen]:
 DATA_MODES: dict[str, Callable[[], Screen]] = {mode: _lazy_screen(mode) for mode in SCREEN_CLASSES}
 
 
+def _office_commands() -> type[OfficeCommands]:
+    """The palette's provider, imported when the palette first opens (not on the way to the first frame)."""
+    from mpoffice_tui.ui.commands import OfficeCommands
+
+    return OfficeCommands
+
+
 class OfficeApp(App[int]):
     """mpoffice in the terminal."""
 
@@ -92,7 +100,7 @@ class OfficeApp(App[int]):
     CSS_PATH = Path(__file__).parent / "styles" / "app.tcss"  # absolute: subclasses elsewhere work too
     MODES = {"locked": UnlockScreen, **DATA_MODES}
     DEFAULT_MODE = "locked"
-    COMMANDS = App.COMMANDS | {OfficeCommands}
+    COMMANDS = App.COMMANDS | {_office_commands}  # imported when the palette first opens
     BINDINGS = [
         Binding("f2", "mode('inbox')", "Inbox", id="inbox"),
         Binding("f3", "mode('cases')", "Cases", id="cases"),
@@ -308,7 +316,9 @@ class OfficeApp(App[int]):
                     wait_for_dismiss: bool = False, *,
                     mode: str | None = None) -> AwaitMount | asyncio.Future[ResultT]:
         """Push a screen; a dialog notes the action that opened it, so that a lock can open it again."""
-        if isinstance(screen, OfficeDialog) and screen.opener is None and self._last_action is not None:
+        dialogs = sys.modules.get("mpoffice_tui.ui.dialogs.base")  # (not imported yet: no dialog exists)
+        if dialogs is not None and isinstance(screen, dialogs.OfficeDialog) and screen.opener is None \
+                and self._last_action is not None:
             node, action = self._last_action
             if node is self.screen or (isinstance(node, Widget) and node.is_attached and node.screen is self.screen):
                 screen.opener = (node, action)
