@@ -62,14 +62,14 @@ def rows(ctx: Ctx) -> list[Row]:
     total = cs.count_cases(office)
     out: list[Row] = []
     first = median_time(lambda: cs.list_cases(office, limit=50), RUNS) * 1000
-    out.append(Row.at_most("case list: first rows (opened, with total)", first, "ms", 150,
+    out.append(Row.at_most("case list: first rows (opened, with total)", first, "ms", 100,
                            f"{total:,} cases, 50 rows + count, median of {RUNS}"))
     by_name = median_time(lambda: cs.list_cases(office, sort="constituent", descending=False, limit=50,
                                                  with_total=False), RUNS) * 1000
-    out.append(Row.at_most("case list: first rows sorted by constituent", by_name, "ms", 150))
+    out.append(Row.at_most("case list: first rows sorted by constituent", by_name, "ms", 100))
     filtered = median_time(lambda: cs.list_cases(office, cs.CaseFilter(open_only=True, categories=("Housing",)),
                                                  sort="review", limit=50), RUNS) * 1000
-    out.append(Row.at_most("case list: open Housing by review date", filtered, "ms", 150))
+    out.append(Row.at_most("case list: open Housing by review date", filtered, "ms", 100))
     search = median_time(lambda: cs.list_cases(office, cs.CaseFilter(text="smith"), limit=50), RUNS) * 1000
     out.append(Row.at_most("case list: search 'smith' (cases + constituents)", search, "ms", 150))
     anchor = cs.list_cases(office, offset=max(0, total // 2 - 1), limit=1, with_total=False).rows
@@ -93,7 +93,7 @@ def rows(ctx: Ctx) -> list[Row]:
     try:
         detail = cs.get_case(target, case_id, viewer_role="manager")
         ms = median_time(lambda: cs.get_case(target, case_id, viewer_role="manager"), RUNS) * 1000
-        out.append(Row.at_most("case detail with its timeline", ms, "ms", 100,
+        out.append(Row.at_most("case detail with its timeline", ms, "ms", 60,
                                f"{note}; {len(detail.timeline)} returned"))
     finally:
         if target is not office:

@@ -47,7 +47,7 @@ def first_frame_rows(ctx: Ctx, mode: str = "app", runs: int = RUNS) -> list[Row]
             app.append(first_frame(mode, db, env))
     b, a = statistics.median(bare), statistics.median(app)
     return [
-        Row.at_most("first frame / bare Textual", a / b, "×", 1.3,
+        Row.at_most("first frame / bare Textual", a / b, "×", 1.2,
                     f"median of {runs}: app {a * 1000:.0f} ms, bare {b * 1000:.0f} ms, headless "
                     f"(best-of ratio {min(app) / min(bare):.2f})"),
     ]

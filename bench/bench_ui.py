@@ -184,7 +184,7 @@ def rows(ctx: Ctx) -> list[Row]:
                            f"median of {len(inbox)} unlocks ({', '.join(f'{v:.0f}' for v in inbox)} ms), "
                            "from unlocked to the first frame of the table with rows"))
     f3, f3_frame = m["f3"], m["f3_frame"]
-    out.append(Row.at_most("ui: case list first rows after F3", f3_frame, "ms", 150,  # type: ignore[arg-type]
+    out.append(Row.at_most("ui: case list first rows after F3", f3_frame, "ms", 100,  # type: ignore[arg-type]
                            f"press to first frame with rows; raw (press+idle) {f3:.0f} ms, "
                            f"raw - baseline {f3 - base:.0f} ms"))  # type: ignore[operator]
     for name in ("down", "pagedown"):
@@ -195,7 +195,7 @@ def rows(ctx: Ctx) -> list[Row]:
                                f"frame p50 {statistics.median(frames):.0f}; raw p50 {p50:.0f} / p95 {p95:.0f}; "
                                f"raw - baseline p50 {p50 - base:.0f} / p95 {p95 - base:.0f}; {len(times)} presses"))
     detail = m["detail"]
-    out.append(Row.at_most("ui: case detail data on screen", detail, "ms", 100,  # type: ignore[arg-type]
+    out.append(Row.at_most("ui: case detail data on screen", detail, "ms", 60,  # type: ignore[arg-type]
                            f"{m['detail_items']:.0f} timeline items, open to the first frame of the timeline; "
                            f"again {m['detail_again']:.0f} ms; the first case opened after unlock "
                            f"({m['detail_first_items']:.0f} items; its screen built while the inbox was read) "

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from textual import events, work
+from textual._context import active_app
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from mpoffice_tui.ui.widgets.paged_table import PagedTable
 
 ResultT = TypeVar("ResultT")
+ScreenT = TypeVar("ScreenT", bound=Screen)
 SyncOutcome = tuple["SyncResult | None", str]  # a sync's result (None when it failed) and what went wrong
 
 STATUS_REFRESH_SECONDS = 5.0
@@ -75,10 +77,20 @@ PRELOAD_MODULES = ("mpoffice_tui.ui.screens.case_detail", "mpoffice_tui.services
                    "mpoffice_tui.services.consent", "mpoffice_tui.services.inbox", "mpoffice_tui.sync.conflicts")
 
 
+def _styled_now(screen: ScreenT) -> ScreenT:
+    """A new screen marked as styled with the app's current CSS, which it is as it mounts. Textual (8.2)
+    restyles the whole app, every stylesheet parsed again and every widget of the stack, when it first shows a
+    screen whose mark differs from the app's (a new screen's always does), twice for each first switch to a
+    mode: 15-50 ms each at unlock and on each screen's first visit. A theme change still moves the app's mark,
+    and every screen is restyled when next shown."""
+    screen._css_update_count = active_app.get()._css_update_count
+    return screen
+
+
 def _lazy_screen(mode: str) -> Callable[[], Screen]:
     def make() -> Screen:
         module, name = SCREEN_CLASSES[mode]
-        return getattr(importlib.import_module(module), name)()
+        return _styled_now(getattr(importlib.import_module(module), name)())
 
     return make
 
@@ -98,7 +110,7 @@ class OfficeApp(App[int]):
 
     TITLE = "mpoffice"
     CSS_PATH = Path(__file__).parent / "styles" / "app.tcss"  # absolute: subclasses elsewhere work too
-    MODES = {"locked": UnlockScreen, **DATA_MODES}
+    MODES = {"locked": UnlockScreen, **DATA_MODES}  # (the first screen: its restyle sets the theme)
     DEFAULT_MODE = "locked"
     COMMANDS = App.COMMANDS | {_office_commands}  # imported when the palette first opens
     BINDINGS = [
@@ -217,6 +229,9 @@ class OfficeApp(App[int]):
 
         for module in (*(SCREEN_CLASSES[mode][0] for mode in PRELOAD_SCREENS), *PRELOAD_MODULES):
             importlib.import_module(module)
+        from mpoffice_tui.process_memory import settle_imports
+
+        settle_imports()
 
     def take_auto_passphrase(self) -> str | None:
         """The passphrase given to make_app, once (a lock later always asks a person)."""
@@ -351,13 +366,14 @@ class OfficeApp(App[int]):
             self.notify(f"Could not yet record who opened what (will try again): {error}", severity="warning")
 
     def _load_status(self, office: Office) -> None:
-        from mpoffice_tui.services import mail_accounts, sar_requests
-        from mpoffice_tui.services.mail_status import header_line
-        from mpoffice_tui.services.status import status_line
-
         settings = self.settings
 
-        def query(office: Office) -> tuple[str, bool]:
+        def query(office: Office) -> tuple[str, bool]:  # imported in the worker: on the event loop, a first
+            # import waited for the preload thread's import lock (270 ms after the first unlock)
+            from mpoffice_tui.services import mail_accounts, sar_requests
+            from mpoffice_tui.services.mail_status import header_line
+            from mpoffice_tui.services.status import status_line
+
             line = f"unlocked · {status_line(office, settings)}"
             mail = header_line(office)  # read from the office only: never waits on a server
             if mail:
