@@ -41,6 +41,7 @@ class Constituent(Shared, table=True):
     """A person the office helps (whether or not they are on the electoral register)."""
 
     __tablename__ = "constituents"
+    __table_args__ = (Index("ix_constituents_surname_nocase", text("surname COLLATE NOCASE")),)  # cases by person
 
     title: str | None = None
     forenames: str = ""
@@ -84,7 +85,9 @@ class Case(Shared, table=True):
 
     __tablename__ = "cases"
     __table_args__ = (Index("ix_cases_live_opened", "deleted", "opened_at"),  # counts and newest-first pages
-                      Index("ix_cases_constituent_live", "constituent_id", "deleted", "status"))  # open cases per person
+                      Index("ix_cases_constituent_live", "constituent_id", "deleted", "status"),  # open cases per person
+                      Index("ix_cases_open_category_review", text("category COLLATE NOCASE"), "review_date",
+                            sqlite_where=text("deleted = 0 AND status != 'closed'")))  # open cases of a category
 
     ref: str = Field(index=True, unique=True)
     title: str

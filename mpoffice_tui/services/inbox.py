@@ -617,7 +617,7 @@ def _record_replies(r: Recorder, case_id: str, msg: dict) -> tuple[str, ...]:
     recorded (dated the day the message arrived), so they are no longer chased. Returns their names."""
     from mpoffice_tui.services.cases import party_replied
 
-    found = replying_parties(r.w.raw, case_id, sender_email=msg["sender_email"],
+    found = replying_parties(r.raw, case_id, sender_email=msg["sender_email"],
                              sender_name=msg["sender_name"], subject=msg["subject"], body=msg["body_text"])
     for p in found:
         party_replied(r, r.get(CaseParty, p.party_id), (msg["received_at"] or utcnow())[:10],

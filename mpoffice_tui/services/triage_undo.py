@@ -54,6 +54,11 @@ class Recorder:
         self.changed: dict[tuple[str, str, str], list[Any]] = {}  # (tbl, id, field) -> [old, new]
         self.created: list[tuple[str, str]] = []
 
+    @property
+    def raw(self) -> Any:
+        """The writer's raw connection, for reads (never for a change to undo)."""
+        return self.w.raw
+
     def get(self, model: Any, row_id: str) -> Any:
         return self.w.get(model, row_id)
 

@@ -73,6 +73,62 @@ def test_case_pages_by_key_keep_to_the_filter(tied_cases):
     assert all(r.status != "closed" for r in after)
 
 
+def test_cases_by_person_in_name_order_then_nobody_from_the_index(tied_cases):
+    """Sorted by person: people in surname order (case folded), ties by reference, then the cases with nobody
+    (none, or a person this machine does not hold), in both directions, by OFFSET and by key; the first page
+    walks the surname index instead of sorting every case."""
+    office = tied_cases
+    with office.writing() as w:
+        w.insert(Case, ref="A-00099", title="dangling", opened_at="2025-01-01T09:00:00Z",
+                 constituent_id="not-a-person-here")
+    with office.raw() as conn:
+        people = dict(conn.execute("SELECT id, surname FROM constituents").fetchall())
+        rows = conn.execute("SELECT ref, constituent_id FROM cases WHERE deleted = 0").fetchall()
+    keyed = [(people[c].casefold(), ref) for ref, c in rows if c in people]
+    nobody = sorted(ref for ref, c in rows if c not in people)
+    assert len(nobody) == 14  # 13 with no person, one whose person is not here
+    for descending in (False, True):
+        expected = [ref for _, ref in sorted(keyed, reverse=descending)] + sorted(nobody, reverse=descending)
+        listed = [r.ref for r in cs.list_cases(office, sort="constituent", descending=descending, limit=100).rows]
+        assert listed == expected, descending
+        for offset in (0, 25, 38):  # pages that end among the people, span both parts, and lie in nobody's
+            page = cs.list_cases(office, sort="constituent", descending=descending, offset=offset, limit=5).rows
+            assert [r.ref for r in page] == expected[offset:offset + 5]
+        assert _walk(office, "constituent", descending, forward=True) == expected
+        assert _walk(office, "constituent", descending, forward=False) == expected
+    f = cs.CaseFilter(open_only=True, categories=("housing",))  # a filter keeps the order, nobody's included
+    chosen = {r.ref for r in cs.list_cases(office, f, limit=100).rows}
+    in_order = [r.ref for r in cs.list_cases(office, f, sort="constituent", descending=True, limit=100).rows]
+    assert 0 < len(chosen) < 40 and in_order == [ref for ref in expected if ref in chosen]
+    first_page = _plans(office, lambda: cs.list_cases(office, sort="constituent", descending=False, limit=5))
+    assert "SCAN p USING INDEX ix_constituents_surname_nocase" in first_page and "TEMP B-TREE FOR ORDER BY" \
+        not in first_page, first_page
+    f = cs.CaseFilter(open_only=True, categories=("Housing",))
+    by_review = _plans(office, lambda: cs.list_cases(office, f, sort="review", limit=5))
+    assert "ix_cases_open_category_review" in by_review, by_review
+
+
+def _plans(office, call) -> str:
+    """The query plans of the statements `call()` runs that pick a page's rowids."""
+    from sqlalchemy import event
+
+    seen: list[tuple[str, object]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SELECT c.rowid FROM"):
+            seen.append((statement, parameters))
+
+    event.listen(office.engine, "before_cursor_execute", note)
+    try:
+        call()
+    finally:
+        event.remove(office.engine, "before_cursor_execute", note)
+    assert seen
+    with office.engine.connect() as conn:
+        return " | ".join(" ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+                          for sql, params in seen)
+
+
 def test_inbox_pages_by_key_equal_pages_by_offset_with_tied_times(office):
     with office.writing() as w:  # the Done lane holds two states; many messages share a received time
         w.insert_many(Message, [{
