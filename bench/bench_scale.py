@@ -29,7 +29,8 @@ from bench.harness import Ctx, Row
 HERE = Path(__file__).resolve().parent
 TUI_RUNS = 3
 SYNC_RUNS = 3
-MAIL_RUNS = 3
+MAIL_RUNS = 5  # the first import into a fresh copy reads its indexes cold: five samples, the median
+FULL_FILE_BUDGET_GB = 1.2  # DESIGN §6: the full office's database file
 MAIL_N = 2000
 KNOWN_SHARE = 0.4  # of imported mail: from a known constituent, about their case (by its reference)
 CHANGES_ROWS, FIELDS = 2000, ("surname", "phone", "town", "postcode", "email")  # 10k field changes
@@ -60,8 +61,11 @@ def size_rows(ctx: Ctx) -> list[Row]:
         ops = conn.exec_driver_sql("SELECT count(*) FROM ops").scalar()
         messages = conn.exec_driver_sql("SELECT count(*) FROM messages").scalar()
     size = sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists()) / 1e9
-    return [Row.at_most("database file", size, "GB", 1.2, f"{messages:,} messages; {ops:,} ops left in the log "
-                        "after compaction (inserts folded into their rows)")]
+    note = f"{messages:,} messages; {ops:,} ops left in the log after compaction (inserts folded into their rows)"
+    if ctx.size != "full":  # DESIGN §6 sets the budget for the full office; other sizes show how it grows
+        return [Row.info("database file", size, "GB", note + f"; {size / FULL_FILE_BUDGET_GB:.2f}× the full "
+                         f"office's budget of {FULL_FILE_BUDGET_GB} GB")]
+    return [Row.at_most("database file", size, "GB", FULL_FILE_BUDGET_GB, note)]
 
 
 # -- the real TUI -----------------------------------------------------------------------------------------
