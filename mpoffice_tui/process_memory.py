@@ -13,8 +13,8 @@ import gc
 import os
 
 APP_MALLOC_ARENAS = 1
-_settled = False  # settle_imports has run in this process
 M_ARENA_MAX = -8  # glibc's mallopt parameter
+_settled = False  # settle_imports has run in this process
 
 
 def share_malloc_arenas(arenas: int = APP_MALLOC_ARENAS) -> bool:
